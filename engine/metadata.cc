@@ -1,0 +1,120 @@
+#include "engine/metadata.h"
+
+#include <charconv>
+#include <chrono>
+#include <random>
+
+namespace refkv::kv {
+namespace {
+
+Result<int64_t> ParseInt(std::string_view key, const std::string& text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::Corruption("store metadata: key '" + std::string(key) +
+                              "' in partition '" + std::string(kMetaPartition) +
+                              "' is not an integer: '" + Printable(text) + "'");
+  }
+  return value;
+}
+
+Result<std::string> GetRequired(Store& store, std::string_view key) {
+  auto value = store.Get(kMetaPartition, key);
+  if (value.status().IsNotFound()) {
+    return Status::Corruption("store metadata: key '" + std::string(key) + "' missing in '" +
+                              std::string(kMetaPartition) + "'");
+  }
+  return value;
+}
+
+std::string NewStoreId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+                      std::chrono::steady_clock::now().time_since_epoch().count());
+  char buf[33];
+  uint64_t a = gen(), b = gen();
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return buf;
+}
+
+// Writes `key` if absent; a racing opener that wrote first wins and that is fine.
+Status SetIfAbsent(Store& store, std::string_view key, std::string_view value) {
+  Status s = store.SetIf(kMetaPartition, key, value, Predicate::Absent());
+  return s.IsPredicateFailed() ? Status::OK() : s;
+}
+
+}  // namespace
+
+Result<StoreMetadata> ReadMetadata(Store& store) {
+  auto id = store.Get(kMetaPartition, kMetaStoreId);
+  if (!id.ok()) {
+    if (id.status().IsNotFound()) return Status::NotFound("store has no refkv metadata");
+    return id.status();
+  }
+  StoreMetadata md;
+  md.store_id = *id;
+  REFKV_ASSIGN_OR_RETURN(std::string format, GetRequired(store, kMetaFormatVersion));
+  REFKV_ASSIGN_OR_RETURN(md.format_version, ParseInt(kMetaFormatVersion, format));
+  REFKV_ASSIGN_OR_RETURN(std::string schema, GetRequired(store, kMetaSchemaVersion));
+  REFKV_ASSIGN_OR_RETURN(md.schema_version, ParseInt(kMetaSchemaVersion, schema));
+  auto writer = store.Get(kMetaPartition, kMetaWriterVersion);
+  if (writer.ok()) md.writer_version = *writer;
+  auto created = store.Get(kMetaPartition, kMetaCreatedAt);
+  if (created.ok()) {
+    REFKV_ASSIGN_OR_RETURN(md.created_at, ParseInt(kMetaCreatedAt, *created));
+  }
+  return md;
+}
+
+Result<StoreMetadata> InitOrCheckMetadata(Store& store, const OpenOptions& options) {
+  auto existing = ReadMetadata(store);
+  if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+  if (!existing.ok()) {
+    if (options.read_only) return Status::NotFound("store has no refkv metadata (read-only open)");
+    // Order matters: store_id goes last, so a reader that sees an id sees the rest.
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    REFKV_RETURN_IF_ERROR(SetIfAbsent(store, kMetaFormatVersion, std::to_string(kFormatVersion)));
+    REFKV_RETURN_IF_ERROR(
+        SetIfAbsent(store, kMetaSchemaVersion, std::to_string(options.code_schema_version)));
+    REFKV_RETURN_IF_ERROR(SetIfAbsent(store, kMetaCreatedAt, std::to_string(now)));
+    REFKV_RETURN_IF_ERROR(store.Set(kMetaPartition, kMetaWriterVersion, CodeVersion()));
+    REFKV_RETURN_IF_ERROR(SetIfAbsent(store, kMetaStoreId, NewStoreId()));
+    return ReadMetadata(store);
+  }
+  StoreMetadata md = std::move(existing).value();
+  if (md.format_version > kFormatVersion) {
+    return Status::VersionMismatch(
+        "store format version " + std::to_string(md.format_version) +
+        " is newer than this refkv (" + std::string(CodeVersion()) + ") supports (" +
+        std::to_string(kFormatVersion) + "); last written by refkv " + md.writer_version +
+        ": use that version or newer");
+  }
+  if (md.schema_version > options.code_schema_version) {
+    return Status::VersionMismatch(
+        "store schema version " + std::to_string(md.schema_version) +
+        " is newer than this refkv (" + std::string(CodeVersion()) + ") supports (" +
+        std::to_string(options.code_schema_version) + "); last written by refkv " +
+        md.writer_version + ": use that version or newer");
+  }
+  if (md.schema_version < options.code_schema_version && !options.allow_older_schema) {
+    return Status::VersionMismatch(
+        "store schema version " + std::to_string(md.schema_version) +
+        " is older than this refkv's schema " + std::to_string(options.code_schema_version) +
+        ": run 'refkv migrate up' first");
+  }
+  if (!options.read_only && md.writer_version != CodeVersion()) {
+    REFKV_RETURN_IF_ERROR(store.Set(kMetaPartition, kMetaWriterVersion, CodeVersion()));
+    md.writer_version = std::string(CodeVersion());
+  }
+  return md;
+}
+
+Status SetSchemaVersion(Store& store, int64_t expected, int64_t next) {
+  return store.SetIf(kMetaPartition, kMetaSchemaVersion, std::to_string(next),
+                     Predicate::Equals(std::to_string(expected)));
+}
+
+}  // namespace refkv::kv

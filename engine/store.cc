@@ -1,0 +1,88 @@
+#include "engine/store.h"
+
+#include <cstdio>
+
+namespace refkv::kv {
+
+bool Predicate::HoldsFor(const std::string* current) const {
+  switch (kind_) {
+    case Kind::kAbsent: return current == nullptr;
+    case Kind::kExists: return current != nullptr;
+    case Kind::kEquals: return current != nullptr && *current == value_;
+  }
+  return false;
+}
+
+std::string Predicate::ToString() const {
+  switch (kind_) {
+    case Kind::kAbsent: return "absent";
+    case Kind::kExists: return "exists";
+    case Kind::kEquals: return "equals(" + Printable(value_, 32) + ")";
+  }
+  return "?";
+}
+
+ScanOptions ScanOptions::Prefix(std::string_view prefix) {
+  ScanOptions options;
+  options.start = std::string(prefix);
+  options.end = PrefixUpperBound(prefix);
+  return options;
+}
+
+std::string PrefixUpperBound(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    auto last = static_cast<unsigned char>(bound.back());
+    if (last != 0xFF) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return bound;
+}
+
+Result<std::vector<Result<std::string>>> Store::MultiGet(std::string_view partition,
+                                                         const std::vector<std::string>& keys) {
+  std::vector<Result<std::string>> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) out.push_back(Get(partition, key));
+  return out;
+}
+
+Status CheckPartition(std::string_view verb, std::string_view partition) {
+  if (partition.empty()) {
+    return Status::InvalidArgument(std::string(verb) + ": partition must not be empty");
+  }
+  return Status::OK();
+}
+
+Status CheckPartitionAndKey(std::string_view verb, std::string_view partition,
+                            std::string_view key) {
+  REFKV_RETURN_IF_ERROR(CheckPartition(verb, partition));
+  if (key.empty()) {
+    return Status::InvalidArgument(std::string(verb) + ": key must not be empty (partition '" +
+                                   Printable(partition) + "')");
+  }
+  return Status::OK();
+}
+
+std::string Printable(std::string_view bytes, size_t max_len) {
+  std::string out;
+  size_t n = bytes.size() < max_len ? bytes.size() : max_len;
+  out.reserve(n + 8);
+  for (size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (n < bytes.size()) out += "...";
+  return out;
+}
+
+}  // namespace refkv::kv

@@ -1,0 +1,219 @@
+// kv::Store: the partitioned key-value contract every refkv driver implements.
+//
+// A store holds [partition, key, value] triplets of raw bytes. Partitions and keys are
+// non-empty byte strings (any byte, 0x00 and 0xFF included); values may be empty.
+// Keys within a partition are ordered bytewise (memcmp order, shorter first on a tie).
+//
+// Five verbs carry all correctness: Get, Set, SetIf, Delete, Scan. DeleteIf,
+// DeleteRange, DropPartition, MultiGet and the atomic batch Write are conveniences that
+// drivers implement efficiently; refkv's upper layers must stay correct on a store that
+// offers only the five verbs.
+//
+// Thread-safety: every method of a Store may be called concurrently from any number of
+// threads. SetIf and DeleteIf are linearizable per key (and, for shared drivers such as
+// PostgreSQL, across processes and machines). Iterators are not thread-safe and must
+// not outlive the store that created them.
+//
+// Errors: every non-OK Status names the partition and key involved in printable form.
+// Empty partition or key -> InvalidArgument.
+#ifndef REFKV_ENGINE_STORE_H_
+#define REFKV_ENGINE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/status.h"
+
+namespace refkv::kv {
+
+// The reserved partition that holds the store's own metadata (store id, format and
+// schema versions, migration state). User code must not write it directly.
+inline constexpr std::string_view kMetaPartition = "__refkv_meta";
+
+// A condition for SetIf / DeleteIf, evaluated atomically with the write.
+class Predicate {
+ public:
+  enum class Kind { kAbsent, kExists, kEquals };
+
+  // Holds only if the key does not exist.
+  static Predicate Absent() { return Predicate(Kind::kAbsent, {}); }
+  // Holds only if the key exists (with any value, the empty value included).
+  static Predicate Exists() { return Predicate(Kind::kExists, {}); }
+  // Holds only if the key exists and its value equals `value` byte for byte.
+  static Predicate Equals(std::string_view value) {
+    return Predicate(Kind::kEquals, std::string(value));
+  }
+
+  Kind kind() const { return kind_; }
+  // The expected value; meaningful for kEquals only.
+  const std::string& value() const { return value_; }
+
+  // True if the predicate holds for a key whose current value is `current`
+  // (nullptr: the key does not exist).
+  bool HoldsFor(const std::string* current) const;
+
+  // "absent", "exists" or "equals(<printable bytes>)", for error messages.
+  std::string ToString() const;
+
+ private:
+  Predicate(Kind kind, std::string value) : kind_(kind), value_(std::move(value)) {}
+  Kind kind_;
+  std::string value_;
+};
+
+// A group of writes applied atomically within one partition by Store::Write.
+class WriteBatch {
+ public:
+  struct Op {
+    enum class Kind { kPut, kDelete };
+    Kind kind;
+    std::string key;
+    std::string value;  // empty for kDelete
+  };
+
+  void Put(std::string_view key, std::string_view value) {
+    ops_.push_back({Op::Kind::kPut, std::string(key), std::string(value)});
+  }
+  void Delete(std::string_view key) { ops_.push_back({Op::Kind::kDelete, std::string(key), {}}); }
+  void Clear() { ops_.clear(); }
+
+  // Operations in insertion order; a later op on the same key wins.
+  const std::vector<Op>& ops() const { return ops_; }
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+// The range of a Scan: keys in [start, end). An empty `end` means no upper bound.
+struct ScanOptions {
+  std::string start;  // first key yielded is the first key >= start
+  std::string end;    // exclusive upper bound; empty = to the end of the partition
+  // Hint: how many entries a driver fetches per round trip (0 = driver default).
+  // Drivers that page (PostgreSQL) grow their pages up to this size.
+  size_t batch_size = 0;
+
+  // Every key that starts with `prefix`.
+  static ScanOptions Prefix(std::string_view prefix);
+};
+
+// Returns the smallest key greater than every key that starts with `prefix`, or ""
+// when no such key exists (the prefix is all 0xFF bytes): usable as ScanOptions::end.
+std::string PrefixUpperBound(std::string_view prefix);
+
+// A cursor over one partition's entries in key order, within the scan's bounds.
+// It sees a consistent view of the partition as of the Scan call, unaffected by later
+// writes, unless the driver documents otherwise (PostgreSQL: per page).
+class Iterator {
+ public:
+  Iterator() = default;
+  Iterator(const Iterator&) = delete;
+  Iterator& operator=(const Iterator&) = delete;
+  virtual ~Iterator() = default;
+
+  // True while positioned at an entry. False at the end or after an error.
+  virtual bool Valid() const = 0;
+  // Positions at the first key >= max(key, start of the scan); forwards or backwards.
+  virtual void Seek(std::string_view key) = 0;
+  // Advances. Precondition: Valid().
+  virtual void Next() = 0;
+  // Precondition: Valid(). The views stay valid until the next Seek/Next.
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // OK unless iteration stopped on an error; check it when Valid() turns false.
+  virtual Status status() const = 0;
+};
+
+// What a driver reports about itself (`refkv store info`).
+struct StoreProperty {
+  std::string name;
+  std::string value;
+};
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // The driver name ("mem", "rocks", "postgres").
+  virtual std::string_view driver() const = 0;
+
+  // The value of `key`. NotFound if it does not exist.
+  virtual Result<std::string> Get(std::string_view partition, std::string_view key) = 0;
+
+  // Looks up many keys of one partition in one batched call. The result has one entry
+  // per key, in order: a value or NotFound (or another error for that key). The outer
+  // Status fails only if the whole call failed. Default: a loop of Get.
+  virtual Result<std::vector<Result<std::string>>> MultiGet(
+      std::string_view partition, const std::vector<std::string>& keys);
+
+  // Writes `value` unconditionally, creating the partition if needed.
+  virtual Status Set(std::string_view partition, std::string_view key, std::string_view value) = 0;
+
+  // Writes `value` only if `predicate` holds for the current value, atomically.
+  // PredicateFailed (nothing written) if it does not hold. UnknownOutcome if the driver
+  // lost contact with the server after sending the write and cannot tell whether it
+  // happened.
+  virtual Status SetIf(std::string_view partition, std::string_view key, std::string_view value,
+                       const Predicate& predicate) = 0;
+
+  // Removes `key`. OK whether or not it existed (idempotent).
+  virtual Status Delete(std::string_view partition, std::string_view key) = 0;
+
+  // Removes `key` only if `predicate` holds (Absent: a no-op that succeeds only if the
+  // key is absent). PredicateFailed otherwise.
+  virtual Status DeleteIf(std::string_view partition, std::string_view key,
+                          const Predicate& predicate) = 0;
+
+  // Removes every key k of the partition with from <= k < to. An empty `to` means to the
+  // end of the partition. One call (a range tombstone, one statement); OK if empty.
+  virtual Status DeleteRange(std::string_view partition, std::string_view from,
+                             std::string_view to) = 0;
+
+  // Removes the whole partition and every key in it. OK if it does not exist.
+  virtual Status DropPartition(std::string_view partition) = 0;
+
+  // Applies every op of `batch` to `partition` atomically: all or nothing.
+  virtual Status Write(std::string_view partition, const WriteBatch& batch) = 0;
+
+  // An iterator over the partition within `options`' bounds, positioned at the first
+  // key >= options.start. A partition that does not exist scans as empty.
+  // The iterator must be destroyed before the store.
+  virtual Result<std::unique_ptr<Iterator>> Scan(std::string_view partition,
+                                                 const ScanOptions& options) = 0;
+
+  // Every partition that holds or held data (kMetaPartition included), sorted.
+  virtual Result<std::vector<std::string>> ListPartitions() = 0;
+
+  // Driver-specific facts for `store info` (path, mapping, sizes ...).
+  virtual std::vector<StoreProperty> Properties() { return {}; }
+
+  // Makes every acknowledged write durable (fsync / flush WAL). No-op where writes are
+  // already durable.
+  virtual Status Sync() { return Status::OK(); }
+
+  // Releases the store's resources and locks. Later calls fail. Idempotent; the
+  // destructor closes too, ignoring errors.
+  virtual Status Close() = 0;
+};
+
+// Validates the arguments shared by every verb; drivers call it first.
+// InvalidArgument naming the verb if the partition or key is empty.
+Status CheckPartitionAndKey(std::string_view verb, std::string_view partition,
+                            std::string_view key);
+Status CheckPartition(std::string_view verb, std::string_view partition);
+
+// Printable form of arbitrary bytes for messages: printable ASCII as is, everything
+// else as \xNN, truncated to `max_len` bytes of input with "...".
+std::string Printable(std::string_view bytes, size_t max_len = 64);
+
+}  // namespace refkv::kv
+
+#endif  // REFKV_ENGINE_STORE_H_

@@ -1,0 +1,61 @@
+#include "engine/status.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/result.h"
+
+namespace refkv {
+namespace {
+
+TEST(Status, OkByDefault) {
+  Status s;
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kOk);
+  EXPECT_EQ(s.ToString(), "OK");
+  EXPECT_TRUE(s.message().empty());
+}
+
+TEST(Status, CarriesCodeMessageAndRetryable) {
+  Status s = Status::NotFound("key 'k' not found");
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_FALSE(s.retryable());
+  EXPECT_EQ(s.ToString(), "not_found: key 'k' not found");
+  EXPECT_TRUE(Status::Busy("held").retryable());
+  EXPECT_TRUE(Status::IOError("conn", true).retryable());
+  Status copy = s;
+  EXPECT_EQ(copy.ToString(), s.ToString());
+  Status ctx = s.WithContext("reading");
+  EXPECT_EQ(ctx.ToString(), "not_found: reading: key 'k' not found");
+  EXPECT_TRUE(Status().WithContext("x").ok());
+}
+
+Result<int> Half(int x) {
+  if (x % 2) return Status::InvalidArgument("odd");
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  REFKV_ASSIGN_OR_RETURN(int h, Half(x));
+  REFKV_ASSIGN_OR_RETURN(int q, Half(h));
+  return q;
+}
+
+Status CheckEven(int x) {
+  REFKV_RETURN_IF_ERROR(Half(x).status());
+  return Status::OK();
+}
+
+TEST(Result, ValueOrError) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_TRUE(Quarter(6).status().IsInvalidArgument());
+  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_TRUE(CheckEven(3).IsInvalidArgument());
+  Result<int> bad = Status::OK();  // an OK status holds no value: an Internal error
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(Quarter(3).value_or(-1), -1);
+}
+
+}  // namespace
+}  // namespace refkv
