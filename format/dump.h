@@ -1,0 +1,173 @@
+// format/dump.h: export a store to a refkv dump file, verify and inspect dumps, and
+// import them into any kv::Store. The file format is specified in
+// format/DUMP_FORMAT.md (header, zstd blocks with xxHash64 checksums, footer index).
+//
+//   REFKV_ASSIGN_OR_RETURN(auto summary, format::ExportDump(store, {.path = "x.dump"}));
+//   REFKV_ASSIGN_OR_RETURN(auto info, format::VerifyDump("x.dump"));
+//   REFKV_ASSIGN_OR_RETURN(auto done, format::ImportDump("x.dump", other, {}));
+//
+// Everything streams: memory stays bounded (a few blocks of <= 64 MiB each, the
+// footer index, read-ahead/write-behind buffers) whatever the size of the store.
+// File I/O goes through io::File (io_uring when available): export keeps several
+// block writes in flight while it compresses the next block; readers keep several
+// reads ahead.
+//
+// The metadata partition (kv::kMetaPartition) is never exported as records: its facts
+// are in the header (store id, format and schema version, code version). Import never
+// writes the target's metadata partition.
+//
+// Thread-safety: the functions are reentrant; distinct calls may run concurrently on
+// distinct files. The store may be used concurrently, but an export sees each
+// partition as of its own Scan (not one snapshot of the whole store), and an import
+// assumes nobody else writes the keys it imports while it runs.
+#ifndef REFKV_FORMAT_DUMP_H_
+#define REFKV_FORMAT_DUMP_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/store.h"
+#include "io/file.h"
+
+namespace refkv::format {
+
+inline constexpr uint32_t kDumpFormatVersion = 1;
+inline constexpr size_t kDefaultBlockSize = 1 << 20;  // 1 MiB of records before compression
+inline constexpr size_t kMaxBlockSize = 64 << 20;     // the largest block a reader accepts
+
+// Where a long operation is. Called from the calling thread, after each block.
+struct Progress {
+  std::string_view phase;      // "export", "verify", "check" (conflicts), "import"
+  uint64_t records = 0;        // records done in this phase
+  uint64_t bytes = 0;          // file bytes written (export) or read so far
+  uint64_t total_records = 0;  // 0 when not known yet (export)
+  uint64_t total_bytes = 0;    // file size; 0 when not known (export)
+};
+using ProgressCallback = std::function<void(const Progress&)>;
+
+// The dump's header (see DUMP_FORMAT.md).
+struct DumpHeader {
+  uint32_t format_version = kDumpFormatVersion;
+  int64_t store_format_version = 0;  // the source store's KV format version
+  int64_t schema_version = 0;        // the source store's schema version (0: no metadata)
+  int64_t created_at = 0;            // when the dump was written, unix seconds
+  std::string refkv_version;         // the code that wrote the dump
+  std::string source_driver;         // "mem", "rocks", "postgres" ...
+  std::string store_id;              // the source store's id ("" without metadata)
+};
+
+// One partition of the footer index.
+struct DumpPartition {
+  std::string name;
+  uint64_t records = 0;
+  uint64_t checksum = 0;  // xxHash64 of the partition's record encodings
+  uint64_t first_block = 0;
+  uint64_t record_bytes = 0;  // encoded (uncompressed) size of its records
+};
+
+// What a dump holds: header, footer index and totals.
+struct DumpInfo {
+  DumpHeader header;
+  std::vector<DumpPartition> partitions;  // in file order (ascending names)
+  uint64_t records = 0;
+  uint64_t blocks = 0;
+  uint64_t uncompressed_bytes = 0;  // sum of block payloads before compression
+  uint64_t file_bytes = 0;
+};
+
+struct ExportOptions {
+  // The file to write. Written as "<path>.tmp", synced, then renamed over `path`, so
+  // `path` never holds half a dump.
+  std::string path;
+  // Partitions to export; empty: every partition except kv::kMetaPartition. A named
+  // partition that does not exist is NotFound; kMetaPartition is InvalidArgument.
+  std::vector<std::string> partitions;
+  // zstd level, 1..19 (zstd's own range; negative fast levels -5..-1 allowed too).
+  int zstd_level = 3;
+  // Uncompressed bytes of records per block, 4 KiB .. kMaxBlockSize.
+  size_t block_size = kDefaultBlockSize;
+  // Replace an existing file at `path`; otherwise AlreadyExists.
+  bool overwrite = false;
+  // I/O back end and the number of block writes in flight (queue_depth).
+  io::FileOptions io = {io::Backend::kAuto, 4};
+  ProgressCallback progress;
+};
+
+struct ExportSummary {
+  DumpInfo info;
+  double seconds = 0;
+};
+
+// Writes every record of the chosen partitions of `store` to options.path.
+// OK: the file is complete, synced and renamed into place; the summary describes it.
+// Errors: InvalidArgument (bad options, a record larger than 64 MiB encoded),
+// NotFound (a named partition), AlreadyExists (path exists, !overwrite), IOError
+// (the file), and any error of the store's Scan. On error the temporary file is removed.
+// Cost: one Scan per partition, one zstd compression per block, sequential writes.
+Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options);
+
+// Reads the header, the trailer and the footer index, checking their checksums and
+// bounds, without reading the blocks (cheap: a few reads). For `dump inspect`.
+// NotFound (no file), IOError, Corruption (naming the region and offset),
+// VersionMismatch (a newer format version).
+Result<DumpInfo> InspectDump(const std::string& path, const io::FileOptions& io = {});
+
+// A full verification pass over `path`: every check of DUMP_FORMAT.md ("What a reader
+// checks"). OK: the file is intact; returns what it holds. Errors as InspectDump; a
+// bad block is Corruption naming its number and byte offset.
+Result<DumpInfo> VerifyDump(const std::string& path, const ProgressCallback& progress = {},
+                            const io::FileOptions& io = {});
+
+// As VerifyDump on bytes in memory (fuzzing, tests). `name` appears in messages.
+Result<DumpInfo> VerifyDumpBytes(std::string_view bytes, std::string_view name = "<memory>");
+
+enum class OnConflict {
+  kFail,       // if any key of the dump exists in the target, import nothing
+  kSkip,       // keep the target's value for keys that exist
+  kOverwrite,  // replace the target's value
+};
+// "fail", "skip", "overwrite" <-> OnConflict. InvalidArgument for anything else.
+Result<OnConflict> ParseOnConflict(std::string_view text);
+std::string_view OnConflictName(OnConflict mode);
+
+struct ImportOptions {
+  OnConflict on_conflict = OnConflict::kFail;
+  // Accept a dump whose schema version is older than the target's (the caller
+  // migrates afterwards). A newer dump is always refused.
+  bool allow_older_schema = false;
+  // Records per Store::Write call (each call is atomic within one partition).
+  size_t write_batch = 1000;
+  io::FileOptions io = {io::Backend::kAuto, 4};
+  ProgressCallback progress;
+};
+
+struct ImportSummary {
+  DumpInfo info;
+  uint64_t written = 0;       // records written (overwritten ones included)
+  uint64_t skipped = 0;       // kSkip: records whose key existed
+  uint64_t skipped_meta = 0;  // records of kMetaPartition in the file, never imported
+  double seconds = 0;
+};
+
+// Imports the dump at `path` into `store`:
+//   1. a full verification pass (VerifyDump); with kFail it also looks up every key of
+//      the dump in the target (MultiGet per block and partition);
+//   2. only if the file verified (and, with kFail, no key exists): a second pass that
+//      writes the records in batches of options.write_batch with Store::Write.
+// So a file that fails verification imports nothing, and kFail imports nothing when a
+// key exists. Errors: those of VerifyDump (Corruption naming block and offset);
+// AlreadyExists naming the first conflicting partition and key (kFail);
+// VersionMismatch when the dump's schema version is newer than the target's (or older,
+// without allow_older_schema); any error of the store. An error in pass 2 (the store
+// failing, or the file changing between the passes: Corruption) leaves the records
+// written so far in place: the summary of the error says how far it got.
+Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
+                                 const ImportOptions& options = {});
+
+}  // namespace refkv::format
+
+#endif  // REFKV_FORMAT_DUMP_H_

@@ -1,0 +1,123 @@
+// ExportDump: scan partitions in order into a DumpWriter; temp file, sync, rename.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/metadata.h"
+#include "engine/open.h"
+#include "format/dump.h"
+#include "format/dump/writer.h"
+
+namespace refkv::format {
+namespace {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The partitions to export, sorted, without kMetaPartition.
+Result<std::vector<std::string>> ChoosePartitions(kv::Store& store,
+                                                  const std::vector<std::string>& wanted) {
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, store.ListPartitions());
+  std::vector<std::string> out;
+  if (wanted.empty()) {
+    for (auto& p : all) {
+      if (p != kv::kMetaPartition) out.push_back(std::move(p));
+    }
+  } else {
+    for (const auto& p : wanted) {
+      if (p == kv::kMetaPartition) {
+        return Status::InvalidArgument("export: the metadata partition '" +
+                                       std::string(kv::kMetaPartition) +
+                                       "' cannot be exported as records (its facts are in the "
+                                       "dump header)");
+      }
+      if (std::find(all.begin(), all.end(), p) == all.end()) {
+        return Status::NotFound("export: partition '" + kv::Printable(p) + "' does not exist");
+      }
+      out.push_back(p);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.path.empty()) return Status::InvalidArgument("export: no output path");
+  std::error_code ec;
+  if (!options.overwrite && std::filesystem::exists(options.path, ec)) {
+    return Status::AlreadyExists("export: '" + options.path + "' exists");
+  }
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions,
+                         ChoosePartitions(store, options.partitions));
+
+  DumpHeader header;
+  header.created_at = NowSeconds();
+  header.refkv_version = std::string(kv::CodeVersion());
+  header.source_driver = std::string(store.driver());
+  auto md = kv::ReadMetadata(store);
+  if (md.ok()) {
+    header.store_format_version = md->format_version;
+    header.schema_version = md->schema_version;
+    header.store_id = md->store_id;
+  } else if (!md.status().IsNotFound()) {
+    return md.status().WithContext("export: reading the store's metadata");
+  }
+
+  const std::string tmp = options.path + ".tmp";
+  std::filesystem::remove(tmp, ec);
+  internal::WriterOptions wopts{options.zstd_level, options.block_size, options.io};
+  REFKV_ASSIGN_OR_RETURN(auto writer, internal::DumpWriter::Create(tmp, header, wopts));
+
+  auto fail = [&](Status s) {
+    writer.reset();
+    std::filesystem::remove(tmp, ec);
+    return s;
+  };
+  Progress progress{"export"};
+  uint64_t last_reported = 0;
+  auto report = [&](bool force) {
+    if (!options.progress) return;
+    if (!force && writer->bytes_written() - last_reported < (1u << 20)) return;
+    last_reported = writer->bytes_written();
+    progress.records = writer->records();
+    progress.bytes = writer->bytes_written();
+    options.progress(progress);
+  };
+  for (const auto& partition : partitions) {
+    kv::ScanOptions scan;
+    scan.batch_size = 1000;
+    auto it = store.Scan(partition, scan);
+    if (!it.ok()) return fail(it.status());
+    for (; (*it)->Valid(); (*it)->Next()) {
+      Status s = writer->Add(partition, (*it)->key(), (*it)->value());
+      if (!s.ok()) return fail(s);
+      report(false);
+    }
+    if (!(*it)->status().ok()) {
+      return fail((*it)->status().WithContext("export: scanning partition '" +
+                                              kv::Printable(partition) + "'"));
+    }
+  }
+  auto info = writer->Finish();
+  if (!info.ok()) return fail(info.status());
+  report(true);
+  writer.reset();
+  std::filesystem::rename(tmp, options.path, ec);
+  if (ec) {
+    return fail(
+        Status::IOError("export: rename '" + tmp + "' to '" + options.path + "': " + ec.message()));
+  }
+  ExportSummary summary;
+  summary.info = std::move(*info);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace refkv::format

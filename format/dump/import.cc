@@ -1,0 +1,216 @@
+// VerifyDump, InspectDump, ImportDump: passes of the DumpReader.
+#include <chrono>
+#include <map>
+
+#include "engine/metadata.h"
+#include "format/dump.h"
+#include "format/dump/reader.h"
+
+namespace refkv::format {
+namespace {
+
+using internal::DumpReader;
+using internal::Record;
+
+Result<std::unique_ptr<DumpReader>> OpenReader(const std::string& path, const io::FileOptions& io) {
+  REFKV_ASSIGN_OR_RETURN(auto source, internal::OpenFileSource(path, io));
+  return DumpReader::Open(std::move(source));
+}
+
+void Report(const ProgressCallback& cb, std::string_view phase, const DumpReader& r) {
+  if (!cb) return;
+  Progress p{phase, r.records_read(), r.offset(), r.info().records, r.info().file_bytes};
+  cb(p);
+}
+
+// One pass over every block; `on_block` sees each block's records.
+template <typename Fn>
+Status Pass(DumpReader& reader, std::string_view phase, const ProgressCallback& cb, Fn&& on_block) {
+  std::vector<Record> records;
+  while (true) {
+    REFKV_ASSIGN_OR_RETURN(bool more, reader.NextBlock(&records));
+    if (!more) break;
+    REFKV_RETURN_IF_ERROR(on_block(records));
+    Report(cb, phase, reader);
+  }
+  return reader.Finish();
+}
+
+// Runs `fn(partition, [first, last))` for each run of records of one partition.
+template <typename Fn>
+Status ForEachPartitionRun(const std::vector<Record>& records, Fn&& fn) {
+  size_t i = 0;
+  while (i < records.size()) {
+    size_t j = i + 1;
+    while (j < records.size() && records[j].partition == records[i].partition) ++j;
+    REFKV_RETURN_IF_ERROR(fn(records[i].partition, i, j));
+    i = j;
+  }
+  return Status::OK();
+}
+
+// Which of records[first, last) exist in `store` (one MultiGet).
+Result<std::vector<bool>> Existing(kv::Store& store, std::string_view partition,
+                                   const std::vector<Record>& records, size_t first, size_t last) {
+  std::vector<std::string> keys;
+  keys.reserve(last - first);
+  for (size_t i = first; i < last; ++i) keys.emplace_back(records[i].key);
+  REFKV_ASSIGN_OR_RETURN(auto found, store.MultiGet(partition, keys));
+  std::vector<bool> exists(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (found[i].ok()) {
+      exists[i] = true;
+    } else if (!found[i].status().IsNotFound()) {
+      return found[i].status().WithContext("import: looking up existing keys");
+    }
+  }
+  return exists;
+}
+
+Status CheckSchema(kv::Store& store, const DumpHeader& header, const ImportOptions& options) {
+  if (header.schema_version == 0) return Status::OK();  // the source had no metadata
+  auto md = kv::ReadMetadata(store);
+  if (!md.ok()) {
+    if (md.status().IsNotFound()) return Status::OK();  // a bare target: nothing to compare
+    return md.status().WithContext("import: reading the target's metadata");
+  }
+  if (header.schema_version > md->schema_version) {
+    return Status::VersionMismatch(
+        "import: the dump's schema version " + std::to_string(header.schema_version) +
+        " is newer than the target store's " + std::to_string(md->schema_version) +
+        "; upgrade the target (refkv migrate up) first");
+  }
+  if (header.schema_version < md->schema_version && !options.allow_older_schema) {
+    return Status::VersionMismatch(
+        "import: the dump's schema version " + std::to_string(header.schema_version) +
+        " is older than the target store's " + std::to_string(md->schema_version) +
+        "; import into a store at version " + std::to_string(header.schema_version) +
+        " and migrate it, or allow an older schema");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<OnConflict> ParseOnConflict(std::string_view text) {
+  if (text == "fail") return OnConflict::kFail;
+  if (text == "skip") return OnConflict::kSkip;
+  if (text == "overwrite") return OnConflict::kOverwrite;
+  return Status::InvalidArgument("on-conflict must be fail, skip or overwrite, not '" +
+                                 std::string(text) + "'");
+}
+
+std::string_view OnConflictName(OnConflict mode) {
+  switch (mode) {
+    case OnConflict::kFail:
+      return "fail";
+    case OnConflict::kSkip:
+      return "skip";
+    case OnConflict::kOverwrite:
+      return "overwrite";
+  }
+  return "?";
+}
+
+Result<DumpInfo> InspectDump(const std::string& path, const io::FileOptions& io) {
+  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, io));
+  return reader->info();
+}
+
+Result<DumpInfo> VerifyDump(const std::string& path, const ProgressCallback& progress,
+                            const io::FileOptions& io) {
+  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, io));
+  REFKV_RETURN_IF_ERROR(
+      Pass(*reader, "verify", progress, [](const std::vector<Record>&) { return Status::OK(); }));
+  return reader->info();
+}
+
+Result<DumpInfo> VerifyDumpBytes(std::string_view bytes, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(auto reader,
+                         DumpReader::Open(internal::NewMemorySource(bytes, std::string(name))));
+  REFKV_RETURN_IF_ERROR(
+      Pass(*reader, "verify", {}, [](const std::vector<Record>&) { return Status::OK(); }));
+  return reader->info();
+}
+
+Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
+                                 const ImportOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  ImportSummary summary;
+
+  // Pass 1: verify everything (and, with kFail, look for keys that exist).
+  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options.io));
+  REFKV_RETURN_IF_ERROR(CheckSchema(store, reader->info().header, options));
+  Status conflict;
+  const bool check = options.on_conflict == OnConflict::kFail;
+  REFKV_RETURN_IF_ERROR(Pass(
+      *reader, check ? "check" : "verify", options.progress,
+      [&](const std::vector<Record>& records) -> Status {
+        if (!check || !conflict.ok()) return Status::OK();
+        return ForEachPartitionRun(records, [&](std::string_view partition, size_t a, size_t b) {
+          if (partition == kv::kMetaPartition || !conflict.ok()) return Status::OK();
+          REFKV_ASSIGN_OR_RETURN(auto exists, Existing(store, partition, records, a, b));
+          for (size_t i = 0; i < exists.size(); ++i) {
+            if (exists[i]) {
+              conflict = Status::AlreadyExists(
+                  "import: key '" + kv::Printable(records[a + i].key) + "' of partition '" +
+                  kv::Printable(partition) +
+                  "' already exists in the target (on-conflict=fail); nothing imported");
+              break;
+            }
+          }
+          return Status::OK();
+        });
+      }));
+  REFKV_RETURN_IF_ERROR(conflict);
+  summary.info = reader->info();
+  reader.reset();
+
+  // Pass 2: write. The file is re-verified as it is read (it could change in between).
+  REFKV_ASSIGN_OR_RETURN(reader, OpenReader(path, options.io));
+  std::vector<std::string> partitions;
+  for (const auto& p : summary.info.partitions) {
+    if (p.name != kv::kMetaPartition) partitions.push_back(p.name);
+  }
+  REFKV_RETURN_IF_ERROR(store.PreparePartitions(partitions));
+  Status written =
+      Pass(*reader, "import", options.progress, [&](const std::vector<Record>& records) -> Status {
+        return ForEachPartitionRun(records, [&](std::string_view partition, size_t a, size_t b) {
+          if (partition == kv::kMetaPartition) {
+            summary.skipped_meta += b - a;
+            return Status::OK();
+          }
+          for (size_t from = a; from < b; from += batch_size) {
+            size_t to = std::min(b, from + batch_size);
+            std::vector<bool> exists;
+            if (options.on_conflict == OnConflict::kSkip) {
+              REFKV_ASSIGN_OR_RETURN(exists, Existing(store, partition, records, from, to));
+            }
+            kv::WriteBatch batch;
+            for (size_t i = from; i < to; ++i) {
+              if (!exists.empty() && exists[i - from]) {
+                ++summary.skipped;
+                continue;
+              }
+              batch.Put(records[i].key, records[i].value);
+            }
+            if (batch.empty()) continue;
+            Status s = store.Write(partition, batch);
+            if (!s.ok()) {
+              return s.WithContext("import: writing partition '" + kv::Printable(partition) + "'");
+            }
+            summary.written += batch.size();
+          }
+          return Status::OK();
+        });
+      });
+  if (!written.ok()) {
+    return written.WithContext("import stopped after writing " + std::to_string(summary.written) +
+                               " records");
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace refkv::format

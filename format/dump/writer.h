@@ -1,0 +1,84 @@
+// Internal: the streaming dump writer (DUMP_FORMAT.md). Records must arrive grouped
+// by partition in ascending partition order, keys strictly ascending within one.
+//
+// Block writes go through io::File with up to io.queue_depth writes in flight, so
+// compressing block N+1 overlaps the write of block N.
+//
+// Thread-safety: one thread at a time.
+#ifndef REFKV_FORMAT_DUMP_WRITER_H_
+#define REFKV_FORMAT_DUMP_WRITER_H_
+
+#include <xxhash.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "format/dump.h"
+#include "io/file.h"
+
+namespace refkv::format::internal {
+
+struct WriterOptions {
+  int zstd_level = 3;
+  size_t block_size = kDefaultBlockSize;
+  io::FileOptions io = {io::Backend::kAuto, 4};
+};
+
+class DumpWriter {
+ public:
+  // Creates `path` (AlreadyExists if it exists) and writes the header.
+  static Result<std::unique_ptr<DumpWriter>> Create(const std::string& path,
+                                                    const DumpHeader& header,
+                                                    const WriterOptions& options);
+  ~DumpWriter();
+  DumpWriter(const DumpWriter&) = delete;
+  DumpWriter& operator=(const DumpWriter&) = delete;
+
+  // Appends a record. InvalidArgument if it is out of order, has an empty partition or
+  // key, a partition longer than 65,535 bytes, or an encoding larger than 64 MiB.
+  Status Add(std::string_view partition, std::string_view key, std::string_view value);
+
+  // Writes the last block, the footer and the trailer, waits for every write and
+  // fdatasyncs. Returns what the file holds.
+  Result<DumpInfo> Finish();
+
+  uint64_t records() const { return records_; }
+  uint64_t bytes_written() const { return offset_; }
+
+ private:
+  DumpWriter(std::unique_ptr<io::File> file, const WriterOptions& options);
+  Status FlushBlock();
+  Status Append(std::string bytes);
+  Status Reap(size_t keep);
+  void ClosePartition();
+
+  std::unique_ptr<io::File> file_;
+  WriterOptions options_;
+  void* cctx_ = nullptr;  // ZSTD_CCtx
+  XXH64_state_t* file_hash_ = nullptr;
+  XXH64_state_t* part_hash_ = nullptr;
+  Status error_;
+
+  DumpInfo info_;
+  uint64_t offset_ = 0;
+  uint64_t records_ = 0;
+  std::string raw_;  // records of the block being built
+  uint32_t raw_count_ = 0;
+  uint64_t next_tag_ = 0;
+  struct Pending {
+    uint64_t tag;
+    std::string bytes;
+    bool done = false;
+  };
+  std::deque<Pending> pending_;
+
+  bool in_partition_ = false;
+  DumpPartition current_;
+  std::string last_key_;
+};
+
+}  // namespace refkv::format::internal
+
+#endif  // REFKV_FORMAT_DUMP_WRITER_H_

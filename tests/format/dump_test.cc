@@ -1,0 +1,368 @@
+#include "format/dump.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "engine/metadata.h"
+#include "engine/open.h"
+#include "tests/format/store_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace refkv::format {
+namespace {
+
+using testing::ReadAll;
+using testing::StoreContents;
+
+std::unique_ptr<kv::Store> NewStore() {
+  auto store = kv::Open("mem://");
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return std::move(*store);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+uint64_t Le(const std::string& b, size_t at, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+// Offsets of the blocks of a dump, parsed independently of the reader (DUMP_FORMAT.md).
+struct Layout {
+  uint64_t header_end = 0;
+  std::vector<uint64_t> blocks;
+  uint64_t blocks_end = 0;
+};
+Layout ParseLayout(const std::string& b) {
+  Layout l;
+  l.header_end = 16 + Le(b, 12, 4) + 8;
+  uint64_t footer_len = Le(b, b.size() - 16, 8);
+  l.blocks_end = b.size() - 16 - footer_len;
+  for (uint64_t at = l.header_end; at < l.blocks_end; at += 32 + Le(b, at + 8, 4)) {
+    l.blocks.push_back(at);
+  }
+  return l;
+}
+
+class DumpTest : public ::testing::TestWithParam<io::Backend> {
+ protected:
+  ExportOptions Export(const std::string& name) {
+    ExportOptions o;
+    o.path = dir_.Sub(name);
+    o.io.backend = GetParam();
+    return o;
+  }
+  ImportOptions Import(OnConflict mode = OnConflict::kFail) {
+    ImportOptions o;
+    o.on_conflict = mode;
+    o.io.backend = GetParam();
+    return o;
+  }
+  void SetUp() override {
+    if (GetParam() == io::Backend::kUring && !io::UringAvailable()) GTEST_SKIP();
+  }
+  testing::TempDir dir_{"dump"};
+  std::mt19937_64 rng_{7};
+};
+
+TEST_P(DumpTest, RoundTripOfRandomBinaryDataWithManyPartitions) {
+  auto src = NewStore();
+  StoreContents written = testing::FillRandom(*src, rng_, 40, 300);
+  auto opts = Export("all.dump");
+  opts.block_size = 8192;  // many blocks
+  std::vector<Progress> seen;
+  opts.progress = [&](const Progress& p) { seen.push_back(p); };
+  auto exported = ExportDump(*src, opts);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(exported->info.partitions.size(), written.size());
+  EXPECT_GT(exported->info.blocks, 10u);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().records, exported->info.records);
+  EXPECT_FALSE(std::filesystem::exists(opts.path + ".tmp"));
+
+  auto md = kv::ReadMetadata(*src);
+  ASSERT_TRUE(md.ok());
+  auto verified = VerifyDump(opts.path);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->header.store_id, md->store_id);
+  EXPECT_EQ(verified->header.schema_version, md->schema_version);
+  EXPECT_EQ(verified->header.source_driver, "mem");
+  EXPECT_EQ(verified->header.refkv_version, kv::CodeVersion());
+  size_t total = 0;
+  for (auto& [p, kvs] : written) total += kvs.size();
+  EXPECT_EQ(verified->records, total);
+
+  auto inspected = InspectDump(opts.path);
+  ASSERT_TRUE(inspected.ok());
+  ASSERT_EQ(inspected->partitions.size(), written.size());
+  auto wit = written.begin();
+  for (const auto& p : inspected->partitions) {
+    EXPECT_EQ(p.name, wit->first);
+    EXPECT_EQ(p.records, wit->second.size());
+    ++wit;
+  }
+
+  auto dst = NewStore();
+  auto dst_md = kv::ReadMetadata(*dst);
+  auto imported = ImportDump(opts.path, *dst, Import());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->written, total);
+  EXPECT_EQ(ReadAll(*dst), written);
+  // The target keeps its own identity: the source's metadata is not imported.
+  EXPECT_EQ(kv::ReadMetadata(*dst)->store_id, dst_md->store_id);
+  EXPECT_NE(dst_md->store_id, md->store_id);
+  // Bytes in memory verify the same way.
+  EXPECT_TRUE(VerifyDumpBytes(ReadFile(opts.path)).ok());
+}
+
+TEST_P(DumpTest, EmptyStore) {
+  auto src = NewStore();
+  auto opts = Export("empty.dump");
+  auto exported = ExportDump(*src, opts);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(exported->info.records, 0u);
+  EXPECT_EQ(exported->info.blocks, 0u);
+  auto verified = VerifyDump(opts.path);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  auto dst = NewStore();
+  ASSERT_TRUE(ImportDump(opts.path, *dst, Import()).ok());
+  EXPECT_TRUE(ReadAll(*dst).empty());
+  EXPECT_TRUE(ExportDump(*src, opts).status().IsAlreadyExists());
+  opts.overwrite = true;
+  EXPECT_TRUE(ExportDump(*src, opts).ok());
+}
+
+TEST_P(DumpTest, FourMebibyteValue) {
+  auto src = NewStore();
+  std::string big = testing::RandomBytes(rng_, 4 << 20);
+  ASSERT_TRUE(src->Set("p", "a", "small").ok());
+  ASSERT_TRUE(src->Set("p", "big", big).ok());
+  ASSERT_TRUE(src->Set("p", "c", "after").ok());
+  auto opts = Export("big.dump");
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  auto dst = NewStore();
+  auto imported = ImportDump(opts.path, *dst, Import());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->info.blocks, 3u);  // the big record goes alone into its own block
+  EXPECT_EQ(ReadAll(*dst), ReadAll(*src));
+}
+
+TEST_P(DumpTest, PartitionFilter) {
+  auto src = NewStore();
+  ASSERT_TRUE(src->Set("a", "k", "1").ok());
+  ASSERT_TRUE(src->Set("b", "k", "2").ok());
+  ASSERT_TRUE(src->Set("c", "k", "3").ok());
+  auto opts = Export("filter.dump");
+  opts.partitions = {"c", "a"};
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  auto dst = NewStore();
+  ASSERT_TRUE(ImportDump(opts.path, *dst, Import()).ok());
+  StoreContents want = {{"a", {{"k", "1"}}}, {"c", {{"k", "3"}}}};
+  EXPECT_EQ(ReadAll(*dst), want);
+
+  auto missing = Export("missing.dump");
+  missing.partitions = {"zz"};
+  auto s = ExportDump(*src, missing).status();
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.message().find("zz"), std::string::npos);
+  missing.partitions = {std::string(kv::kMetaPartition)};
+  EXPECT_TRUE(ExportDump(*src, missing).status().IsInvalidArgument());
+  EXPECT_FALSE(std::filesystem::exists(missing.path));
+}
+
+// A dump of many small blocks, and its bytes.
+class CorruptionTest : public DumpTest {
+ protected:
+  void SetUp() override {
+    DumpTest::SetUp();
+    if (IsSkipped()) return;
+    src_ = NewStore();
+    written_ = testing::FillRandom(*src_, rng_, 6, 200);
+    auto opts = Export("good.dump");
+    opts.block_size = 4096;
+    ASSERT_TRUE(ExportDump(*src_, opts).ok());
+    good_ = ReadFile(opts.path);
+    layout_ = ParseLayout(good_);
+    ASSERT_GT(layout_.blocks.size(), 5u);
+  }
+
+  // Writes `bytes` as a dump and expects verify and import to fail with Corruption
+  // containing `expect` (if not empty) and import to leave the target empty.
+  void ExpectRejected(const std::string& bytes, const std::string& expect,
+                      const std::string& what) {
+    const std::string path = dir_.Sub("bad.dump");
+    WriteFile(path, bytes);
+    auto v = VerifyDump(path);
+    ASSERT_FALSE(v.ok()) << what;
+    EXPECT_TRUE(v.status().IsCorruption()) << what << ": " << v.status().ToString();
+    if (!expect.empty()) {
+      EXPECT_NE(v.status().message().find(expect), std::string::npos)
+          << what << ": " << v.status().ToString();
+    }
+    auto dst = NewStore();
+    for (OnConflict mode : {OnConflict::kFail, OnConflict::kOverwrite}) {
+      auto imported = ImportDump(path, *dst, Import(mode));
+      ASSERT_FALSE(imported.ok()) << what;
+      EXPECT_TRUE(imported.status().IsCorruption()) << what << imported.status().ToString();
+    }
+    EXPECT_TRUE(ReadAll(*dst).empty()) << what;
+    EXPECT_FALSE(VerifyDumpBytes(bytes).ok()) << what;
+  }
+
+  std::unique_ptr<kv::Store> src_;
+  StoreContents written_;
+  std::string good_;
+  Layout layout_;
+};
+
+TEST_P(CorruptionTest, AByteFlippedInEachRegion) {
+  // Header: magic, version/length area, body, checksum.
+  for (size_t at : {size_t{0}, size_t{12}, size_t{20}, size_t{layout_.header_end - 1}}) {
+    std::string bad = good_;
+    bad[at] ^= 0x01;
+    ExpectRejected(bad, "", "header byte " + std::to_string(at));
+  }
+  // Every block: its header and its payload. The error names the block and its offset.
+  for (size_t n = 0; n < layout_.blocks.size(); ++n) {
+    uint64_t start = layout_.blocks[n];
+    uint64_t end = n + 1 < layout_.blocks.size() ? layout_.blocks[n + 1] : layout_.blocks_end;
+    for (uint64_t at : {start, start + 13, start + 24, start + 32, (start + end) / 2, end - 1}) {
+      std::string bad = good_;
+      bad[at] ^= 0x40;
+      ExpectRejected(bad, "block " + std::to_string(n) + " at offset " + std::to_string(start),
+                     "block " + std::to_string(n) + " byte " + std::to_string(at));
+    }
+  }
+  // Footer and trailer.
+  for (uint64_t at = layout_.blocks_end; at < good_.size(); at += 7) {
+    std::string bad = good_;
+    bad[at] ^= 0x10;
+    ExpectRejected(bad, "", "footer byte " + std::to_string(at));
+  }
+}
+
+TEST_P(CorruptionTest, TruncatedAtManyOffsets) {
+  std::vector<size_t> cuts = {0,
+                              1,
+                              8,
+                              16,
+                              40,
+                              layout_.header_end,
+                              good_.size() - 1,
+                              good_.size() - 16,
+                              layout_.blocks_end,
+                              layout_.blocks_end + 1};
+  for (uint64_t b : layout_.blocks) {
+    cuts.push_back(b);
+    cuts.push_back(b + 1);
+    cuts.push_back(b + 33);
+  }
+  for (int i = 0; i < 40; ++i) cuts.push_back(rng_() % good_.size());
+  for (size_t cut : cuts) {
+    ExpectRejected(good_.substr(0, cut), "", "truncated at " + std::to_string(cut));
+  }
+  // Garbage appended, and a block removed (footer still says it is there).
+  ExpectRejected(good_ + "x", "", "one byte appended");
+  std::string dropped = good_;
+  dropped.erase(layout_.blocks[1], layout_.blocks[2] - layout_.blocks[1]);
+  ExpectRejected(dropped, "", "block 1 removed");
+}
+
+TEST_P(DumpTest, OnConflictModes) {
+  auto src = NewStore();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(src->Set("p1", "k" + std::to_string(100 + i), "src" + std::to_string(i)).ok());
+    ASSERT_TRUE(src->Set("p2", "k" + std::to_string(100 + i), "src" + std::to_string(i)).ok());
+  }
+  auto opts = Export("c.dump");
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  auto prepare = [&] {
+    auto dst = NewStore();
+    EXPECT_TRUE(dst->Set("p2", "k120", "mine").ok());
+    EXPECT_TRUE(dst->Set("p3", "other", "x").ok());
+    return dst;
+  };
+
+  // fail: nothing written, the error names the partition and the key.
+  auto dst = prepare();
+  StoreContents before = ReadAll(*dst);
+  auto failed = ImportDump(opts.path, *dst, Import(OnConflict::kFail));
+  ASSERT_TRUE(failed.status().IsAlreadyExists()) << failed.status().ToString();
+  EXPECT_NE(failed.status().message().find("k120"), std::string::npos);
+  EXPECT_NE(failed.status().message().find("p2"), std::string::npos);
+  EXPECT_EQ(ReadAll(*dst), before);
+
+  // skip: the target's value stays.
+  dst = prepare();
+  auto skipped = ImportDump(opts.path, *dst, Import(OnConflict::kSkip));
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_EQ(skipped->skipped, 1u);
+  EXPECT_EQ(skipped->written, 99u);
+  StoreContents want = ReadAll(*src);
+  want["p2"]["k120"] = "mine";
+  want["p3"]["other"] = "x";
+  EXPECT_EQ(ReadAll(*dst), want);
+
+  // overwrite: the dump's value wins.
+  dst = prepare();
+  auto over = ImportDump(opts.path, *dst, Import(OnConflict::kOverwrite));
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->written, 100u);
+  want["p2"]["k120"] = "src20";
+  EXPECT_EQ(ReadAll(*dst), want);
+
+  EXPECT_EQ(*ParseOnConflict("skip"), OnConflict::kSkip);
+  EXPECT_TRUE(ParseOnConflict("merge").status().IsInvalidArgument());
+}
+
+TEST_P(DumpTest, SchemaVersions) {
+  auto src = NewStore();
+  ASSERT_TRUE(src->Set("p", "k", "v").ok());
+  auto opts = Export("v1.dump");
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  // Target newer than the dump: refused unless allowed.
+  auto newer_target = NewStore();
+  ASSERT_TRUE(kv::SetSchemaVersion(*newer_target, kv::kInitialSchemaVersion, 2).ok());
+  auto refused = ImportDump(opts.path, *newer_target, Import());
+  EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
+  auto allow = Import();
+  allow.allow_older_schema = true;
+  EXPECT_TRUE(ImportDump(opts.path, *newer_target, allow).ok());
+  // Dump newer than the target: always refused, nothing written.
+  ASSERT_TRUE(kv::SetSchemaVersion(*src, kv::kInitialSchemaVersion, 3).ok());
+  opts.overwrite = true;
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  auto old_target = NewStore();
+  auto newer = ImportDump(opts.path, *old_target, allow);
+  EXPECT_TRUE(newer.status().IsVersionMismatch());
+  EXPECT_NE(newer.status().message().find("3"), std::string::npos);
+  EXPECT_TRUE(ReadAll(*old_target).empty());
+}
+
+TEST_P(DumpTest, MissingFile) {
+  auto v = VerifyDump(dir_.Sub("nope.dump"));
+  EXPECT_TRUE(v.status().IsNotFound());
+  EXPECT_NE(v.status().message().find("nope.dump"), std::string::npos);
+}
+
+const auto kBackends = ::testing::Values(io::Backend::kUring, io::Backend::kPosix);
+auto BackendName = [](const auto& info) {
+  return info.param == io::Backend::kUring ? std::string("Uring") : std::string("Posix");
+};
+INSTANTIATE_TEST_SUITE_P(Backends, DumpTest, kBackends, BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, CorruptionTest, kBackends, BackendName);
+
+}  // namespace
+}  // namespace refkv::format
