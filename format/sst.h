@@ -1,0 +1,97 @@
+// format/sst.h: export a store as RocksDB SST files (one per partition) plus a
+// checksummed manifest, and import such a directory into any kv::Store.
+//
+// Layout of an export directory (spec: format/SST_FORMAT.md):
+//   MANIFEST.refkv   text manifest: versions, store id, one line per partition
+//                    (hex name, file, record count, xxHash64 of the records), checksum
+//   000000.sst ...   one SST per non-empty partition, written by rocksdb::SstFileWriter
+//                    with the default (bytewise) comparator: `sst_dump --file=000000.sst
+//                    --command=scan` lists its entries.
+//
+// Import streams every file through rocksdb::SstFileReader into Store::Write batches,
+// after a full verification pass (SST block checksums, every file's record count and
+// xxHash64 against the manifest, the manifest's own checksum, schema version), so a
+// corrupt or truncated file, a manifest that does not match its files, or a newer
+// schema imports nothing. Ingestion into the RocksDB driver without a re-write
+// (IngestExternalFile) needs a hook in the rocks driver and is not done here.
+//
+// The metadata partition is handled as for dumps (format/dump.h): not exported as
+// records, never imported.
+//
+// Thread-safety: reentrant; see format/dump.h for concurrent use of the store.
+#ifndef REFKV_FORMAT_SST_H_
+#define REFKV_FORMAT_SST_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/store.h"
+#include "format/dump.h"
+
+namespace refkv::format {
+
+inline constexpr int kSstManifestVersion = 1;
+inline constexpr std::string_view kSstManifestName = "MANIFEST.refkv";
+
+struct SstPartition {
+  std::string name;
+  std::string file;       // file name inside the directory ("000003.sst")
+  uint64_t records = 0;   // >= 1
+  uint64_t checksum = 0;  // xxHash64 of the records, encoded as in a dump block
+};
+
+struct SstManifest {
+  int manifest_version = kSstManifestVersion;
+  DumpHeader header;                     // the same facts as a dump header (format_version unused)
+  std::vector<SstPartition> partitions;  // ascending names
+  uint64_t records = 0;
+};
+
+struct SstExportOptions {
+  // The directory to write; created if missing. AlreadyExists if it holds a
+  // manifest, unless overwrite. The manifest is written last (temp file, sync,
+  // rename): a directory without one is an unfinished export.
+  std::string dir;
+  std::vector<std::string> partitions;  // empty: all but kMetaPartition
+  bool overwrite = false;
+  ProgressCallback progress;
+};
+
+struct SstExportSummary {
+  SstManifest manifest;
+  uint64_t file_bytes = 0;  // all SST files
+  double seconds = 0;
+};
+
+// Writes one SST per non-empty chosen partition and the manifest. Errors:
+// InvalidArgument, NotFound (a named partition), AlreadyExists, IOError (RocksDB's
+// writer), the store's errors.
+Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options);
+
+// Reads and checks the manifest only (its checksum, syntax, bounds, version).
+// NotFound (no manifest), Corruption (naming the line), VersionMismatch.
+Result<SstManifest> ReadSstManifest(const std::string& dir);
+
+// A full verification pass: the manifest, and every SST file opened with
+// rocksdb::SstFileReader, its block checksums verified, scanned, its count and
+// xxHash64 compared with the manifest. Corruption names the file.
+Result<SstManifest> VerifySst(const std::string& dir, const ProgressCallback& progress = {});
+
+struct SstImportOptions {
+  OnConflict on_conflict = OnConflict::kFail;
+  bool allow_older_schema = false;
+  size_t write_batch = 1000;
+  ProgressCallback progress;
+};
+
+// Imports the export at `dir` into `store`: VerifySst first (with kFail also a
+// MultiGet of every key), then a second pass that writes. Errors and guarantees as
+// ImportDump (nothing imported from a directory that fails verification).
+Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
+                                const SstImportOptions& options = {});
+
+}  // namespace refkv::format
+
+#endif  // REFKV_FORMAT_SST_H_

@@ -1,0 +1,489 @@
+// SST export/import (format/sst.h, format/SST_FORMAT.md).
+#include "format/sst.h"
+
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/sst_file_writer.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/metadata.h"
+#include "engine/open.h"
+#include "format/dump/encoding.h"
+
+namespace refkv::format {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr uint64_t kMaxManifestBytes = 64u << 20;
+
+std::string Hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
+}
+
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+template <typename T>
+bool ParseNumber(std::string_view text, T* out, int base = 10) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, base);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool ValidFileName(std::string_view name) {
+  if (name.size() < 5 || name.size() > 24 || name.substr(name.size() - 4) != ".sst") return false;
+  return std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Streaming xxHash64 of records in the dump block encoding.
+class RecordHash {
+ public:
+  RecordHash() : state_(XXH64_createState()) { XXH64_reset(state_, 0); }
+  ~RecordHash() { XXH64_freeState(state_); }
+  RecordHash(const RecordHash&) = delete;
+  RecordHash& operator=(const RecordHash&) = delete;
+  void Add(std::string_view partition, std::string_view key, std::string_view value) {
+    buf_.clear();
+    internal::PutVarint(&buf_, partition.size());
+    buf_ += partition;
+    internal::PutVarint(&buf_, key.size());
+    buf_ += key;
+    internal::PutVarint(&buf_, value.size());
+    XXH64_update(state_, buf_.data(), buf_.size());
+    XXH64_update(state_, value.data(), value.size());
+  }
+  uint64_t Digest() const { return XXH64_digest(state_); }
+
+ private:
+  XXH64_state_t* state_;
+  std::string buf_;
+};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsNotFound() || s.IsPathNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+std::string ManifestText(const SstManifest& m) {
+  std::ostringstream out;
+  out << "refkv-sst-manifest " << m.manifest_version << "\n";
+  out << "store_format_version " << m.header.store_format_version << "\n";
+  out << "schema_version " << m.header.schema_version << "\n";
+  out << "created_at " << m.header.created_at << "\n";
+  out << "refkv_version " << Hex(m.header.refkv_version) << "\n";
+  out << "source_driver " << Hex(m.header.source_driver) << "\n";
+  out << "store_id " << Hex(m.header.store_id) << "\n";
+  for (const auto& p : m.partitions) {
+    out << "partition " << Hex(p.name) << " " << p.file << " " << p.records << " "
+        << Hex64(p.checksum) << "\n";
+  }
+  out << "records " << m.records << "\n";
+  std::string body = out.str();
+  return body + "checksum " + Hex64(XXH64(body.data(), body.size(), 0)) + "\n";
+}
+
+Status WriteFileSynced(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return Status::IOError("sst export: cannot create '" + path + "'");
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
+            ::fdatasync(fileno(f)) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) return Status::IOError("sst export: writing '" + path + "' failed");
+  return Status::OK();
+}
+
+// Scans one SST file: block checksums, then every entry; count and hash must match.
+template <typename Fn>
+Status ScanSst(const std::string& dir, const SstPartition& p, Fn&& on_entry) {
+  const std::string path = (fs::path(dir) / p.file).string();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return Status::Corruption("sst import: manifest lists '" + p.file + "' (partition '" +
+                              kv::Printable(p.name) + "') which is missing in '" + dir + "'");
+  }
+  rocksdb::Options options;
+  rocksdb::SstFileReader reader(options);
+  REFKV_RETURN_IF_ERROR(FromRocks(reader.Open(path), "sst import: opening '" + path + "'"));
+  REFKV_RETURN_IF_ERROR(
+      FromRocks(reader.VerifyChecksum(), "sst import: checksums of '" + path + "'"));
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(ro));
+  RecordHash hash;
+  uint64_t count = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (key.empty()) return Status::Corruption("sst import: empty key in '" + path + "'");
+    hash.Add(p.name, key, value);
+    ++count;
+    REFKV_RETURN_IF_ERROR(on_entry(key, value));
+  }
+  REFKV_RETURN_IF_ERROR(FromRocks(it->status(), "sst import: reading '" + path + "'"));
+  if (count != p.records || hash.Digest() != p.checksum) {
+    return Status::Corruption("sst import: '" + path + "' holds " + std::to_string(count) +
+                              " records, the manifest says " + std::to_string(p.records) +
+                              (count == p.records ? " (checksum differs)" : ""));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.dir.empty()) return Status::InvalidArgument("sst export: no directory");
+  std::error_code ec;
+  const fs::path dir(options.dir);
+  const std::string manifest_path = (dir / kSstManifestName).string();
+  if (fs::exists(manifest_path, ec) && !options.overwrite) {
+    return Status::AlreadyExists("sst export: '" + options.dir + "' already holds an export");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("sst export: mkdir '" + options.dir + "': " + ec.message());
+  fs::remove(manifest_path, ec);
+
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, store.ListPartitions());
+  std::vector<std::string> partitions;
+  if (options.partitions.empty()) {
+    for (auto& p : all) {
+      if (p != kv::kMetaPartition) partitions.push_back(p);
+    }
+  } else {
+    for (const auto& p : options.partitions) {
+      if (p == kv::kMetaPartition) {
+        return Status::InvalidArgument("sst export: the metadata partition cannot be exported");
+      }
+      if (std::find(all.begin(), all.end(), p) == all.end()) {
+        return Status::NotFound("sst export: partition '" + kv::Printable(p) + "' does not exist");
+      }
+      partitions.push_back(p);
+    }
+  }
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
+
+  SstExportSummary summary;
+  SstManifest& m = summary.manifest;
+  m.header.created_at = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  m.header.refkv_version = std::string(kv::CodeVersion());
+  m.header.source_driver = std::string(store.driver());
+  auto md = kv::ReadMetadata(store);
+  if (md.ok()) {
+    m.header.store_format_version = md->format_version;
+    m.header.schema_version = md->schema_version;
+    m.header.store_id = md->store_id;
+  } else if (!md.status().IsNotFound()) {
+    return md.status();
+  }
+
+  rocksdb::Options ropts;
+  Progress progress{"export"};
+  for (const auto& partition : partitions) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%06zu.sst", m.partitions.size());
+    const std::string path = (dir / name).string();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), ropts);
+    kv::ScanOptions scan;
+    scan.batch_size = 1000;
+    REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
+    RecordHash hash;
+    SstPartition entry{partition, name, 0, 0};
+    bool open = false;
+    for (; it->Valid(); it->Next()) {
+      if (!open) {
+        REFKV_RETURN_IF_ERROR(FromRocks(writer.Open(path), "sst export: creating '" + path + "'"));
+        open = true;
+      }
+      rocksdb::Slice key(it->key().data(), it->key().size());
+      rocksdb::Slice value(it->value().data(), it->value().size());
+      REFKV_RETURN_IF_ERROR(
+          FromRocks(writer.Put(key, value), "sst export: writing '" + path + "'"));
+      hash.Add(partition, it->key(), it->value());
+      ++entry.records;
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+    if (!open) continue;  // an empty partition has no records to export
+    rocksdb::ExternalSstFileInfo info;
+    REFKV_RETURN_IF_ERROR(FromRocks(writer.Finish(&info), "sst export: finishing '" + path + "'"));
+    entry.checksum = hash.Digest();
+    summary.file_bytes += info.file_size;
+    m.records += entry.records;
+    m.partitions.push_back(std::move(entry));
+    if (options.progress) {
+      progress.records = m.records;
+      progress.bytes = summary.file_bytes;
+      options.progress(progress);
+    }
+  }
+  const std::string tmp = manifest_path + ".tmp";
+  REFKV_RETURN_IF_ERROR(WriteFileSynced(tmp, ManifestText(m)));
+  fs::rename(tmp, manifest_path, ec);
+  if (ec) return Status::IOError("sst export: rename '" + tmp + "': " + ec.message());
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+Result<SstManifest> ReadSstManifest(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kSstManifestName).string();
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) return Status::NotFound("sst import: no manifest '" + path + "'");
+  if (size > kMaxManifestBytes) {
+    return Status::Corruption("sst import: manifest '" + path + "' larger than 64 MiB");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto bad = [&](size_t line, const std::string& what) {
+    return Status::Corruption("sst import: manifest '" + path + "' line " + std::to_string(line) +
+                              ": " + what);
+  };
+  // The checksum line is last and covers every byte before it.
+  size_t cut = text.rfind("checksum ");
+  if (cut == std::string::npos || (cut > 0 && text[cut - 1] != '\n')) {
+    return bad(0, "no checksum line (truncated?)");
+  }
+  uint64_t want = 0;
+  std::string_view tail = std::string_view(text).substr(cut + 9);
+  if (tail.size() != 17 || tail.back() != '\n' || !ParseNumber(tail.substr(0, 16), &want, 16)) {
+    return bad(0, "malformed checksum line");
+  }
+  if (XXH64(text.data(), cut, 0) != want) return bad(0, "manifest checksum mismatch");
+
+  SstManifest m;
+  std::istringstream lines(text.substr(0, cut));
+  std::string line;
+  size_t n = 0;
+  auto field = [&](std::string_view key, std::string* value) -> bool {
+    if (!std::getline(lines, line)) return false;
+    ++n;
+    if (line.compare(0, key.size() + 1, std::string(key) + " ") != 0) return false;
+    *value = line.substr(key.size() + 1);
+    return true;
+  };
+  std::string v;
+  if (!field("refkv-sst-manifest", &v) || !ParseNumber(v, &m.manifest_version)) {
+    return bad(1, "not a refkv SST manifest");
+  }
+  if (m.manifest_version != kSstManifestVersion) {
+    if (m.manifest_version > kSstManifestVersion) {
+      return Status::VersionMismatch(
+          "sst import: manifest version " + std::to_string(m.manifest_version) +
+          " is newer than this code's " + std::to_string(kSstManifestVersion));
+    }
+    return bad(1, "unknown manifest version");
+  }
+  if (!field("store_format_version", &v) || !ParseNumber(v, &m.header.store_format_version) ||
+      !field("schema_version", &v) || !ParseNumber(v, &m.header.schema_version) ||
+      !field("created_at", &v) || !ParseNumber(v, &m.header.created_at) ||
+      m.header.schema_version < 0) {
+    return bad(n, "malformed version fields");
+  }
+  for (auto [key, out, max] : {std::tuple{"refkv_version", &m.header.refkv_version, 64},
+                               std::tuple{"source_driver", &m.header.source_driver, 64},
+                               std::tuple{"store_id", &m.header.store_id, 128}}) {
+    if (!field(key, &v) || v.size() > 2 * static_cast<size_t>(max) || !Unhex(v, out)) {
+      return bad(n, std::string("malformed ") + key);
+    }
+  }
+  uint64_t total = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    if (line.rfind("records ", 0) == 0) {
+      if (!ParseNumber(std::string_view(line).substr(8), &m.records) || m.records != total) {
+        return bad(n, "records total does not match the partitions");
+      }
+      if (std::getline(lines, line)) return bad(n + 1, "unexpected line after the total");
+      return m;
+    }
+    std::istringstream fields(line);
+    std::string tag, name_hex, file, records, checksum, extra;
+    fields >> tag >> name_hex >> file >> records >> checksum;
+    SstPartition p;
+    if (tag != "partition" || (fields >> extra) || !Unhex(name_hex, &p.name) || p.name.empty() ||
+        p.name.size() > internal::kMaxPartitionLen || !ValidFileName(file) ||
+        !ParseNumber(records, &p.records) || p.records == 0 || checksum.size() != 16 ||
+        !ParseNumber(checksum, &p.checksum, 16)) {
+      return bad(n, "malformed partition line");
+    }
+    if (!m.partitions.empty() && !(m.partitions.back().name < p.name)) {
+      return bad(n, "partitions out of order");
+    }
+    for (const auto& q : m.partitions) {
+      if (q.file == file) return bad(n, "file '" + file + "' listed twice");
+    }
+    p.file = file;
+    total += p.records;
+    m.partitions.push_back(std::move(p));
+  }
+  return bad(n, "no records total (truncated?)");
+}
+
+Result<SstManifest> VerifySst(const std::string& dir, const ProgressCallback& progress) {
+  REFKV_ASSIGN_OR_RETURN(SstManifest m, ReadSstManifest(dir));
+  Progress p{"verify", 0, 0, m.records, 0};
+  for (const auto& part : m.partitions) {
+    REFKV_RETURN_IF_ERROR(
+        ScanSst(dir, part, [](std::string_view, std::string_view) { return Status::OK(); }));
+    p.records += part.records;
+    if (progress) progress(p);
+  }
+  return m;
+}
+
+Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
+                                const SstImportOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  REFKV_ASSIGN_OR_RETURN(SstManifest m, ReadSstManifest(dir));
+  // Schema: as for dumps.
+  if (m.header.schema_version != 0) {
+    auto md = kv::ReadMetadata(store);
+    if (md.ok()) {
+      if (m.header.schema_version > md->schema_version ||
+          (m.header.schema_version < md->schema_version && !options.allow_older_schema)) {
+        return Status::VersionMismatch(
+            "sst import: the export's schema version " + std::to_string(m.header.schema_version) +
+            " differs from the target store's " + std::to_string(md->schema_version) +
+            (m.header.schema_version > md->schema_version ? " (newer)" : " (older)"));
+      }
+    } else if (!md.status().IsNotFound()) {
+      return md.status();
+    }
+  }
+  ImportSummary summary;
+  summary.info.header = m.header;
+  summary.info.records = m.records;
+  for (const auto& p : m.partitions) {
+    summary.info.partitions.push_back({p.name, p.records, p.checksum, 0, 0});
+  }
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  const bool check = options.on_conflict == OnConflict::kFail;
+
+  // Pass 1: verify every file; with kFail, look every key up.
+  Progress progress{check ? "check" : "verify", 0, 0, m.records, 0};
+  Status conflict;
+  for (const auto& part : m.partitions) {
+    std::vector<std::string> keys;
+    auto lookup = [&]() -> Status {
+      if (keys.empty() || !conflict.ok()) return Status::OK();
+      REFKV_ASSIGN_OR_RETURN(auto found, store.MultiGet(part.name, keys));
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (found[i].ok()) {
+          conflict = Status::AlreadyExists("sst import: key '" + kv::Printable(keys[i]) +
+                                           "' of partition '" + kv::Printable(part.name) +
+                                           "' already exists in the target (on-conflict=fail); "
+                                           "nothing imported");
+          break;
+        }
+        if (!found[i].status().IsNotFound()) return found[i].status();
+      }
+      keys.clear();
+      return Status::OK();
+    };
+    bool skip = part.name == kv::kMetaPartition;
+    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view) {
+      if (!check || skip || !conflict.ok()) return Status::OK();
+      keys.emplace_back(key);
+      return keys.size() >= batch_size ? lookup() : Status::OK();
+    }));
+    REFKV_RETURN_IF_ERROR(lookup());
+    progress.records += part.records;
+    if (options.progress) options.progress(progress);
+  }
+  REFKV_RETURN_IF_ERROR(conflict);
+
+  // Pass 2: write.
+  std::vector<std::string> names;
+  for (const auto& p : m.partitions) {
+    if (p.name != kv::kMetaPartition) names.push_back(p.name);
+  }
+  REFKV_RETURN_IF_ERROR(store.PreparePartitions(names));
+  progress = Progress{"import", 0, 0, m.records, 0};
+  for (const auto& part : m.partitions) {
+    if (part.name == kv::kMetaPartition) {
+      summary.skipped_meta += part.records;
+      continue;
+    }
+    kv::WriteBatch batch;
+    std::vector<std::string> keys;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      kv::WriteBatch out;
+      if (options.on_conflict == OnConflict::kSkip) {
+        for (const auto& op : batch.ops()) keys.push_back(op.key);
+        REFKV_ASSIGN_OR_RETURN(auto found, store.MultiGet(part.name, keys));
+        keys.clear();
+        for (size_t i = 0; i < batch.ops().size(); ++i) {
+          if (found[i].ok()) {
+            ++summary.skipped;
+          } else if (found[i].status().IsNotFound()) {
+            out.Put(batch.ops()[i].key, batch.ops()[i].value);
+          } else {
+            return found[i].status();
+          }
+        }
+      }
+      const kv::WriteBatch& write = options.on_conflict == OnConflict::kSkip ? out : batch;
+      if (!write.empty()) {
+        Status s = store.Write(part.name, write);
+        if (!s.ok()) {
+          return s.WithContext("sst import stopped after writing " +
+                               std::to_string(summary.written) + " records");
+        }
+      }
+      summary.written += write.size();
+      batch.Clear();
+      return Status::OK();
+    };
+    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
+      batch.Put(key, value);
+      return batch.size() >= batch_size ? flush() : Status::OK();
+    }));
+    REFKV_RETURN_IF_ERROR(flush());
+    progress.records += part.records;
+    if (options.progress) options.progress(progress);
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace refkv::format

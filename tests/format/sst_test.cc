@@ -1,0 +1,187 @@
+#include "format/sst.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "engine/metadata.h"
+#include "engine/open.h"
+#include "tests/format/store_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace refkv::format {
+namespace {
+
+using testing::ReadAll;
+using testing::StoreContents;
+namespace fs = std::filesystem;
+
+std::unique_ptr<kv::Store> NewStore() {
+  auto store = kv::Open("mem://");
+  EXPECT_TRUE(store.ok());
+  return std::move(*store);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+}
+
+class SstTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = NewStore();
+    written_ = testing::FillRandom(*src_, rng_, 8, 200);
+    SstExportOptions opts;
+    opts.dir = dir_.Sub("export");
+    auto done = ExportSst(*src_, opts);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    summary_ = *done;
+  }
+
+  // Import into a fresh store must fail with `code` and leave it empty.
+  void ExpectRefused(StatusCode code, const std::string& what) {
+    auto dst = NewStore();
+    auto imported = ImportSst(opts_dir(), *dst);
+    ASSERT_FALSE(imported.ok()) << what;
+    EXPECT_EQ(imported.status().code(), code) << what << ": " << imported.status().ToString();
+    EXPECT_TRUE(ReadAll(*dst).empty()) << what;
+  }
+  std::string opts_dir() const { return dir_.Sub("export"); }
+  std::string FirstSst() const { return opts_dir() + "/" + summary_.manifest.partitions[0].file; }
+
+  testing::TempDir dir_{"sst"};
+  std::mt19937_64 rng_{11};
+  std::unique_ptr<kv::Store> src_;
+  StoreContents written_;
+  SstExportSummary summary_;
+};
+
+TEST_F(SstTest, RoundTrip) {
+  EXPECT_EQ(summary_.manifest.partitions.size(), written_.size());
+  auto verified = VerifySst(opts_dir());
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->header.store_id, kv::ReadMetadata(*src_)->store_id);
+  auto dst = NewStore();
+  auto imported = ImportSst(opts_dir(), *dst);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->written, summary_.manifest.records);
+  EXPECT_EQ(ReadAll(*dst), written_);
+  // A second export into the same directory needs overwrite.
+  SstExportOptions again;
+  again.dir = opts_dir();
+  EXPECT_TRUE(ExportSst(*src_, again).status().IsAlreadyExists());
+}
+
+TEST_F(SstTest, SstDumpListsTheEntries) {
+  if (!fs::exists("/usr/bin/sst_dump")) GTEST_SKIP() << "sst_dump (rocksdb-tools) not installed";
+  const SstPartition& p = summary_.manifest.partitions[0];
+  std::string cmd = "sst_dump --file=" + FirstSst() + " --command=scan --output_hex 2>&1";
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+  ASSERT_EQ(::pclose(pipe), 0) << out;
+  // Every key appears (as hex) in the scan output.
+  size_t found = 0;
+  for (const auto& [key, value] : written_.at(p.name)) {
+    std::string hex;
+    char h[3];
+    for (unsigned char c : key) {
+      std::snprintf(h, sizeof(h), "%02X", c);
+      hex += h;
+    }
+    // sst_dump --output_hex prints "'<KEY HEX>' seq:0, type:1 => <VALUE HEX>".
+    if (out.find("'" + hex + "' seq:") != std::string::npos) ++found;
+  }
+  EXPECT_EQ(found, written_.at(p.name).size()) << out.substr(0, 2000);
+  size_t lines = 0;
+  for (size_t at = out.find(" => "); at != std::string::npos; at = out.find(" => ", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, p.records);
+}
+
+TEST_F(SstTest, CorruptOrTruncatedFileImportsNothing) {
+  std::string good = ReadFile(FirstSst());
+  std::string bad = good;
+  bad[bad.size() / 3] ^= 0x20;
+  WriteFile(FirstSst(), bad);
+  ExpectRefused(StatusCode::kCorruption, "flipped byte");
+  EXPECT_FALSE(VerifySst(opts_dir()).ok());
+  for (size_t cut : {size_t{0}, good.size() / 2, good.size() - 1}) {
+    WriteFile(FirstSst(), good.substr(0, cut));
+    auto dst = NewStore();
+    auto imported = ImportSst(opts_dir(), *dst);
+    ASSERT_FALSE(imported.ok()) << cut;
+    EXPECT_TRUE(ReadAll(*dst).empty());
+  }
+  fs::remove(FirstSst());
+  ExpectRefused(StatusCode::kCorruption, "missing file");
+}
+
+TEST_F(SstTest, ManifestThatDoesNotMatchItsFiles) {
+  const std::string manifest = opts_dir() + "/" + std::string(kSstManifestName);
+  std::string text = ReadFile(manifest);
+  // Swap two files: counts and checksums no longer match (manifest checksum still ok).
+  const auto& parts = summary_.manifest.partitions;
+  ASSERT_GE(parts.size(), 2u);
+  fs::rename(opts_dir() + "/" + parts[0].file, opts_dir() + "/tmp");
+  fs::rename(opts_dir() + "/" + parts[1].file, opts_dir() + "/" + parts[0].file);
+  fs::rename(opts_dir() + "/tmp", opts_dir() + "/" + parts[1].file);
+  ExpectRefused(StatusCode::kCorruption, "swapped files");
+  fs::rename(opts_dir() + "/" + parts[0].file, opts_dir() + "/tmp");
+  fs::rename(opts_dir() + "/" + parts[1].file, opts_dir() + "/" + parts[0].file);
+  fs::rename(opts_dir() + "/tmp", opts_dir() + "/" + parts[1].file);
+  ASSERT_TRUE(VerifySst(opts_dir()).ok());
+  // An edited manifest fails its own checksum; a truncated one has none.
+  std::string edited = text;
+  edited[edited.find("partition ") + 10] ^= 1;
+  WriteFile(manifest, edited);
+  ExpectRefused(StatusCode::kCorruption, "edited manifest");
+  WriteFile(manifest, text.substr(0, text.size() / 2));
+  ExpectRefused(StatusCode::kCorruption, "truncated manifest");
+  fs::remove(manifest);
+  ExpectRefused(StatusCode::kNotFound, "no manifest");
+}
+
+TEST_F(SstTest, NewerSchemaIsRefused) {
+  ASSERT_TRUE(kv::SetSchemaVersion(*src_, kv::kInitialSchemaVersion, 5).ok());
+  SstExportOptions opts;
+  opts.dir = opts_dir();
+  opts.overwrite = true;
+  ASSERT_TRUE(ExportSst(*src_, opts).ok());
+  ExpectRefused(StatusCode::kVersionMismatch, "schema 5");
+}
+
+TEST_F(SstTest, OnConflict) {
+  const SstPartition& p = summary_.manifest.partitions[2];
+  const std::string key = written_.at(p.name).begin()->first;
+  auto dst = NewStore();
+  ASSERT_TRUE(dst->Set(p.name, key, "mine").ok());
+  auto failed = ImportSst(opts_dir(), *dst);
+  ASSERT_TRUE(failed.status().IsAlreadyExists()) << failed.status().ToString();
+  EXPECT_EQ(ReadAll(*dst).size(), 1u);
+  SstImportOptions skip;
+  skip.on_conflict = OnConflict::kSkip;
+  auto skipped = ImportSst(opts_dir(), *dst, skip);
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(skipped->skipped, 1u);
+  StoreContents want = written_;
+  want[p.name][key] = "mine";
+  EXPECT_EQ(ReadAll(*dst), want);
+  SstImportOptions over;
+  over.on_conflict = OnConflict::kOverwrite;
+  ASSERT_TRUE(ImportSst(opts_dir(), *dst, over).ok());
+  EXPECT_EQ(ReadAll(*dst), written_);
+}
+
+}  // namespace
+}  // namespace refkv::format
