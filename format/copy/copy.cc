@@ -1,0 +1,191 @@
+// CopyStore: parallel per-partition copy, then a verification pass on both sides.
+#include "format/copy.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "engine/metadata.h"
+#include "format/dump/encoding.h"
+
+namespace refkv::format {
+namespace {
+
+Result<std::vector<std::string>> Choose(kv::Store& source, const CopyOptions& options) {
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, source.ListPartitions());
+  std::vector<std::string> out;
+  if (options.partitions.empty()) {
+    for (auto& p : all) {
+      if (p != kv::kMetaPartition) out.push_back(std::move(p));
+    }
+  } else {
+    for (const auto& p : options.partitions) {
+      if (p == kv::kMetaPartition) {
+        return Status::InvalidArgument("copy: the metadata partition is not copied");
+      }
+      if (std::find(all.begin(), all.end(), p) == all.end()) {
+        return Status::NotFound("copy: partition '" + kv::Printable(p) +
+                                "' does not exist in the source");
+      }
+      out.push_back(p);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Status CheckVersions(kv::Store& source, kv::Store& target) {
+  auto a = kv::ReadMetadata(source);
+  auto b = kv::ReadMetadata(target);
+  if (!a.ok() && !a.status().IsNotFound()) return a.status();
+  if (!b.ok() && !b.status().IsNotFound()) return b.status();
+  if (a.ok() && b.ok() && a->schema_version != b->schema_version) {
+    return Status::VersionMismatch("copy: source schema version " +
+                                   std::to_string(a->schema_version) + " differs from target's " +
+                                   std::to_string(b->schema_version) +
+                                   "; migrate one of them first");
+  }
+  return Status::OK();
+}
+
+Status CheckTargetEmpty(kv::Store& target) {
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> parts, target.ListPartitions());
+  for (const auto& p : parts) {
+    if (p == kv::kMetaPartition) continue;
+    REFKV_ASSIGN_OR_RETURN(auto it, target.Scan(p, {}));
+    if (it->Valid()) {
+      return Status::AlreadyExists("copy: the target is not empty (partition '" + kv::Printable(p) +
+                                   "' holds data); allow a non-empty target "
+                                   "to resume an interrupted copy");
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view partition) {
+  kv::ScanOptions scan;
+  scan.batch_size = 1000;
+  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
+  XXH64_state_t* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  PartitionDigest d;
+  std::string buf;
+  for (; it->Valid(); it->Next()) {
+    std::string_view key = it->key(), value = it->value();
+    buf.clear();
+    internal::PutVarint(&buf, partition.size());
+    buf += partition;
+    internal::PutVarint(&buf, key.size());
+    buf += key;
+    internal::PutVarint(&buf, value.size());
+    XXH64_update(state, buf.data(), buf.size());
+    XXH64_update(state, value.data(), value.size());
+    ++d.records;
+    d.bytes += buf.size() + value.size();
+  }
+  d.checksum = XXH64_digest(state);
+  XXH64_freeState(state);
+  REFKV_RETURN_IF_ERROR(it->status());
+  return d;
+}
+
+Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.threads == 0 || options.threads > 64) {
+    return Status::InvalidArgument("copy: threads must be 1..64");
+  }
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions, Choose(source, options));
+  REFKV_RETURN_IF_ERROR(CheckVersions(source, target));
+  if (!options.allow_non_empty_target) REFKV_RETURN_IF_ERROR(CheckTargetEmpty(target));
+  REFKV_RETURN_IF_ERROR(target.PreparePartitions(partitions));
+
+  CopySummary summary;
+  std::mutex mu;  // guards summary, first_error and the progress callback
+  Status first_error;
+  std::atomic<size_t> next{0};
+  Progress progress{"copy"};
+
+  auto copy_one = [&](const std::string& partition) -> Status {
+    kv::ScanOptions scan;
+    scan.batch_size = batch_size;
+    REFKV_ASSIGN_OR_RETURN(auto it, source.Scan(partition, scan));
+    kv::WriteBatch batch;
+    uint64_t bytes = 0;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      Status s = target.Write(partition, batch);
+      if (!s.ok()) return s.WithContext("copy: partition '" + kv::Printable(partition) + "'");
+      std::lock_guard lock(mu);
+      summary.records += batch.size();
+      summary.bytes += bytes;
+      if (options.progress) {
+        progress.records = summary.records;
+        progress.bytes = summary.bytes;
+        options.progress(progress);
+      }
+      batch.Clear();
+      bytes = 0;
+      return Status::OK();
+    };
+    for (; it->Valid(); it->Next()) {
+      batch.Put(it->key(), it->value());
+      bytes += it->key().size() + it->value().size();
+      if (batch.size() >= batch_size) REFKV_RETURN_IF_ERROR(flush());
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+    return flush();
+  };
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < partitions.size();) {
+      {
+        std::lock_guard lock(mu);
+        if (!first_error.ok()) return;
+      }
+      Status s = copy_one(partitions[i]);
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (first_error.ok()) first_error = s;
+        return;
+      }
+    }
+  };
+  unsigned n = std::min<unsigned>(options.threads, std::max<size_t>(1, partitions.size()));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  REFKV_RETURN_IF_ERROR(first_error);
+  REFKV_RETURN_IF_ERROR(target.Sync());
+
+  if (options.verify) {
+    Progress vp{"verify", 0, 0, summary.records, 0};
+    for (const auto& partition : partitions) {
+      PartitionCheck check{partition};
+      REFKV_ASSIGN_OR_RETURN(check.source, DigestPartition(source, partition));
+      REFKV_ASSIGN_OR_RETURN(check.target, DigestPartition(target, partition));
+      if (!check.match()) {
+        return Status::Corruption(
+            "copy: verification failed for partition '" + kv::Printable(partition) +
+            "': source has " + std::to_string(check.source.records) + " records, target " +
+            std::to_string(check.target.records) +
+            (check.source.records == check.target.records ? " (checksums differ)" : ""));
+      }
+      vp.records += check.source.records;
+      if (options.progress) options.progress(vp);
+      summary.checks.push_back(std::move(check));
+    }
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace refkv::format
