@@ -1,0 +1,231 @@
+// Dump and SST export/import throughput, each beside its physical limits in the same
+// run (same data, same machine):
+//   - BM_Baseline_SeqWriteSync: dd-like sequential 1 MiB pwrites + fdatasync of the
+//     dump's bytes (the write-bandwidth limit of an export);
+//   - BM_Baseline_ZstdCompress / Decompress: zstd at the same level over the same
+//     record bytes in 1 MiB blocks, one thread (the CPU limit);
+//   - BM_Baseline_SetRewrite: re-writing the records into a store with Store::Set.
+// bytes_per_second is over the uncompressed record bytes for every case, so the
+// columns compare directly; items_per_second is records/s.
+//   refkv_bench --benchmark_filter='Dump|Sst|Baseline'
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "engine/open.h"
+#include "format/dump.h"
+#include "format/sst.h"
+
+namespace refkv::format {
+namespace {
+
+constexpr size_t kPartitions = 8;
+constexpr size_t kRecords = 200000;  // ~64 MiB of records
+
+struct Fixture {
+  std::unique_ptr<kv::Store> store;
+  std::string dir;
+  std::string dump;         // a dump of `store`
+  std::string raw;          // the record bytes (for the zstd baseline)
+  uint64_t raw_bytes = 0;   // uncompressed record bytes
+  uint64_t file_bytes = 0;  // dump size
+};
+
+Fixture& Data() {
+  static Fixture* f = [] {
+    auto* fx = new Fixture;
+    fx->store = std::move(*kv::Open("mem://"));
+    std::mt19937_64 rng(1);
+    char tmpl[] = "/tmp/refkv-format-bench-XXXXXX";
+    fx->dir = mkdtemp(tmpl);
+    // Values: half random bytes, half a repeated pattern (compresses about 2:1).
+    for (size_t i = 0; i < kRecords; ++i) {
+      std::string partition = "partition-" + std::to_string(i % kPartitions);
+      char key[32];
+      std::snprintf(key, sizeof(key), "key-%012zu", i);
+      std::string value(320, 'v');
+      for (size_t j = 0; j < 160; ++j) value[j] = static_cast<char>(rng());
+      (void)fx->store->Set(partition, key, value);
+    }
+    fx->dump = fx->dir + "/bench.dump";
+    ExportOptions opts;
+    opts.path = fx->dump;
+    auto done = ExportDump(*fx->store, opts);
+    fx->raw_bytes = done->info.uncompressed_bytes;
+    fx->file_bytes = done->info.file_bytes;
+    // The record stream itself, for the zstd baseline.
+    for (size_t p = 0; p < kPartitions; ++p) {
+      std::string partition = "partition-" + std::to_string(p);
+      auto it = std::move(*fx->store->Scan(partition, {}));
+      for (; it->Valid(); it->Next()) {
+        fx->raw += partition;
+        fx->raw += it->key();
+        fx->raw += it->value();
+      }
+    }
+    return fx;
+  }();
+  return *f;
+}
+
+void Finish(benchmark::State& state, uint64_t bytes) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRecords));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+
+void BM_DumpExport(benchmark::State& state) {
+  Fixture& f = Data();
+  ExportOptions opts;
+  opts.path = f.dir + "/out.dump";
+  opts.overwrite = true;
+  opts.io.backend = state.range(0) ? io::Backend::kUring : io::Backend::kPosix;
+  for (auto _ : state) {
+    auto done = ExportDump(*f.store, opts);
+    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_DumpExport)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("uring")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+
+void BM_DumpVerify(benchmark::State& state) {
+  Fixture& f = Data();
+  for (auto _ : state) {
+    auto done = VerifyDump(f.dump);
+    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_DumpVerify)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_DumpImport(benchmark::State& state) {
+  Fixture& f = Data();
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto target = std::move(*kv::Open("mem://"));
+    state.ResumeTiming();
+    ImportOptions opts;
+    opts.on_conflict = OnConflict::kOverwrite;
+    auto done = ImportDump(f.dump, *target, opts);
+    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_DumpImport)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_SstExport(benchmark::State& state) {
+  Fixture& f = Data();
+  SstExportOptions opts;
+  opts.dir = f.dir + "/sst";
+  opts.overwrite = true;
+  for (auto _ : state) {
+    auto done = ExportSst(*f.store, opts);
+    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_SstExport)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_SstImport(benchmark::State& state) {
+  Fixture& f = Data();
+  SstExportOptions eo;
+  eo.dir = f.dir + "/sst-in";
+  eo.overwrite = true;
+  (void)ExportSst(*f.store, eo);
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto target = std::move(*kv::Open("mem://"));
+    state.ResumeTiming();
+    SstImportOptions opts;
+    opts.on_conflict = OnConflict::kOverwrite;
+    auto done = ImportSst(eo.dir, *target, opts);
+    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_SstImport)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Baseline_SeqWriteSync(benchmark::State& state) {
+  Fixture& f = Data();
+  std::string chunk(1 << 20, 'x');
+  const std::string path = f.dir + "/dd.out";
+  for (auto _ : state) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    for (uint64_t off = 0; off < f.file_bytes; off += chunk.size()) {
+      size_t n = std::min<uint64_t>(chunk.size(), f.file_bytes - off);
+      if (::pwrite(fd, chunk.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) {
+        state.SkipWithError("pwrite failed");
+      }
+    }
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+  Finish(state, f.raw_bytes);  // the same logical data as an export of the store
+}
+BENCHMARK(BM_Baseline_SeqWriteSync)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Baseline_ZstdCompress(benchmark::State& state) {
+  Fixture& f = Data();
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string out(ZSTD_compressBound(1 << 20), '\0');
+  for (auto _ : state) {
+    for (size_t off = 0; off < f.raw.size(); off += 1 << 20) {
+      size_t n = std::min<size_t>(1 << 20, f.raw.size() - off);
+      benchmark::DoNotOptimize(
+          ZSTD_compressCCtx(cctx, out.data(), out.size(), f.raw.data() + off, n, 3));
+    }
+  }
+  ZSTD_freeCCtx(cctx);
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_Baseline_ZstdCompress)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Baseline_ZstdDecompress(benchmark::State& state) {
+  Fixture& f = Data();
+  std::vector<std::string> blocks;
+  for (size_t off = 0; off < f.raw.size(); off += 1 << 20) {
+    size_t n = std::min<size_t>(1 << 20, f.raw.size() - off);
+    std::string out(ZSTD_compressBound(n), '\0');
+    out.resize(ZSTD_compress(out.data(), out.size(), f.raw.data() + off, n, 3));
+    blocks.push_back(std::move(out));
+  }
+  std::string back(1 << 20, '\0');
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  for (auto _ : state) {
+    for (const auto& b : blocks) {
+      benchmark::DoNotOptimize(
+          ZSTD_decompressDCtx(dctx, back.data(), back.size(), b.data(), b.size()));
+    }
+  }
+  ZSTD_freeDCtx(dctx);
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_Baseline_ZstdDecompress)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Baseline_SetRewrite(benchmark::State& state) {
+  Fixture& f = Data();
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto target = std::move(*kv::Open("mem://"));
+    state.ResumeTiming();
+    for (size_t p = 0; p < kPartitions; ++p) {
+      std::string partition = "partition-" + std::to_string(p);
+      auto it = std::move(*f.store->Scan(partition, {}));
+      for (; it->Valid(); it->Next()) (void)target->Set(partition, it->key(), it->value());
+    }
+  }
+  Finish(state, f.raw_bytes);
+}
+BENCHMARK(BM_Baseline_SetRewrite)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace refkv::format
