@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -43,6 +44,11 @@ Fixture& Data() {
     std::mt19937_64 rng(1);
     char tmpl[] = "/tmp/refkv-format-bench-XXXXXX";
     fx->dir = mkdtemp(tmpl);
+    static std::string cleanup = fx->dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(cleanup, ec);
+    });
     // Values: half random bytes, half a repeated pattern (compresses about 2:1).
     for (size_t i = 0; i < kRecords; ++i) {
       std::string partition = "partition-" + std::to_string(i % kPartitions);
