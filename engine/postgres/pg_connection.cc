@@ -128,6 +128,7 @@ Result<ConnPtr> Connect(const ConnectConfig& config) {
                             ": " + message);
   }
   if (PQconnectionNeedsPassword(conn.get()) || Contains(message, "authentication failed") ||
+      (Contains(message, "role \"") && Contains(message, "\" does not exist")) ||
       Contains(message, "password") || Contains(message, "no pg_hba.conf entry")) {
     return Status::IOError("postgres: authentication failed for database '" + database + "' on " +
                            target + ": " + message);

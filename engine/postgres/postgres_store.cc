@@ -203,12 +203,12 @@ Result<Settings> ParseSettings(const Uri& uri) {
 // Creates the schema and table unless they exist. Several processes may race here: the
 // transaction-scoped advisory lock serialises creators, and each checks again under it.
 Status EnsureTable(PGconn* conn, const Settings& s, const OpenOptions& options) {
-  Params p;
-  p.Bytes(s.qualified).Bytes(QuoteIdent(s.schema));
+  const std::string schema = QuoteIdent(s.schema);
+  const char* values[] = {s.qualified.c_str(), schema.c_str()};  // text format: C strings
   const Oid types[] = {pg::kTextOid, pg::kTextOid};
   ResultPtr r(PQexecParams(conn,
                            "SELECT to_regclass($1) IS NOT NULL, to_regnamespace($2) IS NOT NULL", 2,
-                           types, p.values(), p.lengths(), nullptr, 0));
+                           types, values, nullptr, nullptr, 0));
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
     return pg::StatusFromServerError(r.get()).WithContext("postgres: checking for table " +
                                                           s.qualified);
