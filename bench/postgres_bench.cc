@@ -1,0 +1,363 @@
+// The PostgreSQL driver against raw libpq, same server, same statements, same run.
+//
+//   kv/postgres/{get,set,setif,scan,write_batch}   through kv::Store (the pool, retries,
+//                                                   Status/Result, iterators)
+//   baseline/libpq/{get,set,setif,scan}            the driver's SQL, prepared, binary
+//                                                   parameters and results, one PGconn per
+//                                                   thread, PQexecPrepared in a loop
+//
+// Server: $REFKV_BENCH_POSTGRES (a plain libpq URI; the benchmark adds its own table) or a
+// throwaway PostgreSQL 15 started here (tests/support/pg_server.h), durable defaults.
+// $REFKV_BENCH_POSTGRES_SYNC=off runs both sides with synchronous_commit=off.
+// Items are rows: a Get, Set or SetIf is one item; a scan or batch counts its rows.
+#include <benchmark/benchmark.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/open.h"
+#include "tests/support/pg_server.h"
+
+namespace refkv::bench {
+namespace {
+
+constexpr int kKeys = 10000;     // preloaded keys for get/set
+constexpr int kScanRows = 1000;  // rows of the scanned partition
+constexpr int kBatchRows = 100;  // rows per Write
+constexpr Oid kBytea = 17, kInt8 = 20;
+
+std::string Key(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "key%08d", i);
+  return buf;
+}
+
+struct Fixture {
+  std::string libpq_uri;  // for the baseline
+  std::string table;      // unquoted name in schema public
+  std::unique_ptr<kv::Store> store;
+  std::unique_ptr<testing::PgServer> server;  // when we started one
+  std::string error;
+};
+
+Fixture* fixture = nullptr;
+
+void DropTable() {
+  if (fixture == nullptr || fixture->libpq_uri.empty()) return;
+  if (fixture->store) (void)fixture->store->Close();
+  PGconn* c = PQconnectdb(fixture->libpq_uri.c_str());
+  if (PQstatus(c) == CONNECTION_OK) {
+    PQclear(PQexec(c, ("DROP TABLE IF EXISTS public.\"" + fixture->table + "\"").c_str()));
+  }
+  PQfinish(c);
+  fixture->store.reset();
+  fixture->server.reset();
+}
+
+// Opens the store once for the whole run and loads the data.
+Fixture& Shared() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    fixture = new Fixture();
+    const char* env = std::getenv("REFKV_BENCH_POSTGRES");
+    if (env != nullptr && *env != '\0') {
+      fixture->libpq_uri = env;
+    } else {
+      testing::PgServerOptions options;
+      options.shared_buffers = "128MB";
+      auto server = testing::PgServer::Create(options);
+      if (!server.ok()) {
+        fixture->error = server.status().ToString();
+        return;
+      }
+      fixture->server = std::move(server).value();
+      fixture->libpq_uri = fixture->server->Uri();
+    }
+    // REFKV_BENCH_POSTGRES_SYNC=off: both sides run with synchronous_commit=off, so the
+    // write cases measure the client and the server's CPU instead of the disk's fsync.
+    const char* sync = std::getenv("REFKV_BENCH_POSTGRES_SYNC");
+    if (sync != nullptr && *sync != '\0') {
+      fixture->libpq_uri = testing::WithParam(fixture->libpq_uri, "options",
+                                              std::string("-csynchronous_commit%3D") + sync);
+    }
+    fixture->table = "refkv_bench_" + std::to_string(getpid());
+    auto store = kv::Open(testing::WithParam(fixture->libpq_uri, "table", fixture->table) +
+                          "&max_open_connections=8");
+    if (!store.ok()) {
+      fixture->error = store.status().ToString();
+      return;
+    }
+    fixture->store = std::move(store).value();
+    std::atexit(DropTable);
+    kv::WriteBatch batch;
+    for (int i = 0; i < kKeys; ++i) {
+      batch.Put(Key(i), std::string(100, 'v'));
+      if (batch.size() == 1000) {
+        (void)fixture->store->Write("bench", batch);
+        batch.Clear();
+      }
+    }
+    for (int i = 0; i < kScanRows; ++i) batch.Put(Key(i), std::string(100, 's'));
+    (void)fixture->store->Write("scan", batch);
+    // Open the pool's connections outside the timed loops.
+    std::vector<std::thread> warm;
+    for (int t = 0; t < 4; ++t) {
+      warm.emplace_back([] { (void)fixture->store->Get("bench", Key(0)); });
+    }
+    for (auto& w : warm) w.join();
+  });
+  return *fixture;
+}
+
+bool Ready(benchmark::State& state) {
+  Fixture& f = Shared();
+  if (!f.error.empty()) {
+    state.SkipWithError(("no PostgreSQL: " + f.error).c_str());
+    return false;
+  }
+  return true;
+}
+
+// ----------------------------------------------------------------------------------------
+// Raw libpq: one connection per thread, the driver's statements.
+
+class RawConnection {
+ public:
+  explicit RawConnection(const Fixture& f) {
+    conn_ = PQconnectdb(f.libpq_uri.c_str());
+    ok_ = PQstatus(conn_) == CONNECTION_OK;
+    const std::string t = "public.\"" + f.table + "\"";
+    const std::string where = " WHERE partition = $1 AND key = $2";
+    ok_ = ok_ && Prepare("get", "SELECT value FROM " + t + where, 2);
+    ok_ = ok_ && Prepare("set",
+                         "INSERT INTO " + t + " (partition, key, value) VALUES ($1, $2, $3) " +
+                             "ON CONFLICT (partition, key) DO UPDATE SET value = EXCLUDED.value",
+                         3);
+    ok_ = ok_ && Prepare("setif", "UPDATE " + t + " SET value = $3" + where + " AND value = $4", 4);
+    ok_ = ok_ && Prepare("scan",
+                         "SELECT key, value FROM " + t +
+                             " WHERE partition = $1 AND key >= $2 ORDER BY key LIMIT $3",
+                         3, /*last_int8=*/true);
+  }
+  ~RawConnection() { PQfinish(conn_); }
+  bool ok() const { return ok_; }
+  std::string error() const { return PQerrorMessage(conn_); }
+
+  // Runs a prepared statement with binary bytea parameters; the result, or null.
+  PGresult* Exec(const char* name, std::initializer_list<std::string_view> params) {
+    const char* values[4];
+    int lengths[4], formats[4] = {1, 1, 1, 1};
+    int n = 0;
+    for (auto p : params) {
+      values[n] = p.data();
+      lengths[n] = static_cast<int>(p.size());
+      ++n;
+    }
+    PGresult* r = PQexecPrepared(conn_, name, n, values, lengths, formats, 1);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      PQclear(r);
+      return nullptr;
+    }
+    return r;
+  }
+
+ private:
+  bool Prepare(const char* name, const std::string& sql, int n, bool last_int8 = false) {
+    std::vector<Oid> types(n, kBytea);
+    if (last_int8) types.back() = kInt8;
+    PGresult* r = PQprepare(conn_, name, sql.c_str(), n, types.data());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+
+  PGconn* conn_;
+  bool ok_ = false;
+};
+
+std::string BigEndian64(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(static_cast<uint64_t>(v) >> (56 - 8 * i));
+  return out;
+}
+
+void BaselineGet(benchmark::State& state) {
+  if (!Ready(state)) return;
+  RawConnection c(Shared());
+  if (!c.ok()) return state.SkipWithError(c.error().c_str());
+  std::mt19937 rng(state.thread_index());
+  for (auto _ : state) {
+    std::string key = Key(static_cast<int>(rng() % kKeys));
+    PGresult* r = c.Exec("get", {"bench", key});
+    if (r == nullptr || PQntuples(r) != 1) state.SkipWithError("get failed");
+    benchmark::DoNotOptimize(PQgetvalue(r, 0, 0));
+    PQclear(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BaselineSet(benchmark::State& state) {
+  if (!Ready(state)) return;
+  RawConnection c(Shared());
+  if (!c.ok()) return state.SkipWithError(c.error().c_str());
+  std::mt19937 rng(100 + state.thread_index());
+  const std::string value(100, 'w');
+  for (auto _ : state) {
+    std::string key = Key(static_cast<int>(rng() % kKeys));
+    PGresult* r = c.Exec("set", {"bench", key, value});
+    if (r == nullptr) state.SkipWithError("set failed");
+    PQclear(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Each thread compares-and-sets its own key: value n -> n+1, always succeeding.
+void BaselineSetIf(benchmark::State& state) {
+  if (!Ready(state)) return;
+  RawConnection c(Shared());
+  if (!c.ok()) return state.SkipWithError(c.error().c_str());
+  std::string key = "ctr-raw-" + std::to_string(state.thread_index());
+  PQclear(c.Exec("set", {"setif", key, "0"}));
+  int64_t n = 0;
+  for (auto _ : state) {
+    std::string cur = std::to_string(n), next = std::to_string(n + 1);
+    PGresult* r = c.Exec("setif", {"setif", key, next, cur});
+    if (r == nullptr || std::string(PQcmdTuples(r)) != "1") state.SkipWithError("setif failed");
+    PQclear(r);
+    ++n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BaselineScan(benchmark::State& state) {
+  if (!Ready(state)) return;
+  RawConnection c(Shared());
+  if (!c.ok()) return state.SkipWithError(c.error().c_str());
+  const std::string limit = BigEndian64(kScanRows + 1);
+  int64_t rows = 0;
+  for (auto _ : state) {
+    PGresult* r = c.Exec("scan", {"scan", "", limit});
+    if (r == nullptr || PQntuples(r) != kScanRows) state.SkipWithError("scan failed");
+    for (int i = 0, n = PQntuples(r); i < n; ++i) benchmark::DoNotOptimize(PQgetvalue(r, i, 1));
+    rows += PQntuples(r);
+    PQclear(r);
+  }
+  state.SetItemsProcessed(rows);
+}
+
+// ----------------------------------------------------------------------------------------
+// Through kv::Store.
+
+void KvGet(benchmark::State& state) {
+  if (!Ready(state)) return;
+  kv::Store& s = *Shared().store;
+  std::mt19937 rng(state.thread_index());
+  for (auto _ : state) {
+    auto v = s.Get("bench", Key(static_cast<int>(rng() % kKeys)));
+    if (!v.ok()) state.SkipWithError(v.status().ToString().c_str());
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void KvSet(benchmark::State& state) {
+  if (!Ready(state)) return;
+  kv::Store& s = *Shared().store;
+  std::mt19937 rng(100 + state.thread_index());
+  const std::string value(100, 'w');
+  for (auto _ : state) {
+    Status st = s.Set("bench", Key(static_cast<int>(rng() % kKeys)), value);
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void KvSetIf(benchmark::State& state) {
+  if (!Ready(state)) return;
+  kv::Store& s = *Shared().store;
+  std::string key = "ctr-kv-" + std::to_string(state.thread_index());
+  (void)s.Set("setif", key, "0");
+  int64_t n = 0;
+  for (auto _ : state) {
+    Status st =
+        s.SetIf("setif", key, std::to_string(n + 1), kv::Predicate::Equals(std::to_string(n)));
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+    ++n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A whole partition of kScanRows rows: pages of 64, 256, then the rest.
+void KvScan(benchmark::State& state) {
+  if (!Ready(state)) return;
+  kv::Store& s = *Shared().store;
+  int64_t rows = 0;
+  for (auto _ : state) {
+    auto it = s.Scan("scan", {});
+    if (!it.ok()) state.SkipWithError(it.status().ToString().c_str());
+    int n = 0;
+    for (; (*it)->Valid(); (*it)->Next()) {
+      benchmark::DoNotOptimize((*it)->value());
+      ++n;
+    }
+    if (n != kScanRows) state.SkipWithError("scan returned the wrong number of rows");
+    rows += n;
+  }
+  state.SetItemsProcessed(rows);
+}
+
+// Batched Write of kBatchRows puts; compare its items/s with kv/postgres/set.
+void KvWriteBatch(benchmark::State& state) {
+  if (!Ready(state)) return;
+  kv::Store& s = *Shared().store;
+  std::mt19937 rng(200 + state.thread_index());
+  const std::string value(100, 'b');
+  for (auto _ : state) {
+    kv::WriteBatch batch;
+    int base = static_cast<int>(rng() % (kKeys - kBatchRows));
+    for (int i = 0; i < kBatchRows; ++i) batch.Put(Key(base + i), value);
+    Status st = s.Write("bench", batch);
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatchRows);
+}
+
+// Each driver case runs right beside its baseline, at 1 then 4 threads.
+const bool kRegistered = [] {
+  struct Pair {
+    const char* kv_name;
+    void (*kv)(benchmark::State&);
+    const char* base_name;
+    void (*base)(benchmark::State&);
+  };
+  const Pair pairs[] = {
+      {"kv/postgres/get", KvGet, "baseline/libpq/get", BaselineGet},
+      {"kv/postgres/set", KvSet, "baseline/libpq/set", BaselineSet},
+      {"kv/postgres/setif", KvSetIf, "baseline/libpq/setif", BaselineSetIf},
+      {"kv/postgres/scan", KvScan, "baseline/libpq/scan", BaselineScan},
+  };
+  for (const Pair& p : pairs) {
+    for (int threads : {1, 4}) {
+      benchmark::RegisterBenchmark(p.kv_name, p.kv)->Threads(threads)->UseRealTime();
+      benchmark::RegisterBenchmark(p.base_name, p.base)->Threads(threads)->UseRealTime();
+    }
+  }
+  benchmark::RegisterBenchmark("kv/postgres/write_batch", KvWriteBatch)
+      ->Threads(1)
+      ->Threads(4)
+      ->UseRealTime();
+  return true;
+}();
+
+}  // namespace
+}  // namespace refkv::bench
