@@ -22,7 +22,8 @@
 //   max_open_connections=N     the size of the connection pool (default 8, 1..1000)
 //   statement_timeout_ms=N     server-side limit per statement (default 0: none);
 //                              a statement that exceeds it fails with Timeout
-//   connect_timeout=SECONDS    limit for establishing a connection (default 10)
+//   connect_timeout=SECONDS    limit for establishing a connection (default 10; libpq
+//                              treats 1 as 2; 0 waits forever)
 //   conninfo=STRING            a libpq keyword/value string ("host=/run/pg dbname=x")
 //                              used instead of the URI; only with an empty location:
 //                              postgres://?conninfo=host%3D/run/pg%20dbname%3Dx&table=t
