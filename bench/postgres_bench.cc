@@ -5,6 +5,10 @@
 //   baseline/libpq/{get,set,setif,scan}            the driver's SQL, prepared, binary
 //                                                   parameters and results, one PGconn per
 //                                                   thread, PQexecPrepared in a loop
+//   ref/rocks/{get,set,setif}                      the embedded driver on the same data
+//                                                   (sync=true, or sync=false when
+//                                                   PostgreSQL runs synchronous_commit=off):
+//                                                   what the scale-out path costs
 //
 // Server: $REFKV_BENCH_POSTGRES (a plain libpq URI; the benchmark adds its own table) or a
 // throwaway PostgreSQL 15 started here (tests/support/pg_server.h), durable defaults.
@@ -26,6 +30,7 @@
 
 #include "engine/open.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/temp_dir.h"
 
 namespace refkv::bench {
 namespace {
@@ -47,6 +52,10 @@ struct Fixture {
   std::unique_ptr<kv::Store> store;
   std::unique_ptr<testing::PgServer> server;  // when we started one
   std::string error;
+  // The embedded driver with the same data, for the cost of the scale-out path; synced
+  // writes unless the PostgreSQL side runs with synchronous_commit=off.
+  std::unique_ptr<testing::TempDir> rocks_dir;
+  std::unique_ptr<kv::Store> rocks;
 };
 
 Fixture* fixture = nullptr;
@@ -61,6 +70,9 @@ void DropTable() {
   PQfinish(c);
   fixture->store.reset();
   fixture->server.reset();
+  if (fixture->rocks) (void)fixture->rocks->Close();
+  fixture->rocks.reset();
+  fixture->rocks_dir.reset();
 }
 
 // Opens the store once for the whole run and loads the data.
@@ -98,6 +110,15 @@ Fixture& Shared() {
     }
     fixture->store = std::move(store).value();
     std::atexit(DropTable);
+    fixture->rocks_dir = std::make_unique<testing::TempDir>("bench-rocks");
+    bool synced = sync == nullptr || std::string(sync) != "off";
+    auto rocks = kv::Open("rocks://" + fixture->rocks_dir->Sub("db") +
+                          (synced ? "?sync=true" : "?sync=false"));
+    if (!rocks.ok()) {
+      fixture->error = rocks.status().ToString();
+      return;
+    }
+    fixture->rocks = std::move(rocks).value();
     kv::WriteBatch batch;
     for (int i = 0; i < kKeys; ++i) {
       batch.Put(Key(i), std::string(100, 'v'));
@@ -108,6 +129,9 @@ Fixture& Shared() {
     }
     for (int i = 0; i < kScanRows; ++i) batch.Put(Key(i), std::string(100, 's'));
     (void)fixture->store->Write("scan", batch);
+    batch.Clear();
+    for (int i = 0; i < kKeys; ++i) batch.Put(Key(i), std::string(100, 'v'));
+    (void)fixture->rocks->Write("bench", batch);
     // Open the pool's connections outside the timed loops.
     std::vector<std::thread> warm;
     for (int t = 0; t < 4; ++t) {
@@ -258,9 +282,13 @@ void BaselineScan(benchmark::State& state) {
 // ----------------------------------------------------------------------------------------
 // Through kv::Store.
 
-void KvGet(benchmark::State& state) {
+kv::Store& Driver(benchmark::State& state, bool rocks) {
+  return rocks ? *Shared().rocks : *Shared().store;
+}
+
+void Get(benchmark::State& state, bool rocks) {
   if (!Ready(state)) return;
-  kv::Store& s = *Shared().store;
+  kv::Store& s = Driver(state, rocks);
   std::mt19937 rng(state.thread_index());
   for (auto _ : state) {
     auto v = s.Get("bench", Key(static_cast<int>(rng() % kKeys)));
@@ -270,9 +298,9 @@ void KvGet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void KvSet(benchmark::State& state) {
+void Set(benchmark::State& state, bool rocks) {
   if (!Ready(state)) return;
-  kv::Store& s = *Shared().store;
+  kv::Store& s = Driver(state, rocks);
   std::mt19937 rng(100 + state.thread_index());
   const std::string value(100, 'w');
   for (auto _ : state) {
@@ -282,9 +310,9 @@ void KvSet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void KvSetIf(benchmark::State& state) {
+void SetIf(benchmark::State& state, bool rocks) {
   if (!Ready(state)) return;
-  kv::Store& s = *Shared().store;
+  kv::Store& s = Driver(state, rocks);
   std::string key = "ctr-kv-" + std::to_string(state.thread_index());
   (void)s.Set("setif", key, "0");
   int64_t n = 0;
@@ -296,6 +324,13 @@ void KvSetIf(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void KvGet(benchmark::State& state) { Get(state, false); }
+void KvSet(benchmark::State& state) { Set(state, false); }
+void KvSetIf(benchmark::State& state) { SetIf(state, false); }
+void RocksGet(benchmark::State& state) { Get(state, true); }
+void RocksSet(benchmark::State& state) { Set(state, true); }
+void RocksSetIf(benchmark::State& state) { SetIf(state, true); }
 
 // A whole partition of kScanRows rows: pages of 64, 256, then the rest.
 void KvScan(benchmark::State& state) {
@@ -351,6 +386,11 @@ const bool kRegistered = [] {
       benchmark::RegisterBenchmark(p.kv_name, p.kv)->Threads(threads)->UseRealTime();
       benchmark::RegisterBenchmark(p.base_name, p.base)->Threads(threads)->UseRealTime();
     }
+  }
+  using Case = std::pair<const char*, void (*)(benchmark::State&)>;
+  for (const Case& c : {Case{"ref/rocks/get", RocksGet}, Case{"ref/rocks/set", RocksSet},
+                        Case{"ref/rocks/setif", RocksSetIf}}) {
+    benchmark::RegisterBenchmark(c.first, c.second)->Threads(1)->Threads(4)->UseRealTime();
   }
   benchmark::RegisterBenchmark("kv/postgres/write_batch", KvWriteBatch)
       ->Threads(1)

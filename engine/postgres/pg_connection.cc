@@ -1,5 +1,8 @@
 #include "engine/postgres/pg_connection.h"
 
+#include <poll.h>
+
+#include <cassert>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -50,6 +53,8 @@ bool IsServerFatal(const PGresult* r) {
 // second then sees the end of the stream.
 bool StillUsable(PGconn* conn) {
   if (PQstatus(conn) != CONNECTION_OK) return false;
+  pollfd pfd{PQsocket(conn), POLLIN, 0};
+  if (poll(&pfd, 1, 0) == 0) return true;  // nothing arrived: the usual case, one syscall
   if (!PQconsumeInput(conn)) return false;
   (void)PQisBusy(conn);  // parses what arrived (an unexpected error becomes a notice)
   if (!PQconsumeInput(conn)) return false;
@@ -61,15 +66,17 @@ void IgnoreNotice(void*, const char*) {}
 }  // namespace
 
 Params& Params::Bytes(std::string_view bytes) {
+  assert(count_ < kMaxParams);
   // libpq wants a non-null pointer for a non-NULL parameter, even of length 0.
-  values_.push_back(bytes.data() != nullptr ? bytes.data() : "");
-  lengths_.push_back(static_cast<int>(bytes.size()));
-  formats_.push_back(1);
+  values_[count_] = bytes.data() != nullptr ? bytes.data() : "";
+  lengths_[count_] = static_cast<int>(bytes.size());
+  ++count_;
   return *this;
 }
 
 Params& Params::Int64(int64_t value) {
-  std::string& b = owned_.emplace_back();
+  std::string& b = owned_[count_];
+  b.clear();
   auto v = static_cast<uint64_t>(value);
   AppendBigEndian32(b, static_cast<uint32_t>(v >> 32));
   AppendBigEndian32(b, static_cast<uint32_t>(v));
@@ -77,7 +84,8 @@ Params& Params::Int64(int64_t value) {
 }
 
 Params& Params::ByteaArray(const std::vector<std::string_view>& items) {
-  std::string& b = owned_.emplace_back();
+  std::string& b = owned_[count_];
+  b.clear();
   size_t total = 20;
   for (auto item : items) total += 4 + item.size();
   b.reserve(total);

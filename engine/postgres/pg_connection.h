@@ -13,7 +13,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,25 +41,29 @@ inline constexpr Oid kByteaOid = 17;
 inline constexpr Oid kInt8Oid = 20;
 inline constexpr Oid kByteaArrayOid = 1001;
 
-// The binary parameters of one statement. Bytes() keeps a view: the caller's bytes must
-// outlive the call that sends them; everything else is owned.
+// The binary parameters of one statement (at most kMaxParams; no allocation except for
+// arrays). Bytes() keeps a view: the caller's bytes must outlive the call that sends
+// them; everything else is owned.
 class Params {
  public:
+  static constexpr int kMaxParams = 4;
+
   Params& Bytes(std::string_view bytes);
   Params& Int64(int64_t value);
   // A one-dimensional bytea[] in PostgreSQL's binary array format (no NULL elements).
   Params& ByteaArray(const std::vector<std::string_view>& items);
 
-  int count() const { return static_cast<int>(values_.size()); }
-  const char* const* values() const { return values_.data(); }
-  const int* lengths() const { return lengths_.data(); }
-  const int* formats() const { return formats_.data(); }
+  int count() const { return count_; }
+  const char* const* values() const { return values_; }
+  const int* lengths() const { return lengths_; }
+  const int* formats() const { return kBinary; }
 
  private:
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
-  std::deque<std::string> owned_;  // a deque: elements never move, so pointers stay valid
+  static constexpr int kBinary[kMaxParams] = {1, 1, 1, 1};
+  int count_ = 0;
+  const char* values_[kMaxParams] = {};
+  int lengths_[kMaxParams] = {};
+  std::string owned_[kMaxParams];  // encoded integers and arrays, by parameter index
 };
 
 // A statement every connection of a store prepares when it opens.
