@@ -285,10 +285,12 @@ Result<Pool::Lease> Pool::Acquire() {
   while (true) {
     if (closed_) return Status::IOError("postgres store is closed");
     if (!idle_.empty()) {
-      ConnPtr conn = std::move(idle_.back());
+      ConnPtr conn = std::move(idle_.back().conn);
+      auto since = idle_.back().since;
       idle_.pop_back();
       lock.unlock();
-      if (StillUsable(conn.get())) return Lease(this, std::move(conn));
+      bool recent = std::chrono::steady_clock::now() - since < kCheckAfterIdle;
+      if (recent || StillUsable(conn.get())) return Lease(this, std::move(conn));
       conn.reset();  // closed by the server while idle: drop it, outside the lock
       lock.lock();
       --open_;
@@ -313,7 +315,7 @@ Result<Pool::Lease> Pool::Acquire() {
 void Pool::Add(ConnPtr conn) {
   std::lock_guard<std::mutex> lock(mu_);
   ++open_;
-  idle_.push_back(std::move(conn));
+  idle_.push_back({std::move(conn), std::chrono::steady_clock::time_point()});
 }
 
 void Pool::Release(ConnPtr conn, bool broken) {
@@ -326,13 +328,13 @@ void Pool::Release(ConnPtr conn, bool broken) {
     conn.reset();
     return;
   }
-  idle_.push_back(std::move(conn));
+  idle_.push_back({std::move(conn), std::chrono::steady_clock::now()});
   lock.unlock();
   released_.notify_one();
 }
 
 void Pool::Close() {
-  std::vector<ConnPtr> idle;
+  std::vector<Idle> idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;

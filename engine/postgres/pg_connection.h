@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -112,12 +113,16 @@ Execution Execute(PGconn* conn, const std::string& statement, const Params& para
 // The Status for an error result of the server (SQLSTATE mapped to a StatusCode).
 Status StatusFromServerError(const PGresult* result);
 
-// A bounded pool of prepared connections. Acquire hands out an idle connection (after a
-// cheap, non-blocking check that the server has not closed it) or opens a new one while
-// fewer than `max` are open; otherwise it waits for one to be released.
+// A bounded pool of prepared connections. Acquire hands out an idle connection or opens a
+// new one while fewer than `max` are open; otherwise it waits for one to be released.
+// A connection idle for more than kCheckAfterIdle is first checked, without blocking,
+// for a goodbye from the server (a restart closes sessions), so that a write is not sent
+// into a dead session and reported UnknownOutcome for nothing; busy connections skip
+// the check (a syscall) because a server that stops in between is that same race anyway.
 class Pool {
  public:
   using Factory = std::function<Result<ConnPtr>()>;
+  static constexpr std::chrono::milliseconds kCheckAfterIdle{20};
 
   class Lease {
    public:
@@ -156,8 +161,12 @@ class Pool {
   const size_t max_;
   std::mutex mu_;
   std::condition_variable released_;
-  std::vector<ConnPtr> idle_;  // LIFO: the most recently used connection is reused first
-  size_t open_ = 0;            // idle + leased + being opened
+  struct Idle {
+    ConnPtr conn;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::vector<Idle> idle_;  // LIFO: the most recently used connection is reused first
+  size_t open_ = 0;         // idle + leased + being opened
   bool closed_ = false;
 };
 
