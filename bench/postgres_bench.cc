@@ -5,6 +5,9 @@
 //   baseline/libpq/{get,set,setif,scan}            the driver's SQL, prepared, binary
 //                                                   parameters and results, one PGconn per
 //                                                   thread, PQexecPrepared in a loop
+//   pair/postgres_vs_libpq/{get,set,setif}         both in one loop, alternating, timed
+//                                                   apart: kv_vs_libpq = throughput ratio
+//                                                   (robust on a noisy, shared machine)
 //   ref/rocks/{get,set,setif}                      the embedded driver on the same data
 //                                                   (sync=true, or sync=false when
 //                                                   PostgreSQL runs synchronous_commit=off):
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -109,7 +113,6 @@ Fixture& Shared() {
       return;
     }
     fixture->store = std::move(store).value();
-    std::atexit(DropTable);
     fixture->rocks_dir = std::make_unique<testing::TempDir>("bench-rocks");
     bool synced = sync == nullptr || std::string(sync) != "off";
     auto rocks = kv::Open("rocks://" + fixture->rocks_dir->Sub("db") +
@@ -132,6 +135,9 @@ Fixture& Shared() {
     batch.Clear();
     for (int i = 0; i < kKeys; ++i) batch.Put(Key(i), std::string(100, 'v'));
     (void)fixture->rocks->Write("bench", batch);
+    // Registered after RocksDB created its lazy statics (Env, thread pools), so that it
+    // runs before they are destroyed.
+    std::atexit(DropTable);
     // Open the pool's connections outside the timed loops.
     std::vector<std::thread> warm;
     for (int t = 0; t < 4; ++t) {
@@ -367,6 +373,93 @@ void KvWriteBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatchRows);
 }
 
+// ----------------------------------------------------------------------------------------
+// Paired: every iteration runs one operation through kv::Store and the same operation
+// through raw libpq, alternating which goes first, timing each. On a shared, noisy machine
+// both sides then see the same interference; kv_vs_libpq is the throughput ratio.
+
+enum class Op { kGet, kSet, kSetIf };
+
+void Paired(benchmark::State& state, Op op) {
+  if (!Ready(state)) return;
+  RawConnection c(Shared());
+  if (!c.ok()) return state.SkipWithError(c.error().c_str());
+  kv::Store& s = *Shared().store;
+  std::mt19937 rng(300 + state.thread_index());
+  const std::string value(100, 'p');
+  const std::string kv_key = "pair-kv-" + std::to_string(state.thread_index());
+  const std::string raw_key = "pair-raw-" + std::to_string(state.thread_index());
+  (void)s.Set("setif", kv_key, "0");
+  PQclear(c.Exec("set", {"setif", raw_key, "0"}));
+  int64_t n = 0;
+  double kv_s = 0, raw_s = 0;
+  bool failed = false;
+  auto run_kv = [&](const std::string& key, const std::string& cur, const std::string& next) {
+    switch (op) {
+      case Op::kGet:
+        failed |= !s.Get("bench", key).ok();
+        break;
+      case Op::kSet:
+        failed |= !s.Set("bench", key, value).ok();
+        break;
+      case Op::kSetIf:
+        failed |= !s.SetIf("setif", kv_key, next, kv::Predicate::Equals(cur)).ok();
+        break;
+    }
+  };
+  auto run_raw = [&](const std::string& key, const std::string& cur, const std::string& next) {
+    PGresult* r = nullptr;
+    switch (op) {
+      case Op::kGet:
+        r = c.Exec("get", {"bench", key});
+        failed |= r == nullptr || PQntuples(r) != 1;
+        break;
+      case Op::kSet:
+        r = c.Exec("set", {"bench", key, value});
+        failed |= r == nullptr;
+        break;
+      case Op::kSetIf:
+        r = c.Exec("setif", {"setif", raw_key, next, cur});
+        failed |= r == nullptr || std::string(PQcmdTuples(r)) != "1";
+        break;
+    }
+    PQclear(r);
+  };
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    std::string key = Key(static_cast<int>(rng() % kKeys));
+    std::string cur = std::to_string(n), next = std::to_string(n + 1);
+    auto t0 = Clock::now();
+    if (n % 2 == 0) {
+      run_kv(key, cur, next);
+    } else {
+      run_raw(key, cur, next);
+    }
+    auto t1 = Clock::now();
+    if (n % 2 == 0) {
+      run_raw(key, cur, next);
+    } else {
+      run_kv(key, cur, next);
+    }
+    auto t2 = Clock::now();
+    double first = std::chrono::duration<double>(t1 - t0).count();
+    double second = std::chrono::duration<double>(t2 - t1).count();
+    (n % 2 == 0 ? kv_s : raw_s) += first;
+    (n % 2 == 0 ? raw_s : kv_s) += second;
+    ++n;
+  }
+  if (failed) state.SkipWithError("an operation failed");
+  using benchmark::Counter;
+  state.counters["kv_per_s"] = Counter(n / kv_s);  // summed over threads
+  state.counters["libpq_per_s"] = Counter(n / raw_s);
+  state.counters["kv_vs_libpq"] = Counter(raw_s / kv_s, Counter::kAvgThreads);
+  state.SetItemsProcessed(2 * n);
+}
+
+void PairedGet(benchmark::State& state) { Paired(state, Op::kGet); }
+void PairedSet(benchmark::State& state) { Paired(state, Op::kSet); }
+void PairedSetIf(benchmark::State& state) { Paired(state, Op::kSetIf); }
+
 // Each driver case runs right beside its baseline, at 1 then 4 threads.
 const bool kRegistered = [] {
   struct Pair {
@@ -390,6 +483,11 @@ const bool kRegistered = [] {
   using Case = std::pair<const char*, void (*)(benchmark::State&)>;
   for (const Case& c : {Case{"ref/rocks/get", RocksGet}, Case{"ref/rocks/set", RocksSet},
                         Case{"ref/rocks/setif", RocksSetIf}}) {
+    benchmark::RegisterBenchmark(c.first, c.second)->Threads(1)->Threads(4)->UseRealTime();
+  }
+  for (const Case& c : {Case{"pair/postgres_vs_libpq/get", PairedGet},
+                        Case{"pair/postgres_vs_libpq/set", PairedSet},
+                        Case{"pair/postgres_vs_libpq/setif", PairedSetIf}}) {
     benchmark::RegisterBenchmark(c.first, c.second)->Threads(1)->Threads(4)->UseRealTime();
   }
   benchmark::RegisterBenchmark("kv/postgres/write_batch", KvWriteBatch)
