@@ -200,7 +200,10 @@ Status PgServer::Exec(std::string_view sql, std::string_view database) const {
     PGresult* r = PQexec(conn, std::string(sql).c_str());
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      out = Status::IOError("'" + std::string(sql) + "' failed: " + PQresultErrorMessage(r));
+      std::string message(sql);  // (not "'" + std::string: GCC 12 -Wrestrict false positive)
+      message += " failed: ";
+      message += PQresultErrorMessage(r);
+      out = Status::IOError(std::move(message));
     }
     PQclear(r);
   }
