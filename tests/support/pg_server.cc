@@ -110,19 +110,7 @@ Result<std::unique_ptr<PgServer>> PgServer::Create(const PgServerOptions& option
   server->port_ = 20000 + static_cast<int>(rd() % 40000);
 
   const std::string data = server->dir_ + "/data";
-  pid_t pid = Spawn({std::string(kBinDir) + "/initdb", "-D", data, "-A", "trust", "-U", "postgres",
-                     "--no-sync", "--locale=C", "-E", "UTF8"},
-                    server->dir_ + "/initdb.log", server->as_other_user_, server->uid_,
-                    server->gid_, /*die_with_parent=*/false);
-  if (pid < 0) return Status::IOError("fork for initdb failed");
-  int status = WaitFor(pid, std::chrono::seconds(120));
-  if (status != 0) {
-    std::ifstream in(server->dir_ + "/initdb.log");
-    std::stringstream log;
-    log << in.rdbuf();
-    return Status::IOError("initdb in " + data + " failed (" + Describe(status) +
-                           "): " + log.str());
-  }
+  REFKV_RETURN_IF_ERROR(server->InitDataDir(data));
   {
     std::ofstream conf(data + "/postgresql.conf", std::ios::app);
     conf << "\n# refkv test server\nlisten_addresses = ''\nunix_socket_directories = '"
@@ -137,6 +125,42 @@ Result<std::unique_ptr<PgServer>> PgServer::Create(const PgServerOptions& option
   REFKV_RETURN_IF_ERROR(server->Exec("CREATE ROLE " + std::string(kPasswordUser) +
                                      " LOGIN PASSWORD '" + std::string(kPassword) + "'"));
   return server;
+}
+
+// initdb costs ~1 s of CPU, and ctest runs each test case in its own process with its
+// own server: the first initdb of a machine is kept as a template in /tmp (per server
+// user and major version, published atomically by rename) and later servers copy it.
+Status PgServer::InitDataDir(const std::string& data) {
+  const std::string user = std::to_string(as_other_user_ ? uid_ : geteuid());
+  const std::string tmpl = "/tmp/refkv-pg-template-15-u" + user;
+  const std::string log = dir_ + "/initdb.log";
+  if (access((tmpl + "/ready").c_str(), F_OK) == 0) {
+    pid_t pid = Spawn({"/bin/cp", "-a", tmpl + "/data", data}, log, as_other_user_, uid_, gid_,
+                      /*die_with_parent=*/false);
+    if (pid > 0 && WaitFor(pid, std::chrono::seconds(120)) == 0) return Status::OK();
+    std::error_code ec;
+    std::filesystem::remove_all(data, ec);  // a broken copy: fall back to initdb
+  }
+  pid_t pid = Spawn({std::string(kBinDir) + "/initdb", "-D", data, "-A", "trust", "-U", "postgres",
+                     "--no-sync", "--locale=C", "-E", "UTF8"},
+                    log, as_other_user_, uid_, gid_, /*die_with_parent=*/false);
+  if (pid < 0) return Status::IOError("fork for initdb failed");
+  int status = WaitFor(pid, std::chrono::seconds(120));
+  if (status != 0) {
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    return Status::IOError("initdb in " + data + " failed (" + Describe(status) +
+                           "): " + text.str());
+  }
+  // Publish the template (best effort; a concurrent publisher may win the rename).
+  const std::string staging = tmpl + ".tmp-" + std::to_string(getpid());
+  const std::string script = "mkdir -p '" + staging + "' && cp -a '" + data + "' '" + staging +
+                             "/data' && touch '" + staging + "/ready' && mv -T '" + staging +
+                             "' '" + tmpl + "' || rm -rf '" + staging + "'";
+  pid = Spawn({"/bin/sh", "-c", script}, log, as_other_user_, uid_, gid_, false);
+  if (pid > 0) WaitFor(pid, std::chrono::seconds(120));
+  return Status::OK();
 }
 
 PgServer::~PgServer() {

@@ -5,6 +5,8 @@
 // fsync and synchronous_commit keep their defaults, so writes are durable as in
 // production. When the process runs as root (CI does) the server runs as the
 // unprivileged user `refkv-pg` (scripts/deps creates it): PostgreSQL refuses root.
+// The first initdb on a machine is kept in /tmp/refkv-pg-template-15-u<uid> and copied by
+// later servers (initdb costs ~1 s of CPU; ctest starts a server per test case).
 // The server is this process's child and gets SIGQUIT if this process dies, so a crashed
 // test leaves no server behind. The destructor stops it and removes the directory.
 //
@@ -62,6 +64,7 @@ class PgServer {
 
  private:
   PgServer() = default;
+  Status InitDataDir(const std::string& data);
   std::string LogTail() const;
 
   std::string dir_;
