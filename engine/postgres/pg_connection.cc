@@ -312,6 +312,11 @@ Result<Pool::Lease> Pool::Acquire() {
   }
 }
 
+Status Pool::CheckOpen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_ ? Status::IOError("postgres store is closed") : Status::OK();
+}
+
 void Pool::Add(ConnPtr conn) {
   std::lock_guard<std::mutex> lock(mu_);
   ++open_;

@@ -153,6 +153,8 @@ class Pool {
   // Closes idle connections; leased ones are closed when released. Idempotent.
   void Close();
   size_t max() const { return max_; }
+  // IOError once Close was called.
+  Status CheckOpen();
 
  private:
   void Release(ConnPtr conn, bool broken);

@@ -487,11 +487,7 @@ class PostgresStore final : public Store {
   }
 
  private:
-  Status CheckOpen() {
-    // An Acquire on a closed pool fails; otherwise the lease goes straight back.
-    Result<pg::Pool::Lease> lease = pool_.Acquire();
-    return lease.ok() ? Status::OK() : lease.status();
-  }
+  Status CheckOpen() { return pool_.CheckOpen(); }
 
   Result<ConnPtr> NewConnection() {
     REFKV_ASSIGN_OR_RETURN(ConnPtr conn, pg::Connect(settings_.connect));
