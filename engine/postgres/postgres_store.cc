@@ -112,6 +112,7 @@ std::string_view Value(const PGresult* r, int row, int col) {
 }
 
 int64_t RowsAffected(const PGresult* r) {
+  // PQcmdTuples is not const-correct; it does not modify the result.
   return std::strtoll(PQcmdTuples(const_cast<PGresult*>(r)), nullptr, 10);
 }
 
