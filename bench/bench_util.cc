@@ -1,0 +1,94 @@
+#include "bench/bench_util.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/table.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace refkv::bench {
+
+size_t NumKeys() {
+  static const size_t n = [] {
+    const char* env = std::getenv("REFKV_BENCH_KEYS");
+    size_t v = env != nullptr ? std::strtoull(env, nullptr, 10) : 0;
+    return v >= 1000 ? v : size_t{1'000'000};
+  }();
+  return n;
+}
+
+void FillKey(uint64_t index, char* out) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "k%015llu", static_cast<unsigned long long>(index));
+  std::memcpy(out, buf, kKeySize);
+}
+
+void FillValue(uint64_t index, uint32_t version, char* out) {
+  std::memcpy(out, &index, 8);
+  std::memcpy(out + 8, &version, 4);
+  Rng rng((index << 20) ^ version);
+  for (size_t i = 12; i < kValueSize; i += 8) {
+    uint64_t r = rng.Next();
+    std::memcpy(out + i, &r, std::min<size_t>(8, kValueSize - i));
+  }
+}
+
+std::string Key(uint64_t index) {
+  std::string s(kKeySize, '\0');
+  FillKey(index, s.data());
+  return s;
+}
+
+std::string Value(uint64_t index, uint32_t version) {
+  std::string s(kValueSize, '\0');
+  FillValue(index, version, s.data());
+  return s;
+}
+
+std::string MakeScratchDir(const std::string& tag) {
+  const char* base = std::getenv("REFKV_BENCH_DIR");
+  if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
+  if (base == nullptr || *base == '\0') base = "/tmp";
+  std::string pattern = std::string(base) + "/refkv-bench-" + tag + "-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::perror(("refkv bench: mkdtemp " + pattern).c_str());
+    std::abort();
+  }
+  return pattern;
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+rocksdb::Options BaselineOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(kBlockCacheMb << 20);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+std::string DriverParams() { return "block_cache_mb=" + std::to_string(kBlockCacheMb); }
+
+long ReadRssKib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace refkv::bench
