@@ -62,13 +62,7 @@ struct KvTarget {
   std::abort();
 }
 
-std::unique_ptr<kv::Store> OpenOrDie(const std::string& uri) {
-  auto store = kv::Open(uri);
-  if (!store.ok()) Die("open " + uri + ": " + store.status().message());
-  return std::move(store).value();
-}
-
-void LoadKv(KvTarget& t) {
+Status LoadKv(KvTarget& t) {
   double start = NowSeconds();
   char key[kKeySize], value[kValueSize];
   kv::WriteBatch batch;
@@ -78,13 +72,14 @@ void LoadKv(KvTarget& t) {
     batch.Put({key, kKeySize}, {value, kValueSize});
     if (batch.size() == kLoadBatch || i + 1 == TotalKeys()) {
       Status s = t.store->Write(kPartition, batch);
-      if (!s.ok()) Die("preload " + t.uri + ": " + s.message());
+      if (!s.ok()) return Status::IOError("preload " + t.uri + ": " + s.message());
       batch.Clear();
     }
   }
   t.versions.assign(TotalKeys(), 0);
   std::fprintf(stderr, "refkv_bench: loaded %zu keys into %s in %.1f s\n", TotalKeys(),
                t.uri.c_str(), NowSeconds() - start);
+  return Status::OK();
 }
 
 // Targets live until exit; they are closed (and their directories removed) by an atexit
@@ -98,11 +93,13 @@ void CloseKvTargets() {
   if (kv_targets != nullptr) kv_targets->clear();
 }
 
-KvTarget& GetKv(const std::string& name) {
+// The loaded target `name`, or nullptr after reporting why on `state` (a driver that
+// cannot open must not abort the other cases).
+KvTarget* GetKv(benchmark::State& state, const std::string& name) {
   std::lock_guard<std::mutex> lock(kv_mu);
   if (kv_targets == nullptr) kv_targets = new std::map<std::string, std::unique_ptr<KvTarget>>;
   auto& slot = (*kv_targets)[name];
-  if (slot != nullptr) return *slot;
+  if (slot != nullptr) return slot.get();
   auto t = std::make_unique<KvTarget>();
   if (name == "mem") {
     t->uri = "mem://bench";
@@ -111,21 +108,33 @@ KvTarget& GetKv(const std::string& name) {
     t->uri = "rocks://" + t->dir + "/db?" + DriverParams();
     if (name == "rocks_shared") t->uri += "&partitions=shared";
   }
-  t->store = OpenOrDie(t->uri);
-  LoadKv(*t);
+  auto fail = [&](const Status& s) -> KvTarget* {
+    std::string msg = "open/preload " + t->uri + ": " + s.message();
+    std::fprintf(stderr, "refkv_bench: %s\n", msg.c_str());
+    state.SkipWithError(msg.c_str());
+    return nullptr;
+  };
+  auto store = kv::Open(t->uri);
+  if (!store.ok()) return fail(store.status());
+  t->store = std::move(store).value();
+  if (Status s = LoadKv(*t); !s.ok()) return fail(s);
   if (!t->dir.empty()) {
     // Reopen: the WAL is replayed into SST files, as for the baseline.
-    Status s = t->store->Close();
-    if (!s.ok()) Die("close " + t->uri + ": " + s.message());
-    t->store = OpenOrDie(t->uri);
+    if (Status s = t->store->Close(); !s.ok()) return fail(s);
+    t->store.reset();
+    auto reopened = kv::Open(t->uri);
+    if (!reopened.ok()) return fail(reopened.status());
+    t->store = std::move(reopened).value();
   }
   slot = std::move(t);
   std::atexit(CloseKvTargets);
-  return *slot;
+  return slot.get();
 }
 
 void KvGet(benchmark::State& state, const std::string& name) {
-  KvTarget& t = GetKv(name);
+  KvTarget* target = GetKv(state, name);
+  if (target == nullptr) return;
+  KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 1);
   char key[kKeySize];
   for (auto _ : state) {
@@ -141,7 +150,9 @@ void KvGet(benchmark::State& state, const std::string& name) {
 }
 
 void KvSet(benchmark::State& state, const std::string& name) {
-  KvTarget& t = GetKv(name);
+  KvTarget* target = GetKv(state, name);
+  if (target == nullptr) return;
+  KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 2);
   char key[kKeySize], value[kValueSize];
   for (auto _ : state) {
@@ -158,7 +169,9 @@ void KvSet(benchmark::State& state, const std::string& name) {
 }
 
 void KvScan(benchmark::State& state, const std::string& name) {
-  KvTarget& t = GetKv(name);
+  KvTarget* target = GetKv(state, name);
+  if (target == nullptr) return;
+  KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 3);
   char key[kKeySize];
   size_t items = 0;
@@ -202,7 +215,9 @@ bool KvCas(benchmark::State& state, KvTarget& t, uint64_t i) {
 }
 
 void KvSetIf(benchmark::State& state, const std::string& name) {
-  KvTarget& t = GetKv(name);
+  KvTarget* target = GetKv(state, name);
+  if (target == nullptr) return;
+  KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 4);
   for (auto _ : state) {
     if (!KvCas(state, t, picker.Next())) break;
@@ -211,7 +226,9 @@ void KvSetIf(benchmark::State& state, const std::string& name) {
 }
 
 void KvSetIfHot(benchmark::State& state, const std::string& name) {
-  KvTarget& t = GetKv(name);
+  KvTarget* target = GetKv(state, name);
+  if (target == nullptr) return;
+  KvTarget& t = *target;
   size_t turn = 0;
   for (auto _ : state) {
     if (!KvCas(state, t, HotKeyIndex(state.thread_index(), turn++ % kHotKeys))) break;
