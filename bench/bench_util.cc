@@ -1,6 +1,7 @@
 #include "bench/bench_util.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
 #include <chrono>
@@ -66,13 +67,26 @@ void RemoveTree(const std::string& path) {
   std::filesystem::remove_all(path, ec);
 }
 
+// Mirrors the rocks driver's choices (engine/rocks/rocks_open.cc, MakeDbOptions and
+// MakeCfOptions) so baseline and store differ only in the refkv layer. Keep in sync.
 rocksdb::Options BaselineOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // DBOptions
+  options.max_open_files = 1024;
+  options.max_background_jobs = 2;
+  options.max_total_wal_size = 256ull << 20;
+  options.keep_log_file_num = 3;
+  options.max_log_file_size = 8ull << 20;
+  // ColumnFamilyOptions
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(kBlockCacheMb << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.arena_block_size = 64 << 10;
+  options.max_write_buffer_number = 2;
+  options.level_compaction_dynamic_level_bytes = true;
   return options;
 }
 

@@ -247,10 +247,11 @@ struct RawTarget {
   Versions versions;
 
   void Open() {
+    // One Options value: both families share one block cache, as in the driver.
+    const rocksdb::Options options = BaselineOptions();
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, BaselineOptions()},
-        {std::string(kPartition), BaselineOptions()}};
-    rocksdb::Status s = rocksdb::DB::Open(BaselineOptions(), dir, cfs, &handles, &db);
+        {rocksdb::kDefaultColumnFamilyName, options}, {std::string(kPartition), options}};
+    rocksdb::Status s = rocksdb::DB::Open(options, dir, cfs, &handles, &db);
     if (!s.ok()) Die("open baseline " + dir + ": " + s.ToString());
     cf = handles[1];
   }
