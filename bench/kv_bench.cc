@@ -3,8 +3,11 @@
 // the same data (NumKeys() 16-byte keys with 100-byte values, loaded in key order in
 // batches of 1,000 and then reopened, so both sit in SST files; an 8 MiB block cache).
 //
-// Every case reports items_per_second. Threaded cases (threads:2) work on distinct keys
-// (thread t of n owns the keys i with i % n == t) and use real time.
+// Every case reports items_per_second: at threads:1 per CPU-second of the benchmark thread
+// (the machine is shared; being descheduled does not count), at threads:2 per wall-clock
+// second. Threaded cases work on distinct keys (thread t of n owns the keys i with
+// i % n == t). Run with --benchmark_enable_random_interleaving=true and repetitions so
+// that load changes hit a case and its baseline alike; bench/compare.py prints ratios.
 //
 //   kv/rocks/*         rocks://DIR?block_cache_mb=8 (one column family per partition)
 //   kv/rocks_shared/*  rocks://DIR?partitions=shared&block_cache_mb=8
@@ -413,7 +416,13 @@ void RawSetHot(benchmark::State& state) {
 // ---------------------------------------------------------------------------
 // Registration: each kv case next to its baseline, at 1 and 2 threads.
 
-void Configure(benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2)->UseRealTime(); }
+// Registers a case twice: at 1 thread timed by the thread's CPU time (robust when other
+// processes compete for the 2 cores), and at 2 threads by wall-clock time.
+template <class Fn, class... Args>
+void RegisterPair(const std::string& name, Fn fn, Args... args) {
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)->Threads(1);
+  benchmark::RegisterBenchmark(name.c_str(), fn, args...)->Threads(2)->UseRealTime();
+}
 
 int Register() {
   using KvFn = void (*)(benchmark::State&, const std::string&);
@@ -428,11 +437,10 @@ int Register() {
                                                                          {"get_put", RawGetPut},
                                                                          {"set_hot", RawSetHot}};
   for (size_t op = 0; op < std::size(kv_ops); ++op) {
-    Configure(benchmark::RegisterBenchmark(
-        (std::string("baseline/rocksdb/") + raw_ops[op].first).c_str(), raw_ops[op].second));
+    RegisterPair(std::string("baseline/rocksdb/") + raw_ops[op].first, raw_ops[op].second);
     for (const char* driver : {"rocks", "rocks_shared", "mem"}) {
-      std::string name = std::string("kv/") + driver + "/" + kv_ops[op].first;
-      Configure(benchmark::RegisterBenchmark(name.c_str(), kv_ops[op].second, std::string(driver)));
+      RegisterPair(std::string("kv/") + driver + "/" + kv_ops[op].first, kv_ops[op].second,
+                   std::string(driver));
     }
   }
   return 0;
