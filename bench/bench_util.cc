@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -99,6 +100,18 @@ long ReadRssKib() {
     if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
   }
   return -1;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+void ReportItems(benchmark::State& state, int64_t items, double cpu_start) {
+  double cpu = ThreadCpuSeconds() - cpu_start;
+  state.SetItemsProcessed(items);
+  if (cpu > 0) state.counters["items_per_cpu_second"] = static_cast<double>(items) / cpu;
 }
 
 double NowSeconds() {

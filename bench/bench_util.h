@@ -7,6 +7,7 @@
 #ifndef REFKV_BENCH_BENCH_UTIL_H_
 #define REFKV_BENCH_BENCH_UTIL_H_
 
+#include <benchmark/benchmark.h>
 #include <rocksdb/options.h>
 
 #include <cstddef>
@@ -93,6 +94,14 @@ long ReadRssKib();
 
 // Seconds since an arbitrary fixed point (steady clock).
 double NowSeconds();
+// CPU seconds the calling thread has used (user + system).
+double ThreadCpuSeconds();
+
+// Sets items_per_second (by the case's clock: CPU time at 1 thread, wall clock at 2) and
+// items_per_cpu_second: `items` over this thread's CPU time since `cpu_start`, summed
+// over the threads by Google Benchmark - the throughput the case would reach with a core
+// per thread, which a busy shared machine does not disturb. Call once per thread.
+void ReportItems(benchmark::State& state, int64_t items, double cpu_start);
 
 }  // namespace refkv::bench
 

@@ -4,8 +4,9 @@
 Reads Google Benchmark JSON (refkv_bench --benchmark_format=json or --benchmark_out=F)
 and prints Markdown tables: items_per_second of each kv case, of its baseline in the same
 run, their ratio, and pass/fail against the target for the rocks driver (the shared
-mapping and mem are shown for reference); then the SetIf mechanism comparison and its
-lost-update checks. Uses the median aggregate when the run had repetitions
+mapping and mem are shown for reference), plus the ratio of items_per_cpu_second (work
+per CPU-second, undisturbed by other processes on a shared machine); then the SetIf
+mechanism comparison and its lost-update checks. Uses the median aggregate when the run had repetitions
 (--benchmark_repetitions=3 --benchmark_report_aggregates_only=true), else the median of
 the runs present.
 
@@ -71,7 +72,7 @@ def load(paths):
         ips = [r.get("items_per_second", 0.0) for r in rows]
         row = dict(rows[0])
         row["items_per_second"] = statistics.median(ips)
-        for c in ("lost_updates", "attempts"):
+        for c in ("lost_updates", "attempts", "items_per_cpu_second"):
             if c in row:
                 row[c] = statistics.median(r[c] for r in rows)
         out[key] = row
@@ -87,17 +88,18 @@ def fmt_rate(v):
     return f"{v / 1e3:.1f}k/s"
 
 
-def ips(results, name, threads):
+def ips(results, name, threads, field="items_per_second"):
     row = results.get((name, threads))
     if row is None or "error" in row:
         return None
-    return row.get("items_per_second")
+    return row.get(field)
 
 
 def kv_table(results, failures, checked):
     threads_seen = sorted({t for (_, t) in results})
-    lines = ["| case | threads | kv items/s | baseline | baseline items/s | ratio | target | result |",
-             "|---|---:|---:|---|---:|---:|---:|---|"]
+    lines = ["| case | threads | kv items/s | baseline | baseline items/s | ratio | target | result "
+             "| ratio per CPU-second |",
+             "|---|---:|---:|---|---:|---:|---:|---|---:|"]
     for driver in GATED_DRIVERS + REFERENCE_DRIVERS:
         for op, base_op, target in PAIRS:
             for t in threads_seen:
@@ -121,8 +123,11 @@ def kv_table(results, failures, checked):
                 else:
                     verdict, tgt = "ref", ""
                 r = f"{ratio:.2f}x" if ratio is not None else "-"
+                ca = ips(results, kv_name, t, "items_per_cpu_second")
+                cb = ips(results, base, t, "items_per_cpu_second")
+                cr = f"{ca / cb:.2f}x" if ca and cb else "-"
                 lines.append(f"| {kv_name} | {t} | {fmt_rate(a)} | {base} | {fmt_rate(b)} "
-                             f"| {r} | {tgt} | {verdict} |")
+                             f"| {r} | {tgt} | {verdict} | {cr} |")
     return lines
 
 
@@ -136,9 +141,11 @@ def mech_table(results, failures, checked):
                 continue
             put = ips(results, "mech/put", t)
             rel = f"{v / put:.2f}x" if put else "-"
-            rows.append(f"| mech/{mech} | {t} | {fmt_rate(v)} | {rel} |")
+            cpu = ips(results, f"mech/{mech}", t, "items_per_cpu_second")
+            rows.append(f"| mech/{mech} | {t} | {fmt_rate(v)} | {rel} | {fmt_rate(cpu)} |")
     if rows:
-        lines += ["| mechanism | threads | items/s | vs mech/put |", "|---|---:|---:|---:|"]
+        lines += ["| mechanism | threads | items/s | vs mech/put | items per CPU-second |",
+                  "|---|---:|---:|---:|---:|"]
         lines += rows
     checks = []
     for mech in CHECKS:

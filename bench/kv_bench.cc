@@ -140,6 +140,7 @@ void KvGet(benchmark::State& state, const std::string& name) {
   KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 1);
   char key[kKeySize];
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     FillKey(picker.Next(), key);
     auto value = t.store->Get(kPartition, {key, kKeySize});
@@ -149,7 +150,7 @@ void KvGet(benchmark::State& state, const std::string& name) {
     }
     benchmark::DoNotOptimize(value->data());
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 void KvSet(benchmark::State& state, const std::string& name) {
@@ -158,6 +159,7 @@ void KvSet(benchmark::State& state, const std::string& name) {
   KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 2);
   char key[kKeySize], value[kValueSize];
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     uint64_t i = picker.Next();
     FillKey(i, key);
@@ -168,7 +170,7 @@ void KvSet(benchmark::State& state, const std::string& name) {
       break;
     }
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 void KvScan(benchmark::State& state, const std::string& name) {
@@ -178,6 +180,7 @@ void KvScan(benchmark::State& state, const std::string& name) {
   KeyPicker picker(state.thread_index(), state.threads(), 3);
   char key[kKeySize];
   size_t items = 0;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     FillKey(picker.Next() % (NumKeys() - kScanLength), key);
     kv::ScanOptions options;
@@ -198,7 +201,7 @@ void KvScan(benchmark::State& state, const std::string& name) {
     }
     items += n;
   }
-  state.SetItemsProcessed(static_cast<int64_t>(items));
+  ReportItems(state, static_cast<int64_t>(items), cpu_start);
 }
 
 // One compare-and-set of key `i` from its current version to the next.
@@ -222,10 +225,11 @@ void KvSetIf(benchmark::State& state, const std::string& name) {
   if (target == nullptr) return;
   KvTarget& t = *target;
   KeyPicker picker(state.thread_index(), state.threads(), 4);
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     if (!KvCas(state, t, picker.Next())) break;
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 void KvSetIfHot(benchmark::State& state, const std::string& name) {
@@ -233,10 +237,11 @@ void KvSetIfHot(benchmark::State& state, const std::string& name) {
   if (target == nullptr) return;
   KvTarget& t = *target;
   size_t turn = 0;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     if (!KvCas(state, t, HotKeyIndex(state.thread_index(), turn++ % kHotKeys))) break;
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 // ---------------------------------------------------------------------------
@@ -315,6 +320,7 @@ void RawGet(benchmark::State& state) {
   KeyPicker picker(state.thread_index(), state.threads(), 1);
   char key[kKeySize];
   std::string value;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     FillKey(picker.Next(), key);
     rocksdb::Status s = t.db->Get(rocksdb::ReadOptions(), t.cf, {key, kKeySize}, &value);
@@ -324,13 +330,14 @@ void RawGet(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(value.data());
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 void RawSet(benchmark::State& state) {
   RawTarget& t = GetRaw();
   KeyPicker picker(state.thread_index(), state.threads(), 2);
   char key[kKeySize], value[kValueSize];
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     uint64_t i = picker.Next();
     FillKey(i, key);
@@ -342,7 +349,7 @@ void RawSet(benchmark::State& state) {
       break;
     }
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 void RawScan(benchmark::State& state) {
@@ -350,6 +357,7 @@ void RawScan(benchmark::State& state) {
   KeyPicker picker(state.thread_index(), state.threads(), 3);
   char key[kKeySize];
   size_t items = 0;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     FillKey(picker.Next() % (NumKeys() - kScanLength), key);
     std::unique_ptr<rocksdb::Iterator> it(t.db->NewIterator(rocksdb::ReadOptions(), t.cf));
@@ -365,7 +373,7 @@ void RawScan(benchmark::State& state) {
     }
     items += n;
   }
-  state.SetItemsProcessed(static_cast<int64_t>(items));
+  ReportItems(state, static_cast<int64_t>(items), cpu_start);
 }
 
 // A raw Get then a raw Put of the same key: the irreducible work of a compare-and-set.
@@ -374,6 +382,7 @@ void RawGetPut(benchmark::State& state) {
   KeyPicker picker(state.thread_index(), state.threads(), 4);
   char key[kKeySize], expected[kValueSize], value[kValueSize];
   std::string current;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     uint64_t i = picker.Next();
     FillKey(i, key);
@@ -391,7 +400,7 @@ void RawGetPut(benchmark::State& state) {
     }
     ++t.versions[i];
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 // Raw Puts of the 64 hot keys of this thread, in turn.
@@ -399,6 +408,7 @@ void RawSetHot(benchmark::State& state) {
   RawTarget& t = GetRaw();
   char key[kKeySize], value[kValueSize];
   size_t turn = 0;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     uint64_t i = HotKeyIndex(state.thread_index(), turn++ % kHotKeys);
     FillKey(i, key);
@@ -410,7 +420,7 @@ void RawSetHot(benchmark::State& state) {
       break;
     }
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 // ---------------------------------------------------------------------------

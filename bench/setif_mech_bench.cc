@@ -225,6 +225,7 @@ void MechCas(benchmark::State& state, Mech mech) {
   char key[kKeySize], expected[kValueSize], value[kValueSize];
   std::unique_ptr<rocksdb::Transaction> txn;
   std::string scratch;
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     uint64_t i = picker.Next();
     FillKey(i, key);
@@ -239,7 +240,7 @@ void MechCas(benchmark::State& state, Mech mech) {
     }
     ++t.versions[i];
   }
-  state.SetItemsProcessed(state.iterations());
+  ReportItems(state, state.iterations(), cpu_start);
 }
 
 // 2 threads x kIncrements increments spread over 4 counters, each a CAS loop.
