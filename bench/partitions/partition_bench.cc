@@ -52,6 +52,7 @@ struct Row {
   size_t n = 0;
   double batched_s = -1;
   double writes_per_s = -1, reads_per_s = -1;
+  double writes_per_cpu_s = -1, reads_per_cpu_s = -1;  // per CPU-second of this thread
   double drop_ms = -1, create_one_ms = -1;
   double first_open_s = -1, open_s = -1;
   long rss_kib = -1, base_rss_kib = -1;
@@ -163,14 +164,17 @@ Row MeasureAtCount(const std::string& base, const std::string& mapping, size_t n
   char key[kKeySize], value[kValueSize];
   auto partition_of = [&](uint64_t j) -> const std::string& { return names[Rng(j).Next() % n]; };
   t0 = NowSeconds();
+  double c0 = ThreadCpuSeconds();
   for (uint64_t j = 0; j < f.ops; ++j) {
     FillKey(j, key);
     FillValue(j, 0, value);
     CheckOk(store->Set(partition_of(j), {key, kKeySize}, {value, kValueSize}), "set");
   }
   row.writes_per_s = static_cast<double>(f.ops) / (NowSeconds() - t0);
+  row.writes_per_cpu_s = static_cast<double>(f.ops) / (ThreadCpuSeconds() - c0);
   Rng rng(7);
   t0 = NowSeconds();
+  c0 = ThreadCpuSeconds();
   for (uint64_t r = 0; r < f.ops; ++r) {
     uint64_t j = rng.Uniform(f.ops);
     FillKey(j, key);
@@ -178,8 +182,10 @@ Row MeasureAtCount(const std::string& base, const std::string& mapping, size_t n
     if (!got.ok()) Die("get: " + got.status().message());
   }
   row.reads_per_s = static_cast<double>(f.ops) / (NowSeconds() - t0);
-  std::fprintf(stderr, "  %s N=%zu: %.0f writes/s, %.0f reads/s\n", mapping.c_str(), n,
-               row.writes_per_s, row.reads_per_s);
+  row.reads_per_cpu_s = static_cast<double>(f.ops) / (ThreadCpuSeconds() - c0);
+  std::fprintf(stderr, "  %s N=%zu: %.0f writes/s, %.0f reads/s (per CPU-second: %.0f, %.0f)\n",
+               mapping.c_str(), n, row.writes_per_s, row.reads_per_s, row.writes_per_cpu_s,
+               row.reads_per_cpu_s);
 
   // Drop partitions that hold data, then create them again by a first write: each is one
   // drop among N and one create among N-1.
@@ -297,7 +303,7 @@ void PrintTables(const std::vector<Row>& rows, const std::vector<OneByOne>& obo)
   std::printf(
       "| mapping | partitions | create one-by-one (total) | create batched (total; each) | "
       "create one at N | drop one at N | open | first open after close | RSS after open "
-      "(process before open) | writes/s spread | reads/s spread |\n"
+      "(process before open) | writes/s spread (per CPU-s) | reads/s spread (per CPU-s) |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
     std::string one = "-";
@@ -317,7 +323,8 @@ void PrintTables(const std::vector<Row>& rows, const std::vector<OneByOne>& obo)
                 Secs(r.batched_s / static_cast<double>(r.n)).c_str(),
                 Secs(r.create_one_ms / 1e3).c_str(), Secs(r.drop_ms / 1e3).c_str(),
                 Secs(r.open_s).c_str(), Secs(r.first_open_s).c_str(), rss,
-                Rate(r.writes_per_s).c_str(), Rate(r.reads_per_s).c_str());
+                (Rate(r.writes_per_s) + " (" + Rate(r.writes_per_cpu_s) + ")").c_str(),
+                (Rate(r.reads_per_s) + " (" + Rate(r.reads_per_cpu_s) + ")").c_str());
   }
   std::printf("\n");
   for (const OneByOne& o : obo) {
