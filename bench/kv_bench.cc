@@ -248,7 +248,8 @@ void KvSetIfHot(benchmark::State& state, const std::string& name) {
 // The raw RocksDB baseline
 
 struct RawTarget {
-  std::string dir;
+  std::string root;  // scratch directory, removed at exit
+  std::string dir;   // the database, root + "/db"
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // [default, bench]
   rocksdb::ColumnFamilyHandle* cf = nullptr;
@@ -272,7 +273,7 @@ struct RawTarget {
   }
   ~RawTarget() {
     if (db != nullptr) Close();
-    RemoveTree(dir);
+    RemoveTree(root);
   }
 };
 
@@ -290,7 +291,8 @@ RawTarget& GetRaw() {
   std::unique_ptr<RawTarget>& target = *raw_target;
   if (target != nullptr) return *target;
   auto t = std::make_unique<RawTarget>();
-  t->dir = MakeScratchDir("baseline") + "/db";
+  t->root = MakeScratchDir("baseline");
+  t->dir = t->root + "/db";
   t->Open();
   double start = NowSeconds();
   char key[kKeySize], value[kValueSize];

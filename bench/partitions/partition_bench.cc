@@ -54,6 +54,7 @@ struct Row {
   double writes_per_s = -1, reads_per_s = -1;
   double writes_per_cpu_s = -1, reads_per_cpu_s = -1;  // per CPU-second of this thread
   double drop_ms = -1, create_one_ms = -1;
+  double batched_cpu_s = -1, drop_cpu_ms = -1, create_one_cpu_ms = -1;  // this thread's CPU
   double first_open_s = -1, open_s = -1;
   long rss_kib = -1, base_rss_kib = -1;
   std::string note;
@@ -157,14 +158,16 @@ Row MeasureAtCount(const std::string& base, const std::string& mapping, size_t n
   auto store = OpenOrDie(uri);
 
   double t0 = NowSeconds();
+  double c0 = ThreadCpuSeconds();
   CheckOk(store->PreparePartitions(names), "PreparePartitions " + std::to_string(n));
   row.batched_s = NowSeconds() - t0;
+  row.batched_cpu_s = ThreadCpuSeconds() - c0;
   std::fprintf(stderr, "  %s N=%zu: batched create %.3f s\n", mapping.c_str(), n, row.batched_s);
 
   char key[kKeySize], value[kValueSize];
   auto partition_of = [&](uint64_t j) -> const std::string& { return names[Rng(j).Next() % n]; };
   t0 = NowSeconds();
-  double c0 = ThreadCpuSeconds();
+  c0 = ThreadCpuSeconds();
   for (uint64_t j = 0; j < f.ops; ++j) {
     FillKey(j, key);
     FillValue(j, 0, value);
@@ -190,20 +193,27 @@ Row MeasureAtCount(const std::string& base, const std::string& mapping, size_t n
   // Drop partitions that hold data, then create them again by a first write: each is one
   // drop among N and one create among N-1.
   size_t drops = std::min(f.drops, n);
-  std::vector<double> drop_ms, create_ms;
+  std::vector<double> drop_ms, create_ms, drop_cpu, create_cpu;
   for (size_t d = 0; d < drops; ++d) {
     const std::string& victim = names[n - 1 - d];
     t0 = NowSeconds();
+    c0 = ThreadCpuSeconds();
     CheckOk(store->DropPartition(victim), "drop " + victim);
     drop_ms.push_back((NowSeconds() - t0) * 1e3);
+    drop_cpu.push_back((ThreadCpuSeconds() - c0) * 1e3);
     t0 = NowSeconds();
+    c0 = ThreadCpuSeconds();
     CheckOk(store->Set(victim, "k", "v"), "re-create " + victim);
     create_ms.push_back((NowSeconds() - t0) * 1e3);
+    create_cpu.push_back((ThreadCpuSeconds() - c0) * 1e3);
   }
   row.drop_ms = Median(drop_ms);
   row.create_one_ms = Median(create_ms);
-  std::fprintf(stderr, "  %s N=%zu: drop %.3f ms, create one %.3f ms\n", mapping.c_str(), n,
-               row.drop_ms, row.create_one_ms);
+  row.drop_cpu_ms = Median(drop_cpu);
+  row.create_one_cpu_ms = Median(create_cpu);
+  std::fprintf(stderr, "  %s N=%zu: drop %.3f ms (CPU %.3f), create one %.3f ms (CPU %.3f)\n",
+               mapping.c_str(), n, row.drop_ms, row.drop_cpu_ms, row.create_one_ms,
+               row.create_one_cpu_ms);
 
   CheckOk(store->Close(), "close");
   store.reset();
@@ -301,9 +311,10 @@ std::string Rate(double r) {
 
 void PrintTables(const std::vector<Row>& rows, const std::vector<OneByOne>& obo) {
   std::printf(
-      "| mapping | partitions | create one-by-one (total) | create batched (total; each) | "
-      "create one at N | drop one at N | open | first open after close | RSS after open "
-      "(process before open) | writes/s spread (per CPU-s) | reads/s spread (per CPU-s) |\n"
+      "| mapping | partitions | create one-by-one (total) | create batched: total (each; CPU "
+      "each) | create one at N (CPU) | drop one at N (CPU) | open | first open after close | "
+      "RSS after open (process before open) | writes/s spread (per CPU-s) | reads/s spread "
+      "(per CPU-s) |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
     std::string one = "-";
@@ -315,16 +326,20 @@ void PrintTables(const std::vector<Row>& rows, const std::vector<OneByOne>& obo)
         one = std::string("~").append(Secs(o.extrapolated_s.at(r.n))).append(" (extrapolated)");
       }
     }
+    const double n = static_cast<double>(r.n);
     char rss[96];
     std::snprintf(rss, sizeof(rss), "%.1f MiB (%.1f MiB)", r.rss_kib / 1024.0,
                   r.base_rss_kib / 1024.0);
-    std::printf("| %s | %zu | %s | %s; %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                r.mapping.c_str(), r.n, one.c_str(), Secs(r.batched_s).c_str(),
-                Secs(r.batched_s / static_cast<double>(r.n)).c_str(),
-                Secs(r.create_one_ms / 1e3).c_str(), Secs(r.drop_ms / 1e3).c_str(),
-                Secs(r.open_s).c_str(), Secs(r.first_open_s).c_str(), rss,
-                (Rate(r.writes_per_s) + " (" + Rate(r.writes_per_cpu_s) + ")").c_str(),
-                (Rate(r.reads_per_s) + " (" + Rate(r.reads_per_cpu_s) + ")").c_str());
+    std::string batched =
+        Secs(r.batched_s) + " (" + Secs(r.batched_s / n) + "; " + Secs(r.batched_cpu_s / n) + ")";
+    std::string create = Secs(r.create_one_ms / 1e3) + " (" + Secs(r.create_one_cpu_ms / 1e3) + ")";
+    std::string drop = Secs(r.drop_ms / 1e3) + " (" + Secs(r.drop_cpu_ms / 1e3) + ")";
+    std::string writes = Rate(r.writes_per_s) + " (" + Rate(r.writes_per_cpu_s) + ")";
+    std::string reads = Rate(r.reads_per_s) + " (" + Rate(r.reads_per_cpu_s) + ")";
+    std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.mapping.c_str(),
+                r.n, one.c_str(), batched.c_str(), create.c_str(), drop.c_str(),
+                Secs(r.open_s).c_str(), Secs(r.first_open_s).c_str(), rss, writes.c_str(),
+                reads.c_str());
   }
   std::printf("\n");
   for (const OneByOne& o : obo) {
