@@ -1,6 +1,7 @@
 #include "bench/bench_util.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
@@ -11,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace refkv::bench {
 
@@ -92,6 +94,36 @@ rocksdb::Options BaselineOptions() {
 }
 
 std::string DriverParams() { return "block_cache_mb=" + std::to_string(kBlockCacheMb); }
+
+void PrintLsmShape(const std::string& label, const std::string& dir) {
+  rocksdb::Options options;
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(options, dir, &names);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  if (s.ok()) s = rocksdb::DB::OpenForReadOnly(options, dir, cfs, &handles, &db);
+  if (!s.ok()) {
+    std::fprintf(stderr, "refkv_bench: LSM of %s: %s\n", label.c_str(), s.ToString().c_str());
+    return;
+  }
+  std::string line;
+  for (size_t i = 0; i < handles.size(); ++i) {
+    std::string levels;
+    for (int level = 0; level < 7; ++level) {
+      std::string v;
+      if (db->GetProperty(handles[i], "rocksdb.num-files-at-level" + std::to_string(level), &v) &&
+          v != "0") {
+        levels += " L" + std::to_string(level) + "=" + v;
+      }
+    }
+    if (!levels.empty()) line += " [" + names[i] + ":" + levels + "]";
+  }
+  std::fprintf(stderr, "refkv_bench: LSM of %s:%s\n", label.c_str(), line.c_str());
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
 
 long ReadRssKib() {
   std::ifstream in("/proc/self/status");

@@ -89,6 +89,11 @@ rocksdb::Options BaselineOptions();
 // The URI query the kv stores are opened with, matching BaselineOptions().
 std::string DriverParams();
 
+// Prints, to stderr, the SST files per level of every column family of the RocksDB
+// database at `dir` (opened read-only beside its writer): both sides of a comparison
+// must start from the same LSM shape. Errors are printed, not fatal.
+void PrintLsmShape(const std::string& label, const std::string& dir);
+
 // The process's resident set size in KiB (VmRSS of /proc/self/status), or -1.
 long ReadRssKib();
 

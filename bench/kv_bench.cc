@@ -128,6 +128,7 @@ KvTarget* GetKv(benchmark::State& state, const std::string& name) {
     auto reopened = kv::Open(t->uri);
     if (!reopened.ok()) return fail(reopened.status());
     t->store = std::move(reopened).value();
+    PrintLsmShape(t->uri, t->dir + "/db");
   }
   slot = std::move(t);
   std::atexit(CloseKvTargets);
@@ -312,6 +313,7 @@ RawTarget& GetRaw() {
   t->versions.assign(TotalKeys(), 0);
   t->Close();  // reopen: the WAL is replayed into SST files, as for the kv stores
   t->Open();
+  PrintLsmShape("baseline", t->dir);
   target = std::move(t);
   std::atexit(CloseRawTarget);
   return *target;
