@@ -72,7 +72,8 @@ def load(paths):
         ips = [r.get("items_per_second", 0.0) for r in rows]
         row = dict(rows[0])
         row["items_per_second"] = statistics.median(ips)
-        for c in ("lost_updates", "attempts", "items_per_cpu_second"):
+        for c in ("lost_updates", "attempts", "items_per_cpu_second", "ratio", "ratio_cpu",
+                  "kv_items_per_second", "baseline_items_per_second"):
             if c in row:
                 row[c] = statistics.median(r[c] for r in rows)
         out[key] = row
@@ -131,6 +132,49 @@ def kv_table(results, failures, checked):
     return lines
 
 
+def pair_table(results, failures, checked):
+    """pair/<driver>/<op>: both sides A/B-interleaved inside one case (kv_pair_bench.cc)."""
+    lines = []
+    threads_seen = sorted({t for (n, t) in results if n.startswith("pair/")})
+    for driver in GATED_DRIVERS + REFERENCE_DRIVERS:
+        for op, base_op, target in PAIRS:
+            for t in threads_seen:
+                name = f"pair/{driver}/{op}"
+                row = results.get((name, t))
+                if row is None:
+                    continue
+                if "error" in row:
+                    ratio = None
+                else:
+                    ratio = row.get("ratio")
+                cpu = row.get("ratio_cpu") if ratio is not None else None
+                if driver in GATED_DRIVERS:
+                    checked.append(name)
+                    if ratio is None:
+                        verdict = "missing"
+                        failures.append(f"{name} threads:{t} missing")
+                    elif ratio >= target:
+                        verdict = "pass"
+                    else:
+                        verdict = "**FAIL**"
+                        failures.append(f"{name} threads:{t} {ratio:.2f}x < {target}x")
+                    tgt = f">= {target}x"
+                else:
+                    verdict, tgt = "ref", ""
+                r = f"{ratio:.2f}x" if ratio is not None else "-"
+                c = f"{cpu:.2f}x" if cpu is not None else "-"
+                lines.append(
+                    f"| kv/{driver}/{op} vs baseline/rocksdb/{base_op} | {t} "
+                    f"| {fmt_rate(row.get('kv_items_per_second'))} "
+                    f"| {fmt_rate(row.get('baseline_items_per_second'))} | {r} | {tgt} "
+                    f"| {verdict} | {c} |")
+    if lines:
+        lines = ["| pair (A/B-interleaved in one case) | threads | kv items/s | baseline items/s "
+                 "| ratio | target | result | ratio per CPU-second |",
+                 "|---|---:|---:|---:|---:|---:|---|---:|"] + lines
+    return lines
+
+
 def mech_table(results, failures, checked):
     lines = []
     rows = []
@@ -178,10 +222,17 @@ def main(argv):
         return 2
     results = load(paths)
     failures, checked = [], []
-    out = kv_table(results, failures, checked)
+    out = []
+    if any(n.startswith(("kv/", "baseline/")) for (n, _) in results):
+        out += ["Separate cases (kv/* and baseline/* run as their own cases):", ""]
+        out += kv_table(results, failures, checked)
+    pair = pair_table(results, failures, checked)
+    if pair:
+        out += ["", "Paired cases (pair/*: both sides A/B-interleaved in ~1 ms blocks):", ""]
+        out += pair
     mech = mech_table(results, failures, checked)
     if mech:
-        out += [""] + mech
+        out += ["", "SetIf mechanisms on raw RocksDB (mech/*):", ""] + mech
     print("\n".join(out))
     gated = len(checked)
     print()
