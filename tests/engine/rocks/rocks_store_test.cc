@@ -234,6 +234,29 @@ TEST(RocksOpen, SameProcessDoubleOpenIsBusy) {
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
+TEST(RocksOpen, ReadOnlyReadsAndRefusesWrites) {
+  refkv::testing::TempDir dir("rocks-ro");
+  const std::string uri = "rocks://" + dir.Sub("db");
+  {
+    auto store = Open(uri);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Set("p", "k", "v").ok());
+  }
+  OpenOptions ro;
+  ro.read_only = true;
+  auto store = Open(uri, ro);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto got = (*store)->Get("p", "k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, "v");
+  EXPECT_FALSE((*store)->Set("p", "k", "w").ok());
+  EXPECT_FALSE((*store)->Set("newpart", "k", "w").ok());
+  EXPECT_FALSE(fs::exists(dir.Sub("db/refkv.pid"))) << "a reader leaves no pid file";
+  ASSERT_TRUE((*store)->Close().ok());
+  auto missing = Open("rocks://" + dir.Sub("none"), ro);
+  EXPECT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
+}
+
 // The child half of OtherProcessHoldsTheStore: opens the store and waits to be killed.
 TEST(DISABLED_RocksChild, HoldOpen) {
   int fd = testing::ChildReportFd();
