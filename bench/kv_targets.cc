@@ -25,8 +25,10 @@ Status LoadKv(KvTarget& t) {
     FillValue(i, 0, value);
     batch.Put({key, kKeySize}, {value, kValueSize});
     if (batch.size() == kLoadBatch || i + 1 == TotalKeys()) {
-      Status s = t.store->Write(kPartition, batch);
-      if (!s.ok()) return Status::IOError("preload " + t.uri + ": " + s.message());
+      for (std::string_view partition : {kReadPartition, kWritePartition}) {
+        Status s = t.store->Write(partition, batch);
+        if (!s.ok()) return Status::IOError("preload " + t.uri + ": " + s.message());
+      }
       batch.Clear();
     }
   }
@@ -81,10 +83,12 @@ bool RawTarget::Open(std::string* error) {
   // One Options value: both families share one block cache, as in the driver.
   const rocksdb::Options options = BaselineOptions();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, options},
-                                                      {std::string(kPartition), options}};
+                                                      {std::string(kReadPartition), options},
+                                                      {std::string(kWritePartition), options}};
   rocksdb::Status s = rocksdb::DB::Open(options, dir, cfs, &handles, &db);
   if (!s.ok()) return Fail(error, "open baseline " + dir + ": " + s.ToString());
-  cf = handles[1];
+  read_cf = handles[1];
+  write_cf = handles[2];
   return true;
 }
 
@@ -148,18 +152,21 @@ RawTarget* GetRaw(std::string* error) {
   if (!t->Open(error)) return nullptr;
   double start = NowSeconds();
   char key[kKeySize], value[kValueSize];
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch batches[2];
   for (uint64_t i = 0; i < TotalKeys(); ++i) {
     FillKey(i, key);
     FillValue(i, 0, value);
-    (void)batch.Put(t->cf, {key, kKeySize}, {value, kValueSize});
-    if (batch.Count() == static_cast<int>(kLoadBatch) || i + 1 == TotalKeys()) {
-      rocksdb::Status s = t->db->Write(rocksdb::WriteOptions(), &batch);
-      if (!s.ok()) {
-        *error = "preload baseline: " + s.ToString();
-        return nullptr;
+    (void)batches[0].Put(t->read_cf, {key, kKeySize}, {value, kValueSize});
+    (void)batches[1].Put(t->write_cf, {key, kKeySize}, {value, kValueSize});
+    if (batches[0].Count() == static_cast<int>(kLoadBatch) || i + 1 == TotalKeys()) {
+      for (auto& batch : batches) {
+        rocksdb::Status s = t->db->Write(rocksdb::WriteOptions(), &batch);
+        if (!s.ok()) {
+          *error = "preload baseline: " + s.ToString();
+          return nullptr;
+        }
+        batch.Clear();
       }
-      batch.Clear();
     }
   }
   std::fprintf(stderr, "refkv_bench: loaded %zu keys into baseline %s in %.1f s\n", TotalKeys(),
@@ -178,7 +185,7 @@ int64_t KvStep(Op op, KvTarget& t, Worker& w, std::string* error) {
   switch (op) {
     case Op::kGet: {
       FillKey(w.picker.Next(), key);
-      auto got = t.store->Get(kPartition, {key, kKeySize});
+      auto got = t.store->Get(kReadPartition, {key, kKeySize});
       if (!got.ok()) return Fail(error, got.status().message()), 0;
       benchmark::DoNotOptimize(got->data());
       return 1;
@@ -187,7 +194,7 @@ int64_t KvStep(Op op, KvTarget& t, Worker& w, std::string* error) {
       uint64_t i = w.picker.Next();
       FillKey(i, key);
       FillValue(i, ++t.versions[i], value);
-      Status s = t.store->Set(kPartition, {key, kKeySize}, {value, kValueSize});
+      Status s = t.store->Set(kWritePartition, {key, kKeySize}, {value, kValueSize});
       if (!s.ok()) return Fail(error, s.message()), 0;
       return 1;
     }
@@ -195,7 +202,7 @@ int64_t KvStep(Op op, KvTarget& t, Worker& w, std::string* error) {
       FillKey(w.picker.Next() % (NumKeys() - kScanLength), key);
       kv::ScanOptions options;
       options.start.assign(key, kKeySize);
-      auto it = t.store->Scan(kPartition, options);
+      auto it = t.store->Scan(kReadPartition, options);
       if (!it.ok()) return Fail(error, it.status().message()), 0;
       size_t n = 0;
       for (; n < kScanLength && (*it)->Valid(); ++n, (*it)->Next()) {
@@ -211,7 +218,7 @@ int64_t KvStep(Op op, KvTarget& t, Worker& w, std::string* error) {
       FillKey(i, key);
       FillValue(i, t.versions[i], expected);
       FillValue(i, t.versions[i] + 1, value);
-      Status s = t.store->SetIf(kPartition, {key, kKeySize}, {value, kValueSize},
+      Status s = t.store->SetIf(kWritePartition, {key, kKeySize}, {value, kValueSize},
                                 kv::Predicate::Equals({expected, kValueSize}));
       if (!s.ok()) return Fail(error, s.message()), 0;
       ++t.versions[i];
@@ -228,7 +235,7 @@ int64_t RawStep(Op op, RawTarget& t, Worker& w, std::string* error) {
   switch (op) {
     case Op::kGet: {
       FillKey(w.picker.Next(), key);
-      rocksdb::Status s = t.db->Get(ro, t.cf, {key, kKeySize}, &w.scratch);
+      rocksdb::Status s = t.db->Get(ro, t.read_cf, {key, kKeySize}, &w.scratch);
       if (!s.ok()) return Fail(error, s.ToString()), 0;
       benchmark::DoNotOptimize(w.scratch.data());
       return 1;
@@ -238,13 +245,13 @@ int64_t RawStep(Op op, RawTarget& t, Worker& w, std::string* error) {
       uint64_t i = op == Op::kSet ? w.picker.Next() : HotKeyIndex(w.thread, w.turn++ % kHotKeys);
       FillKey(i, key);
       FillValue(i, ++t.versions[i], value);
-      rocksdb::Status s = t.db->Put(wo, t.cf, {key, kKeySize}, {value, kValueSize});
+      rocksdb::Status s = t.db->Put(wo, t.write_cf, {key, kKeySize}, {value, kValueSize});
       if (!s.ok()) return Fail(error, s.ToString()), 0;
       return 1;
     }
     case Op::kScan: {
       FillKey(w.picker.Next() % (NumKeys() - kScanLength), key);
-      std::unique_ptr<rocksdb::Iterator> it(t.db->NewIterator(ro, t.cf));
+      std::unique_ptr<rocksdb::Iterator> it(t.db->NewIterator(ro, t.read_cf));
       it->Seek({key, kKeySize});
       size_t n = 0;
       for (; n < kScanLength && it->Valid(); ++n, it->Next()) {
@@ -259,12 +266,12 @@ int64_t RawStep(Op op, RawTarget& t, Worker& w, std::string* error) {
       FillKey(i, key);
       FillValue(i, t.versions[i], expected);
       FillValue(i, t.versions[i] + 1, value);
-      rocksdb::Status s = t.db->Get(ro, t.cf, {key, kKeySize}, &w.scratch);
+      rocksdb::Status s = t.db->Get(ro, t.write_cf, {key, kKeySize}, &w.scratch);
       if (s.ok() && (w.scratch.size() != kValueSize ||
                      std::memcmp(w.scratch.data(), expected, kValueSize) != 0)) {
         s = rocksdb::Status::Aborted("value differs");
       }
-      if (s.ok()) s = t.db->Put(wo, t.cf, {key, kKeySize}, {value, kValueSize});
+      if (s.ok()) s = t.db->Put(wo, t.write_cf, {key, kKeySize}, {value, kValueSize});
       if (!s.ok()) return Fail(error, s.ToString()), 0;
       ++t.versions[i];
       return 1;

@@ -3,9 +3,10 @@
 //
 // A kv target is a refkv store opened by URI ("rocks", "rocks_shared", "mem"); the raw
 // target is a rocksdb::DB with the same options (BaselineOptions) and a column family
-// "bench". Each is created on first use: TotalKeys() keys loaded in key order in batches
-// of 1,000 (WAL on), then closed and reopened so the data sits in SST files, the same LSM
-// shape on both sides (printed to stderr). Targets live until exit.
+// per partition. Each is created on first use: TotalKeys() keys loaded into each of the
+// two partitions below in key order in batches of 1,000 (WAL on), then closed and
+// reopened so the data sits in SST files, the same LSM shape on both sides (printed to
+// stderr). Targets live until exit.
 //
 // Every write bumps the key's version in the target's `versions`, so the current value of
 // key i is always Value(i, versions[i]) and a compare-and-set knows what to expect.
@@ -30,7 +31,12 @@ class ColumnFamilyHandle;
 
 namespace refkv::bench {
 
-inline constexpr std::string_view kPartition = "bench";
+// Reads (get, scan) use kReadPartition, which no case writes, so its LSM shape (the
+// same on both sides after the preload) stays fixed however many writes the cases
+// before did; writes (set, setif, setif_hot) use kWritePartition. Both hold the full
+// data set. On the baseline each is a column family of the same name.
+inline constexpr std::string_view kReadPartition = "bench";
+inline constexpr std::string_view kWritePartition = "bench_w";
 inline constexpr size_t kScanLength = 100;
 
 // get, set, scan (seek to a random key, read kScanLength entries), setif (random key, an
@@ -53,8 +59,9 @@ struct RawTarget {
   std::string root;  // scratch root, removed at exit
   std::string dir;   // the database, root + "/db"
   rocksdb::DB* db = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // [default, bench]
-  rocksdb::ColumnFamilyHandle* cf = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // [default, bench, bench_w]
+  rocksdb::ColumnFamilyHandle* read_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* write_cf = nullptr;
   std::vector<uint32_t> versions;
   bool Open(std::string* error);
   void Close();
