@@ -99,6 +99,10 @@ Result<size_t> SizeParam(const Uri& uri, std::string_view name, size_t fallback,
 //    RocksDB; max_write_buffer_number = 2.
 //  - Bloom filters (10 bits/key): SetIf(absent) and Get of missing keys skip SST reads.
 //  - max_background_jobs = 2: the machine has 2 cores.
+//  - avoid_flush_during_recovery: Close does not flush memtables, so the next open
+//    replays the WAL; flushing it there made the first open after a Close 8x slower
+//    (1,000 families: 8.5 s vs 1.1 s; shared mapping with 10,000 partitions: 1.42 s vs
+//    59 ms). The replayed data stays in the memtables and the WAL until a normal flush.
 struct Tuning {
   std::shared_ptr<rocksdb::Cache> cache;
   std::shared_ptr<rocksdb::TableFactory> table;
@@ -119,6 +123,7 @@ rocksdb::DBOptions MakeDbOptions() {
   o.max_open_files = 1024;
   o.max_background_jobs = 2;
   o.max_total_wal_size = 256ull << 20;
+  o.avoid_flush_during_recovery = true;
   o.keep_log_file_num = 3;
   o.max_log_file_size = 8ull << 20;
   return o;
