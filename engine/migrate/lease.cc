@@ -105,37 +105,61 @@ Status Lease::Lost(std::string why) {
                 /*retryable=*/false);
 }
 
+Status Lease::RenewOnce() {
+  std::lock_guard<std::mutex> writing(write_mu_);  // one renewal at a time
+  std::string expected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (released_) return Status(StatusCode::kBusy, "migration lease already released", false);
+    if (!lost_.empty()) return Lost(lost_);
+    expected = raw_;
+  }
+  LeaseInfo next = info_;
+  next.expiry_ms = NowMs() + info_.ttl_ms;
+  std::string encoded = EncodeLease(next);
+  // A CaS on the exact record we wrote: it succeeds only if nobody took the lease over,
+  // expired or not, so renewing late is as safe as renewing on time.
+  Status s = store_.SetIf(kMetaPartition, kLeaseKey, encoded, Predicate::Equals(expected));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.ok()) {
+    raw_ = std::move(encoded);
+    expiry_ms_ = next.expiry_ms;
+    return Status::OK();
+  }
+  if (s.IsPredicateFailed()) return Lost("another process took the lease over");
+  return s;
+}
+
 void Lease::RenewLoop() {
   std::unique_lock<std::mutex> lock(mu_);
-  const auto period = std::chrono::milliseconds(std::max<int64_t>(5, info_.ttl_ms / 3));
-  while (!stop_) {
+  const auto period = std::chrono::milliseconds(std::max<int64_t>(5, info_.ttl_ms / 4));
+  while (!stop_ && lost_.empty()) {
     cv_.wait_for(lock, period, [this] { return stop_; });
-    if (stop_ || !lost_.empty()) return;
-    LeaseInfo next = info_;
-    next.expiry_ms = NowMs() + info_.ttl_ms;
-    std::string encoded = EncodeLease(next);
-    std::string expected = raw_;
+    if (stop_) return;
     lock.unlock();
-    Status s = store_.SetIf(kMetaPartition, kLeaseKey, encoded, Predicate::Equals(expected));
+    Status s = RenewOnce();  // errors other than a takeover: retried next period
     lock.lock();
-    if (s.ok()) {
-      raw_ = std::move(encoded);
-      expiry_ms_ = next.expiry_ms;
-    } else if (s.IsPredicateFailed()) {
-      (void)Lost("another process took the lease over while this one was renewing it");
-      return;
-    }
-    // Other errors: try again next period; Check refuses once the expiry passes.
   }
 }
 
 Status Lease::Check() {
+  bool expired = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!lost_.empty() || released_) return Lost(released_ ? "already released" : lost_);
-    if (NowMs() >= expiry_ms_) {
-      return Lost("it expired " + std::to_string(NowMs() - expiry_ms_) +
-                  " ms ago before this holder renewed it (stalled?)");
+    expired = NowMs() >= expiry_ms_;
+  }
+  if (expired) {
+    // Not renewed in time (a stall, a failed renewal): take it back if nobody else did.
+    Status s = RenewOnce();
+    if (!s.ok()) {
+      if (s.IsBusy()) return s;
+      return Status(StatusCode::kBusy,
+                    "migration lease (holder " + info_.holder_id +
+                        ") expired and could not be "
+                        "renewed: " +
+                        s.ToString(),
+                    false);
     }
   }
   REFKV_ASSIGN_OR_RETURN(std::optional<LeaseInfo> current, ReadLease(store_));
@@ -165,6 +189,7 @@ Status Lease::Release() {
   LeaseInfo released;
   released.epoch = info_.epoch;
   released.code_version = info_.code_version;
+  std::lock_guard<std::mutex> writing(write_mu_);
   Status s =
       store_.SetIf(kMetaPartition, kLeaseKey, EncodeLease(released), Predicate::Equals(expected));
   return s.IsPredicateFailed() ? Status::OK() : s;

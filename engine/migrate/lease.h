@@ -5,7 +5,8 @@
 // Acquire waits (polling) up to a timeout for a held lease. A lease is taken over
 // without any command when it has expired, or at once when its holder is a process on
 // this host that no longer exists. While held, a background thread renews the expiry
-// every ttl/3 (SetIf on the exact record last written).
+// every ttl/4 (SetIf on the exact record last written). A holder whose lease expired
+// without anyone taking it over (a late renewal) renews it on its next Check.
 //
 // Thread-safety: Check may be called from any thread; Release once, by the owner.
 #ifndef REFKV_ENGINE_MIGRATE_LEASE_H_
@@ -30,8 +31,9 @@ class Lease {
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
-  // The fence: OK only if this holder's record is still the lease and has not expired
-  // by the local clock. One Get. Busy (naming the new holder) otherwise, for good.
+  // The fence: OK only if this holder's record is still the lease. One Get (plus one
+  // SetIf renewing it first if it expired by the local clock). Busy (naming the new
+  // holder) otherwise, for good.
   Status Check();
   // Stops renewing and marks the lease released (SetIf on our record). Idempotent.
   Status Release();
@@ -42,10 +44,13 @@ class Lease {
  private:
   Lease(Store& store, LeaseInfo info, std::string raw, bool renew);
   void RenewLoop();
+  // One renewal: SetIf(equals the record we last wrote). Busy if taken over.
+  Status RenewOnce();
   Status Lost(std::string why);  // requires mu_
 
   Store& store_;
   const LeaseInfo info_;  // holder, host, pid, epoch, ttl (expiry as first written)
+  std::mutex write_mu_;   // serialises renewals (the thread's and Check's)
   std::mutex mu_;
   std::condition_variable cv_;
   std::string raw_;        // the record as last written by us; guarded by mu_
