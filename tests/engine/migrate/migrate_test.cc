@@ -346,6 +346,74 @@ TEST_P(MigrateTest, InterruptedStepBlocksOpenAndTheNextRunResumes) {
   EXPECT_OK(InitOrCheckMetadata(*store_, plain));
 }
 
+TEST_P(MigrateTest, InterruptedStepInTheOtherDirectionIsAbandonedForFree) {
+  SyntheticOptions failing;
+  failing.on_batch = [](const std::string& step, int batch) {
+    return step == "format-b" && batch == 3 ? Status::IOError("injected") : Status::OK();
+  };
+  ASSERT_FALSE(Up(*store_, MakeRegistry(failing), Fast()).ok());
+  RunOptions down = Fast();
+  down.to = 1;
+  auto plan = Down(*store_, MakeRegistry(), [&] {
+    RunOptions dry = down;
+    dry.dry_run = true;
+    return dry;
+  }());
+  ASSERT_OK(plan);
+  EXPECT_NE(plan->plan.abandons.find("format-b"), std::string::npos);
+  EXPECT_TRUE(plan->plan.steps.empty());
+  auto d = Down(*store_, MakeRegistry(), down);
+  ASSERT_OK(d);
+  EXPECT_TRUE(d->applied.empty());
+  EXPECT_EQ(Schema(), 1);
+  auto v = Version(*store_, MakeRegistry());
+  ASSERT_OK(v);
+  EXPECT_EQ(v->state_name, "ready");
+  ExpectContent();
+  // The partial new form waits for cleanup, which drops it.
+  auto status = GetStatus(*store_, MakeRegistry());
+  ASSERT_OK(status);
+  EXPECT_EQ(status->kept, std::vector<std::string>{"format-b"});
+  ASSERT_OK(Cleanup(*store_, MakeRegistry(), Fast()));
+  auto dump = DumpAll(*store_, false);
+  ASSERT_OK(dump);
+  EXPECT_EQ(dump->count("data_b"), 0u);
+  ExpectContent();
+
+  // And the other way: an interrupted down, then up.
+  ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
+  SyntheticOptions failing_down;
+  failing_down.on_batch = [](const std::string& step, int batch) {
+    return step == "format-b" && batch == 2 ? Status::IOError("injected") : Status::OK();
+  };
+  ASSERT_FALSE(Down(*store_, MakeRegistry(failing_down), down).ok());
+  EXPECT_EQ(Schema(), 2);  // "index" went down, "format-b" was interrupted
+  auto up = Up(*store_, MakeRegistry(), Fast());
+  ASSERT_OK(up);
+  EXPECT_FALSE(up->plan.abandons.empty());
+  ASSERT_EQ(up->applied.size(), 1u);
+  EXPECT_EQ(up->applied[0].step_id, "index");
+  ExpectContent();
+}
+
+TEST_P(MigrateTest, ProgressIsReportedAtEveryCheckpoint) {
+  std::vector<Progress> seen;
+  RunOptions o = Fast();
+  o.progress = [&](const Progress& p) { seen.push_back(p); };
+  ASSERT_OK(Up(*store_, MakeRegistry(), o));
+  ASSERT_EQ(seen.size(), 2u * kRows / 20);
+  EXPECT_EQ(seen.front().step_id, "format-b");
+  EXPECT_EQ(seen.front().rows_done, 20);
+  EXPECT_EQ(seen.front().rows_total, kRows);
+  EXPECT_EQ(seen.back().step_id, "index");
+  EXPECT_EQ(seen.back().rows_done, kRows);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    if (seen[i].step_id == seen[i - 1].step_id) {
+      EXPECT_GT(seen[i].rows_done, seen[i - 1].rows_done);
+    }
+  }
+}
+
 TEST_P(MigrateTest, SecondRunWaitsThenFailsNamingTheHolder) {
   Gate reached, release;
   SyntheticOptions blocking;
