@@ -29,8 +29,12 @@
 // lease has not expired by the local clock); the state record itself is only ever
 // changed by a CaS on the value this run last wrote. A holder that stalled past its
 // lease (SIGSTOP, a GC pause) and was taken over is refused with Busy on its next
-// checkpoint or write. The remaining window: one write already past its check when the
-// lease is taken over lands late; idempotent steps make that harmless.
+// checkpoint or write. The remaining window (one round trip): a write already past its
+// check when the lease is taken over lands late. For a data write, idempotent steps
+// make that harmless. For the schema switch it matters only if the stalled holder
+// sleeps exactly there longer than its lease while another run finishes the same step
+// *and* takes it back down: the late CaS would then succeed. Renewal every ttl/4 and
+// the local-expiry check right before the switch make that stall the only way in.
 //
 // Thread-safety: the functions may be called from any number of threads and processes
 // on one store; the lease serialises the runs. A StepRegistry is immutable once built.
