@@ -111,6 +111,8 @@ struct MigrationStep {
   std::string irreversible_reason;
   StepFunction cleanup;  // optional: drops the form that is no longer current
   // Optional: the work the step will do on this store (for plan, progress, free space).
+  // Keep it cheap (a counter, a sample): it runs at every plan, twice per run. Steps
+  // after the first see the store before the earlier ones ran.
   std::function<Result<StepEstimate>(Store& store, Direction direction)> estimate;
   // Optional: a run must start at schema >= this to pass through the step (a store at
   // an older schema migrates to it first, in a separate run). 0: no constraint.
