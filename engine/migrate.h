@@ -48,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/open.h"
 #include "engine/result.h"
 #include "engine/status.h"
 #include "engine/store.h"
@@ -288,6 +289,16 @@ Result<RunResult> Up(Store& store, const StepRegistry& steps, const RunOptions& 
 Result<RunResult> Down(Store& store, const StepRegistry& steps, const RunOptions& options);
 // Runs the cleanup function of every kept step, resumably; records each in the history.
 Result<RunResult> Cleanup(Store& store, const StepRegistry& steps, const RunOptions& options = {});
+
+// The OpenOptions of the migration tooling (the `migrate` commands): this code's newest
+// schema, and a store at an older schema or mid-migration opens.
+OpenOptions ToolingOpenOptions(const StepRegistry& steps);
+
+// Opens `uri` and brings it to the newest schema with Up(options) before returning it
+// (`database.auto_migrate: true`). A new store is created at the newest schema. The
+// errors of Open and of Up; on an error the store is closed.
+Result<std::unique_ptr<Store>> OpenAndMigrate(std::string_view uri, const StepRegistry& steps,
+                                              const RunOptions& options = {});
 
 // Releases the lease if it is free or expired; with `force` even if held (the holder is
 // then fenced out). Busy naming the holder otherwise. Never needed after a crash.

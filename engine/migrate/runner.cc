@@ -14,6 +14,7 @@
 #include "engine/migrate/plan.h"
 #include "engine/migrate/preflight.h"
 #include "engine/migrate/records.h"
+#include "engine/open.h"
 
 namespace refkv::kv::migrate {
 namespace {
@@ -330,5 +331,24 @@ Result<RunResult> Cleanup(Store& store, const StepRegistry& steps, const RunOpti
 }
 
 Status Unlock(Store& store, bool force) { return UnlockLease(store, force); }
+
+OpenOptions ToolingOpenOptions(const StepRegistry& steps) {
+  OpenOptions options;
+  options.code_schema_version = steps.newest();
+  options.allow_older_schema = true;
+  options.allow_migrating = true;
+  return options;
+}
+
+Result<std::unique_ptr<Store>> OpenAndMigrate(std::string_view uri, const StepRegistry& steps,
+                                              const RunOptions& options) {
+  REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, kv::Open(uri, ToolingOpenOptions(steps)));
+  auto migrated = Up(*store, steps, options);
+  if (!migrated.ok()) {
+    (void)store->Close();
+    return migrated.status();
+  }
+  return store;
+}
 
 }  // namespace refkv::kv::migrate

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -587,6 +588,27 @@ TEST_P(MigrateTest, BackupBeforeTheFirstStep) {
   ASSERT_OK(r);
   ASSERT_FALSE(r->backup.empty());
   for (const auto& e : History()) EXPECT_EQ(e.backup, r->backup);
+  if (rocks()) {
+    // An unusable backup target is refused before anything is written.
+    RunOptions bad = o;
+    bad.backup_dir = dir_.Sub("not-a-dir");
+    {
+      std::FILE* f = std::fopen(bad.backup_dir.c_str(), "w");
+      if (f) std::fclose(f);
+    }
+    ASSERT_OK(Down(*store_, MakeRegistry(), [] {
+      RunOptions d = Fast();
+      d.to = 1;
+      return d;
+    }()));
+    Dump at1 = DumpNow();
+    auto refused = Up(*store_, MakeRegistry(), bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.status().message().find("nothing was changed"), std::string::npos)
+        << refused.status().ToString();
+    EXPECT_EQ(DumpNow(), at1);
+    ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
+  }
   if (rocks()) {  // restore = open the checkpoint as the store
     auto restored = kv::Open("rocks://" + r->backup);
     ASSERT_OK(restored);
@@ -668,6 +690,75 @@ TEST_P(MigrateTest, FaultInUpNeverBreaksTheStore) { Sweep(false, false); }
 TEST_P(MigrateTest, StickyFaultInUpNeverBreaksTheStore) { Sweep(false, true); }
 TEST_P(MigrateTest, FaultInDownNeverBreaksTheStore) { Sweep(true, false); }
 TEST_P(MigrateTest, StickyFaultInDownNeverBreaksTheStore) { Sweep(true, true); }
+
+TEST_P(MigrateTest, UnlockReleasesAnExpiredLeaseWithoutForce) {
+  RunOptions stalled = Fast();
+  stalled.lease_ttl_ms = 50;
+  stalled.renew_lease = false;
+  Gate reached, release;
+  SyntheticOptions blocking;
+  blocking.on_batch = [&](const std::string& step, int batch) {
+    if (step == "format-b" && batch == 1) {
+      reached.Open();
+      release.Wait();
+    }
+    return Status::OK();
+  };
+  Result<RunResult> a = Status::Internal("not run");
+  std::thread holder([&] { a = Up(*store_, MakeRegistry(blocking), stalled); });
+  reached.Wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  ASSERT_OK(Unlock(*store_, false));  // expired: no force needed
+  auto status = GetStatus(*store_, MakeRegistry());
+  ASSERT_OK(status);
+  ASSERT_TRUE(status->lease.has_value());
+  EXPECT_TRUE(status->lease->holder_id.empty());
+  release.Open();
+  holder.join();
+  EXPECT_TRUE(a.status().IsBusy()) << a.status().ToString();
+  ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
+  ExpectContent();
+}
+
+TEST_P(MigrateTest, VersionAndStatusReadAStoreNewerThanTheCode) {
+  ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
+  StepRegistry older(1);
+  auto v = Version(*store_, older);
+  ASSERT_OK(v);
+  EXPECT_EQ(v->store_schema, 3);
+  EXPECT_EQ(v->code_schema, 1);
+  EXPECT_OK(GetStatus(*store_, older));
+}
+
+TEST(OpenAndMigrateTest, CreatesAtNewestAndMigratesOlderStores) {
+  refkv::testing::TempDir dir("migrate-open");
+  StepRegistry steps = MakeRegistry();
+  RunOptions o = Fast();
+  auto fresh = OpenAndMigrate("rocks://" + dir.Sub("new"), steps, o);
+  ASSERT_OK(fresh);
+  auto md = ReadMetadata(**fresh);
+  ASSERT_OK(md);
+  EXPECT_EQ(md->schema_version, 3);  // a new store starts at the newest schema
+  ASSERT_OK((*fresh)->Close());
+
+  {
+    auto old = kv::Open("rocks://" + dir.Sub("old"));  // created by code of schema 1
+    ASSERT_OK(old);
+    ASSERT_OK(Populate(**old, kRows));
+    ASSERT_OK((*old)->Close());
+  }
+  OpenOptions app;
+  app.code_schema_version = steps.newest();
+  auto refused = kv::Open("rocks://" + dir.Sub("old"), app);
+  EXPECT_TRUE(refused.status().IsVersionMismatch());
+  auto migrated = OpenAndMigrate("rocks://" + dir.Sub("old"), steps, o);
+  ASSERT_OK(migrated);
+  auto content = LogicalContent(**migrated);
+  ASSERT_OK(content);
+  EXPECT_EQ(*content, Expected(kRows));
+  ASSERT_OK((*migrated)->Close());
+  EXPECT_OK(kv::Open("rocks://" + dir.Sub("old"), app));
+}
 
 TEST(StepRegistryTest, RejectsMalformedSteps) {
   StepRegistry r;
