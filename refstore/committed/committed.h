@@ -127,12 +127,12 @@ class CommittedManager {
  public:
   struct Options {
     // A range ends after a path whose xxh64 has this many low bits zero: ranges average
-    // 2^boundary_bits entries (default 2048). Part of the format: every writer of one
-    // RangeStore must use the same boundary_bits / max_range_* or reuse (not correctness)
-    // suffers.
-    int boundary_bits = 11;
+    // 2^boundary_bits entries (default 1024; a 1M-entry tree has ~1000 ranges and a
+    // ~100 KiB metarange). Part of the format: every writer of one RangeStore must use
+    // the same boundary_bits / max_range_* or reuse (not correctness) suffers.
+    int boundary_bits = 10;
     // Hard limits per range (a range ends when either is reached).
-    uint64_t max_range_entries = 16384;
+    uint64_t max_range_entries = 8192;
     uint64_t max_range_bytes = uint64_t{64} << 20;
     // LRU capacity: parsed metaranges kept in memory.
     size_t metarange_cache_entries = 256;
@@ -140,7 +140,7 @@ class CommittedManager {
     // bytes, typically 100 KiB - 1 MiB).
     size_t range_cache_entries = 64;
     // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
-    bool compress = true;
+    bool compress = false;
   };
 
   virtual ~CommittedManager() = default;

@@ -154,7 +154,11 @@ class ManagerImpl final : public CommittedManager {
         stats.ranges_reused++;
         continue;
       }
-      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRange(r.id));
+      // A range not in the cache is opened unverified and hashed during this single merge
+      // pass instead; a mismatch fails the Apply before its metarange is written.
+      bool verified = false;
+      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRangeForMerge(r.id, &verified));
+      internal::RangeHasher hasher;
       stats.ranges_read++;
       auto it = reader->NewIterator();
       it->SeekToFirst();
@@ -165,16 +169,16 @@ class ManagerImpl final : public CommittedManager {
         int cmp = !have_entry    ? 1
                   : !have_change ? -1
                                  : View(it->key()).compare(changes.current().path);
+        if (cmp <= 0) {
+          if (!verified) hasher.Add(View(it->key()), View(it->value()));
+          stats.entries_read++;
+        }
         if (cmp < 0) {
           REFKV_RETURN_IF_ERROR(chunker.Add(View(it->key()), View(it->value())));
-          stats.entries_read++;
           it->Next();
           continue;
         }
-        if (cmp == 0) {  // the change replaces or deletes this entry
-          stats.entries_read++;
-          it->Next();
-        }
+        if (cmp == 0) it->Next();  // the change replaces or deletes this entry
         const Change& c = changes.current();
         if (c.value.has_value()) REFKV_RETURN_IF_ERROR(chunker.Add(c.path, *c.value));
         stats.changes++;
@@ -182,6 +186,12 @@ class ManagerImpl final : public CommittedManager {
       }
       if (!it->status().ok()) {
         return Status::Corruption("range " + r.id + ": read failed: " + it->status().ToString());
+      }
+      if (!verified) {
+        std::string actual = hasher.Id();
+        if (actual != r.id) {
+          return Status::Corruption("range " + r.id + ": content hashes to " + actual);
+        }
       }
     }
     while (changes.has()) {  // only when the base is empty
@@ -264,6 +274,20 @@ class ManagerImpl final : public CommittedManager {
     auto shared = std::make_shared<const RangeList>(std::move(list));
     metaranges_.Put(std::string(id), shared);
     return shared;
+  }
+
+  // A reader of range `id` for Apply's merge: the cached (verified) one if present, else
+  // an unverified one (not cached) that the caller must hash; `*verified` says which.
+  Result<std::shared_ptr<const RangeReader>> LoadRangeForMerge(std::string_view id,
+                                                               bool* verified) {
+    if (auto hit = readers_.Get(id)) {
+      *verified = true;
+      return hit;
+    }
+    *verified = false;
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
+    REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes, /*verify=*/false));
+    return std::shared_ptr<const RangeReader>(std::move(reader));
   }
 
   // An opened, verified reader of range `id` (cached).

@@ -7,6 +7,7 @@ namespace refkv::refstore::internal {
 namespace {
 constexpr std::string_view kMetaRangeMagic("RKVMR\x01", 6);
 constexpr std::string_view kRangeHashTag = "refkv.range.v1";
+constexpr size_t kBufferSize = 32 << 10;
 }  // namespace
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -64,24 +65,30 @@ bool IsValidId(std::string_view id) {
 
 RangeHasher::RangeHasher() : state_(XXH3_createState()) {
   XXH3_128bits_reset(state_);
-  XXH3_128bits_update(state_, kRangeHashTag.data(), kRangeHashTag.size());
+  buffer_.reserve(kBufferSize + 64);
+  buffer_.append(kRangeHashTag);
 }
 
 RangeHasher::~RangeHasher() { XXH3_freeState(state_); }
 
 void RangeHasher::Add(std::string_view path, std::string_view value) {
   // Length prefixes keep ("ab","c") and ("a","bc") apart.
-  std::string prefix;
-  PutVarint(&prefix, path.size());
-  XXH3_128bits_update(state_, prefix.data(), prefix.size());
-  XXH3_128bits_update(state_, path.data(), path.size());
-  prefix.clear();
-  PutVarint(&prefix, value.size());
-  XXH3_128bits_update(state_, prefix.data(), prefix.size());
-  XXH3_128bits_update(state_, value.data(), value.size());
+  PutVarint(&buffer_, path.size());
+  buffer_.append(path);
+  PutVarint(&buffer_, value.size());
+  buffer_.append(value);
+  if (buffer_.size() >= kBufferSize) Flush();
 }
 
-std::string RangeHasher::Id() const { return HashHex(XXH3_128bits_digest(state_)); }
+void RangeHasher::Flush() {
+  XXH3_128bits_update(state_, buffer_.data(), buffer_.size());
+  buffer_.clear();
+}
+
+std::string RangeHasher::Id() {
+  Flush();
+  return HashHex(XXH3_128bits_digest(state_));
+}
 
 std::string EncodeMetaRange(const std::vector<RangeInfo>& ranges) {
   std::string out(kMetaRangeMagic);

@@ -49,10 +49,14 @@ class RangeHasher {
   RangeHasher(const RangeHasher&) = delete;
   RangeHasher& operator=(const RangeHasher&) = delete;
   void Add(std::string_view path, std::string_view value);
-  std::string Id() const;
+  std::string Id();
 
  private:
+  void Flush();
   XXH3_state_t* state_;
+  // Entries are encoded here and hashed in large pieces: one XXH3 update per entry field
+  // costs more than the hashing itself for short paths.
+  std::string buffer_;
 };
 
 std::string EncodeMetaRange(const std::vector<RangeInfo>& ranges);

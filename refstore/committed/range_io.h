@@ -75,11 +75,12 @@ class RangeBuilder {
 // An opened, verified range.
 class RangeReader {
  public:
-  // Opens `sst` (the bytes of range `id`) and reads it fully once to check that its
-  // content hashes to `id`; fills info() (min, max, count, bytes). Corruption naming `id`
-  // if the SST cannot be opened, is empty, or its content does not match.
+  // Opens `sst` (the bytes of range `id`). With `verify`, reads it fully once to check
+  // that its content hashes to `id` and fills info() (min, max, count, bytes); without,
+  // the caller must hash what it reads itself (Apply does, in its single merge pass).
+  // Corruption naming `id` if the SST cannot be opened, is empty, or does not match.
   static Result<std::unique_ptr<RangeReader>> Open(SstContext& ctx, std::string_view id,
-                                                   std::string_view sst);
+                                                   std::string_view sst, bool verify = true);
   ~RangeReader();
   RangeReader(const RangeReader&) = delete;
   RangeReader& operator=(const RangeReader&) = delete;

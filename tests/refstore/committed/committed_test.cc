@@ -277,7 +277,7 @@ TEST_P(CommittedTest, DiffOfEqualTreesReadsNothingAndReportsNothing) {
 }
 
 TEST_P(CommittedTest, OneEntryChangeOnLargeTreeRewritesAtMostTwoRanges) {
-  auto m = NewManager({});  // default: ranges of ~2048 entries
+  auto m = NewManager({});  // default: ranges of ~1024 entries
   std::vector<Change> all;
   for (int i = 0; i < 100000; ++i) {
     char buf[32];
@@ -399,6 +399,11 @@ TEST_P(CommittedTest, RangeStoredUnderWrongIdIsCorruptionNamingIt) {
   auto got = reader->Get(*id, info->ranges[0].min_path);
   EXPECT_TRUE(got.status().IsCorruption()) << got.status().ToString();
   EXPECT_NE(got.status().message().find(victim), std::string::npos);
+  // Apply reads an uncached range unverified and hashes it while merging: same verdict.
+  auto reader_for_apply = NewManager(SmallRanges());
+  auto applied = reader_for_apply->Apply(*id, {{info->ranges[0].min_path, "new"}});
+  EXPECT_TRUE(applied.status().IsCorruption()) << applied.status().ToString();
+  EXPECT_NE(applied.status().message().find(victim), std::string::npos);
   Status v = reader->Verify(*id);
   EXPECT_TRUE(v.IsCorruption()) << v.ToString();
   auto it = reader->NewIterator(*id, "");
