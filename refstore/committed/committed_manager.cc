@@ -123,8 +123,8 @@ class ManagerImpl final : public CommittedManager {
         sst_(options.compress),
         empty_id_(internal::MetaRangeIdOf(internal::EncodeMetaRange({}))),
         empty_list_(std::make_shared<const RangeList>()),
-        metaranges_(options.metarange_cache_entries),
-        readers_(options.range_cache_entries) {}
+        metaranges_(options.metarange_cache_bytes),
+        readers_(options.range_cache_bytes) {}
 
   std::string EmptyMetaRangeId() const override { return empty_id_; }
 
@@ -207,7 +207,7 @@ class ManagerImpl final : public CommittedManager {
       std::string encoded = internal::EncodeMetaRange(out);
       id = internal::MetaRangeIdOf(encoded);
       REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, encoded));
-      metaranges_.Put(id, std::make_shared<const RangeList>(std::move(out)));
+      metaranges_.Put(id, std::make_shared<const RangeList>(std::move(out)), encoded.size());
     }
     REFKV_RETURN_IF_ERROR(ranges_.Sync());
     if (stats_out != nullptr) *stats_out = stats;
@@ -270,9 +270,10 @@ class ManagerImpl final : public CommittedManager {
   Result<std::shared_ptr<const RangeList>> LoadMetaRange(std::string_view id) {
     if (id == empty_id_) return empty_list_;
     if (auto hit = metaranges_.Get(id)) return hit;
-    REFKV_ASSIGN_OR_RETURN(auto list, ReadMetaRange(id));
+    size_t size = 0;
+    REFKV_ASSIGN_OR_RETURN(auto list, ReadMetaRange(id, &size));
     auto shared = std::make_shared<const RangeList>(std::move(list));
-    metaranges_.Put(std::string(id), shared);
+    metaranges_.Put(std::string(id), shared, size);
     return shared;
   }
 
@@ -296,16 +297,17 @@ class ManagerImpl final : public CommittedManager {
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
     REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes));
     std::shared_ptr<const RangeReader> shared(std::move(reader));
-    readers_.Put(std::string(id), shared);
+    readers_.Put(std::string(id), shared, bytes.size());
     return shared;
   }
 
  private:
-  Result<RangeList> ReadMetaRange(std::string_view id) {
+  Result<RangeList> ReadMetaRange(std::string_view id, size_t* size = nullptr) {
     if (!internal::IsValidId(id)) {
       return Status::InvalidArgument("malformed metarange id " + kv::Printable(id));
     }
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetMetaRange(id));
+    if (size != nullptr) *size = bytes.size();
     std::string actual = internal::MetaRangeIdOf(bytes);
     if (actual != id) {
       return Status::Corruption("metarange " + std::string(id) + ": content hashes to " + actual);

@@ -1,4 +1,5 @@
-// Internal: a small thread-safe LRU map from id to shared immutable objects.
+// Internal: a small thread-safe LRU map from id to shared immutable objects, bounded by
+// the sum of the entries' charges (1 per entry unless the caller says otherwise).
 //
 // Values are shared_ptr because the cache and the readers that took a value out of it
 // (iterators, a running Apply) share ownership: an evicted value stays alive until its
@@ -27,22 +28,26 @@ class LruCache {
     auto it = map_.find(std::string(id));
     if (it == map_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
-    return it->second->second;
+    return it->second->value;
   }
 
-  void Put(std::string id, std::shared_ptr<const V> value) {
-    if (capacity_ == 0) return;
+  // Inserts or replaces; evicts the least recently used entries while the total charge
+  // exceeds the capacity (an entry larger than the capacity is not kept).
+  void Put(std::string id, std::shared_ptr<const V> value, size_t charge = 1) {
+    if (charge > capacity_) return;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(id);
     if (it != map_.end()) {
-      it->second->second = std::move(value);
-      order_.splice(order_.begin(), order_, it->second);
-      return;
+      used_ -= it->second->charge;
+      order_.erase(it->second);
+      map_.erase(it);
     }
-    order_.emplace_front(id, std::move(value));
+    order_.push_front(Entry{id, std::move(value), charge});
     map_.emplace(std::move(id), order_.begin());
-    while (map_.size() > capacity_) {
-      map_.erase(order_.back().first);
+    used_ += charge;
+    while (used_ > capacity_) {
+      used_ -= order_.back().charge;
+      map_.erase(order_.back().id);
       order_.pop_back();
     }
   }
@@ -51,13 +56,19 @@ class LruCache {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(std::string(id));
     if (it == map_.end()) return;
+    used_ -= it->second->charge;
     order_.erase(it->second);
     map_.erase(it);
   }
 
  private:
-  using Entry = std::pair<std::string, std::shared_ptr<const V>>;
+  struct Entry {
+    std::string id;
+    std::shared_ptr<const V> value;
+    size_t charge;
+  };
   const size_t capacity_;
+  size_t used_ = 0;
   std::mutex mu_;
   std::list<Entry> order_;  // most recently used first
   std::unordered_map<std::string, typename std::list<Entry>::iterator> map_;

@@ -44,8 +44,8 @@ class CommittedTest : public ::testing::TestWithParam<std::string> {
     CommittedManager::Options o;
     o.boundary_bits = 3;
     o.max_range_entries = 20;
-    o.metarange_cache_entries = 4;
-    o.range_cache_entries = 4;
+    o.metarange_cache_bytes = 2 << 10;
+    o.range_cache_bytes = 4 << 10;  // a few small ranges: exercise eviction
     return o;
   }
 
