@@ -13,6 +13,7 @@
 // last range is the exception: it ends at the end of the data, not at a boundary, so
 // changes past its max path are merged into it rather than starting a new range.
 #include <algorithm>
+#include <functional>
 
 #include "engine/store.h"
 #include "refstore/committed/committed.h"
@@ -78,9 +79,16 @@ class ManagerImpl;
 // Cuts a stream of entries into ranges by the content rule and stores each range.
 class Chunker {
  public:
+  // `on_written` is called with each stored range and its SST bytes (to cache a reader).
+  using OnWritten = std::function<void(const RangeInfo&, std::string_view)>;
   Chunker(internal::SstContext& sst, RangeStore& store, const CommittedManager::Options& options,
-          RangeList* out, ApplyStats* stats)
-      : builder_(sst), store_(store), options_(options), out_(out), stats_(stats) {}
+          RangeList* out, ApplyStats* stats, OnWritten on_written)
+      : builder_(sst),
+        store_(store),
+        options_(options),
+        out_(out),
+        stats_(stats),
+        on_written_(std::move(on_written)) {}
 
   Status Add(std::string_view path, std::string_view value) {
     REFKV_RETURN_IF_ERROR(builder_.Add(path, value));
@@ -100,6 +108,7 @@ class Chunker {
     std::string sst;
     REFKV_RETURN_IF_ERROR(builder_.Finish(&info, &sst));
     REFKV_RETURN_IF_ERROR(store_.PutRange(info.id, sst));
+    if (on_written_) on_written_(info, sst);
     out_->push_back(std::move(info));
     stats_->ranges_written++;
     return Status::OK();
@@ -113,6 +122,7 @@ class Chunker {
   const CommittedManager::Options& options_;
   RangeList* out_;
   ApplyStats* stats_;
+  OnWritten on_written_;
 };
 
 class ManagerImpl final : public CommittedManager {
@@ -142,7 +152,17 @@ class ManagerImpl final : public CommittedManager {
     REFKV_RETURN_IF_ERROR(changes.Advance());
     RangeList out;
     out.reserve(base_ranges->size() + 4);
-    Chunker chunker(sst_, ranges_, options_, &out, &stats);
+    // A range just written is the one the next commit on this branch most likely
+    // touches or reads: keep a reader of it (no read back, no verification needed).
+    Chunker chunker(
+        sst_, ranges_, options_, &out, &stats, [this](const RangeInfo& info, std::string_view sst) {
+          if (readers_.Get(info.id) != nullptr) return;
+          auto reader = RangeReader::OpenBuilt(sst_, info, sst);
+          if (reader.ok()) {
+            readers_.Put(info.id, std::shared_ptr<const RangeReader>(std::move(reader).value()),
+                         sst.size());
+          }
+        });
 
     for (size_t i = 0; i < base_ranges->size(); ++i) {
       const RangeInfo& r = (*base_ranges)[i];

@@ -136,6 +136,25 @@ class DirRangeStore final : public RangeStore {
   const std::unique_ptr<rocksdb::Directory> dir_handle_;
 };
 
+// Temp files of writes that died (a crash between write and rename). Only old ones: a
+// young one may belong to a writer that is still running.
+void RemoveStaleTempFiles(rocksdb::Env* env, const std::string& dir) {
+  constexpr uint64_t kStaleSeconds = 3600;
+  std::vector<std::string> children;
+  if (!env->GetChildren(dir, &children).ok()) return;
+  int64_t now = 0;
+  if (!env->GetCurrentTime(&now).ok()) return;
+  for (const std::string& name : children) {
+    if (name.rfind(".tmp-", 0) != 0) continue;
+    uint64_t mtime = 0;
+    std::string path = dir + "/" + name;
+    if (env->GetFileModificationTime(path, &mtime).ok() &&
+        mtime + kStaleSeconds < static_cast<uint64_t>(now)) {
+      env->DeleteFile(path).PermitUncheckedError();
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RangeStore>> OpenDirRangeStore(std::string dir) {
@@ -150,6 +169,7 @@ Result<std::unique_ptr<RangeStore>> OpenDirRangeStore(std::string dir) {
   std::unique_ptr<rocksdb::Directory> handle;
   s = env->NewDirectory(dir, &handle);
   if (!s.ok()) return Status::IOError("range store: open " + dir + ": " + s.ToString());
+  RemoveStaleTempFiles(env, dir);
   return std::unique_ptr<RangeStore>(new DirRangeStore(std::move(dir), env, std::move(handle)));
 }
 

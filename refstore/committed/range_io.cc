@@ -123,6 +123,13 @@ Result<std::unique_ptr<RangeReader>> RangeReader::Open(SstContext& ctx, std::str
   return r;
 }
 
+Result<std::unique_ptr<RangeReader>> RangeReader::OpenBuilt(SstContext& ctx, const RangeInfo& info,
+                                                            std::string_view sst) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Open(ctx, info.id, sst, /*verify=*/false));
+  r->info_ = info;
+  return r;
+}
+
 RangeReader::~RangeReader() {
   reader_.reset();
   ctx_.env()->DeleteFile(file_).PermitUncheckedError();

@@ -81,6 +81,9 @@ class RangeReader {
   // Corruption naming `id` if the SST cannot be opened, is empty, or does not match.
   static Result<std::unique_ptr<RangeReader>> Open(SstContext& ctx, std::string_view id,
                                                    std::string_view sst, bool verify = true);
+  // Opens a range this process just built from `info`'s entries: no verification pass.
+  static Result<std::unique_ptr<RangeReader>> OpenBuilt(SstContext& ctx, const RangeInfo& info,
+                                                        std::string_view sst);
   ~RangeReader();
   RangeReader(const RangeReader&) = delete;
   RangeReader& operator=(const RangeReader&) = delete;

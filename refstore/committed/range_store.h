@@ -10,7 +10,9 @@
 // Two implementations:
 //   - OpenDirRangeStore(dir): files `<dir>/<id>.sst` and `<dir>/<id>.meta`, each written
 //     to `<dir>/.tmp-<id>-<random>`, fsynced, renamed into place and the directory
-//     fsynced. The default beside a RocksDB store. One process per directory.
+//     fsynced (the rename is durable after Sync(): one directory fsync). The default
+//     beside a RocksDB store. One process per directory. Opening removes temp files older
+//     than an hour (left by a crash between write and rename).
 //   - OpenKvRangeStore(store, partition): inside a kv::Store, so nodes sharing a PostgreSQL
 //     database share committed data. Layout in `partition`:
 //       rc/<id>/<token>/<chunk#>   the bytes of range <id>, in chunks of <= 1 MiB,

@@ -35,6 +35,22 @@ TEST(DirRangeStore, WritesOneFilePerObjectAndNoTempFiles) {
   EXPECT_TRUE(OpenDirRangeStore("").status().IsInvalidArgument());
 }
 
+TEST(DirRangeStore, OpenRemovesOnlyStaleTempFiles) {
+  testing::TempDir dir("rangestore");
+  std::filesystem::create_directories(dir.Sub("r"));
+  std::string stale = dir.Sub("r") + "/.tmp-" + kIdA + "-1";
+  std::string young = dir.Sub("r") + "/.tmp-" + kIdA + "-2";
+  std::ofstream(stale) << "x";
+  std::ofstream(young) << "y";
+  std::filesystem::last_write_time(
+      stale, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  auto rs = OpenDirRangeStore(dir.Sub("r"));
+  ASSERT_TRUE(rs.ok());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(young));
+  EXPECT_TRUE((*rs)->ListRangeIds()->empty());
+}
+
 TEST(DirRangeStore, FlippedByteInRangeFileIsCorruption) {
   testing::TempDir dir("rangestore");
   auto rs = OpenDirRangeStore(dir.Sub("r"));
