@@ -175,9 +175,18 @@ class ManagerImpl final : public CommittedManager {
         continue;
       }
       // A range not in the cache is opened unverified and hashed during this single merge
-      // pass instead; a mismatch fails the Apply before its metarange is written.
-      bool verified = false;
-      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRangeForMerge(r.id, &verified));
+      // pass instead; a mismatch fails the Apply before its metarange is written, a match
+      // puts the reader in the cache.
+      std::shared_ptr<const RangeReader> cached = readers_.Get(r.id);
+      std::unique_ptr<RangeReader> fresh;
+      size_t fresh_size = 0;
+      if (cached == nullptr) {
+        REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(r.id));
+        fresh_size = bytes.size();
+        REFKV_ASSIGN_OR_RETURN(fresh, RangeReader::Open(sst_, r.id, bytes, /*verify=*/false));
+      }
+      const bool verified = cached != nullptr;
+      const RangeReader* reader = verified ? cached.get() : fresh.get();
       internal::RangeHasher hasher;
       stats.ranges_read++;
       auto it = reader->NewIterator();
@@ -212,6 +221,8 @@ class ManagerImpl final : public CommittedManager {
         if (actual != r.id) {
           return Status::Corruption("range " + r.id + ": content hashes to " + actual);
         }
+        fresh->SetVerifiedInfo(r);
+        readers_.Put(r.id, std::shared_ptr<const RangeReader>(std::move(fresh)), fresh_size);
       }
     }
     while (changes.has()) {  // only when the base is empty
@@ -295,20 +306,6 @@ class ManagerImpl final : public CommittedManager {
     auto shared = std::make_shared<const RangeList>(std::move(list));
     metaranges_.Put(std::string(id), shared, size);
     return shared;
-  }
-
-  // A reader of range `id` for Apply's merge: the cached (verified) one if present, else
-  // an unverified one (not cached) that the caller must hash; `*verified` says which.
-  Result<std::shared_ptr<const RangeReader>> LoadRangeForMerge(std::string_view id,
-                                                               bool* verified) {
-    if (auto hit = readers_.Get(id)) {
-      *verified = true;
-      return hit;
-    }
-    *verified = false;
-    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
-    REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes, /*verify=*/false));
-    return std::shared_ptr<const RangeReader>(std::move(reader));
   }
 
   // An opened, verified reader of range `id` (cached).

@@ -89,6 +89,8 @@ class RangeReader {
   RangeReader& operator=(const RangeReader&) = delete;
 
   const RangeInfo& info() const { return info_; }
+  // After the caller verified an unverified reader's content itself: records its info.
+  void SetVerifiedInfo(const RangeInfo& info) { info_ = info; }
   // A new iterator (unpositioned) over the range; must not outlive this reader.
   std::unique_ptr<rocksdb::Iterator> NewIterator() const;
 
