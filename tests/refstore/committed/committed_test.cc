@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "engine/open.h"
@@ -323,6 +324,70 @@ TEST_P(CommittedTest, OneEntryChangeOnLargeTreeRewritesAtMostTwoRanges) {
       EXPECT_TRUE(m->Get(*next, one[0].path).ok());
     }
   }
+}
+
+TEST_P(CommittedTest, DiffSkipsSharedRangesWithoutReadingThem) {
+  auto m = NewManager(SmallRanges());
+  Model model;
+  for (int i = 0; i < 400; ++i) model["k" + std::to_string(1000 + i)] = "v";
+  auto left = m->Apply(m->EmptyMetaRangeId(), FromModel(model));
+  ASSERT_TRUE(left.ok());
+  auto right = m->Apply(*left, {{"k1200", "changed"}});
+  ASSERT_TRUE(right.ok());
+  auto li = m->Describe(*left), ri = m->Describe(*right);
+  ASSERT_TRUE(li.ok() && ri.ok());
+  // Remove every range both trees share: a Diff that reads one would fail.
+  std::set<std::string> right_ids;
+  for (auto& r : ri->ranges) right_ids.insert(r.id);
+  int shared = 0;
+  for (auto& r : li->ranges) {
+    if (right_ids.count(r.id)) {
+      ASSERT_TRUE(ranges_->DeleteRange(r.id).ok());
+      ++shared;
+    }
+  }
+  EXPECT_GE(shared, static_cast<int>(li->ranges.size()) - 2);
+  auto fresh = NewManager(SmallRanges());  // no cached readers
+  std::vector<std::string> diffs;
+  Status s = fresh->Diff(*left, *right, [&](const DiffEntry& d) {
+    diffs.push_back(std::string(d.path) + "=" + std::string(d.right_value));
+    EXPECT_EQ(d.kind, DiffEntry::Kind::kChanged);
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(diffs, std::vector<std::string>{"k1200=changed"});
+}
+
+TEST_P(CommittedTest, DeletingABoundaryPathMergesWithTheNextRange) {
+  auto m = NewManager(SmallRanges());
+  Model model;
+  for (int i = 0; i < 400; ++i) model["k" + std::to_string(1000 + i)] = "v";
+  auto base = m->Apply(m->EmptyMetaRangeId(), FromModel(model));
+  ASSERT_TRUE(base.ok());
+  auto info = m->Describe(*base);
+  ASSERT_TRUE(info.ok());
+  // Find a range that ended by the content rule (not by the hard limit), not the last.
+  size_t victim = info->ranges.size();
+  for (size_t i = 0; i + 1 < info->ranges.size(); ++i) {
+    if (info->ranges[i].count < SmallRanges().max_range_entries) {
+      victim = i;
+      break;
+    }
+  }
+  ASSERT_LT(victim, info->ranges.size());
+  ApplyStats stats;
+  auto next = m->Apply(*base, {{info->ranges[victim].max_path, std::nullopt}}, &stats);
+  ASSERT_TRUE(next.ok());
+  EXPECT_GE(stats.ranges_read, 2u);  // the range and its neighbour
+  auto after = m->Describe(*next);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->count, info->count - 1);
+  EXPECT_LT(after->ranges.size(), info->ranges.size() + 1);
+  model.erase(info->ranges[victim].max_path);
+  EXPECT_EQ(Scan(*m, *next), model);
+  auto fresh = m->Apply(m->EmptyMetaRangeId(), FromModel(model));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh, *next);
 }
 
 TEST_P(CommittedTest, SameContentSameIdRegardlessOfHistory) {
