@@ -93,7 +93,8 @@ class Chunker {
   Status Add(std::string_view path, std::string_view value) {
     REFKV_RETURN_IF_ERROR(builder_.Add(path, value));
     stats_->entries_written++;
-    if (internal::IsBoundaryPath(path, options_.boundary_bits) ||
+    if ((builder_.count() >= options_.min_range_entries &&
+         internal::IsBoundaryPath(path, options_.boundary_bits)) ||
         builder_.count() >= options_.max_range_entries ||
         builder_.bytes() >= options_.max_range_bytes) {
       return Emit();
@@ -558,6 +559,9 @@ Result<std::unique_ptr<CommittedManager>> CommittedManager::Create(RangeStore& r
   if (options.boundary_bits < 1 || options.boundary_bits > 30) {
     return Status::InvalidArgument("committed: boundary_bits must be in [1, 30], got " +
                                    std::to_string(options.boundary_bits));
+  }
+  if (options.min_range_entries > options.max_range_entries) {
+    return Status::InvalidArgument("committed: min_range_entries > max_range_entries");
   }
   if (options.max_range_entries == 0 || options.max_range_bytes == 0) {
     return Status::InvalidArgument("committed: max_range_entries and max_range_bytes must be > 0");

@@ -39,11 +39,12 @@ class CommittedTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return m.ok() ? std::move(m).value() : nullptr;
   }
-  // Small ranges (avg 8 entries, at most 20) so that a few hundred entries make many
-  // ranges, boundaries and forced cuts.
+  // Small ranges (4-20 entries, ~12 on average) so that a few hundred entries make many
+  // ranges, boundaries, suppressed boundaries and forced cuts.
   static CommittedManager::Options SmallRanges() {
     CommittedManager::Options o;
     o.boundary_bits = 3;
+    o.min_range_entries = 4;
     o.max_range_entries = 20;
     o.metarange_cache_bytes = 2 << 10;
     o.range_cache_bytes = 4 << 10;  // a few small ranges: exercise eviction
@@ -278,7 +279,7 @@ TEST_P(CommittedTest, DiffOfEqualTreesReadsNothingAndReportsNothing) {
 }
 
 TEST_P(CommittedTest, OneEntryChangeOnLargeTreeRewritesAtMostTwoRanges) {
-  auto m = NewManager({});  // default: ranges of ~1024 entries
+  auto m = NewManager({});  // default: ranges of ~1000 entries
   std::vector<Change> all;
   for (int i = 0; i < 100000; ++i) {
     char buf[32];
