@@ -34,6 +34,10 @@
 //   cm->Diff(left, right, fn); cm->Describe(id); cm->Verify(id); List*/Delete* for the cleaner.
 //   Apply returns the new metarange id; it is durable (ranges and metarange written and
 //   synced) when OK, so a commit record may point at it right away.
+//   Changed since the first merge (a9ab60a/8b88760): Options::range_cache_entries and
+//   metarange_cache_entries became range_cache_bytes / metarange_cache_bytes;
+//   min_range_entries was added and the chunking defaults changed (ids differ from trees
+//   written by the first version); compress defaults to false. Methods are unchanged.
 //
 // Thread-safety: CommittedManager is thread-safe; any number of threads may call any
 // method concurrently. Iterators are not thread-safe and must not outlive their manager.
