@@ -2,16 +2,16 @@
 // point reads, iteration, diff, and the cleaner's primitives, over a RangeStore.
 //
 // Why Apply is correct and cheap: boundaries are a pure function of the content (a range
-// ends after a boundary path or at the hard limits counted from the previous end), so a
-// tree built incrementally equals one built from scratch. Apply copies base ranges by id
-// while it is "in sync" (its builder is empty: the next base range starts exactly where a
-// from-scratch build would start a range) and no change falls into the range. Once a
-// change falls into a range it reads that range, merges, and keeps reading base ranges
-// until its output ends a range exactly where a base range ended; from there on the base
-// ranges are again what a from-scratch build would produce. A deleted boundary path
-// therefore merges a range with its neighbour, and a new boundary path splits one. The
-// last range is the exception: it ends at the end of the data, not at a boundary, so
-// changes past its max path are merged into it rather than starting a new range.
+// ends after a boundary path once it holds the minimum, or at the hard limits, all counted
+// from the previous end), so a tree built incrementally equals one built from scratch. Apply copies
+// base ranges by id while it is "in sync" (its builder is empty: the next base range starts exactly
+// where a from-scratch build would start a range) and no change falls into the range. Once a change
+// falls into a range it reads that range, merges, and keeps reading base ranges until its output
+// ends a range exactly where a base range ended; from there on the base ranges are again what a
+// from-scratch build would produce. A deleted boundary path therefore merges a range with its
+// neighbour, and a new boundary path splits one. The last range is the exception: it ends at the
+// end of the data, not at a boundary, so changes past its max path are merged into it rather than
+// starting a new range.
 #include <algorithm>
 #include <functional>
 
@@ -73,8 +73,6 @@ class ChangeCursor {
   bool has_ = false;
   uint64_t count_ = 0;
 };
-
-class ManagerImpl;
 
 // Cuts a stream of entries into ranges by the content rule and stores each range.
 class Chunker {
