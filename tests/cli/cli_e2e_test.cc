@@ -404,7 +404,7 @@ TEST_F(CliTest, StoreInfoOnRocks) {
 TEST_F(CliTest, DefaultStoreIsRocksDataInTheWorkingDirectory) {
   REQUIRE_ROCKS();
   // A read on a store that does not exist is an error (1, not 3) and creates nothing.
-  ExpectError(R({"kv", "get", "p", "k"}), 1, "rocks://./refkv-data (default)");
+  ExpectError(R({"kv", "get", "p", "k"}), 1, "'rocks://./refkv-data' (default)");
   EXPECT_EQ(Snapshot(dir_.path()), "");
   ExpectOk(R({"kv", "set", "p", "k", "v"}), "");
   EXPECT_TRUE(fs::is_directory(dir_.Sub("refkv-data")));
