@@ -317,6 +317,10 @@ Result<std::string> DatabaseUri(const DatabaseConfig& db) {
   return uri;
 }
 
+std::string DescribeOrigin(const StoreSource& source) {
+  return source.origin == StoreOrigin::kDefault ? source.description : "from " + source.description;
+}
+
 Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& env) {
   Config config;
   bool have_config = false;

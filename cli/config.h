@@ -106,6 +106,9 @@ struct StoreSource {
   std::string description;
 };
 
+// "default" (or the description of another implicit choice) or "from <description>".
+std::string DescribeOrigin(const StoreSource& source);
+
 struct ResolveInputs {
   std::string store_flag;   // --store; empty if not given
   std::string config_flag;  // --config; empty if not given

@@ -52,10 +52,7 @@ Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access acces
   if (!opened.ok()) {
     setup_failed_ = true;
     return opened.status().WithContext("cannot open store '" + source.uri + "' (" +
-                                       (source.origin == StoreOrigin::kDefault
-                                            ? std::string("default")
-                                            : "from " + source.description) +
-                                       ")");
+                                       DescribeOrigin(source) + ")");
   }
   store_ = std::move(opened).value();
   store_access_ = access;

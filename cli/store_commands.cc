@@ -21,10 +21,6 @@ std::string UtcTime(int64_t unix_seconds) {
   return buf;
 }
 
-std::string SourceText(const StoreSource& source) {
-  return source.origin == StoreOrigin::kDefault ? "default" : "from " + source.description;
-}
-
 void Row(std::ostream& out, std::string_view name, const std::string& value) {
   out << name;
   for (size_t i = name.size(); i < 16; ++i) out << ' ';
@@ -41,9 +37,9 @@ Status Uri(CliContext& ctx) {
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   if (ctx.options().json) {
     ctx.out() << "{" << JsonBytesField("uri", source.uri, false) << "," << JsonString("source")
-              << ":" << JsonString(SourceText(source)) << "}\n";
+              << ":" << JsonString(DescribeOrigin(source)) << "}\n";
   } else {
-    ctx.out() << source.uri << " (" << SourceText(source) << ")\n";
+    ctx.out() << source.uri << " (" << DescribeOrigin(source) << ")\n";
   }
   return Status::OK();
 }
@@ -62,7 +58,7 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
       return JsonString(name) + ":" + std::to_string(value);
     };
     out << "{" << str("driver", store.driver()) << "," << str("uri", source.uri) << ","
-        << str("source", SourceText(source)) << "," << str("store_id", md.store_id) << ","
+        << str("source", DescribeOrigin(source)) << "," << str("store_id", md.store_id) << ","
         << num("format_version", md.format_version) << ","
         << num("code_format_version", kv::kFormatVersion) << ","
         << num("schema_version", md.schema_version) << ","
@@ -76,7 +72,7 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
     return Status::OK();
   }
   Row(out, "driver", std::string(store.driver()));
-  Row(out, "uri", source.uri + " (" + SourceText(source) + ")");
+  Row(out, "uri", source.uri + " (" + DescribeOrigin(source) + ")");
   Row(out, "store id", md.store_id);
   Row(out, "format version",
       std::to_string(md.format_version) + " (this refkv: " + std::to_string(kv::kFormatVersion) +

@@ -424,7 +424,7 @@ TEST_F(CliTest, StorePathThatIsARegularFileIsLeftAlone) {
     ExpectError(R(args), 1, file);
   }
   EXPECT_EQ(ReadFile(file), "not a store\n");
-  EXPECT_EQ(Snapshot(dir_.path()), "plain.txt = not a store\n");
+  EXPECT_EQ(Snapshot(dir_.path()), "plain.txt = not a store\n\n");
 }
 
 TEST_F(CliTest, DirectoryThatIsNotAStoreIsLeftAlone) {
