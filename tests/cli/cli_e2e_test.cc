@@ -413,6 +413,27 @@ TEST_F(CliTest, DefaultStoreIsRocksDataInTheWorkingDirectory) {
   EXPECT_NE(info.out.find("rocks://./refkv-data (default)"), std::string::npos) << info.out;
 }
 
+TEST_F(CliTest, ConfigFileAndEnvironmentReachTheDriver) {
+  REQUIRE_ROCKS();
+  WriteFile(dir_.Sub("refkv.yaml"),
+            "database:\n  type: rocks\n  rocks:\n    path: ./shared-store\n"
+            "    partitions: shared\n");
+  ExpectOk(R({"kv", "set", "p", "k", "v"}), "");
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("shared-store")));
+  RunResult info = R({"store", "info"}, {{"REFKV_DATABASE_ROCKS_SYNC", "true"}});
+  EXPECT_EQ(info.exit_code, 0) << Describe(info);
+  EXPECT_NE(info.out.find("rocks://./shared-store?partitions=shared&sync=true (from refkv.yaml + "
+                          "REFKV_DATABASE_*)"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("mapping         shared\n"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("sync            true\n"), std::string::npos) << info.out;
+  ExpectOk(R({"kv", "get", "p", "k"}), "v");
+  // REFKV_STORE wins over the file.
+  ExpectError(R({"kv", "get", "p", "k"}, {{"REFKV_STORE", Rocks("elsewhere")}}), 1,
+              "(from REFKV_STORE)");
+}
+
 TEST_F(CliTest, StorePathThatIsARegularFileIsLeftAlone) {
   REQUIRE_ROCKS();
   const std::string file = dir_.Sub("plain.txt");
