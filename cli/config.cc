@@ -186,6 +186,23 @@ std::string UriEscape(std::string_view s, bool in_query) {
   return out;
 }
 
+// Percent-encodes everything but unreserved URI characters.
+std::string PercentEncodeAll(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+        c == '~' || c == '/') {
+      out.push_back(c);
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+      out.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> NonEmpty(const EnvLookup& env, std::string_view name) {
   auto v = env(name);
   if (v && v->empty()) return std::nullopt;  // an empty variable counts as unset
@@ -301,13 +318,14 @@ Result<std::string> DatabaseUri(const DatabaseConfig& db) {
                                    "REFKV_DATABASE_POSTGRES_CONNECTION_STRING)");
   }
   const std::string& cs = *pg.connection_string.value;
-  if (cs.rfind("postgres://", 0) != 0 && cs.rfind("postgresql://", 0) != 0) {
-    return Status::InvalidArgument(pg.connection_string.origin +
-                                   ": database.postgres.connection_string must be a "
-                                   "postgres:// or postgresql:// URI");
+  std::string uri;
+  if (cs.rfind("postgres://", 0) == 0 || cs.rfind("postgresql://", 0) == 0) {
+    uri = cs;
+  } else {
+    // A libpq keyword/value string ("host=/run/pg dbname=x"): the driver's conninfo=.
+    uri = "postgres://?conninfo=" + PercentEncodeAll(cs);
   }
-  std::string uri = cs;
-  char sep = cs.find('?') == std::string::npos ? '?' : '&';
+  char sep = uri.find('?') == std::string::npos ? '?' : '&';
   if (pg.max_open_connections.has_value()) {
     uri +=
         sep + std::string("max_open_connections=") + std::to_string(*pg.max_open_connections.value);

@@ -18,6 +18,7 @@
 //       sync: false               # fsync every write              REFKV_DATABASE_ROCKS_SYNC
 //     postgres:
 //       connection_string: postgres://user@host/db   #  REFKV_DATABASE_POSTGRES_CONNECTION_STRING
+//                                 # or a libpq keyword/value string "host=/run/pg dbname=x"
 //       max_open_connections: 8   #                 REFKV_DATABASE_POSTGRES_MAX_OPEN_CONNECTIONS
 //       table: refkv_kv           #                               REFKV_DATABASE_POSTGRES_TABLE
 //
@@ -25,6 +26,7 @@
 // but ignored. Unknown keys are errors (a typo must not silently select another store).
 // Each database field becomes part of the store URI (engine/uri.h):
 //   rocks://PATH?partitions=..&sync=..   postgres://...?max_open_connections=..&table=..
+//   (a keyword/value connection string becomes postgres://?conninfo=<percent-encoded>)
 //
 // Thread-safety: plain functions and value types.
 #ifndef REFKV_CLI_CONFIG_H_
@@ -92,7 +94,7 @@ Result<Config> LoadConfigFile(const std::string& path);
 Status ApplyEnvOverrides(const EnvLookup& env, Config& config);
 
 // The store URI a database config names. InvalidArgument (naming the field's origin) if a
-// required field is missing (postgres without connection_string) or malformed.
+// required field is missing (postgres without connection_string).
 Result<std::string> DatabaseUri(const DatabaseConfig& database);
 
 // Where the store URI came from.

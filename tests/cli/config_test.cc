@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "engine/uri.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::cli {
@@ -147,15 +148,21 @@ TEST_F(ResolveStoreTest, BadEnvironmentValuesNameTheVariable) {
   }
 }
 
-TEST_F(ResolveStoreTest, PostgresNeedsAConnectionUri) {
+TEST_F(ResolveStoreTest, PostgresConnectionStrings) {
   WriteConfig("database:\n  type: postgres\n");
   auto missing = Resolve({});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("connection_string"), std::string::npos);
-  auto keyword_form = Resolve({{"REFKV_DATABASE_POSTGRES_CONNECTION_STRING", "host=x dbname=y"}});
-  ASSERT_FALSE(keyword_form.ok());
-  EXPECT_NE(keyword_form.status().message().find("REFKV_DATABASE_POSTGRES_CONNECTION_STRING"),
-            std::string::npos);
+  // A libpq keyword/value string is passed as the driver's conninfo parameter.
+  auto keyword_form =
+      Resolve({{"REFKV_DATABASE_POSTGRES_CONNECTION_STRING", "host=/run/pg dbname=x&y"},
+               {"REFKV_DATABASE_POSTGRES_TABLE", "t"}});
+  ASSERT_TRUE(keyword_form.ok()) << keyword_form.status().ToString();
+  EXPECT_EQ(keyword_form->uri, "postgres://?conninfo=host%3D/run/pg%20dbname%3Dx%26y&table=t");
+  auto parsed = kv::Uri::Parse(keyword_form->uri);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->Param("conninfo"), "host=/run/pg dbname=x&y");
+  EXPECT_EQ(parsed->Param("table"), "t");
 }
 
 TEST_F(ResolveStoreTest, MalformedDefaultFileIsAnErrorWhenItIsNeeded) {
