@@ -96,6 +96,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   Status closed = ctx.CloseStore();
   if (status.ok()) status = closed;
   out.flush();
+  if (status.ok() && !out.good()) {
+    status = Status::IOError("cannot write the output (stdout closed or full)");
+  }
   if (!status.ok()) {
     err << "refkv: " << OneLine(status.message()) << std::endl;
     return ExitCodeFor(status, ctx.setup_failed() ? Phase::kSetup : Phase::kCommand);

@@ -61,10 +61,12 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 }
 
 // Runs refkv ARGS in `cwd`; stdout and stderr are captured through files (not a
-// terminal), stdin is /dev/null.
-RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env = {}) {
+// terminal), stdin is /dev/null. `stdout_path` replaces the stdout capture file.
+RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env = {},
+                   const std::string& stdout_path = "") {
   testing::TempDir capture("cli-capture");
-  const std::string out_path = capture.Sub("out"), err_path = capture.Sub("err");
+  const std::string out_path = stdout_path.empty() ? capture.Sub("out") : stdout_path;
+  const std::string err_path = capture.Sub("err");
   args.insert(args.begin(), REFKV_BIN);
   std::vector<char*> argv = Pointers(args);
   std::vector<std::string> env_strings = ChildEnv(env);
@@ -72,7 +74,8 @@ RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const 
   pid_t pid = fork();
   if (pid == 0) {
     int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out =
+        open(out_path.c_str(), O_WRONLY | O_CREAT | (stdout_path.empty() ? O_TRUNC : 0), 0644);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
     dup2(in, 0), dup2(out, 1), dup2(err, 2);
@@ -83,7 +86,7 @@ RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const 
   int status = 0;
   waitpid(pid, &status, 0);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = ReadFile(out_path);
+  if (stdout_path.empty()) run.out = ReadFile(out_path);
   run.err = ReadFile(err_path);
   return run;
 }
@@ -228,6 +231,11 @@ TEST_F(CliTest, UsageErrorsExitTwoAndWriteNothing) {
   ExpectError(R({"bogus"}), 2, "unknown command 'bogus'");
   ExpectError(R({"kv", "get", "p"}), 2, "kv get: KEY is required (see 'refkv kv get --help')");
   ExpectError(R({"--hex", "kv", "get", "zz", "00"}), 2, "PARTITION");
+}
+
+TEST_F(CliTest, OutputThatCannotBeWrittenIsAnError) {
+  RunResult r = RunRefkv(dir_.path(), {"--store", "mem://", "store", "uri"}, {}, "/dev/full");
+  ExpectError(r, 1, "cannot write the output");
 }
 
 // ---- store resolution ----------------------------------------------------------------
