@@ -4,34 +4,47 @@
 
 namespace refkv::kv::rocks {
 
-PartitionTable::PartitionTable()
-    : buckets_(std::make_unique<std::atomic<std::shared_ptr<const Bucket>>[]>(kBuckets)) {}
+PartitionTable::PartitionTable() : slots_(std::make_unique<Slot[]>(kBuckets)) {}
 
 std::shared_ptr<Partition> PartitionTable::Find(std::string_view name) const {
-  std::shared_ptr<const Bucket> bucket = BucketFor(name).load(std::memory_order_acquire);
-  if (!bucket) return nullptr;
-  for (const auto& p : *bucket) {
-    if (p->name == name) return p;
+  const Slot& slot = SlotFor(name);
+  slot.Lock();
+  std::shared_ptr<Partition> found;
+  if (slot.bucket) {
+    for (const auto& p : *slot.bucket) {
+      if (p->name == name) {
+        found = p;
+        break;
+      }
+    }
   }
-  return nullptr;
+  slot.Unlock();
+  return found;
+}
+
+std::unique_ptr<PartitionTable::Bucket> PartitionTable::Swap(Slot& slot,
+                                                             std::unique_ptr<Bucket> next) {
+  slot.Lock();
+  slot.bucket.swap(next);
+  slot.Unlock();
+  return next;
 }
 
 void PartitionTable::Insert(std::shared_ptr<Partition> partition) {
-  auto& slot = BucketFor(partition->name);
-  std::shared_ptr<const Bucket> old = slot.load(std::memory_order_acquire);
-  auto next = old ? std::make_shared<Bucket>(*old) : std::make_shared<Bucket>();
+  Slot& slot = SlotFor(partition->name);
+  // Only the (serialised) writer changes slot.bucket, so reading it here is safe.
+  auto next = slot.bucket ? std::make_unique<Bucket>(*slot.bucket) : std::make_unique<Bucket>();
   next->push_back(std::move(partition));
-  slot.store(std::move(next), std::memory_order_release);
+  (void)Swap(slot, std::move(next));
   size_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void PartitionTable::Erase(std::string_view name) {
-  auto& slot = BucketFor(name);
-  std::shared_ptr<const Bucket> old = slot.load(std::memory_order_acquire);
-  if (!old) return;
-  auto next = std::make_shared<Bucket>();
+  Slot& slot = SlotFor(name);
+  if (!slot.bucket) return;
+  auto next = std::make_unique<Bucket>();
   bool found = false;
-  for (const auto& p : *old) {
+  for (const auto& p : *slot.bucket) {
     if (p->name == name) {
       found = true;
     } else {
@@ -39,33 +52,31 @@ void PartitionTable::Erase(std::string_view name) {
     }
   }
   if (!found) return;
-  slot.store(std::move(next), std::memory_order_release);
+  if (next->empty()) next.reset();
+  (void)Swap(slot, std::move(next));
   size_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-std::vector<std::string> PartitionTable::Names() const {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < kBuckets; ++i) {
-    std::shared_ptr<const Bucket> bucket = buckets_[i].load(std::memory_order_acquire);
-    if (!bucket) continue;
-    for (const auto& p : *bucket) out.push_back(p->name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 std::vector<std::shared_ptr<Partition>> PartitionTable::All() const {
   std::vector<std::shared_ptr<Partition>> out;
   for (size_t i = 0; i < kBuckets; ++i) {
-    std::shared_ptr<const Bucket> bucket = buckets_[i].load(std::memory_order_acquire);
-    if (!bucket) continue;
-    out.insert(out.end(), bucket->begin(), bucket->end());
+    const Slot& slot = slots_[i];
+    slot.Lock();
+    if (slot.bucket) out.insert(out.end(), slot.bucket->begin(), slot.bucket->end());
+    slot.Unlock();
   }
   return out;
 }
 
+std::vector<std::string> PartitionTable::Names() const {
+  std::vector<std::string> out;
+  for (const auto& p : All()) out.push_back(p->name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void PartitionTable::Clear() {
-  for (size_t i = 0; i < kBuckets; ++i) buckets_[i].store(nullptr, std::memory_order_release);
+  for (size_t i = 0; i < kBuckets; ++i) (void)Swap(slots_[i], nullptr);
   size_.store(0, std::memory_order_relaxed);
 }
 

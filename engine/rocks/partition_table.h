@@ -7,10 +7,14 @@
 //
 // Thread-safety: Find and the listing functions may run concurrently with each other and
 // with one writer (Insert/Erase/Clear), which the caller serialises (the store's DDL
-// mutex). Readers never wait for a writer: the table is a fixed array of buckets, each a
-// copy-on-write vector published through std::atomic<std::shared_ptr>, so a writer copies
-// one small bucket, never the whole table (creating partition 10,001 costs the same as
-// the first).
+// mutex). The table is a fixed array of buckets, each a small copy-on-write vector: a
+// writer builds the new vector outside any lock and swaps it in under the bucket's
+// spinlock, which it holds for a pointer swap only; a reader holds that spinlock while it
+// compares a few names and copies one shared_ptr. So readers never wait for a writer's
+// work (no RocksDB call, no allocation happens under it), and a writer copies one small
+// bucket, never the whole table (creating partition 10,001 costs the same as the first).
+// (Not std::atomic<std::shared_ptr>: libstdc++ 12 releases its internal lock with a
+// relaxed store after a load, which is a data race by the C++ model and TSan says so.)
 //
 // Lifetime: a Partition lives as long as anyone holds it (an operation in flight, an
 // open iterator), even after DropPartition; its column family handle is destroyed with
@@ -25,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace refkv::kv::rocks {
@@ -74,7 +79,8 @@ class PartitionTable {
   PartitionTable(const PartitionTable&) = delete;
   PartitionTable& operator=(const PartitionTable&) = delete;
 
-  // The live incarnation of `name`, or nullptr. Lock-free (one atomic shared_ptr load).
+  // The live incarnation of `name`, or nullptr. Takes the bucket's spinlock for a few
+  // name comparisons and one shared_ptr copy.
   std::shared_ptr<Partition> Find(std::string_view name) const;
   // Adds `partition` (its name must not be present). Caller serialises writers.
   void Insert(std::shared_ptr<Partition> partition);
@@ -92,11 +98,27 @@ class PartitionTable {
   using Bucket = std::vector<std::shared_ptr<Partition>>;
   static constexpr size_t kBuckets = 4096;
 
-  std::atomic<std::shared_ptr<const Bucket>>& BucketFor(std::string_view name) const {
-    return buckets_[HashBytes(name) & (kBuckets - 1)];
-  }
+  struct Slot {
+    mutable std::atomic<bool> locked{false};
+    std::unique_ptr<Bucket> bucket;  // guarded by locked; null = empty
 
-  std::unique_ptr<std::atomic<std::shared_ptr<const Bucket>>[]> buckets_;
+    void Lock() const {
+      for (int spins = 0; locked.exchange(true, std::memory_order_acquire);) {
+        while (locked.load(std::memory_order_relaxed)) {
+          // The holder may have been preempted (2 cores, many threads): give way.
+          if (++spins % 64 == 0) std::this_thread::yield();
+        }
+      }
+    }
+    void Unlock() const { locked.store(false, std::memory_order_release); }
+  };
+
+  Slot& SlotFor(std::string_view name) const { return slots_[HashBytes(name) & (kBuckets - 1)]; }
+  // Swaps `next` into `slot`; returns the previous bucket (destroyed by the caller,
+  // outside the lock).
+  static std::unique_ptr<Bucket> Swap(Slot& slot, std::unique_ptr<Bucket> next);
+
+  std::unique_ptr<Slot[]> slots_;
   std::atomic<size_t> size_{0};
 };
 

@@ -94,7 +94,9 @@ TEST_P(RocksConcurrency, DropWhileReadingAndWriting) {
   // Still consistent: the batch keys agree with each other, other partitions untouched.
   auto b1 = s.Get("p", "b1"), b2 = s.Get("p", "b2");
   EXPECT_EQ(b1.ok(), b2.ok());
-  if (b1.ok() && b2.ok()) EXPECT_EQ(*b1, *b2);
+  if (b1.ok() && b2.ok()) {
+    EXPECT_EQ(*b1, *b2);
+  }
   auto other = s.Get("other", "k");
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(*other, "stays");
