@@ -40,6 +40,10 @@
 // -> Busy naming that process's pid (from PATH/refkv.pid); open twice in this process ->
 // Busy; a bad parameter -> InvalidArgument naming it.
 //
+// OpenOptions::read_only opens with RocksDB's OpenForReadOnly: no LOCK, no pid file, so
+// it works beside a writer in another process (seeing the state as of its open); every
+// write fails with Unsupported.
+//
 // Thread-safety: see kv::Store. Reads take no lock and never wait for a writer; SetIf
 // serialises only with writers of keys on the same lock stripe (1024 stripes).
 // Close must not race other calls, and every iterator must be destroyed first.
