@@ -8,12 +8,15 @@
 //       (content-addressed, insert-only).
 //   (3) CaS the branch to the new commit with no sealed tokens; then release the tokens'
 //       staged entries (a DeleteRange each; only a speed-up, the cleaner does the rest).
-// If a CaS fails the branch changed: back off (full jitter) and re-read it. If our token
-// is no longer sealed, someone else folded it: we find the commit that lists it in
-// folded_tokens and report kCommittedConcurrently (or Conflict if a reset discarded it).
-// Otherwise step (2) runs again on the new state (our token stays sealed: no new
-// rotation). After max_commit_attempts: Conflict; our writes stay sealed and the next
-// commit folds them.
+// A call commits its "targets": the tokens that held staged writes when it began (the
+// current one and the sealed ones at its first read). If a CaS fails the branch changed:
+// back off (full jitter) and re-read it. Targets that are neither current nor sealed any
+// more were folded by another call (or discarded by a reset): if none is left, we find the
+// commit that lists one in folded_tokens and report kCommittedConcurrently (Conflict if a
+// reset discarded them) - never "no changes" for writes someone else committed. Otherwise
+// step (2) runs again on the new state (a target already sealed is not rotated again).
+// After max_commit_attempts: Conflict; our writes stay sealed and the next commit folds
+// them.
 //
 // The range-sweep fence (gc.cc) is read before Apply and after the commit record is
 // written; if a sweep ran in between, the ranges the record points at may have been
@@ -45,15 +48,16 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, std::
 
 }  // namespace
 
-Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(const Repo& repo,
-                                                                  std::string_view head,
-                                                                  std::string_view token,
-                                                                  int64_t min_generation) {
+Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
+    const Repo& repo, std::string_view head, const std::set<std::string>& tokens,
+    int64_t min_generation) {
   std::string id(head);
   while (!id.empty()) {
     REFKV_ASSIGN_OR_RETURN(pb::Commit commit, LoadCommit(repo, id));
     if (commit.generation() <= min_generation) break;
-    if (Contains(commit.folded_tokens(), token)) return std::optional<pb::Commit>(commit);
+    for (const auto& t : commit.folded_tokens()) {
+      if (tokens.count(t)) return std::optional<pb::Commit>(commit);
+    }
     id = commit.parents_size() > 0 ? commit.parents(0) : "";
   }
   return std::optional<pb::Commit>();
@@ -65,8 +69,10 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   const std::string key = BranchKey(branch_name);
   const int64_t start = NowMs();
-  std::string my_token;         // the token this call sealed
-  int64_t base_generation = 0;  // the head's generation when it was sealed
+  // What this call must commit: every token holding writes staged before it began (the
+  // current token and the sealed ones at its first read of the branch).
+  std::set<std::string> targets;
+  int64_t base_generation = 0;  // the head's generation at that first read
   std::string written;          // the last commit id this call inserted
   int attempt = 0;
   while (true) {
@@ -78,19 +84,34 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     if (attempt > 0) Backoff(options_, attempt);
     ++attempt;
     REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, branch_name));
-
-    if (!my_token.empty() && !Contains(state.branch.sealed_tokens(), my_token)) {
-      CommitResult result;
-      result.attempts = attempt;
-      if (!written.empty() && state.branch.commit_id() == written) {
-        // Our step (3) happened although its outcome looked unknown.
-        REFKV_ASSIGN_OR_RETURN(pb::Commit mine, LoadCommit(repo, written));
-        result.outcome = CommitResult::Outcome::kCommitted;
-        result.commit = ToInfo(mine);
-        return result;
-      }
-      REFKV_ASSIGN_OR_RETURN(auto folder, FindFoldingCommit(repo, state.branch.commit_id(),
-                                                            my_token, base_generation));
+    if (targets.empty()) {
+      targets.insert(state.branch.staging_token());
+      targets.insert(state.branch.sealed_tokens().begin(), state.branch.sealed_tokens().end());
+      REFKV_ASSIGN_OR_RETURN(pb::Commit head, LoadCommit(repo, state.branch.commit_id()));
+      base_generation = head.generation();
+    }
+    CommitResult result;
+    result.attempts = attempt;
+    if (!written.empty() && state.branch.commit_id() == written) {
+      // Our step (3) happened although its outcome looked unknown.
+      REFKV_ASSIGN_OR_RETURN(pb::Commit mine, LoadCommit(repo, written));
+      result.outcome = CommitResult::Outcome::kCommitted;
+      result.commit = ToInfo(mine);
+      return result;
+    }
+    // Targets another call folded (or a reset discarded) since our first read.
+    const bool current_is_target = targets.count(state.branch.staging_token()) > 0;
+    std::set<std::string> gone = targets;
+    gone.erase(state.branch.staging_token());
+    for (const auto& t : state.branch.sealed_tokens()) gone.erase(t);
+    const bool pending = current_is_target || gone.size() < targets.size();
+    // Who took them (found lazily: only needed to report).
+    auto taken_by = [&]() -> Result<std::optional<pb::Commit>> {
+      if (gone.empty()) return std::optional<pb::Commit>();
+      return FindFoldingCommit(repo, state.branch.commit_id(), gone, base_generation);
+    };
+    if (!pending) {
+      REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
       if (!folder) {
         return Status::Conflict("the staged writes of this commit to '" + std::string(branch_name) +
                                 "' were discarded by a concurrent reset or delete");
@@ -106,7 +127,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
                                      *request.expected_parent);
     }
 
-    if (my_token.empty()) {  // (1) seal the current token
+    if (current_is_target) {  // (1) seal the current token
       pb::Branch rotated = state.branch;
       rotated.clear_sealed_tokens();
       rotated.add_sealed_tokens(state.branch.staging_token());
@@ -116,7 +137,6 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       Status s = store_.SetIf(repo.refs, key, raw, kv::Predicate::Equals(state.raw));
       if (s.IsPredicateFailed()) continue;
       REFKV_RETURN_IF_ERROR(Annotate(s, "sealing staging of branch", branch_name));
-      my_token = state.branch.staging_token();
       state.branch = std::move(rotated);
       state.raw = std::move(raw);
     }
@@ -132,7 +152,6 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       continue;
     }
     REFKV_ASSIGN_OR_RETURN(pb::Commit base, LoadCommit(repo, state.branch.commit_id()));
-    if (base_generation == 0) base_generation = base.generation();
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     REFKV_ASSIGN_OR_RETURN(auto staged, ReadStaged(repo, tokens, "", "", 0));
@@ -146,16 +165,17 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
 
     pb::Branch next = state.branch;
     next.clear_sealed_tokens();
-    CommitResult result;
-    result.attempts = attempt;
     if (metarange == base.metarange_id()) {
-      // Nothing (effective) was staged: drop the sealed tokens, keep the head.
+      // Nothing (effective) left staged: drop the sealed tokens, keep the head.
       Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
       if (s.IsPredicateFailed()) continue;
       REFKV_RETURN_IF_ERROR(Annotate(s, "releasing sealed tokens of branch", branch_name));
       ReleaseTokens(repo, tokens);
-      result.outcome = CommitResult::Outcome::kNoChanges;
-      result.commit = ToInfo(base);
+      // If another call took some of our targets, our writes may be in its commit.
+      REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
+      result.outcome = folder ? CommitResult::Outcome::kCommittedConcurrently
+                              : CommitResult::Outcome::kNoChanges;
+      result.commit = ToInfo(folder ? *folder : base);
       return result;
     }
 

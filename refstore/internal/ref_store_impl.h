@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "refstore/committed/committed.h"
@@ -112,8 +113,10 @@ class RefStoreImpl final : public RefStore {
       std::string_view start, size_t limit);
 
   // commit.cc
+  // The newest commit from `head` back to (excluding) `min_generation` that folded one
+  // of `tokens`, following first parents; nullopt if none did.
   Result<std::optional<pb::Commit>> FindFoldingCommit(const Repo& repo, std::string_view head,
-                                                      std::string_view token,
+                                                      const std::set<std::string>& tokens,
                                                       int64_t min_generation);
   // gc.cc: the range-sweep fence. A commit reads it before building committed data and
   // again after writing its commit record; it may proceed only if both reads are equal and
