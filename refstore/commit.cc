@@ -192,8 +192,12 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     written = commit.id();
     REFKV_ASSIGN_OR_RETURN(std::string fence_after, ReadSweepFence());
     if (fence_after != fence) {
+      // A sweep may have removed a range we reused: Apply again.
+      if (NowMs() - start > options_.gc_lease.count()) {
+        return Status::Busy("range sweeps kept overlapping this commit for longer than gc_lease");
+      }
       --attempt;
-      continue;  // a sweep may have removed a range we reused: Apply again
+      continue;
     }
 
     // (3) publish.

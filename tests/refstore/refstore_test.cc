@@ -511,6 +511,38 @@ TEST_P(RefStoreTest, CleanerRemovesOnlyUnreachable) {
             0u);
 }
 
+// A range sweep that runs between a commit's Apply and its publication may remove the
+// commit's new (still unreachable) ranges; the fence makes the commit Apply again.
+TEST_P(RefStoreTest, RangeSweepDuringCommitIsFenced) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const auto repo = *refs_->GetRepository("r");
+  const std::string refs_partition = rs::internal::RefsPartition("r", repo.instance_id);
+  std::map<std::string, std::string> want;
+  for (int i = 0; i < 3000; ++i) {
+    want["p" + std::to_string(i)] = "v" + std::to_string(i);
+    ASSERT_OK(refs_->PutEntry("r", "main", "p" + std::to_string(i), "v" + std::to_string(i)));
+  }
+  bool fired = false;
+  Result<rs::GcStats> sweep = Status::Internal("no sweep ran");
+  env_.store->SetHook([&](const Call& c) {
+    if (!fired && c.verb == "setif" && c.partition == refs_partition &&
+        c.key.substr(0, 2) == "c/") {
+      fired = true;
+      sweep = refs_->CollectGarbage();  // before the commit record exists
+    }
+    return Fault::kNone;
+  });
+  auto c = refs_->Commit("r", "main", {});
+  env_.store->SetHook(nullptr);
+  ASSERT_OK(c);
+  ASSERT_OK(sweep);
+  EXPECT_GT(sweep->metaranges_deleted, 0u);  // it did remove the commit's first metarange
+  ASSERT_OK(env_.Reopen(TestOptions()));
+  EXPECT_EQ(AllEntries(*env_.refs, "r", c->commit.id), want);
+  ASSERT_OK(env_.refs->CollectGarbage());
+  ExpectNoLeftovers(*env_.base, *env_.ranges);
+}
+
 TEST_P(RefStoreTest, CleanerKeepsYoungLeftovers) {
   rs::Options options = TestOptions();
   options.gc_grace = std::chrono::hours(1);
