@@ -42,10 +42,6 @@ void Backoff(const Options& options, int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
-bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, std::string_view s) {
-  return std::find(list.begin(), list.end(), s) != list.end();
-}
-
 }  // namespace
 
 Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
