@@ -62,7 +62,7 @@ class ConcurrencyTest : public ::testing::TestWithParam<std::string> {
           const std::string path = "t" + std::to_string(t) + "/" + std::to_string(i);
           Status put = env_.refs->PutEntry("r", branch, path, "v" + std::to_string(i));
           if (!put.ok()) {
-            results[t].push_back({put, path});
+            results[t].push_back({put, path, Outcome::kNoChanges, {}});
             continue;
           }
           rs::CommitRequest req;
@@ -70,7 +70,7 @@ class ConcurrencyTest : public ::testing::TestWithParam<std::string> {
           req.message = path;
           auto r = env_.refs->Commit("r", branch, req);
           if (!r.ok()) {
-            results[t].push_back({r.status(), path});
+            results[t].push_back({r.status(), path, Outcome::kNoChanges, {}});
           } else {
             results[t].push_back({Status::OK(), path, r->outcome, r->commit.id});
           }
@@ -100,7 +100,9 @@ class ConcurrencyTest : public ::testing::TestWithParam<std::string> {
       EXPECT_LE(all[i].parents.size(), 1u);
       if (i + 1 < all.size()) {
         EXPECT_EQ(all[i].parents.size(), 1u);
-        if (!all[i].parents.empty()) EXPECT_EQ(all[i].parents[0], all[i + 1].id);
+        if (!all[i].parents.empty()) {
+          EXPECT_EQ(all[i].parents[0], all[i + 1].id);
+        }
         EXPECT_EQ(all[i].generation, all[i + 1].generation + 1);
       } else {
         EXPECT_TRUE(all[i].parents.empty());

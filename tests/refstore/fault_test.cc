@@ -96,7 +96,9 @@ TEST_P(FaultTest, CreateRepository) {
         [](rs::RefStore& refs) { return refs.CreateRepository("r", "main").status(); },
         [](TestEnv& env, const Status& s) {
           auto got = env.refs->GetRepository("r");
-          if (s.ok()) ASSERT_OK(got);
+          if (s.ok()) {
+            ASSERT_OK(got);
+          }
           if (got.ok()) {
             // Visible means whole.
             ASSERT_OK(env.refs->GetBranch("r", "main"));
@@ -132,7 +134,9 @@ TEST_P(FaultTest, Commit) {
       [](TestEnv& env, const Status& s) {
         auto head = env.refs->GetCommit("r", "main");
         ASSERT_OK(head);
-        if (s.ok()) EXPECT_EQ(head->message, "faulty");
+        if (s.ok()) {
+          EXPECT_EQ(head->message, "faulty");
+        }
         // Staged or committed, the writes are visible at the branch...
         auto check_branch = [&](const std::string& ref) {
           EXPECT_TRUE(env.refs->GetEntry("r", ref, "a").status().IsNotFound());
@@ -171,7 +175,9 @@ TEST_P(FaultTest, DeleteRepository) {
       [](rs::RefStore& refs) { return refs.DeleteRepository("r"); },
       [](TestEnv& env, const Status& s) {
         auto got = env.refs->GetRepository("r");
-        if (s.ok()) EXPECT_TRUE(got.status().IsNotFound());
+        if (s.ok()) {
+          EXPECT_TRUE(got.status().IsNotFound());
+        }
         if (got.ok()) {
           // Still visible: still whole.
           EXPECT_EQ(*env.refs->GetEntry("r", "dev", "d"), "1");
