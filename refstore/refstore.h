@@ -194,15 +194,18 @@ class RefStore {
   // ---- Entries ----------------------------------------------------------------------
   // Stages `value` at `path` on `branch`. Once OK, the write is visible at the branch and
   // will be part of the next commit of the branch that succeeds (or is discarded by a
-  // reset). Cost: 2 Gets + 1 Set (more only while a commit rotates the branch).
+  // reset). Cost: 3 Gets (repository, branch, branch again) + 1 Set; one more Get + Set
+  // each time a commit rotated the branch's token meanwhile.
   virtual Status PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
                           std::string_view value) = 0;
   // Stages a deletion of `path` (a tombstone); OK whether or not the path exists.
   virtual Status DeleteEntry(std::string_view repo, std::string_view branch,
                              std::string_view path) = 0;
   // The value of `path` at `ref`. NotFound if absent (or deleted in staging).
-  // Cost at a branch: 1 Get of the branch, 1 MultiGet over its staging tokens; if not
-  // staged, 1 more Get of the branch (to detect a concurrent commit) and a committed read.
+  // Cost at a branch: 1 Get (repository), 1 MultiGet resolving the ref, 1 MultiGet over
+  // the branch's current and sealed staging tokens (however many are sealed); if not
+  // staged, 1 more Get of the branch (to detect a concurrent commit) and a committed read
+  // (commit records are cached; the range read is cached by the committed layer).
   virtual Result<std::string> GetEntry(std::string_view repo, std::string_view ref,
                                        std::string_view path) = 0;
   // Entries at `ref` in path order, one page at a time.
