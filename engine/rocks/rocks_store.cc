@@ -1,9 +1,615 @@
-#include "engine/rocks/rocks_store.h"
+// The verbs of the RocksDB driver. Opening (paths, options, locks) is in rocks_open.cc.
+#include <rocksdb/write_batch.h>
 
-namespace refkv::kv {
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <set>
 
-Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&) {
-  return Status::Unsupported("rocks driver not built yet: " + uri.raw);
+#include "engine/rocks/rocks_store_impl.h"
+
+namespace refkv::kv::rocks {
+namespace {
+
+// A scan over one partition. Holds its Partition so a concurrent DropPartition cannot
+// destroy the column family handle under it; RocksDB's iterator pins an implicit
+// snapshot, which gives the consistent view of the Iterator contract.
+class RocksIterator final : public Iterator {
+ public:
+  RocksIterator(std::shared_ptr<Partition> partition, const ScanOptions& options)
+      : partition_(std::move(partition)), start_(options.start) {
+    const std::string& prefix = partition_->prefix;
+    rocksdb::ReadOptions ro;
+    if (prefix.empty()) {
+      upper_ = options.end;
+    } else {
+      lower_ = prefix;
+      upper_ = options.end.empty() ? PrefixUpperBound(prefix) : prefix + options.end;
+      lower_slice_ = lower_;
+      ro.iterate_lower_bound = &lower_slice_;
+    }
+    if (!upper_.empty()) {
+      upper_slice_ = upper_;
+      ro.iterate_upper_bound = &upper_slice_;
+    }
+    it_.reset(partition_->db->NewIterator(ro, partition_->cf));
+  }
+
+  bool Valid() const override { return it_->Valid(); }
+
+  void Seek(std::string_view key) override {
+    std::string_view target = key < std::string_view(start_) ? std::string_view(start_) : key;
+    if (partition_->prefix.empty()) {
+      it_->Seek(rocksdb::Slice(target.data(), target.size()));
+    } else {
+      seek_buf_.assign(partition_->prefix);
+      seek_buf_.append(target);
+      it_->Seek(seek_buf_);
+    }
+  }
+
+  void Next() override { it_->Next(); }
+
+  std::string_view key() const override {
+    rocksdb::Slice k = it_->key();
+    size_t skip = partition_->prefix.size();
+    return std::string_view(k.data() + skip, k.size() - skip);
+  }
+
+  std::string_view value() const override {
+    rocksdb::Slice v = it_->value();
+    return std::string_view(v.data(), v.size());
+  }
+
+  Status status() const override {
+    rocksdb::Status s = it_->status();
+    if (s.ok()) return Status::OK();
+    return FromRocks(s, "scan of partition '" + Printable(partition_->name) + "'");
+  }
+
+ private:
+  std::shared_ptr<Partition> partition_;  // outlives it_ (declared first)
+  std::string start_, lower_, upper_, seek_buf_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class EmptyIterator final : public Iterator {
+ public:
+  bool Valid() const override { return false; }
+  void Seek(std::string_view) override {}
+  void Next() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return Status::OK(); }
+};
+
+bool Holds(const Predicate& predicate, bool present, std::string_view current) {
+  switch (predicate.kind()) {
+    case Predicate::Kind::kAbsent:
+      return !present;
+    case Predicate::Kind::kExists:
+      return present;
+    case Predicate::Kind::kEquals:
+      return present && current == predicate.value();
+  }
+  return false;
 }
 
-}  // namespace refkv::kv
+}  // namespace
+
+std::string_view MappingName(Mapping mapping) {
+  return mapping == Mapping::kShared ? "shared" : "cf";
+}
+
+std::string CfNameFor(std::string_view partition) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(kCfPrefix);
+  out.reserve(kCfPrefix.size() + 2 * partition.size());
+  for (unsigned char c : partition) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool PartitionOfCf(std::string_view cf_name, std::string* partition) {
+  if (cf_name.substr(0, kCfPrefix.size()) != kCfPrefix) return false;
+  std::string_view hex = cf_name.substr(kCfPrefix.size());
+  if (hex.empty() || hex.size() % 2 != 0) return false;
+  auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  partition->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    partition->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+std::string SharedPrefix(std::string_view partition) {
+  std::string out;
+  uint64_t n = partition.size();
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+  out.append(partition);
+  return out;
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(msg));
+  if (s.IsNotSupported()) return Status::Unsupported(std::move(msg));
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(std::move(msg));
+  if (s.IsTimedOut()) return Status::Timeout(std::move(msg));
+  return Status::IOError(std::move(msg), s.IsIncomplete());
+}
+
+RocksStore::RocksStore(RocksParts parts)
+    : path_(std::move(parts.path)),
+      mapping_(parts.mapping),
+      sync_(parts.sync),
+      read_only_(parts.read_only),
+      db_(std::move(parts.db)),
+      default_cf_(parts.default_cf),
+      shared_cf_(parts.shared_cf),
+      partition_cf_options_(std::move(parts.partition_cf_options)),
+      pid_file_(std::move(parts.pid_file)),
+      release_claim_(std::move(parts.release_claim)) {
+  write_options_.sync = sync_;
+  std::lock_guard<std::mutex> lock(ddl_mu_);
+  for (auto& [name, cf] : parts.partitions) table_.Insert(MakePartition(name, cf));
+}
+
+RocksStore::~RocksStore() { (void)Close(); }
+
+std::shared_ptr<Partition> RocksStore::MakePartition(std::string name,
+                                                     rocksdb::ColumnFamilyHandle* cf) {
+  uint64_t id = next_partition_id_++;
+  if (mapping_ == Mapping::kShared) {
+    std::string prefix = SharedPrefix(name);
+    return std::make_shared<Partition>(std::move(name), id, db_.get(), shared_cf_, false,
+                                       std::move(prefix));
+  }
+  return std::make_shared<Partition>(std::move(name), id, db_.get(), cf, true, std::string());
+}
+
+rocksdb::Slice RocksStore::RocksKey(const Partition& p, std::string_view key, std::string& buf) {
+  if (p.prefix.empty()) return rocksdb::Slice(key.data(), key.size());
+  buf.assign(p.prefix);
+  buf.append(key);
+  return rocksdb::Slice(buf);
+}
+
+Status RocksStore::CheckOpen() const {
+  if (closed_.load(std::memory_order_acquire)) {
+    return Status::IOError("rocks store '" + path_ + "' is closed");
+  }
+  return Status::OK();
+}
+
+Status RocksStore::NotFoundError(std::string_view partition, std::string_view key) const {
+  return Status::NotFound("key '" + Printable(key) + "' not found in partition '" +
+                          Printable(partition) + "'");
+}
+
+Status RocksStore::Error(const rocksdb::Status& s, std::string_view verb,
+                         std::string_view partition, std::string_view key) const {
+  std::string what = "rocks " + std::string(verb);
+  if (!key.empty()) what += " of key '" + Printable(key) + "'";
+  what += " in partition '" + Printable(partition) + "' (store '" + path_ + "')";
+  return FromRocks(s, what);
+}
+
+Result<std::shared_ptr<Partition>> RocksStore::Lookup(std::string_view partition, bool create) {
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  if (p || !create) return p;
+  if (read_only_) {
+    return Status::Unsupported("rocks store '" + path_ + "' is open read-only: cannot create " +
+                               "partition '" + Printable(partition) + "'");
+  }
+  std::lock_guard<std::mutex> lock(ddl_mu_);
+  p = table_.Find(partition);
+  if (p) return p;
+  if (mapping_ == Mapping::kShared) {
+    std::string reg(kRegistryPrefix);
+    reg.append(partition);
+    rocksdb::Status s = db_->Put(write_options_, default_cf_, reg, rocksdb::Slice());
+    if (!s.ok()) return Error(s, "create", partition);
+    p = MakePartition(std::string(partition), nullptr);
+  } else {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    rocksdb::Status s = db_->CreateColumnFamily(partition_cf_options_, CfNameFor(partition), &cf);
+    if (!s.ok()) return Error(s, "create", partition);
+    p = MakePartition(std::string(partition), cf);
+  }
+  table_.Insert(p);
+  return p;
+}
+
+Result<std::string> RocksStore::Get(std::string_view partition, std::string_view key) {
+  REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("get", partition, key));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  if (!p) return NotFoundError(partition, key);
+  thread_local std::string buf;
+  std::string value;
+  rocksdb::Status s = db_->Get(read_options_, p->cf, RocksKey(*p, key, buf), &value);
+  if (s.IsNotFound()) return NotFoundError(partition, key);
+  if (!s.ok()) return Error(s, "get", partition, key);
+  return value;
+}
+
+Result<std::vector<Result<std::string>>> RocksStore::MultiGet(
+    std::string_view partition, const std::vector<std::string>& keys) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("multiget", partition));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  // Gather the well-formed keys of an existing partition into one batched call.
+  std::vector<size_t> index;
+  std::vector<std::string> composite;
+  std::vector<rocksdb::Slice> slices;
+  if (p) {
+    index.reserve(keys.size());
+    slices.reserve(keys.size());
+    if (!p->prefix.empty()) composite.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].empty()) continue;
+      index.push_back(i);
+      if (p->prefix.empty()) {
+        slices.emplace_back(keys[i]);
+      } else {
+        composite.push_back(p->prefix + keys[i]);
+        slices.emplace_back(composite.back());
+      }
+    }
+  }
+  std::vector<rocksdb::PinnableSlice> values(slices.size());
+  std::vector<rocksdb::Status> statuses(slices.size());
+  if (!slices.empty()) {
+    db_->MultiGet(read_options_, p->cf, slices.size(), slices.data(), values.data(),
+                  statuses.data());
+  }
+  std::vector<Result<std::string>> out;
+  out.reserve(keys.size());
+  size_t next = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (next < index.size() && index[next] == i) {
+      const rocksdb::Status& s = statuses[next];
+      if (s.ok()) {
+        out.emplace_back(values[next].ToString());
+      } else if (s.IsNotFound()) {
+        out.emplace_back(NotFoundError(partition, keys[i]));
+      } else {
+        out.emplace_back(Error(s, "multiget", partition, keys[i]));
+      }
+      ++next;
+    } else if (keys[i].empty()) {
+      out.emplace_back(CheckPartitionAndKey("multiget", partition, keys[i]));
+    } else {
+      out.emplace_back(NotFoundError(partition, keys[i]));
+    }
+  }
+  return out;
+}
+
+Status RocksStore::WriteOne(std::string_view verb, std::string_view partition, std::string_view key,
+                            const std::string_view* value, const Predicate* predicate) {
+  REFKV_RETURN_IF_ERROR(CheckPartitionAndKey(verb, partition, key));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  // Only a write that may store a value creates the partition; in a partition that
+  // does not exist every key is absent.
+  const bool create =
+      value != nullptr && (predicate == nullptr || predicate->kind() == Predicate::Kind::kAbsent);
+  thread_local std::string key_buf;
+  for (;;) {
+    REFKV_ASSIGN_OR_RETURN(std::shared_ptr<Partition> p, Lookup(partition, create));
+    if (!p) {
+      if (predicate != nullptr && !Holds(*predicate, false, {})) {
+        return Status::PredicateFailed("predicate " + predicate->ToString() +
+                                       " does not hold for key '" + Printable(key) +
+                                       "' in partition '" + Printable(partition) + "'");
+      }
+      return Status::OK();  // a delete of a key that cannot exist
+    }
+    KeyStripes::Stripe& stripe = stripes_.at(KeyStripes::IndexOf(p->hash, key));
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    // DropPartition marks under every stripe: past this check, the partition stays
+    // live until we release ours.
+    if (p->dropped.load(std::memory_order_acquire)) continue;
+    rocksdb::Slice rkey = RocksKey(*p, key, key_buf);
+    bool present = true;
+    if (predicate != nullptr) {
+      std::string_view current;
+      rocksdb::PinnableSlice pinned;
+      const KeyStripes::Slot* slot = stripe.Find(p->id, key);
+      if (slot != nullptr) {
+        present = slot->present;
+        current = slot->value;
+      } else {
+        rocksdb::Status s = db_->Get(read_options_, p->cf, rkey, &pinned);
+        if (s.ok()) {
+          current = std::string_view(pinned.data(), pinned.size());
+        } else if (s.IsNotFound()) {
+          present = false;
+        } else {
+          return Error(s, verb, partition, key);
+        }
+      }
+      if (!Holds(*predicate, present, current)) {
+        if (slot == nullptr) stripe.Remember(p->id, key, present ? &current : nullptr);
+        return Status::PredicateFailed("predicate " + predicate->ToString() +
+                                       " does not hold for key '" + Printable(key) +
+                                       "' in partition '" + Printable(partition) + "'");
+      }
+      if (value == nullptr && !present) return Status::OK();  // DeleteIf(absent)
+    }
+    rocksdb::Status s;
+    if (value != nullptr) {
+      s = db_->Put(write_options_, p->cf, rkey, rocksdb::Slice(value->data(), value->size()));
+    } else {
+      s = db_->Delete(write_options_, p->cf, rkey);
+    }
+    if (!s.ok()) {
+      stripe.Forget(p->id, key);
+      return Error(s, verb, partition, key);
+    }
+    stripe.Remember(p->id, key, value);
+    return Status::OK();
+  }
+}
+
+Status RocksStore::Set(std::string_view partition, std::string_view key, std::string_view value) {
+  return WriteOne("set", partition, key, &value, nullptr);
+}
+
+Status RocksStore::SetIf(std::string_view partition, std::string_view key, std::string_view value,
+                         const Predicate& predicate) {
+  return WriteOne("setif", partition, key, &value, &predicate);
+}
+
+Status RocksStore::Delete(std::string_view partition, std::string_view key) {
+  return WriteOne("delete", partition, key, nullptr, nullptr);
+}
+
+Status RocksStore::DeleteIf(std::string_view partition, std::string_view key,
+                            const Predicate& predicate) {
+  return WriteOne("deleteif", partition, key, nullptr, &predicate);
+}
+
+Status RocksStore::Write(std::string_view partition, const WriteBatch& batch) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("write", partition));
+  for (const auto& op : batch.ops()) {
+    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("write", partition, op.key));
+  }
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  if (batch.empty()) return Status::OK();
+  std::vector<size_t> order;
+  std::vector<size_t> index(batch.size());
+  std::string key_buf;
+  for (;;) {
+    REFKV_ASSIGN_OR_RETURN(std::shared_ptr<Partition> p, Lookup(partition, true));
+    order.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      index[i] = KeyStripes::IndexOf(p->hash, batch.ops()[i].key);
+      order.push_back(index[i]);
+    }
+    // Ascending stripe order, each once: the same order as every other multi-stripe
+    // locker, so no deadlock.
+    std::sort(order.begin(), order.end());
+    order.erase(std::unique(order.begin(), order.end()), order.end());
+    for (size_t i : order) stripes_.at(i).mu.lock();
+    auto unlock = [&] {
+      for (auto i = order.rbegin(); i != order.rend(); ++i) stripes_.at(*i).mu.unlock();
+    };
+    if (p->dropped.load(std::memory_order_acquire)) {
+      unlock();
+      continue;
+    }
+    rocksdb::WriteBatch wb;
+    rocksdb::Status s;
+    for (const auto& op : batch.ops()) {
+      rocksdb::Slice rkey = RocksKey(*p, op.key, key_buf);
+      s = op.kind == WriteBatch::Op::Kind::kPut ? wb.Put(p->cf, rkey, op.value)
+                                                : wb.Delete(p->cf, rkey);
+      if (!s.ok()) break;
+    }
+    if (s.ok()) s = db_->Write(write_options_, &wb);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& op = batch.ops()[i];
+      KeyStripes::Stripe& stripe = stripes_.at(index[i]);
+      if (!s.ok()) {
+        stripe.Forget(p->id, op.key);
+      } else if (op.kind == WriteBatch::Op::Kind::kPut) {
+        std::string_view v = op.value;
+        stripe.Remember(p->id, op.key, &v);
+      } else {
+        stripe.Remember(p->id, op.key, nullptr);
+      }
+    }
+    unlock();
+    if (!s.ok()) return Error(s, "write", partition);
+    return Status::OK();
+  }
+}
+
+Status RocksStore::DeleteRange(std::string_view partition, std::string_view from,
+                               std::string_view to) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("deleterange", partition));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  if (!to.empty() && to <= from) return Status::OK();
+  if (!table_.Find(partition)) return Status::OK();
+  // Every stripe: no write of any key can interleave with the range tombstone, so a
+  // SetIf never compares against a value the range delete removed.
+  AllStripesLock all(stripes_);
+  std::shared_ptr<Partition> p = table_.Find(partition);  // drops also hold every stripe
+  if (!p) return Status::OK();
+  std::string begin, end;
+  if (mapping_ == Mapping::kShared) {
+    begin = p->prefix + std::string(from);
+    end = to.empty() ? PrefixUpperBound(p->prefix) : p->prefix + std::string(to);
+  } else {
+    begin = std::string(from);
+    if (!to.empty()) {
+      end = std::string(to);
+    } else {
+      // Keys have no upper bound in a column family of their own: end just past the
+      // last key, found while no writer can add one (we hold every stripe).
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_, p->cf));
+      it->SeekToLast();
+      if (!it->status().ok()) return Error(it->status(), "deleterange", partition);
+      if (!it->Valid() || it->key().ToStringView() < from) return Status::OK();
+      end = it->key().ToString();
+      end.push_back('\0');
+    }
+  }
+  rocksdb::Status s = db_->DeleteRange(write_options_, p->cf, begin, end);
+  stripes_.ForgetPartitionLocked(p->id);
+  if (!s.ok()) return Error(s, "deleterange", partition, from);
+  return Status::OK();
+}
+
+Status RocksStore::DropPartition(std::string_view partition) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("droppartition", partition));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  std::lock_guard<std::mutex> ddl(ddl_mu_);
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  if (!p) return Status::OK();
+  {
+    AllStripesLock all(stripes_);
+    if (mapping_ == Mapping::kShared) {
+      rocksdb::WriteBatch wb;
+      std::string reg(kRegistryPrefix);
+      reg.append(partition);
+      rocksdb::Status s = wb.DeleteRange(p->cf, p->prefix, PrefixUpperBound(p->prefix));
+      if (s.ok()) s = wb.Delete(default_cf_, reg);
+      if (s.ok()) s = db_->Write(write_options_, &wb);
+      if (!s.ok()) return Error(s, "droppartition", partition);
+    }
+    p->dropped.store(true, std::memory_order_release);
+    table_.Erase(partition);
+  }
+  if (mapping_ == Mapping::kColumnFamily) {
+    // Outside the stripes: dropping a column family costs O(families) (DESIGN.md).
+    // Writers that found the partition dropped wait on ddl_mu_ to re-create it.
+    rocksdb::Status s = db_->DropColumnFamily(p->cf);
+    if (!s.ok()) {
+      p->dropped.store(false, std::memory_order_release);
+      table_.Insert(p);
+      return Error(s, "droppartition", partition);
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Iterator>> RocksStore::Scan(std::string_view partition,
+                                                   const ScanOptions& options) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("scan", partition));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  if (!p) return std::unique_ptr<Iterator>(std::make_unique<EmptyIterator>());
+  auto it = std::make_unique<RocksIterator>(std::move(p), options);
+  it->Seek(options.start);
+  return std::unique_ptr<Iterator>(std::move(it));
+}
+
+Result<std::vector<std::string>> RocksStore::ListPartitions() {
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  return table_.Names();
+}
+
+Status RocksStore::PreparePartitions(const std::vector<std::string>& partitions) {
+  for (const auto& name : partitions) REFKV_RETURN_IF_ERROR(CheckPartition("prepare", name));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  if (read_only_) return Status::Unsupported("rocks store '" + path_ + "' is open read-only");
+  std::lock_guard<std::mutex> ddl(ddl_mu_);
+  std::set<std::string> missing;
+  for (const auto& name : partitions) {
+    if (!table_.Find(name)) missing.insert(name);
+  }
+  if (missing.empty()) return Status::OK();
+  if (mapping_ == Mapping::kShared) {
+    rocksdb::WriteBatch wb;
+    for (const auto& name : missing) {
+      rocksdb::Status s =
+          wb.Put(default_cf_, std::string(kRegistryPrefix) + name, rocksdb::Slice());
+      if (!s.ok()) return Error(s, "prepare", name);
+    }
+    rocksdb::Status s = db_->Write(write_options_, &wb);
+    if (!s.ok()) return Error(s, "prepare", *missing.begin());
+    for (const auto& name : missing) table_.Insert(MakePartition(name, nullptr));
+    return Status::OK();
+  }
+  std::vector<std::string> names(missing.begin(), missing.end());
+  std::vector<std::string> cf_names;
+  cf_names.reserve(names.size());
+  for (const auto& name : names) cf_names.push_back(CfNameFor(name));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = db_->CreateColumnFamilies(partition_cf_options_, cf_names, &handles);
+  // On failure RocksDB returns the handles of the families it did create, in order.
+  for (size_t i = 0; i < handles.size() && i < names.size(); ++i) {
+    table_.Insert(MakePartition(names[i], handles[i]));
+  }
+  if (!s.ok()) return Error(s, "prepare", names[std::min(handles.size(), names.size() - 1)]);
+  return Status::OK();
+}
+
+std::vector<StoreProperty> RocksStore::Properties() {
+  std::vector<StoreProperty> out{{"path", path_},
+                                 {"mapping", std::string(MappingName(mapping_))},
+                                 {"sync", sync_ ? "true" : "false"},
+                                 {"partitions", std::to_string(table_.size())}};
+  if (closed_.load()) return out;
+  uint64_t keys = 0, sst = 0, v = 0;
+  auto add = [&](rocksdb::ColumnFamilyHandle* cf) {
+    if (db_->GetIntProperty(cf, "rocksdb.estimate-num-keys", &v)) keys += v;
+    if (db_->GetIntProperty(cf, "rocksdb.total-sst-files-size", &v)) sst += v;
+  };
+  if (mapping_ == Mapping::kShared) {
+    add(shared_cf_);
+  } else {
+    for (const auto& p : table_.All()) add(p->cf);
+  }
+  out.push_back({"estimated_keys", std::to_string(keys)});
+  out.push_back({"sst_bytes", std::to_string(sst)});
+  return out;
+}
+
+Status RocksStore::Sync() {
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  if (read_only_) return Status::OK();
+  rocksdb::Status s = db_->FlushWAL(true);
+  if (!s.ok()) return FromRocks(s, "rocks sync of store '" + path_ + "'");
+  return Status::OK();
+}
+
+Status RocksStore::Close() {
+  if (closed_.exchange(true)) return Status::OK();
+  table_.Clear();  // destroys the column family handles (no iterator may be alive)
+  if (shared_cf_ != nullptr) {
+    (void)db_->DestroyColumnFamilyHandle(shared_cf_);
+    shared_cf_ = nullptr;
+  }
+  // The pid file goes before the LOCK: once RocksDB releases the LOCK another process
+  // may open the store and write its own pid file.
+  if (!pid_file_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(pid_file_, ec);
+  }
+  rocksdb::Status s = db_->Close();
+  db_.reset();
+  if (release_claim_) release_claim_();
+  if (!s.ok()) return FromRocks(s, "rocks close of store '" + path_ + "'");
+  return Status::OK();
+}
+
+}  // namespace refkv::kv::rocks
