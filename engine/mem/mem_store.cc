@@ -10,12 +10,29 @@ namespace {
 
 using Map = std::map<std::string, std::string, std::less<>>;
 
+// One partition's entries plus the number of live iterators reading them. A writer
+// that finds readers copies the map first, so iterators keep their snapshot. The count
+// (not shared_ptr::use_count, a relaxed load) gives the writer an acquire that pairs
+// with each iterator's release when it is destroyed: its reads happen before the
+// writer's in-place writes.
+struct Snapshot {
+  Map map;
+  mutable std::atomic<int> readers{0};
+};
+
 class MemIterator final : public Iterator {
  public:
-  MemIterator(std::shared_ptr<const Map> map, std::string lower, std::string upper)
-      : map_(std::move(map)), lower_(std::move(lower)), upper_(std::move(upper)) {
+  // Requires the store's lock held (shared) while constructing: a writer must see the
+  // reader count go up before it can mutate the map.
+  MemIterator(std::shared_ptr<const Snapshot> snapshot, std::string lower, std::string upper)
+      : snapshot_(std::move(snapshot)),
+        map_(&snapshot_->map),
+        lower_(std::move(lower)),
+        upper_(std::move(upper)) {
+    snapshot_->readers.fetch_add(1, std::memory_order_relaxed);
     it_ = map_->end();
   }
+  ~MemIterator() override { snapshot_->readers.fetch_sub(1, std::memory_order_release); }
 
   bool Valid() const override { return it_ != map_->end(); }
 
@@ -38,7 +55,8 @@ class MemIterator final : public Iterator {
     if (it_ != map_->end() && !upper_.empty() && it_->first >= upper_) it_ = map_->end();
   }
 
-  std::shared_ptr<const Map> map_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  const Map* map_;
   std::string lower_, upper_;
   Map::const_iterator it_;
 };
@@ -125,7 +143,7 @@ class MemStore final : public Store {
     auto p = partitions_.find(partition);
     if (p == partitions_.end()) return Status::OK();
     if (!to.empty() && to <= from) return Status::OK();
-    const Map& current = *p->second;
+    const Map& current = p->second->map;
     auto first = current.lower_bound(from);
     auto last = to.empty() ? current.end() : current.lower_bound(to);
     if (first == last) return Status::OK();
@@ -165,14 +183,14 @@ class MemStore final : public Store {
   Result<std::unique_ptr<Iterator>> Scan(std::string_view partition,
                                          const ScanOptions& options) override {
     REFKV_RETURN_IF_ERROR(CheckPartition("scan", partition));
-    std::shared_ptr<const Map> snapshot;
+    std::unique_ptr<MemIterator> it;
     {
       std::shared_lock lock(mu_);
       REFKV_RETURN_IF_ERROR(CheckOpen());
       auto p = partitions_.find(partition);
-      snapshot = p == partitions_.end() ? EmptyMap() : p->second;
+      it = std::make_unique<MemIterator>(p == partitions_.end() ? EmptySnapshot() : p->second,
+                                         options.start, options.end);
     }
-    auto it = std::make_unique<MemIterator>(std::move(snapshot), options.start, options.end);
     it->Seek(options.start);
     return std::unique_ptr<Iterator>(std::move(it));
   }
@@ -188,7 +206,7 @@ class MemStore final : public Store {
   std::vector<StoreProperty> Properties() override {
     std::shared_lock lock(mu_);
     size_t keys = 0;
-    for (const auto& [name, map] : partitions_) keys += map->size();
+    for (const auto& [name, snapshot] : partitions_) keys += snapshot->map.size();
     return {{"partitions", std::to_string(partitions_.size())}, {"keys", std::to_string(keys)},
             {"persistence", "none"}};
   }
@@ -201,8 +219,9 @@ class MemStore final : public Store {
   }
 
  private:
-  static std::shared_ptr<const Map> EmptyMap() {
-    static const auto* empty = new std::shared_ptr<const Map>(std::make_shared<Map>());
+  static std::shared_ptr<const Snapshot> EmptySnapshot() {
+    static const auto* empty =
+        new std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>());
     return *empty;
   }
 
@@ -226,8 +245,9 @@ class MemStore final : public Store {
   const std::string* Find(std::string_view partition, std::string_view key) const {
     auto p = partitions_.find(partition);
     if (p == partitions_.end()) return nullptr;
-    auto it = p->second->find(key);
-    return it == p->second->end() ? nullptr : &it->second;
+    const Map& map = p->second->map;
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
   }
 
   // Requires mu_ held exclusively. Copies the partition's map first if an iterator
@@ -235,11 +255,13 @@ class MemStore final : public Store {
   Map& Writable(std::string_view partition) {
     auto p = partitions_.find(partition);
     if (p == partitions_.end()) {
-      p = partitions_.emplace(std::string(partition), std::make_shared<Map>()).first;
-    } else if (p->second.use_count() > 1) {
-      p->second = std::make_shared<Map>(*p->second);
+      p = partitions_.emplace(std::string(partition), std::make_shared<Snapshot>()).first;
+    } else if (p->second->readers.load(std::memory_order_acquire) > 0) {
+      auto copy = std::make_shared<Snapshot>();
+      copy->map = p->second->map;
+      p->second = std::move(copy);
     }
-    return *p->second;
+    return p->second->map;
   }
 
   void EraseKey(std::string_view partition, std::string_view key) {
@@ -250,7 +272,7 @@ class MemStore final : public Store {
 
   std::shared_mutex mu_;
   bool closed_ = false;
-  std::map<std::string, std::shared_ptr<Map>, std::less<>> partitions_;
+  std::map<std::string, std::shared_ptr<Snapshot>, std::less<>> partitions_;
 };
 
 }  // namespace
