@@ -1,0 +1,36 @@
+// The refkv command groups. Each group lives in its own file and adds its subcommands
+// to the application, registering one handler per leaf command with
+// CliContext::SetHandler (cli/context.h). RunCli (cli/app.h) calls every Add* below, in
+// the order they appear in --help. A new group (repo, branch, commit, export, migrate,
+// check ...) adds a file cli/<group>_commands.cc, one declaration here and one line in
+// cli/app.cc.
+//
+// Thread-safety: called once, from the main thread, before parsing.
+#ifndef REFKV_CLI_COMMANDS_H_
+#define REFKV_CLI_COMMANDS_H_
+
+#include "cli/config.h"
+#include "cli/context.h"
+#include "engine/status.h"
+#include "engine/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace refkv::cli {
+
+// store info, store uri (cli/store_commands.cc).
+void AddStoreCommands(CLI::App& app, CliContext& ctx);
+// kv get/set/setif/del/scan/partitions (cli/kv_commands.cc).
+void AddKvCommands(CLI::App& app, CliContext& ctx);
+// quickstart (cli/quickstart.cc).
+void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
+
+// Writes what `store info` shows about `store` (opened from `source`) to ctx.out(), as
+// text or, under --json, as one JSON object. Errors: those of reading the metadata.
+Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& store);
+
+}  // namespace refkv::cli
+
+#endif  // REFKV_CLI_COMMANDS_H_

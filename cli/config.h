@@ -1,0 +1,128 @@
+// The refkv CLI's configuration: which store a command works on.
+//
+// Resolution order (the first that is set wins):
+//   1. --store URI
+//   2. the REFKV_STORE environment variable
+//   3. the `database:` section of the config file (refkv.yaml in the working directory,
+//      or --config FILE, which must then exist), each field overridable by an environment
+//      variable; the variables alone (no file) are a configuration too
+//   4. the embedded RocksDB store rocks://./refkv-data
+//
+// The config file:
+//
+//   database:
+//     type: rocks                 # mem | rocks | postgres          REFKV_DATABASE_TYPE
+//     rocks:
+//       path: ./refkv-data        # relative to the working directory  REFKV_DATABASE_ROCKS_PATH
+//       partitions: cf            # cf | shared (new stores only)   REFKV_DATABASE_ROCKS_PARTITIONS
+//       sync: false               # fsync every write              REFKV_DATABASE_ROCKS_SYNC
+//     postgres:
+//       connection_string: postgres://user@host/db   #  REFKV_DATABASE_POSTGRES_CONNECTION_STRING
+//                                 # or a libpq keyword/value string "host=/run/pg dbname=x"
+//       max_open_connections: 8   #                 REFKV_DATABASE_POSTGRES_MAX_OPEN_CONNECTIONS
+//       table: refkv_kv           #                               REFKV_DATABASE_POSTGRES_TABLE
+//
+// `type` defaults to rocks. Sections of the drivers not selected by `type` are checked
+// but ignored. Unknown keys are errors (a typo must not silently select another store).
+// Each database field becomes part of the store URI (engine/uri.h):
+//   rocks://PATH?partitions=..&sync=..   postgres://...?max_open_connections=..&table=..
+//   (a keyword/value connection string becomes postgres://?conninfo=<percent-encoded>)
+//
+// Thread-safety: plain functions and value types.
+#ifndef REFKV_CLI_CONFIG_H_
+#define REFKV_CLI_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/result.h"
+
+namespace refkv::cli {
+
+// The store used when nothing is configured.
+inline constexpr std::string_view kDefaultStoreUri = "rocks://./refkv-data";
+// The config file looked for in the working directory when --config is not given.
+inline constexpr std::string_view kDefaultConfigFile = "refkv.yaml";
+
+// A value and where it came from ("refkv.yaml:3", "REFKV_DATABASE_TYPE"), for messages.
+template <typename T>
+struct Setting {
+  std::optional<T> value;
+  std::string origin;
+  bool has_value() const { return value.has_value(); }
+};
+
+struct DatabaseConfig {
+  Setting<std::string> type;  // "mem", "rocks" or "postgres"
+  struct Rocks {
+    Setting<std::string> path;
+    Setting<std::string> partitions;  // "cf" or "shared"
+    Setting<bool> sync;
+  } rocks;
+  struct Postgres {
+    Setting<std::string> connection_string;
+    Setting<int64_t> max_open_connections;
+    Setting<std::string> table;
+  } postgres;
+
+  // True if any field is set (by the file or the environment).
+  bool AnySet() const;
+};
+
+struct Config {
+  std::string file;  // the file it was read from; empty if none
+  DatabaseConfig database;
+};
+
+// Reads an environment variable; nullopt when unset. Tests pass their own.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+// The process environment (getenv).
+EnvLookup ProcessEnv();
+
+// Parses config text; `file_name` is used in messages. InvalidArgument, naming the file
+// and line, for malformed YAML, an unknown key, or a value of the wrong type or range.
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name);
+
+// Reads and parses `path`. NotFound if it does not exist; IOError if unreadable; else as
+// ParseConfig.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Overrides config fields with the REFKV_DATABASE_* variables that are set.
+// InvalidArgument naming the variable for a value of the wrong type or range.
+Status ApplyEnvOverrides(const EnvLookup& env, Config& config);
+
+// The store URI a database config names. InvalidArgument (naming the field's origin) if a
+// required field is missing (postgres without connection_string).
+Result<std::string> DatabaseUri(const DatabaseConfig& database);
+
+// Where the store URI came from.
+enum class StoreOrigin { kFlag, kEnv, kConfig, kDefault };
+
+struct StoreSource {
+  std::string uri;
+  StoreOrigin origin = StoreOrigin::kDefault;
+  // Human-readable origin: "--store", "REFKV_STORE", "refkv.yaml", "REFKV_DATABASE_*",
+  // "default".
+  std::string description;
+};
+
+// "default" (or the description of another implicit choice) or "from <description>".
+std::string DescribeOrigin(const StoreSource& source);
+
+struct ResolveInputs {
+  std::string store_flag;   // --store; empty if not given
+  std::string config_flag;  // --config; empty if not given
+  std::string working_dir = ".";
+};
+
+// Applies the resolution order above. An explicit --config is always read (and must
+// exist), even when --store or REFKV_STORE decides the store; the default refkv.yaml is
+// read only when needed. Errors: those of LoadConfigFile (NotFound only for an explicit
+// --config), ApplyEnvOverrides and DatabaseUri.
+Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& env);
+
+}  // namespace refkv::cli
+
+#endif  // REFKV_CLI_CONFIG_H_

@@ -1,0 +1,82 @@
+#include "cli/context.h"
+
+#include "cli/bytes_format.h"
+
+namespace refkv::cli {
+
+CliContext::CliContext(std::ostream& out, bool out_is_terminal, EnvLookup env)
+    : out_(out), out_is_terminal_(out_is_terminal), env_(std::move(env)) {}
+
+CliContext::~CliContext() { (void)CloseStore(); }
+
+void CliContext::SetHandler(const CLI::App* command, Handler handler) {
+  handlers_[command] = std::move(handler);
+}
+
+const CliContext::Handler* CliContext::HandlerFor(const CLI::App* command) const {
+  auto it = handlers_.find(command);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+Result<StoreSource> CliContext::Source() {
+  if (!source_) {
+    ResolveInputs inputs;
+    inputs.store_flag = options_.store;
+    inputs.config_flag = options_.config;
+    auto resolved = ResolveStore(inputs, env_);
+    if (!resolved.ok()) {
+      setup_failed_ = true;
+      return resolved.status();
+    }
+    source_ = std::move(resolved).value();
+  }
+  return *source_;
+}
+
+Result<kv::Store*> CliContext::Store(Access access) {
+  if (store_ && (access == Access::kRead || store_access_ == Access::kWrite)) {
+    return store_.get();
+  }
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, Source());
+  return OpenStore(source, access);
+}
+
+Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access access) {
+  REFKV_RETURN_IF_ERROR(CloseStore());
+  kv::OpenOptions options;
+  if (access == Access::kRead) {
+    options.create_if_missing = false;
+    options.read_only = true;
+  }
+  auto opened = kv::Open(source.uri, options);
+  if (!opened.ok()) {
+    setup_failed_ = true;
+    return opened.status().WithContext("cannot open store '" + source.uri + "' (" +
+                                       DescribeOrigin(source) + ")");
+  }
+  store_ = std::move(opened).value();
+  store_access_ = access;
+  return store_.get();
+}
+
+Status CliContext::CloseStore() {
+  if (!store_) return Status::OK();
+  Status s = store_->Close();
+  store_.reset();
+  return s;
+}
+
+Result<std::string> CliContext::ArgBytes(std::string_view what, const std::string& arg) const {
+  if (options_.hex) return HexDecode(arg, what);
+  return arg;
+}
+
+std::string CliContext::TextBytes(std::string_view bytes) const {
+  return options_.hex ? HexEncode(bytes) : EscapeText(bytes);
+}
+
+std::string CliContext::JsonBytes(std::string_view name, std::string_view bytes) const {
+  return JsonBytesField(name, bytes, options_.hex);
+}
+
+}  // namespace refkv::cli

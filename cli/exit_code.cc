@@ -1,0 +1,20 @@
+#include "cli/exit_code.h"
+
+namespace refkv::cli {
+
+int ExitCodeFor(const Status& status, Phase phase) {
+  if (status.ok()) return kExitOk;
+  if (phase == Phase::kSetup) return kExitError;
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return kExitNotFound;
+    case StatusCode::kPredicateFailed:
+      return kExitPredicateFailed;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    default:
+      return kExitError;
+  }
+}
+
+}  // namespace refkv::cli

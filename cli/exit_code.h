@@ -1,0 +1,44 @@
+// The refkv CLI's exit codes, and the one mapping from a Status to an exit code.
+//
+//   0  ok
+//   1  error: the store could not be resolved or opened, I/O, corruption, busy, ...
+//   2  usage: the command line is wrong (unknown command or option, a missing or
+//      malformed argument such as bad hex or an empty key)
+//   3  not found: the key the command asked for does not exist
+//   4  predicate failed: `kv setif` found the key in another state; nothing written
+//
+// 3 and 4 only ever describe the command's own key: a missing store, config file or
+// driver is an error (1), so a script can treat 3 as "absent" safely.
+//
+// Thread-safety: pure functions.
+#ifndef REFKV_CLI_EXIT_CODE_H_
+#define REFKV_CLI_EXIT_CODE_H_
+
+#include <string_view>
+
+#include "engine/status.h"
+
+namespace refkv::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
+inline constexpr int kExitPredicateFailed = 4;
+
+// The lines --help ends with.
+inline constexpr std::string_view kExitCodeHelp =
+    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found (the key asked for),\n"
+    "            4 predicate failed (kv setif; nothing written).";
+
+// Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
+// command's own verb on the open store).
+enum class Phase { kSetup, kCommand };
+
+// The one Status -> exit code mapping. kSetup errors are always 1. kCommand: NotFound 3,
+// PredicateFailed 4, InvalidArgument 2, any other error 1; OK 0.
+int ExitCodeFor(const Status& status, Phase phase);
+
+}  // namespace refkv::cli
+
+#endif  // REFKV_CLI_EXIT_CODE_H_

@@ -1,0 +1,103 @@
+// refkv store info / store uri.
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <string>
+
+#include "cli/bytes_format.h"
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "engine/metadata.h"
+#include "engine/open.h"
+
+namespace refkv::cli {
+namespace {
+
+std::string UtcTime(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void Row(std::ostream& out, std::string_view name, const std::string& value) {
+  out << name;
+  for (size_t i = name.size(); i < 16; ++i) out << ' ';
+  out << value << "\n";
+}
+
+Status Info(CliContext& ctx) {
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  return WriteStoreInfo(ctx, source, *store);
+}
+
+Status Uri(CliContext& ctx) {
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  if (ctx.options().json) {
+    ctx.out() << "{" << JsonBytesField("uri", source.uri, false) << "," << JsonString("source")
+              << ":" << JsonString(DescribeOrigin(source)) << "}\n";
+  } else {
+    ctx.out() << source.uri << " (" << DescribeOrigin(source) << ")\n";
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& store) {
+  REFKV_ASSIGN_OR_RETURN(kv::StoreMetadata md, kv::ReadMetadata(store));
+  std::vector<kv::StoreProperty> properties = store.Properties();
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    auto str = [](std::string_view name, std::string_view value) {
+      return JsonString(name) + ":" + JsonString(IsValidUtf8(value) ? value : EscapeText(value));
+    };
+    auto num = [](std::string_view name, int64_t value) {
+      return JsonString(name) + ":" + std::to_string(value);
+    };
+    out << "{" << str("driver", store.driver()) << "," << str("uri", source.uri) << ","
+        << str("source", DescribeOrigin(source)) << "," << str("store_id", md.store_id) << ","
+        << num("format_version", md.format_version) << ","
+        << num("code_format_version", kv::kFormatVersion) << ","
+        << num("schema_version", md.schema_version) << ","
+        << num("code_schema_version", kv::kInitialSchemaVersion) << ","
+        << str("writer_version", md.writer_version) << "," << str("code_version", kv::CodeVersion())
+        << "," << num("created_at", md.created_at) << "," << JsonString("properties") << ":{";
+    for (size_t i = 0; i < properties.size(); ++i) {
+      out << (i == 0 ? "" : ",") << str(properties[i].name, properties[i].value);
+    }
+    out << "}}\n";
+    return Status::OK();
+  }
+  Row(out, "driver", std::string(store.driver()));
+  Row(out, "uri", source.uri + " (" + DescribeOrigin(source) + ")");
+  Row(out, "store id", md.store_id);
+  Row(out, "format version",
+      std::to_string(md.format_version) + " (this refkv: " + std::to_string(kv::kFormatVersion) +
+          ")");
+  Row(out, "schema version",
+      std::to_string(md.schema_version) +
+          " (this refkv: " + std::to_string(kv::kInitialSchemaVersion) + ")");
+  Row(out, "writer version",
+      md.writer_version + " (this refkv: " + std::string(kv::CodeVersion()) + ")");
+  Row(out, "created at", UtcTime(md.created_at));
+  for (const kv::StoreProperty& p : properties) Row(out, p.name, EscapeText(p.value));
+  return Status::OK();
+}
+
+void AddStoreCommands(CLI::App& app, CliContext& ctx) {
+  CLI::App* store = app.add_subcommand("store", "the store itself");
+  store->require_subcommand(1);
+  CLI::App* info = store->add_subcommand(
+      "info",
+      "driver, URI, store id, format/schema/writer versions and driver properties "
+      "(opens read-only; the store must exist)");
+  ctx.SetHandler(info, [](CliContext& c) { return Info(c); });
+  CLI::App* uri = store->add_subcommand(
+      "uri", "print the store URI and where it came from, without opening the store");
+  ctx.SetHandler(uri, [](CliContext& c) { return Uri(c); });
+}
+
+}  // namespace refkv::cli

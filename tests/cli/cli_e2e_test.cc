@@ -1,0 +1,525 @@
+// End-to-end tests of the refkv binary: each test runs build/bin/refkv in a fresh
+// working directory with a clean environment and checks stdout, the one stderr line,
+// the exit code, and that bad input wrote nothing.
+//
+// Tests that need the RocksDB driver skip themselves while it is not built.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/metadata.h"
+#include "engine/open.h"
+#include "tests/support/temp_dir.h"
+
+extern char** environ;
+
+namespace refkv::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Env = std::map<std::string, std::string>;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// The parent's environment without REFKV_* variables, plus `extra`.
+std::vector<std::string> ChildEnv(const Env& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("REFKV_", 0) != 0) env.emplace_back(*e);
+  }
+  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Runs refkv ARGS in `cwd`; stdout and stderr are captured through files (not a
+// terminal), stdin is /dev/null. `stdout_path` replaces the stdout capture file.
+RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env = {},
+                   const std::string& stdout_path = "") {
+  testing::TempDir capture("cli-capture");
+  const std::string out_path = stdout_path.empty() ? capture.Sub("out") : stdout_path;
+  const std::string err_path = capture.Sub("err");
+  args.insert(args.begin(), REFKV_BIN);
+  std::vector<char*> argv = Pointers(args);
+  std::vector<std::string> env_strings = ChildEnv(env);
+  std::vector<char*> envp = Pointers(env_strings);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out =
+        open(out_path.c_str(), O_WRONLY | O_CREAT | (stdout_path.empty() ? O_TRUNC : 0), 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
+    dup2(in, 0), dup2(out, 1), dup2(err, 2);
+    execve(REFKV_BIN, argv.data(), envp.data());
+    _exit(127);
+  }
+  RunResult run;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (stdout_path.empty()) run.out = ReadFile(out_path);
+  run.err = ReadFile(err_path);
+  return run;
+}
+
+// Runs refkv with stdout (and stderr) on a pseudo-terminal; returns what it printed.
+RunResult RunOnTerminal(const std::string& cwd, std::vector<std::string> args,
+                        const Env& env = {}) {
+  args.insert(args.begin(), REFKV_BIN);
+  std::vector<char*> argv = Pointers(args);
+  std::vector<std::string> env_strings = ChildEnv(env);
+  std::vector<char*> envp = Pointers(env_strings);
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    execve(REFKV_BIN, argv.data(), envp.data());
+    _exit(127);
+  }
+  RunResult run;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(master, buf, sizeof(buf));
+    if (n <= 0) break;  // EIO once the child has closed the terminal
+    run.out.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(master);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+std::string Describe(const RunResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+// The failure shape every error shares: nothing on stdout, one line on stderr that
+// starts with "refkv: " and contains `what`.
+void ExpectError(const RunResult& r, int exit_code, const std::string& what) {
+  EXPECT_EQ(r.exit_code, exit_code) << Describe(r);
+  EXPECT_EQ(r.out, "") << Describe(r);
+  EXPECT_EQ(r.err.rfind("refkv: ", 0), 0u) << Describe(r);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
+  EXPECT_NE(r.err.find(what), std::string::npos) << "expected '" << what << "' in\n" << Describe(r);
+}
+
+void ExpectOk(const RunResult& r, const std::string& out) {
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, out) << Describe(r);
+  EXPECT_EQ(r.err, "") << Describe(r);
+}
+
+// Every file and directory under `root` with its contents: to show nothing was written.
+std::string Snapshot(const std::string& root) {
+  std::vector<std::string> entries;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    std::string rel = fs::relative(e.path(), root).string();
+    if (e.is_directory()) {
+      entries.push_back(rel + "/");
+    } else {
+      entries.push_back(rel + " = " + ReadFile(e.path().string()));
+    }
+  }
+  std::sort(entries.begin(), entries.end());
+  std::string out;
+  for (const auto& e : entries) out += e + "\n";
+  return out;
+}
+
+bool RocksDriverBuilt() {
+  static const bool built = [] {
+    testing::TempDir dir("cli-probe");
+    auto store = kv::Open("rocks://" + dir.Sub("probe"));
+    return !store.status().IsUnsupported();
+  }();
+  return built;
+}
+
+#define REQUIRE_ROCKS() \
+  if (!RocksDriverBuilt()) GTEST_SKIP() << "the rocks driver is not built on this branch"
+
+class CliTest : public ::testing::Test {
+ protected:
+  RunResult R(std::vector<std::string> args, const Env& env = {}) {
+    return RunRefkv(dir_.path(), std::move(args), env);
+  }
+  // A rocks store URI inside the test's directory.
+  std::string Rocks(const std::string& name = "store") { return "rocks://" + dir_.Sub(name); }
+
+  testing::TempDir dir_{"cli-e2e"};
+};
+
+// ---- help, version, usage ------------------------------------------------------------
+
+TEST_F(CliTest, HelpDocumentsExitCodesAndStoreResolution) {
+  RunResult r = R({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("Exit codes: 0 ok, 1 error, 2 usage, 3 not found"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("4 predicate failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("REFKV_STORE"), std::string::npos) << r.out;
+  for (const char* command : {"store", "kv", "quickstart"}) {
+    EXPECT_NE(r.out.find(command), std::string::npos) << command;
+  }
+  RunResult kv_help = R({"kv", "--help"});
+  EXPECT_EQ(kv_help.exit_code, 0);
+  for (const char* command : {"get", "set", "setif", "del", "scan"}) {
+    EXPECT_NE(kv_help.out.find(command), std::string::npos) << command;
+  }
+}
+
+TEST_F(CliTest, Version) {
+  ExpectOk(R({"--version"}), "refkv " + std::string(kv::CodeVersion()) + "\n");
+}
+
+TEST_F(CliTest, UsageErrorsExitTwoAndWriteNothing) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"bogus"},
+      {"kv"},
+      {"kv", "bogus"},
+      {"kv", "get", "p"},
+      {"kv", "set", "p", "k"},
+      {"kv", "setif", "p", "k", "v"},                          // no predicate
+      {"kv", "setif", "p", "k", "v", "--absent", "--exists"},  // two predicates
+      {"kv", "scan", "p", "--limit", "many"},
+      {"kv", "get", "p", "k", "--bogus"},
+      {"--store"},
+      {"--hex", "kv", "set", "zz", "00", "00"},   // not hex
+      {"--hex", "kv", "set", "616", "00", "00"},  // odd length
+      {"kv", "set", "p", "", "v"},                // empty key
+      {"kv", "get", "", "k"},                     // empty partition
+  };
+  for (const auto& args : cases) {
+    std::string joined;
+    for (const auto& a : args) joined += "'" + a + "' ";
+    SCOPED_TRACE(joined);
+    ExpectError(R(args), 2, "");
+    EXPECT_EQ(Snapshot(dir_.path()), "") << "a usage error created files";
+  }
+  ExpectError(R({"bogus"}), 2, "unknown command 'bogus'");
+  ExpectError(R({"kv", "get", "p"}), 2, "kv get: KEY is required (see 'refkv kv get --help')");
+  ExpectError(R({"--hex", "kv", "get", "zz", "00"}), 2, "PARTITION");
+}
+
+TEST_F(CliTest, OutputThatCannotBeWrittenIsAnError) {
+  RunResult r = RunRefkv(dir_.path(), {"--store", "mem://", "store", "uri"}, {}, "/dev/full");
+  ExpectError(r, 1, "cannot write the output");
+}
+
+// ---- store resolution ----------------------------------------------------------------
+
+TEST_F(CliTest, StoreUriFollowsFlagThenEnvThenConfigThenDefault) {
+  ExpectOk(R({"store", "uri"}), "rocks://./refkv-data (default)\n");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  type: rocks\n  rocks:\n    path: ./fromfile\n");
+  ExpectOk(R({"store", "uri"}), "rocks://./fromfile (from refkv.yaml)\n");
+  ExpectOk(R({"store", "uri"}, {{"REFKV_DATABASE_ROCKS_PATH", "/env/path"}}),
+           "rocks:///env/path (from refkv.yaml + REFKV_DATABASE_*)\n");
+  ExpectOk(R({"store", "uri"}, {{"REFKV_DATABASE_TYPE", "mem"}}),
+           "mem:// (from refkv.yaml + REFKV_DATABASE_*)\n");
+  ExpectOk(R({"store", "uri"}, {{"REFKV_STORE", "mem://env"}}), "mem://env (from REFKV_STORE)\n");
+  ExpectOk(R({"--store", "mem://flag", "store", "uri"}, {{"REFKV_STORE", "mem://env"}}),
+           "mem://flag (from --store)\n");
+  WriteFile(dir_.Sub("other.yaml"), "database:\n  type: mem\n");
+  ExpectOk(R({"--config", "other.yaml", "store", "uri"}), "mem:// (from other.yaml)\n");
+  ExpectOk(R({"store", "uri", "--json"}),
+           "{\"uri\":\"rocks://./fromfile\",\"source\":\"from refkv.yaml\"}\n");
+}
+
+TEST_F(CliTest, ConfigErrors) {
+  ExpectError(R({"--config", "missing.yaml", "kv", "set", "p", "k", "v"}), 1,
+              "config file 'missing.yaml' (from --config) does not exist");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  type: rocks\n  rocks: {path: [x\n");
+  ExpectError(R({"kv", "set", "p", "k", "v"}), 1, "refkv.yaml:");
+  ExpectError(R({"kv", "set", "p", "k", "v"}), 1, "malformed YAML");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  type: oracle\n");
+  ExpectError(R({"store", "uri"}), 1, "refkv.yaml:2: unknown database type 'oracle'");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  type: mem\n");
+  ExpectError(R({"store", "uri"}, {{"REFKV_DATABASE_TYPE", "db2"}}), 1, "REFKV_DATABASE_TYPE");
+  EXPECT_FALSE(fs::exists(dir_.Sub("refkv-data")));
+}
+
+TEST_F(CliTest, MalformedUriAndUnknownDriverAreErrorsNotNotFound) {
+  const std::string before = Snapshot(dir_.path());
+  ExpectError(R({"--store", "rocks:/x", "kv", "set", "p", "k", "v"}), 1, "malformed store URI");
+  ExpectError(R({"--store", "just-a-path", "kv", "get", "p", "k"}), 1, "malformed store URI");
+  ExpectError(R({"--store", "nosuch://x", "kv", "get", "p", "k"}), 1,
+              "unknown store driver 'nosuch'");
+  ExpectError(R({"kv", "get", "p", "k"}, {{"REFKV_STORE", "nosuch://y"}}), 1, "(from REFKV_STORE)");
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+}
+
+// ---- kv on the memory driver (a fresh store per process) -----------------------------
+
+TEST_F(CliTest, SetIfOnMemExitCodes) {
+  ExpectOk(R({"--store", "mem://", "kv", "set", "p", "k", "v"}), "");
+  ExpectOk(R({"--store", "mem://", "kv", "setif", "p", "k", "v", "--absent"}), "");
+  ExpectError(R({"--store", "mem://", "kv", "setif", "p", "k", "v", "--exists"}), 4,
+              "predicate exists does not hold for key 'k' in partition 'p'");
+  ExpectError(R({"--store", "mem://", "kv", "setif", "p", "k", "v", "--expect", "old"}), 4,
+              "equals(old)");
+  ExpectOk(R({"--store", "mem://", "kv", "del", "p", "k"}), "");
+}
+
+TEST_F(CliTest, QuickstartOnMem) {
+  RunResult r = R({"--store", "mem://", "quickstart", "--keys", "3000"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.err, "");
+  for (const char* step : {"mem:// (the configured store, from --store)", "set", "get", "write",
+                           "scan prefix", "setif absent", "setif equals", "setif stale",
+                           "300 refused", "delete range", "drop partition", "ops/s", "store id"}) {
+    EXPECT_NE(r.out.find(step), std::string::npos) << step << "\n" << r.out;
+  }
+}
+
+// ---- the RocksDB driver --------------------------------------------------------------
+
+TEST_F(CliTest, KvRoundTripOnRocks) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "set", "p", "k", "hello world"}), "");
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "hello world");  // no newline off a tty
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k", "--json"}),
+           "{\"key\":\"k\",\"value\":\"hello world\"}\n");
+  ExpectOk(R({"--store", s, "--hex", "kv", "get", "70", "6b"}), "68656c6c6f20776f726c64\n");
+  ExpectOk(R({"--store", s, "kv", "set", "p", "empty", ""}), "");
+  ExpectOk(R({"--store", s, "kv", "get", "p", "empty"}), "");
+  ExpectOk(R({"--store", s, "kv", "del", "p", "k"}), "");
+  ExpectOk(R({"--store", s, "kv", "del", "p", "k"}), "");  // idempotent
+  ExpectError(R({"--store", s, "kv", "get", "p", "k"}), 3, "key 'k' not found in partition 'p'");
+}
+
+TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
+  RunResult tty = RunOnTerminal(dir_.path(), {"--store", s, "kv", "get", "p", "k"});
+  EXPECT_EQ(tty.exit_code, 0);
+  EXPECT_EQ(tty.out, "v\r\n");  // the terminal turns \n into \r\n
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v");
+}
+
+TEST_F(CliTest, BinaryBytesWithHexAndJson) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  // partition "bin", key 00 ff 0a, value ff 00 41
+  ExpectOk(R({"--store", s, "--hex", "kv", "set", "62696e", "00ff0a", "ff0041"}), "");
+  ExpectOk(R({"--store", s, "--hex", "kv", "get", "62696e", "00ff0a"}), "ff0041\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "bin"}), "\\x00\\xff\\n\t\\xff\\x00A\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "bin", "--json"}),
+           "[\n{\"key_hex\":\"00ff0a\",\"value_hex\":\"ff0041\"}\n]\n");
+  ExpectOk(R({"--store", s, "--hex", "kv", "scan", "62696e", "--json"}),
+           "[\n{\"key_hex\":\"00ff0a\",\"value_hex\":\"ff0041\"}\n]\n");
+  // kv get writes the raw bytes, NUL included.
+  ExpectOk(R({"--store", s, "--hex", "kv", "set", "62696e", "6b6b", "ff0041"}), "");
+  ExpectOk(R({"--store", s, "kv", "get", "bin", "kk"}), std::string("\xff\x00"
+                                                                    "A",
+                                                                    3));
+  // Valid UTF-8 stays a JSON string; control characters become \u00XX.
+  ExpectOk(R({"--store", s, "kv", "set", "utf", "k\x01\xc3\xa9", "\xff"}), "");
+  ExpectOk(R({"--store", s, "kv", "scan", "utf", "--json"}),
+           "[\n{\"key\":\"k\\u0001\xc3\xa9\",\"value_hex\":\"ff\"}\n]\n");
+  ExpectOk(R({"--store", s, "kv", "get", "utf", "k\x01\xc3\xa9", "--json"}),
+           "{\"key\":\"k\\u0001\xc3\xa9\",\"value_hex\":\"ff\"}\n");
+}
+
+TEST_F(CliTest, ScanOptionsOnRocks) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  for (const char* k : {"a1", "a2", "a3", "b1", "b2"}) {
+    ExpectOk(R({"--store", s, "kv", "set", "p", k, std::string("v") + k}), "");
+  }
+  ExpectOk(R({"--store", s, "kv", "set", "pa", "a0", "other partition"}), "");
+  ExpectOk(R({"--store", s, "kv", "scan", "p"}), "a1\tva1\na2\tva2\na3\tva3\nb1\tvb1\nb2\tvb2\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "p", "--from", "a2", "--limit", "2"}),
+           "a2\tva2\na3\tva3\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "p", "--prefix", "b"}), "b1\tvb1\nb2\tvb2\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "p", "--prefix", "a", "--from", "a3"}), "a3\tva3\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "p", "--prefix", "a", "--from", "0"}),
+           "a1\tva1\na2\tva2\na3\tva3\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "p", "--prefix", "b", "--json"}),
+           "[\n{\"key\":\"b1\",\"value\":\"vb1\"},\n{\"key\":\"b2\",\"value\":\"vb2\"}\n]\n");
+  ExpectOk(R({"--store", s, "kv", "scan", "nothing-here"}), "");
+  ExpectOk(R({"--store", s, "kv", "scan", "nothing-here", "--json"}), "[]\n");
+  ExpectOk(R({"--store", s, "--hex", "kv", "scan", "70", "--prefix", "62", "--limit", "1"}),
+           "6231\t766231\n");
+}
+
+TEST_F(CliTest, SetIfOnRocks) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "setif", "p", "k", "v1", "--absent"}), "");
+  ExpectError(R({"--store", s, "kv", "setif", "p", "k", "v9", "--absent"}), 4, "absent");
+  ExpectOk(R({"--store", s, "kv", "setif", "p", "k", "v2", "--expect", "v1"}), "");
+  ExpectError(R({"--store", s, "kv", "setif", "p", "k", "v3", "--expect", "v1"}), 4, "v1");
+  ExpectOk(R({"--store", s, "kv", "setif", "p", "k", "v4", "--exists"}), "");
+  ExpectError(R({"--store", s, "kv", "setif", "p", "nokey", "v", "--exists"}), 4, "nokey");
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v4");
+  ExpectOk(R({"--store", s, "--hex", "kv", "setif", "70", "6b", "7635", "--expect", "7634"}), "");
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v5");
+}
+
+TEST_F(CliTest, StoreInfoOnRocks) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
+  RunResult text = R({"--store", s, "store", "info"});
+  EXPECT_EQ(text.exit_code, 0) << Describe(text);
+  for (const std::string& want :
+       {std::string("driver          rocks\n"), "uri             " + s + " (from --store)\n",
+        std::string("store id        "), std::string("format version  1 (this refkv: 1)\n"),
+        std::string("schema version  1"), "writer version  " + std::string(kv::CodeVersion())}) {
+    EXPECT_NE(text.out.find(want), std::string::npos) << want << "\n" << text.out;
+  }
+  RunResult json = R({"--store", s, "store", "info", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << Describe(json);
+  EXPECT_EQ(json.out.rfind("{\"driver\":\"rocks\",\"uri\":\"" + s + "\"", 0), 0u) << json.out;
+  EXPECT_NE(json.out.find("\"format_version\":1,"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"properties\":{"), std::string::npos) << json.out;
+}
+
+TEST_F(CliTest, DefaultStoreIsRocksDataInTheWorkingDirectory) {
+  REQUIRE_ROCKS();
+  // A read on a store that does not exist is an error (1, not 3) and creates nothing.
+  ExpectError(R({"kv", "get", "p", "k"}), 1, "'rocks://./refkv-data' (default)");
+  EXPECT_EQ(Snapshot(dir_.path()), "");
+  ExpectOk(R({"kv", "set", "p", "k", "v"}), "");
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("refkv-data")));
+  ExpectOk(R({"kv", "get", "p", "k"}), "v");
+  RunResult info = R({"store", "info"});
+  EXPECT_NE(info.out.find("rocks://./refkv-data (default)"), std::string::npos) << info.out;
+}
+
+TEST_F(CliTest, ConfigFileAndEnvironmentReachTheDriver) {
+  REQUIRE_ROCKS();
+  WriteFile(dir_.Sub("refkv.yaml"),
+            "database:\n  type: rocks\n  rocks:\n    path: ./shared-store\n"
+            "    partitions: shared\n");
+  ExpectOk(R({"kv", "set", "p", "k", "v"}), "");
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("shared-store")));
+  RunResult info = R({"store", "info"}, {{"REFKV_DATABASE_ROCKS_SYNC", "true"}});
+  EXPECT_EQ(info.exit_code, 0) << Describe(info);
+  EXPECT_NE(info.out.find("rocks://./shared-store?partitions=shared&sync=true (from refkv.yaml + "
+                          "REFKV_DATABASE_*)"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("mapping         shared\n"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("sync            true\n"), std::string::npos) << info.out;
+  ExpectOk(R({"kv", "get", "p", "k"}), "v");
+  // REFKV_STORE wins over the file.
+  ExpectError(R({"kv", "get", "p", "k"}, {{"REFKV_STORE", Rocks("elsewhere")}}), 1,
+              "(from REFKV_STORE)");
+}
+
+TEST_F(CliTest, StorePathThatIsARegularFileIsLeftAlone) {
+  REQUIRE_ROCKS();
+  const std::string file = dir_.Sub("plain.txt");
+  WriteFile(file, "not a store\n");
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {"kv", "set", "p", "k", "v"}, {"kv", "get", "p", "k"}, {"store", "info"}}) {
+    std::vector<std::string> args = {"--store", "rocks://" + file};
+    args.insert(args.end(), command.begin(), command.end());
+    ExpectError(R(args), 1, file);
+  }
+  EXPECT_EQ(ReadFile(file), "not a store\n");
+  EXPECT_EQ(Snapshot(dir_.path()), "plain.txt = not a store\n\n");
+}
+
+TEST_F(CliTest, DirectoryThatIsNotAStoreIsLeftAlone) {
+  REQUIRE_ROCKS();
+  const std::string foreign = dir_.Sub("photos");
+  fs::create_directories(foreign + "/2024");
+  WriteFile(foreign + "/a.jpg", "jpeg bytes");
+  WriteFile(foreign + "/2024/b.txt", "notes");
+  const std::string before = Snapshot(dir_.path());
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {"kv", "set", "p", "k", "v"}, {"kv", "get", "p", "k"}, {"store", "info"}}) {
+    std::vector<std::string> args = {"--store", "rocks://" + foreign};
+    args.insert(args.end(), command.begin(), command.end());
+    ExpectError(R(args), 1, foreign);
+  }
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+}
+
+TEST_F(CliTest, StoreInUseByAnotherProcessIsBusyNamingThePid) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  auto held = kv::Open(s);  // this test process holds the store
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_TRUE((*held)->Set("p", "k", "v").ok());
+  RunResult r = R({"--store", s, "kv", "set", "p", "k", "other"});
+  ExpectError(r, 1, std::to_string(getpid()));
+  auto value = (*held)->Get("p", "k");
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(*value, "v");
+  EXPECT_TRUE((*held)->Close().ok());
+}
+
+TEST_F(CliTest, StoreOfANewerVersionIsRefusedAndLeftAlone) {
+  REQUIRE_ROCKS();
+  const std::string s = Rocks();
+  {
+    auto store = kv::Open(s);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Set(kv::kMetaPartition, kv::kMetaFormatVersion, "99").ok());
+    ASSERT_TRUE((*store)->Set(kv::kMetaPartition, kv::kMetaWriterVersion, "9.9.9").ok());
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  ExpectError(R({"--store", s, "kv", "set", "p", "k", "v"}), 1, "99");
+  ExpectError(R({"--store", s, "kv", "get", "p", "k"}), 1, "9.9.9");
+  ExpectError(R({"--store", s, "store", "info"}), 1, "format version 99");
+  kv::OpenOptions raw;
+  raw.skip_metadata = true;
+  auto store = kv::Open(s, raw);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->Get(kv::kMetaPartition, kv::kMetaFormatVersion).value_or(""), "99");
+  EXPECT_EQ((*store)->Get(kv::kMetaPartition, kv::kMetaWriterVersion).value_or(""), "9.9.9");
+  EXPECT_TRUE((*store)->Get("p", "k").status().IsNotFound());
+}
+
+TEST_F(CliTest, QuickstartUsesAScratchStoreByDefault) {
+  REQUIRE_ROCKS();
+  RunResult r = R({"quickstart", "--keys", "5000"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find("rocks://./refkv-quickstart"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("driver          rocks"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("refkv-quickstart")));
+  EXPECT_FALSE(fs::exists(dir_.Sub("refkv-data")));
+  // It cleans up after itself: only the metadata partition is left.
+  RunResult partitions = R({"--store", "rocks://./refkv-quickstart", "kv", "partitions"});
+  ExpectOk(partitions, std::string(kv::kMetaPartition) + "\n");
+}
+
+}  // namespace
+}  // namespace refkv::cli
