@@ -1,0 +1,283 @@
+// The ref store under commit-heavy load, each case beside its baseline in the same run:
+//   refstore/<driver>/commit_latency/branch_entries:N   1-entry commit on a branch of N
+//                                                      committed entries (N = 1k, 100k, 1M)
+//   refstore/<driver>/commits/<one|separate>_branch/durable:D/threads:C
+//                                                      commits/s, 10 staged entries each
+//   refstore/<driver>/raw_kv_sets/entries:10/durable:D/threads:C
+//                                                      baseline: the same 10 entries as Sets
+//   refstore/<driver>/staged_puts, refstore/<driver>/read_head/sealed:K (K = 0, 1, 4)
+//
+//   build-*/bin/refkv_bench --benchmark_filter='refstore/'
+// The 1M case stages and commits a million entries first (tens of seconds on rocks); skip
+// it with --benchmark_filter='refstore/.*branch_entries:(1000|100000)$'.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "engine/open.h"
+#include "refstore/committed/range_store.h"
+#include "refstore/internal/codec.h"
+#include "refstore/internal/keys.h"
+#include "refstore/refstore.h"
+
+namespace refkv::refstore {
+namespace {
+
+std::string NewBenchDir() {
+  const char* base = getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/refkv-rsbench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) abort();
+  return pattern;
+}
+
+std::string PathOf(int64_t i) {
+  char buf[48];
+  snprintf(buf, sizeof(buf), "data/%04d/obj-%08lld", static_cast<int>(i % 1000),
+           static_cast<long long>(i));
+  return buf;
+}
+
+// One store + range store + ref store; rocks keeps ranges in a directory beside it (the
+// embedded default), mem inside the KV store.
+struct Env {
+  std::string dir;
+  std::unique_ptr<kv::Store> kv;
+  std::unique_ptr<RangeStore> ranges;
+  std::unique_ptr<RefStore> refs;
+  ~Env() {
+    refs.reset();
+    ranges.reset();
+    kv.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+std::unique_ptr<Env> MakeEnv(const std::string& driver, bool durable) {
+  auto env = std::make_unique<Env>();
+  env->dir = NewBenchDir();
+  std::string uri = driver == "mem"
+                        ? "mem://"
+                        : "rocks://" + env->dir +
+                              "/db?sync=" + (durable ? std::string("true") : std::string("false"));
+  auto kv = kv::Open(uri);
+  if (!kv.ok()) return nullptr;
+  env->kv = std::move(kv).value();
+  auto ranges = driver == "mem" ? OpenKvRangeStore(*env->kv, "refkv.ranges")
+                                : OpenDirRangeStore(env->dir + "/ranges");
+  if (!ranges.ok()) return nullptr;
+  env->ranges = std::move(ranges).value();
+  auto refs = RefStore::Open(*env->kv, *env->ranges);
+  if (!refs.ok()) return nullptr;
+  env->refs = std::move(refs).value();
+  if (!env->refs->CreateRepository("bench").ok()) return nullptr;
+  return env;
+}
+
+bool Fail(benchmark::State& state, const Status& s) {
+  state.SkipWithError(s.ToString().c_str());
+  return false;
+}
+
+// Stages `n` entries on `branch` in commits of at most 100k.
+bool Fill(benchmark::State& state, RefStore& refs, const std::string& branch, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    Status s = refs.PutEntry("bench", branch, PathOf(i), "v" + std::to_string(i));
+    if (!s.ok()) return Fail(state, s);
+    if ((i + 1) % 100000 == 0 || i + 1 == n) {
+      auto c = refs.Commit("bench", branch, {});
+      if (!c.ok()) return Fail(state, c.status());
+    }
+  }
+  return true;
+}
+
+void CommitLatency(benchmark::State& state, const std::string& driver) {
+  const int64_t n = state.range(0);
+  auto env = MakeEnv(driver, false);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  if (!Fill(state, *env->refs, "main", n)) return;
+  std::mt19937_64 rng(1);
+  int64_t commits = 0;
+  for (auto _ : state) {
+    Status s = env->refs->PutEntry("bench", "main", PathOf(rng() % n), std::to_string(commits));
+    if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+    auto c = env->refs->Commit("bench", "main", {});
+    if (!c.ok() || c->outcome != CommitResult::Outcome::kCommitted) {
+      return state.SkipWithError(c.status().ToString().c_str());
+    }
+    ++commits;
+  }
+  state.SetItemsProcessed(commits);
+}
+
+// Shared envs for the multi-threaded cases, one per (driver, durable).
+Env* SharedEnv(const std::string& driver, bool durable) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<Env>> envs;
+  std::lock_guard lock(mu);
+  auto& env = envs[driver + (durable ? "/durable" : "")];
+  if (!env) env = MakeEnv(driver, durable);
+  return env.get();
+}
+
+void Commits(benchmark::State& state, const std::string& driver, bool separate, bool durable) {
+  Env* env = SharedEnv(driver, durable);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  static std::atomic<int64_t> run{0};
+  // Each run (and each thread of it, for separate branches) gets fresh branches.
+  const std::string branch =
+      separate ? "t" + std::to_string(state.thread_index()) + "-" + std::to_string(run.fetch_add(1))
+               : "main";
+  if (separate) {
+    auto b = env->refs->CreateBranch("bench", branch, "main");
+    if (!b.ok()) return state.SkipWithError(b.status().ToString().c_str());
+  }
+  int64_t i = 0, commits = 0, conflicts = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < 10; ++k, ++i) {
+      Status s = env->refs->PutEntry(
+          "bench", branch, "c/" + std::to_string(state.thread_index()) + "/" + std::to_string(i),
+          "v");
+      if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+    }
+    auto c = env->refs->Commit("bench", branch, {});
+    if (c.ok()) {
+      ++commits;
+    } else if (c.status().IsConflict()) {
+      ++conflicts;
+    } else {
+      return state.SkipWithError(c.status().ToString().c_str());
+    }
+  }
+  state.SetItemsProcessed(commits);
+  state.counters["conflicts"] = static_cast<double>(conflicts);
+}
+
+void RawSets(benchmark::State& state, const std::string& driver, bool durable) {
+  Env* env = SharedEnv(driver, durable);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  int64_t i = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < 10; ++k, ++i) {
+      Status s =
+          env->kv->Set("raw", std::to_string(state.thread_index()) + "/" + std::to_string(i), "v");
+      if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+    }
+  }
+  state.SetItemsProcessed(state.iterations());  // one "commit" worth of Sets per item
+}
+
+void StagedPuts(benchmark::State& state, const std::string& driver) {
+  auto env = MakeEnv(driver, false);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  int64_t i = 0;
+  for (auto _ : state) {
+    Status s = env->refs->PutEntry("bench", "main", PathOf(i++), "v");
+    if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+  }
+  state.SetItemsProcessed(i);
+}
+
+// Reads at the head of a branch with K sealed tokens (as after K failed commits), made by
+// editing the branch record directly.
+void ReadHead(benchmark::State& state, const std::string& driver) {
+  const int sealed = static_cast<int>(state.range(0));
+  auto env = MakeEnv(driver, false);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  if (!Fill(state, *env->refs, "main", 10000)) return;
+  auto repo = env->refs->GetRepository("bench");
+  const std::string refs = internal::RefsPartition("bench", repo->instance_id);
+  const std::string staging = internal::StagingPartition("bench", repo->instance_id);
+  auto raw = env->kv->Get(refs, internal::BranchKey("main"));
+  pb::Branch branch;
+  if (!raw.ok() || !branch.ParseFromString(*raw)) return state.SkipWithError("branch");
+  for (int k = 0; k < sealed; ++k) {
+    std::string token = internal::NewTimedId();
+    branch.add_sealed_tokens(token);
+    pb::StagedEntry e;
+    e.set_value("sealed");
+    for (int i = 0; i < 100; ++i) {
+      (void)env->kv->Set(staging, internal::StagingKey(token, PathOf(i * 97 + k)),
+                         internal::Encode(e));
+    }
+  }
+  (void)env->kv->Set(refs, internal::BranchKey("main"), internal::Encode(branch));
+  std::mt19937_64 rng(2);
+  int64_t reads = 0;
+  for (auto _ : state) {
+    auto v = env->refs->GetEntry("bench", "main", PathOf(rng() % 10000));
+    if (!v.ok()) return state.SkipWithError(v.status().ToString().c_str());
+    ++reads;
+  }
+  state.SetItemsProcessed(reads);
+}
+
+// The raw baseline for reads: a Get of a key in a KV partition of 10k keys.
+void RawGets(benchmark::State& state, const std::string& driver) {
+  auto env = MakeEnv(driver, false);
+  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  for (int i = 0; i < 10000; ++i) (void)env->kv->Set("raw", PathOf(i), "v");
+  std::mt19937_64 rng(2);
+  for (auto _ : state) {
+    auto v = env->kv->Get("raw", PathOf(rng() % 10000));
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void Register() {
+  for (const std::string driver : {"mem", "rocks"}) {
+    const std::string p = "refstore/" + driver + "/";
+    benchmark::RegisterBenchmark((p + "commit_latency").c_str(), CommitLatency, driver)
+        ->ArgName("branch_entries")
+        ->Arg(1000)
+        ->Arg(100000)
+        ->Arg(1000000)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    for (bool durable : {false, true}) {
+      if (driver == "mem" && durable) continue;
+      const std::string d = "/durable:" + std::to_string(durable);
+      for (bool separate : {false, true}) {
+        benchmark::RegisterBenchmark(
+            (p + "commits/" + (separate ? "separate" : "one") + "_branch" + d).c_str(), Commits,
+            driver, separate, durable)
+            ->Threads(1)
+            ->Threads(2)
+            ->Threads(8)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
+      benchmark::RegisterBenchmark((p + "raw_kv_sets/entries:10" + d).c_str(), RawSets, driver,
+                                   durable)
+          ->Threads(1)
+          ->Threads(2)
+          ->Threads(8)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark((p + "staged_puts").c_str(), StagedPuts, driver)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((p + "read_head").c_str(), ReadHead, driver)
+        ->ArgName("sealed")
+        ->Arg(0)
+        ->Arg(1)
+        ->Arg(4)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((p + "raw_kv_get").c_str(), RawGets, driver)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+const bool kRegistered = (Register(), true);
+
+}  // namespace
+}  // namespace refkv::refstore

@@ -1,0 +1,301 @@
+// The optimistic commit, log, show and diff.
+//
+// Commit, with nothing but Get/Set/SetIf on the branch record:
+//   (1) CaS the branch: its staging token becomes sealed (newest first), a fresh token
+//       takes new writes. The token sealed here is "ours": the writes this call commits.
+//   (2) Read the base commit and every sealed token (ours and those of earlier commits
+//       that failed), Apply them to the base's committed data, insert the commit record
+//       (content-addressed, insert-only).
+//   (3) CaS the branch to the new commit with no sealed tokens; then release the tokens'
+//       staged entries (a DeleteRange each; only a speed-up, the cleaner does the rest).
+// A call commits its "targets": the tokens that held staged writes when it began (the
+// current one and the sealed ones at its first read). If a CaS fails the branch changed:
+// back off (full jitter) and re-read it. Targets that are neither current nor sealed any
+// more were folded by another call (or discarded by a reset): if none is left, we find the
+// commit that lists one in folded_tokens and report kCommittedConcurrently (Conflict if a
+// reset discarded them) - never "no changes" for writes someone else committed. Otherwise
+// step (2) runs again on the new state (a target already sealed is not rotated again).
+// After max_commit_attempts: Conflict; our writes stay sealed and the next commit folds
+// them.
+//
+// The range-sweep fence (gc.cc) is read before Apply and after the commit record is
+// written; if a sweep ran in between, the ranges the record points at may have been
+// swept, so step (2) runs again (Apply re-stores any missing range).
+#include <algorithm>
+#include <queue>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "refstore/internal/ref_store_impl.h"
+
+namespace refkv::refstore::internal {
+namespace {
+
+void Backoff(const Options& options, int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t cap = options.backoff_base.count() << std::min(attempt, 20);
+  cap = std::min<int64_t>(cap, options.backoff_max.count());
+  if (cap <= 0) return;
+  // Full jitter, in microseconds.
+  std::uniform_int_distribution<int64_t> dist(0, cap * 1000);
+  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
+}
+
+}  // namespace
+
+Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
+    const Repo& repo, std::string_view head, const std::set<std::string>& tokens,
+    int64_t min_generation) {
+  std::string id(head);
+  while (!id.empty()) {
+    REFKV_ASSIGN_OR_RETURN(pb::Commit commit, LoadCommit(repo, id));
+    if (commit.generation() <= min_generation) break;
+    for (const auto& t : commit.folded_tokens()) {
+      if (tokens.count(t)) return std::optional<pb::Commit>(commit);
+    }
+    id = commit.parents_size() > 0 ? commit.parents(0) : "";
+  }
+  return std::optional<pb::Commit>();
+}
+
+Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::string_view branch_name,
+                                          const CommitRequest& request) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("branch", branch_name));
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  const std::string key = BranchKey(branch_name);
+  const int64_t start = NowMs();
+  // What this call must commit: every token holding writes staged before it began (the
+  // current token and the sealed ones at its first read of the branch).
+  std::set<std::string> targets;
+  int64_t base_generation = 0;  // the head's generation at that first read
+  std::string written;          // the last commit id this call inserted
+  int attempt = 0;
+  while (true) {
+    if (attempt >= options_.max_commit_attempts) {
+      return Status::Conflict("commit to branch '" + std::string(branch_name) + "' of '" +
+                              std::string(repo_name) + "' lost " + std::to_string(attempt) +
+                              " races; its staged writes stay for the next commit");
+    }
+    if (attempt > 0) Backoff(options_, attempt);
+    ++attempt;
+    REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, branch_name));
+    if (targets.empty()) {
+      targets.insert(state.branch.staging_token());
+      targets.insert(state.branch.sealed_tokens().begin(), state.branch.sealed_tokens().end());
+      REFKV_ASSIGN_OR_RETURN(pb::Commit head, LoadCommit(repo, state.branch.commit_id()));
+      base_generation = head.generation();
+    }
+    CommitResult result;
+    result.attempts = attempt;
+    if (!written.empty() && state.branch.commit_id() == written) {
+      // Our step (3) happened although its outcome looked unknown.
+      REFKV_ASSIGN_OR_RETURN(pb::Commit mine, LoadCommit(repo, written));
+      result.outcome = CommitResult::Outcome::kCommitted;
+      result.commit = ToInfo(mine);
+      return result;
+    }
+    // Targets another call folded (or a reset discarded) since our first read.
+    const bool current_is_target = targets.count(state.branch.staging_token()) > 0;
+    std::set<std::string> gone = targets;
+    gone.erase(state.branch.staging_token());
+    for (const auto& t : state.branch.sealed_tokens()) gone.erase(t);
+    const bool pending = current_is_target || gone.size() < targets.size();
+    // Who took them (found lazily: only needed to report).
+    auto taken_by = [&]() -> Result<std::optional<pb::Commit>> {
+      if (gone.empty()) return std::optional<pb::Commit>();
+      return FindFoldingCommit(repo, state.branch.commit_id(), gone, base_generation);
+    };
+    if (!pending) {
+      REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
+      if (!folder) {
+        return Status::Conflict("the staged writes of this commit to '" + std::string(branch_name) +
+                                "' were discarded by a concurrent reset or delete");
+      }
+      result.outcome = folder->id() == written ? CommitResult::Outcome::kCommitted
+                                               : CommitResult::Outcome::kCommittedConcurrently;
+      result.commit = ToInfo(*folder);
+      return result;
+    }
+    if (request.expected_parent && state.branch.commit_id() != *request.expected_parent) {
+      return Status::PredicateFailed("branch '" + std::string(branch_name) + "' is at " +
+                                     state.branch.commit_id() + ", expected " +
+                                     *request.expected_parent);
+    }
+
+    if (current_is_target) {  // (1) seal the current token
+      pb::Branch rotated = state.branch;
+      rotated.clear_sealed_tokens();
+      rotated.add_sealed_tokens(state.branch.staging_token());
+      for (const auto& t : state.branch.sealed_tokens()) rotated.add_sealed_tokens(t);
+      rotated.set_staging_token(NewTimedId());
+      std::string raw = Encode(rotated);
+      Status s = store_.SetIf(repo.refs, key, raw, kv::Predicate::Equals(state.raw));
+      if (s.IsPredicateFailed()) continue;
+      REFKV_RETURN_IF_ERROR(Annotate(s, "sealing staging of branch", branch_name));
+      state.branch = std::move(rotated);
+      state.raw = std::move(raw);
+    }
+
+    // (2) build the committed data.
+    REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
+    if (SweepRunning(fence)) {
+      if (NowMs() - start > options_.gc_lease.count()) {
+        return Status::Busy("a range sweep held commits off for longer than gc_lease");
+      }
+      --attempt;  // waiting for the cleaner is not a lost race
+      Backoff(options_, 4);
+      continue;
+    }
+    REFKV_ASSIGN_OR_RETURN(pb::Commit base, LoadCommit(repo, state.branch.commit_id()));
+    std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
+                                    state.branch.sealed_tokens().end());
+    REFKV_ASSIGN_OR_RETURN(auto staged, ReadStaged(repo, tokens, "", "", 0));
+    std::vector<Change> changes;
+    changes.reserve(staged.size());
+    for (auto& [path, value] : staged) changes.push_back({std::move(path), std::move(value)});
+    std::string metarange = base.metarange_id();
+    if (!changes.empty()) {
+      REFKV_ASSIGN_OR_RETURN(metarange, committed_->Apply(base.metarange_id(), changes));
+    }
+
+    pb::Branch next = state.branch;
+    next.clear_sealed_tokens();
+    if (metarange == base.metarange_id()) {
+      // Nothing (effective) left staged: drop the sealed tokens, keep the head.
+      Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
+      if (s.IsPredicateFailed()) continue;
+      REFKV_RETURN_IF_ERROR(Annotate(s, "releasing sealed tokens of branch", branch_name));
+      ReleaseTokens(repo, tokens);
+      // If another call took some of our targets, our writes may be in its commit.
+      REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
+      result.outcome = folder ? CommitResult::Outcome::kCommittedConcurrently
+                              : CommitResult::Outcome::kNoChanges;
+      result.commit = ToInfo(folder ? *folder : base);
+      return result;
+    }
+
+    pb::Commit commit;
+    commit.add_parents(base.id());
+    commit.set_committer(request.committer);
+    commit.set_message(request.message);
+    for (const auto& [k, v] : request.metadata) (*commit.mutable_metadata())[k] = v;
+    commit.set_creation_time_ms(start);
+    commit.set_generation(base.generation() + 1);
+    commit.set_metarange_id(metarange);
+    for (const auto& t : tokens) commit.add_folded_tokens(t);
+    REFKV_RETURN_IF_ERROR(InsertCommit(repo, &commit));
+    written = commit.id();
+    REFKV_ASSIGN_OR_RETURN(std::string fence_after, ReadSweepFence());
+    if (fence_after != fence) {
+      // A sweep may have removed a range we reused: Apply again.
+      if (NowMs() - start > options_.gc_lease.count()) {
+        return Status::Busy("range sweeps kept overlapping this commit for longer than gc_lease");
+      }
+      --attempt;
+      continue;
+    }
+
+    // (3) publish.
+    next.set_commit_id(commit.id());
+    Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
+    if (s.IsPredicateFailed() || s.IsUnknownOutcome()) continue;
+    REFKV_RETURN_IF_ERROR(Annotate(s, "moving branch", branch_name));
+    ReleaseTokens(repo, tokens);
+    result.outcome = CommitResult::Outcome::kCommitted;
+    result.commit = ToInfo(commit);
+    return result;
+  }
+}
+
+Result<CommitInfo> RefStoreImpl::GetCommit(std::string_view repo_name, std::string_view ref) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(Resolved at, Resolve(repo, ref));
+  return ToInfo(at.commit);
+}
+
+Result<LogPage> RefStoreImpl::Log(std::string_view repo_name, std::string_view ref,
+                                  const LogOptions& options) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  std::vector<std::string> start;
+  if (options.page_token.empty()) {
+    REFKV_ASSIGN_OR_RETURN(Resolved at, Resolve(repo, ref));
+    start.push_back(at.commit.id());
+  } else {
+    size_t pos = 0;
+    while (pos <= options.page_token.size()) {
+      size_t comma = options.page_token.find(',', pos);
+      if (comma == std::string::npos) comma = options.page_token.size();
+      if (comma > pos) start.push_back(options.page_token.substr(pos, comma - pos));
+      pos = comma + 1;
+    }
+  }
+  // Newest generation first; ties by id so the order is stable across pages.
+  using Item = std::pair<int64_t, std::string>;
+  std::priority_queue<Item> frontier;
+  std::set<std::string> queued;
+  std::map<std::string, pb::Commit> loaded;
+  auto enqueue = [&](const std::string& id) -> Status {
+    if (!queued.insert(id).second) return Status::OK();
+    REFKV_ASSIGN_OR_RETURN(pb::Commit c, LoadCommit(repo, id));
+    frontier.emplace(c.generation(), id);
+    loaded.emplace(id, std::move(c));
+    return Status::OK();
+  };
+  for (const auto& id : start) REFKV_RETURN_IF_ERROR(enqueue(id));
+  const size_t limit = options.limit == 0 ? SIZE_MAX : options.limit;
+  LogPage page;
+  while (!frontier.empty() && page.commits.size() < limit) {
+    std::string id = frontier.top().second;
+    frontier.pop();
+    const pb::Commit& c = loaded.at(id);
+    for (const auto& p : c.parents()) REFKV_RETURN_IF_ERROR(enqueue(p));
+    page.commits.push_back(ToInfo(c));
+  }
+  while (!frontier.empty()) {
+    if (!page.next_page_token.empty()) page.next_page_token += ',';
+    page.next_page_token += frontier.top().second;
+    frontier.pop();
+  }
+  return page;
+}
+
+Result<std::vector<EntryDiff>> RefStoreImpl::Diff(std::string_view repo_name, std::string_view left,
+                                                  std::string_view right, size_t limit) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(Resolved l, Resolve(repo, left));
+  REFKV_ASSIGN_OR_RETURN(Resolved r, Resolve(repo, right));
+  std::vector<EntryDiff> out;
+  bool stopped = false;
+  Status s = committed_->Diff(l.commit.metarange_id(), r.commit.metarange_id(),
+                              [&](const DiffEntry& e) -> Status {
+                                if (limit != 0 && out.size() == limit) {
+                                  stopped = true;
+                                  return Status::Internal("diff limit reached");  // stops the walk
+                                }
+                                EntryDiff d;
+                                d.path = std::string(e.path);
+                                switch (e.kind) {
+                                  case DiffEntry::Kind::kAdded:
+                                    d.kind = EntryDiff::Kind::kAdded;
+                                    d.right = std::string(e.right_value);
+                                    break;
+                                  case DiffEntry::Kind::kRemoved:
+                                    d.kind = EntryDiff::Kind::kRemoved;
+                                    d.left = std::string(e.left_value);
+                                    break;
+                                  case DiffEntry::Kind::kChanged:
+                                    d.kind = EntryDiff::Kind::kChanged;
+                                    d.left = std::string(e.left_value);
+                                    d.right = std::string(e.right_value);
+                                    break;
+                                }
+                                out.push_back(std::move(d));
+                                return Status::OK();
+                              });
+  if (!s.ok() && !stopped)
+    return Annotate(s, "diff of", std::string(left) + ".." + std::string(right));
+  return out;
+}
+
+}  // namespace refkv::refstore::internal

@@ -1,0 +1,205 @@
+// Committed data of the ref store: immutable, sorted, content-addressed trees of entries.
+//
+// The committed entries of a commit are a sorted map path (bytes) -> value (bytes). A tree
+// is stored as "ranges" (RocksDB SST files, keys = paths) plus a "metarange" listing the
+// ranges in key order, each with its id, min and max path, entry count and content bytes.
+// A tree is named by its metarange id; the empty tree has a well-known id
+// (EmptyMetaRangeId()) that is never stored.
+//
+// Range boundaries are chosen by content: a range ends after a path whose xxh64 has its
+// low `boundary_bits` bits zero, or when it reaches `max_range_entries` /
+// `max_range_bytes`. Boundaries depend only on the content (never on history), so the
+// same content always gives the same ranges and the same metarange id, and a small change
+// rewrites only the ranges it touches (plus a neighbour when it deletes a boundary path).
+//
+// Ids: range id = 32 lowercase hex digits of XXH3-128 over "refkv.range.v1" and every entry
+// as varint(len path) path varint(len value) value. Metarange id = XXH3-128 hex over its
+// encoded bytes (format in refstore/committed/encoding.h). Every read verifies the hash:
+// a range whose content does not hash to its id, or a metarange whose bytes do not, is
+// Corruption naming the id.
+//
+// Paths are non-empty byte strings (any byte), ordered bytewise (memcmp, shorter first);
+// values may be empty.
+//
+// NOTE for the refstore engineer (API summary):
+//   auto rs = OpenDirRangeStore(dir) or OpenKvRangeStore(store, "partition");
+//   auto cm = CommittedManager::Create(**rs, CommittedManager::Options{});
+//   std::string id = cm->EmptyMetaRangeId();
+//   id = *cm->Apply(id, {{"a", "1"}, {"b", std::nullopt}});  // sorted, unique paths
+//   cm->Get(id, "a") -> "1" or NotFound; cm->NewIterator(id, start, end) -> EntryIterator;
+//   cm->Diff(left, right, fn); cm->Describe(id); cm->Verify(id); List*/Delete* for the cleaner.
+//   Apply returns the new metarange id; it is durable (ranges and metarange written and
+//   synced) when OK, so a commit record may point at it right away.
+//
+// Thread-safety: CommittedManager is thread-safe; any number of threads may call any
+// method concurrently. Iterators are not thread-safe and must not outlive their manager.
+#ifndef REFKV_REFSTORE_COMMITTED_COMMITTED_H_
+#define REFKV_REFSTORE_COMMITTED_COMMITTED_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/status.h"
+#include "refstore/committed/range_store.h"
+
+namespace refkv::refstore {
+
+// One change to a tree: put `value` at `path`, or delete `path` when value is nullopt.
+struct Change {
+  std::string path;
+  std::optional<std::string> value;  // nullopt = delete
+};
+
+// A source of changes in strictly increasing path order, for the streaming Apply.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  // Fills `*change` with the next change and returns true, or returns false at the end
+  // (check status() then).
+  virtual bool Next(Change* change) = 0;
+  // OK unless the source failed; Apply returns this status if it is not OK.
+  virtual Status status() const = 0;
+};
+
+// One difference between two trees, valid only during the callback.
+struct DiffEntry {
+  enum class Kind { kAdded, kRemoved, kChanged };
+  Kind kind;
+  std::string_view path;
+  std::string_view left_value;   // the old value: kRemoved, kChanged (else empty)
+  std::string_view right_value;  // the new value: kAdded, kChanged (else empty)
+};
+
+// A range as listed in a metarange.
+struct RangeInfo {
+  std::string id;
+  std::string min_path;
+  std::string max_path;
+  uint64_t count = 0;  // entries
+  uint64_t bytes = 0;  // sum of path and value sizes (content bytes, not file size)
+};
+
+struct MetaRangeInfo {
+  std::string id;
+  std::vector<RangeInfo> ranges;  // in path order
+  uint64_t count = 0;             // entries in the tree
+  uint64_t bytes = 0;             // content bytes in the tree
+};
+
+// What one Apply did.
+struct ApplyStats {
+  uint64_t ranges_reused = 0;    // base ranges kept by id, not read
+  uint64_t ranges_read = 0;      // base ranges read and merged with changes
+  uint64_t ranges_written = 0;   // new ranges built (stored unless the id existed)
+  uint64_t entries_read = 0;     // entries read from base ranges
+  uint64_t entries_written = 0;  // entries written into new ranges
+  uint64_t changes = 0;          // changes consumed
+};
+
+// A cursor over the entries of one tree in path order, within [start, end).
+class EntryIterator {
+ public:
+  EntryIterator() = default;
+  EntryIterator(const EntryIterator&) = delete;
+  EntryIterator& operator=(const EntryIterator&) = delete;
+  virtual ~EntryIterator() = default;
+
+  // True while positioned at an entry; false at the end or after an error.
+  virtual bool Valid() const = 0;
+  // Positions at the first path >= max(path, start), forwards or backwards.
+  virtual void Seek(std::string_view path) = 0;
+  // Precondition: Valid().
+  virtual void Next() = 0;
+  // Precondition: Valid(). Views valid until the next Seek/Next.
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // OK unless iteration stopped on an error (NotFound/Corruption of a range, IOError).
+  virtual Status status() const = 0;
+};
+
+class CommittedManager {
+ public:
+  struct Options {
+    // A range ends after a path whose xxh64 has this many low bits zero: ranges average
+    // 2^boundary_bits entries (default 1024; a 1M-entry tree has ~1000 ranges and a
+    // ~100 KiB metarange). Part of the format: every writer of one RangeStore must use
+    // the same boundary_bits / max_range_* or reuse (not correctness) suffers.
+    int boundary_bits = 10;
+    // Hard limits per range (a range ends when either is reached).
+    uint64_t max_range_entries = 8192;
+    uint64_t max_range_bytes = uint64_t{64} << 20;
+    // LRU capacity: parsed metaranges kept in memory.
+    size_t metarange_cache_entries = 256;
+    // LRU capacity: opened, verified range readers kept in memory (each holds its SST
+    // bytes, typically 100 KiB - 1 MiB).
+    size_t range_cache_entries = 64;
+    // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
+    bool compress = false;
+  };
+
+  virtual ~CommittedManager() = default;
+
+  // `ranges` is borrowed and must outlive the manager. InvalidArgument on bad options
+  // (boundary_bits outside [1, 30], a zero max).
+  static Result<std::unique_ptr<CommittedManager>> Create(RangeStore& ranges, Options options);
+
+  // The id of the empty tree (always readable, never stored).
+  virtual std::string EmptyMetaRangeId() const = 0;
+
+  // Applies `sorted_changes` (strictly increasing paths, non-empty) to tree `base` and
+  // returns the id of the resulting tree; durable when OK. Deleting an absent path is a
+  // no-op. Writes only the ranges the changes touch (re-chunked by the content rule,
+  // merged with the next range when a boundary path is deleted) and one metarange; keeps
+  // every other range by id. Cost: O(touched ranges x range size + ranges in base).
+  // InvalidArgument: unsorted/duplicate/empty paths. NotFound/Corruption: base or one of
+  // its touched ranges missing/corrupt. IOError: the range store failed.
+  virtual Result<std::string> Apply(std::string_view base,
+                                    const std::vector<Change>& sorted_changes,
+                                    ApplyStats* stats = nullptr) = 0;
+  // The same for a streaming source of changes (memory bounded by one range).
+  virtual Result<std::string> Apply(std::string_view base, ChangeSource& changes,
+                                    ApplyStats* stats = nullptr) = 0;
+
+  // The value at `path` in tree `metarange`. NotFound if absent (or if the metarange does
+  // not exist: check with Describe if you need to tell them apart). Cost: one cached
+  // metarange lookup, one range read when its reader is not cached.
+  virtual Result<std::string> Get(std::string_view metarange, std::string_view path) = 0;
+
+  // A cursor over paths in [start, end) of tree `metarange` (empty end = no bound),
+  // positioned at the first one. Ranges are read lazily. NotFound/Corruption: metarange.
+  virtual Result<std::unique_ptr<EntryIterator>> NewIterator(std::string_view metarange,
+                                                             std::string_view start,
+                                                             std::string_view end = {}) = 0;
+
+  // Calls `fn` for every path that differs between `left` and `right`, in path order:
+  // kAdded (only in right), kRemoved (only in left), kChanged (values differ). Ranges
+  // with equal ids on both sides at the same position are skipped without being read.
+  // Stops and returns the first non-OK status of `fn`.
+  virtual Status Diff(std::string_view left, std::string_view right,
+                      const std::function<Status(const DiffEntry&)>& fn) = 0;
+
+  // The ranges of tree `metarange`. NotFound/Corruption.
+  virtual Result<MetaRangeInfo> Describe(std::string_view metarange) = 0;
+
+  // Reads the metarange and every range (bypassing caches), checks every hash and that
+  // each range matches its metarange record (min, max, count, bytes) and the order.
+  // Corruption naming the id on any mismatch; NotFound if something is missing.
+  virtual Status Verify(std::string_view metarange) = 0;
+
+  // For the cleaner: every stored id; removal (idempotent). Deleting drops the object
+  // from the caches too. Deleting something reachable breaks trees: the caller decides.
+  virtual Result<std::vector<std::string>> ListRangeIds() = 0;
+  virtual Result<std::vector<std::string>> ListMetaRangeIds() = 0;
+  virtual Status DeleteRange(std::string_view id) = 0;
+  virtual Status DeleteMetaRange(std::string_view id) = 0;
+};
+
+}  // namespace refkv::refstore
+
+#endif  // REFKV_REFSTORE_COMMITTED_COMMITTED_H_

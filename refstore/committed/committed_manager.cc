@@ -1,0 +1,549 @@
+// CommittedManager: Apply (merge changes into a tree, re-chunking only what they touch),
+// point reads, iteration, diff, and the cleaner's primitives, over a RangeStore.
+//
+// Why Apply is correct and cheap: boundaries are a pure function of the content (a range
+// ends after a boundary path or at the hard limits counted from the previous end), so a
+// tree built incrementally equals one built from scratch. Apply copies base ranges by id
+// while it is "in sync" (its builder is empty: the next base range starts exactly where a
+// from-scratch build would start a range) and no change falls into the range. Once a
+// change falls into a range it reads that range, merges, and keeps reading base ranges
+// until its output ends a range exactly where a base range ended; from there on the base
+// ranges are again what a from-scratch build would produce. A deleted boundary path
+// therefore merges a range with its neighbour, and a new boundary path splits one. The
+// last range is the exception: it ends at the end of the data, not at a boundary, so
+// changes past its max path are merged into it rather than starting a new range.
+#include <algorithm>
+
+#include "engine/store.h"
+#include "refstore/committed/committed.h"
+#include "refstore/committed/encoding.h"
+#include "refstore/committed/lru_cache.h"
+#include "refstore/committed/range_io.h"
+
+namespace refkv::refstore {
+
+namespace {
+
+using internal::RangeBuilder;
+using internal::RangeReader;
+using RangeList = std::vector<RangeInfo>;
+
+std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+class VectorChangeSource final : public ChangeSource {
+ public:
+  explicit VectorChangeSource(const std::vector<Change>& changes) : changes_(changes) {}
+  bool Next(Change* change) override {
+    if (next_ >= changes_.size()) return false;
+    *change = changes_[next_++];
+    return true;
+  }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  const std::vector<Change>& changes_;
+  size_t next_ = 0;
+};
+
+// Pulls changes one at a time and checks their order.
+class ChangeCursor {
+ public:
+  explicit ChangeCursor(ChangeSource& source) : source_(source) {}
+
+  // Moves to the next change; has() turns false at the end.
+  Status Advance() {
+    if (has_) prev_.swap(current_.path);
+    has_ = source_.Next(&current_);
+    if (!has_) return source_.status();
+    if (current_.path.empty()) return Status::InvalidArgument("Apply: a change has an empty path");
+    if (count_++ > 0 && current_.path <= prev_) {
+      return Status::InvalidArgument("Apply: changes not in strictly increasing path order at " +
+                                     kv::Printable(current_.path));
+    }
+    return Status::OK();
+  }
+  bool has() const { return has_; }
+  const Change& current() const { return current_; }
+
+ private:
+  ChangeSource& source_;
+  Change current_;
+  std::string prev_;
+  bool has_ = false;
+  uint64_t count_ = 0;
+};
+
+class ManagerImpl;
+
+// Cuts a stream of entries into ranges by the content rule and stores each range.
+class Chunker {
+ public:
+  Chunker(internal::SstContext& sst, RangeStore& store, const CommittedManager::Options& options,
+          RangeList* out, ApplyStats* stats)
+      : builder_(sst), store_(store), options_(options), out_(out), stats_(stats) {}
+
+  Status Add(std::string_view path, std::string_view value) {
+    REFKV_RETURN_IF_ERROR(builder_.Add(path, value));
+    stats_->entries_written++;
+    if (internal::IsBoundaryPath(path, options_.boundary_bits) ||
+        builder_.count() >= options_.max_range_entries ||
+        builder_.bytes() >= options_.max_range_bytes) {
+      return Emit();
+    }
+    return Status::OK();
+  }
+
+  // Ends the current range (if any entries are pending).
+  Status Emit() {
+    if (builder_.empty()) return Status::OK();
+    RangeInfo info;
+    std::string sst;
+    REFKV_RETURN_IF_ERROR(builder_.Finish(&info, &sst));
+    REFKV_RETURN_IF_ERROR(store_.PutRange(info.id, sst));
+    out_->push_back(std::move(info));
+    stats_->ranges_written++;
+    return Status::OK();
+  }
+
+  bool empty() const { return builder_.empty(); }
+
+ private:
+  RangeBuilder builder_;
+  RangeStore& store_;
+  const CommittedManager::Options& options_;
+  RangeList* out_;
+  ApplyStats* stats_;
+};
+
+class ManagerImpl final : public CommittedManager {
+ public:
+  ManagerImpl(RangeStore& ranges, Options options)
+      : ranges_(ranges),
+        options_(options),
+        sst_(options.compress),
+        empty_id_(internal::MetaRangeIdOf(internal::EncodeMetaRange({}))),
+        empty_list_(std::make_shared<const RangeList>()),
+        metaranges_(options.metarange_cache_entries),
+        readers_(options.range_cache_entries) {}
+
+  std::string EmptyMetaRangeId() const override { return empty_id_; }
+
+  Result<std::string> Apply(std::string_view base, const std::vector<Change>& sorted_changes,
+                            ApplyStats* stats) override {
+    VectorChangeSource source(sorted_changes);
+    return Apply(base, source, stats);
+  }
+
+  Result<std::string> Apply(std::string_view base, ChangeSource& source,
+                            ApplyStats* stats_out) override {
+    ApplyStats stats;
+    REFKV_ASSIGN_OR_RETURN(auto base_ranges, LoadMetaRange(base));
+    ChangeCursor changes(source);
+    REFKV_RETURN_IF_ERROR(changes.Advance());
+    RangeList out;
+    out.reserve(base_ranges->size() + 4);
+    Chunker chunker(sst_, ranges_, options_, &out, &stats);
+
+    for (size_t i = 0; i < base_ranges->size(); ++i) {
+      const RangeInfo& r = (*base_ranges)[i];
+      // The last range ends at the end of the data, not at a boundary: changes past it
+      // continue it rather than start a new range.
+      const bool last = i + 1 == base_ranges->size();
+      if (chunker.empty() && (!changes.has() || (!last && changes.current().path > r.max_path))) {
+        out.push_back(r);  // in sync and untouched: keep by id
+        stats.ranges_reused++;
+        continue;
+      }
+      // A range not in the cache is opened unverified and hashed during this single merge
+      // pass instead; a mismatch fails the Apply before its metarange is written.
+      bool verified = false;
+      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRangeForMerge(r.id, &verified));
+      internal::RangeHasher hasher;
+      stats.ranges_read++;
+      auto it = reader->NewIterator();
+      it->SeekToFirst();
+      while (true) {
+        bool have_entry = it->Valid();
+        bool have_change = changes.has() && (last || changes.current().path <= r.max_path);
+        if (!have_entry && !have_change) break;
+        int cmp = !have_entry    ? 1
+                  : !have_change ? -1
+                                 : View(it->key()).compare(changes.current().path);
+        if (cmp <= 0) {
+          if (!verified) hasher.Add(View(it->key()), View(it->value()));
+          stats.entries_read++;
+        }
+        if (cmp < 0) {
+          REFKV_RETURN_IF_ERROR(chunker.Add(View(it->key()), View(it->value())));
+          it->Next();
+          continue;
+        }
+        if (cmp == 0) it->Next();  // the change replaces or deletes this entry
+        const Change& c = changes.current();
+        if (c.value.has_value()) REFKV_RETURN_IF_ERROR(chunker.Add(c.path, *c.value));
+        stats.changes++;
+        REFKV_RETURN_IF_ERROR(changes.Advance());
+      }
+      if (!it->status().ok()) {
+        return Status::Corruption("range " + r.id + ": read failed: " + it->status().ToString());
+      }
+      if (!verified) {
+        std::string actual = hasher.Id();
+        if (actual != r.id) {
+          return Status::Corruption("range " + r.id + ": content hashes to " + actual);
+        }
+      }
+    }
+    while (changes.has()) {  // only when the base is empty
+      const Change& c = changes.current();
+      if (c.value.has_value()) REFKV_RETURN_IF_ERROR(chunker.Add(c.path, *c.value));
+      stats.changes++;
+      REFKV_RETURN_IF_ERROR(changes.Advance());
+    }
+    REFKV_RETURN_IF_ERROR(chunker.Emit());
+
+    std::string id = empty_id_;
+    if (!out.empty()) {
+      std::string encoded = internal::EncodeMetaRange(out);
+      id = internal::MetaRangeIdOf(encoded);
+      REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, encoded));
+      metaranges_.Put(id, std::make_shared<const RangeList>(std::move(out)));
+    }
+    REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    if (stats_out != nullptr) *stats_out = stats;
+    return id;
+  }
+
+  Result<std::string> Get(std::string_view metarange, std::string_view path) override {
+    REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
+    auto pos = std::lower_bound(
+        ranges->begin(), ranges->end(), path,
+        [](const RangeInfo& r, std::string_view p) { return std::string_view(r.max_path) < p; });
+    if (pos != ranges->end() && std::string_view(pos->min_path) <= path) {
+      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRange(pos->id));
+      auto it = reader->NewIterator();
+      it->Seek(rocksdb::Slice(path.data(), path.size()));
+      if (it->Valid() && View(it->key()) == path) return std::string(View(it->value()));
+      if (!it->status().ok()) {
+        return Status::Corruption("range " + pos->id + ": read failed: " + it->status().ToString());
+      }
+    }
+    return Status::NotFound("path " + kv::Printable(path) + " not in metarange " +
+                            std::string(metarange));
+  }
+
+  Result<std::unique_ptr<EntryIterator>> NewIterator(std::string_view metarange,
+                                                     std::string_view start,
+                                                     std::string_view end) override;
+
+  Status Diff(std::string_view left, std::string_view right,
+              const std::function<Status(const DiffEntry&)>& fn) override;
+
+  Result<MetaRangeInfo> Describe(std::string_view metarange) override {
+    REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
+    MetaRangeInfo info;
+    info.id = metarange;
+    info.ranges = *ranges;
+    for (const RangeInfo& r : info.ranges) {
+      info.count += r.count;
+      info.bytes += r.bytes;
+    }
+    return info;
+  }
+
+  Status Verify(std::string_view metarange) override;
+
+  Result<std::vector<std::string>> ListRangeIds() override { return ranges_.ListRangeIds(); }
+  Result<std::vector<std::string>> ListMetaRangeIds() override {
+    return ranges_.ListMetaRangeIds();
+  }
+  Status DeleteRange(std::string_view id) override {
+    readers_.Erase(id);
+    return ranges_.DeleteRange(id);
+  }
+  Status DeleteMetaRange(std::string_view id) override {
+    metaranges_.Erase(id);
+    return ranges_.DeleteMetaRange(id);
+  }
+
+  // The parsed, hash-checked range list of `id` (cached).
+  Result<std::shared_ptr<const RangeList>> LoadMetaRange(std::string_view id) {
+    if (id == empty_id_) return empty_list_;
+    if (auto hit = metaranges_.Get(id)) return hit;
+    REFKV_ASSIGN_OR_RETURN(auto list, ReadMetaRange(id));
+    auto shared = std::make_shared<const RangeList>(std::move(list));
+    metaranges_.Put(std::string(id), shared);
+    return shared;
+  }
+
+  // A reader of range `id` for Apply's merge: the cached (verified) one if present, else
+  // an unverified one (not cached) that the caller must hash; `*verified` says which.
+  Result<std::shared_ptr<const RangeReader>> LoadRangeForMerge(std::string_view id,
+                                                               bool* verified) {
+    if (auto hit = readers_.Get(id)) {
+      *verified = true;
+      return hit;
+    }
+    *verified = false;
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
+    REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes, /*verify=*/false));
+    return std::shared_ptr<const RangeReader>(std::move(reader));
+  }
+
+  // An opened, verified reader of range `id` (cached).
+  Result<std::shared_ptr<const RangeReader>> LoadRange(std::string_view id) {
+    if (auto hit = readers_.Get(id)) return hit;
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
+    REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes));
+    std::shared_ptr<const RangeReader> shared(std::move(reader));
+    readers_.Put(std::string(id), shared);
+    return shared;
+  }
+
+ private:
+  Result<RangeList> ReadMetaRange(std::string_view id) {
+    if (!internal::IsValidId(id)) {
+      return Status::InvalidArgument("malformed metarange id " + kv::Printable(id));
+    }
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetMetaRange(id));
+    std::string actual = internal::MetaRangeIdOf(bytes);
+    if (actual != id) {
+      return Status::Corruption("metarange " + std::string(id) + ": content hashes to " + actual);
+    }
+    return internal::DecodeMetaRange(id, bytes);
+  }
+
+  RangeStore& ranges_;
+  const Options options_;
+  internal::SstContext sst_;
+  const std::string empty_id_;
+  const std::shared_ptr<const RangeList> empty_list_;
+  internal::LruCache<RangeList> metaranges_;
+  internal::LruCache<RangeReader> readers_;
+};
+
+// Walks the ranges of one tree, loading each range's reader only when needed.
+class TreeIterator final : public EntryIterator {
+ public:
+  TreeIterator(ManagerImpl& manager, std::shared_ptr<const RangeList> ranges, std::string start,
+               std::string end)
+      : manager_(manager),
+        ranges_(std::move(ranges)),
+        start_(std::move(start)),
+        end_(std::move(end)) {}
+
+  bool Valid() const override { return valid_; }
+
+  void Seek(std::string_view path) override {
+    std::string target(path < std::string_view(start_) ? start_ : path);
+    Release();
+    status_ = Status::OK();
+    idx_ =
+        std::lower_bound(ranges_->begin(), ranges_->end(), target,
+                         [](const RangeInfo& r, const std::string& p) { return r.max_path < p; }) -
+        ranges_->begin();
+    if (!LoadCurrent()) return;
+    it_->Seek(target);
+    Settle();
+  }
+
+  void Next() override {
+    it_->Next();
+    Settle();
+  }
+
+  std::string_view key() const override { return View(it_->key()); }
+  std::string_view value() const override { return View(it_->value()); }
+  Status status() const override { return status_; }
+
+ private:
+  void Release() {
+    valid_ = false;
+    it_.reset();  // before the reader it reads from
+    reader_.reset();
+  }
+
+  // Opens range idx_ (unpositioned). False (and invalid) at the end, past `end_` or on error.
+  bool LoadCurrent() {
+    Release();
+    if (idx_ >= ranges_->size()) return false;
+    const RangeInfo& r = (*ranges_)[idx_];
+    if (!end_.empty() && r.min_path >= end_) return false;
+    auto reader = manager_.LoadRange(r.id);
+    if (!reader.ok()) {
+      status_ = reader.status();
+      return false;
+    }
+    reader_ = std::move(reader).value();
+    it_ = reader_->NewIterator();
+    return true;
+  }
+
+  // From the iterator's position, finds the next entry in bounds, crossing ranges.
+  void Settle() {
+    while (true) {
+      if (it_->Valid()) {
+        valid_ = end_.empty() || key() < std::string_view(end_);
+        if (!valid_) Release();
+        return;
+      }
+      if (!it_->status().ok()) {
+        status_ = Status::Corruption("range " + (*ranges_)[idx_].id +
+                                     ": read failed: " + it_->status().ToString());
+        Release();
+        return;
+      }
+      ++idx_;
+      if (!LoadCurrent()) return;
+      it_->SeekToFirst();
+    }
+  }
+
+  ManagerImpl& manager_;
+  const std::shared_ptr<const RangeList> ranges_;
+  const std::string start_;
+  const std::string end_;
+  size_t idx_ = 0;
+  std::shared_ptr<const RangeReader> reader_;
+  std::unique_ptr<rocksdb::Iterator> it_;  // declared after reader_: destroyed first
+  bool valid_ = false;
+  Status status_;
+};
+
+Result<std::unique_ptr<EntryIterator>> ManagerImpl::NewIterator(std::string_view metarange,
+                                                                std::string_view start,
+                                                                std::string_view end) {
+  REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
+  auto it = std::make_unique<TreeIterator>(*this, std::move(ranges), std::string(start),
+                                           std::string(end));
+  it->Seek(start);
+  return std::unique_ptr<EntryIterator>(std::move(it));
+}
+
+// One side of a Diff: a position (range index, entry) in one tree.
+class DiffSide {
+ public:
+  DiffSide(ManagerImpl& manager, std::shared_ptr<const RangeList> ranges)
+      : manager_(manager), ranges_(std::move(ranges)) {}
+
+  bool done() const { return idx_ >= ranges_->size(); }
+  // True when positioned at the first entry of a range (loaded or not).
+  bool at_range_start() const { return at_start_; }
+  const RangeInfo& range() const { return (*ranges_)[idx_]; }
+
+  // Skips the current range. Precondition: at_range_start() and !done().
+  void SkipRange() {
+    Unload();
+    ++idx_;
+  }
+
+  // Makes key()/value() usable. Precondition: !done().
+  Status Load() {
+    if (it_) return Status::OK();
+    REFKV_ASSIGN_OR_RETURN(reader_, manager_.LoadRange(range().id));
+    it_ = reader_->NewIterator();
+    it_->SeekToFirst();
+    if (!it_->Valid()) return Status::Corruption("range " + range().id + ": no entries");
+    return Status::OK();
+  }
+  std::string_view key() const { return View(it_->key()); }
+  std::string_view value() const { return View(it_->value()); }
+
+  // Precondition: Load() succeeded.
+  Status Next() {
+    it_->Next();
+    at_start_ = false;
+    if (it_->Valid()) return Status::OK();
+    if (!it_->status().ok()) {
+      return Status::Corruption("range " + range().id +
+                                ": read failed: " + it_->status().ToString());
+    }
+    Unload();
+    ++idx_;
+    return Status::OK();
+  }
+
+ private:
+  void Unload() {
+    it_.reset();
+    reader_.reset();
+    at_start_ = true;
+  }
+
+  ManagerImpl& manager_;
+  const std::shared_ptr<const RangeList> ranges_;
+  size_t idx_ = 0;
+  bool at_start_ = true;
+  std::shared_ptr<const RangeReader> reader_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+Status ManagerImpl::Diff(std::string_view left, std::string_view right,
+                         const std::function<Status(const DiffEntry&)>& fn) {
+  REFKV_ASSIGN_OR_RETURN(auto left_ranges, LoadMetaRange(left));
+  REFKV_ASSIGN_OR_RETURN(auto right_ranges, LoadMetaRange(right));
+  DiffSide l(*this, std::move(left_ranges));
+  DiffSide r(*this, std::move(right_ranges));
+  while (!l.done() || !r.done()) {
+    if (!l.done() && !r.done() && l.at_range_start() && r.at_range_start() &&
+        l.range().id == r.range().id) {
+      l.SkipRange();
+      r.SkipRange();
+      continue;
+    }
+    if (!l.done()) REFKV_RETURN_IF_ERROR(l.Load());
+    if (!r.done()) REFKV_RETURN_IF_ERROR(r.Load());
+    int cmp = l.done() ? 1 : r.done() ? -1 : l.key().compare(r.key());
+    if (cmp < 0) {
+      REFKV_RETURN_IF_ERROR(fn(DiffEntry{DiffEntry::Kind::kRemoved, l.key(), l.value(), {}}));
+      REFKV_RETURN_IF_ERROR(l.Next());
+    } else if (cmp > 0) {
+      REFKV_RETURN_IF_ERROR(fn(DiffEntry{DiffEntry::Kind::kAdded, r.key(), {}, r.value()}));
+      REFKV_RETURN_IF_ERROR(r.Next());
+    } else {
+      if (l.value() != r.value()) {
+        REFKV_RETURN_IF_ERROR(
+            fn(DiffEntry{DiffEntry::Kind::kChanged, l.key(), l.value(), r.value()}));
+      }
+      REFKV_RETURN_IF_ERROR(l.Next());
+      REFKV_RETURN_IF_ERROR(r.Next());
+    }
+  }
+  return Status::OK();
+}
+
+Status ManagerImpl::Verify(std::string_view metarange) {
+  if (metarange == empty_id_) return Status::OK();
+  REFKV_ASSIGN_OR_RETURN(RangeList ranges, ReadMetaRange(metarange));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const RangeInfo& want = ranges[i];
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(want.id));
+    REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, want.id, bytes));
+    const RangeInfo& got = reader->info();
+    if (got.min_path != want.min_path || got.max_path != want.max_path || got.count != want.count ||
+        got.bytes != want.bytes) {
+      return Status::Corruption(
+          "metarange " + std::string(metarange) + ": range #" + std::to_string(i) + " " + want.id +
+          " does not match its record (count " + std::to_string(got.count) + " vs " +
+          std::to_string(want.count) + ", min " + kv::Printable(got.min_path) + " vs " +
+          kv::Printable(want.min_path) + ")");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CommittedManager>> CommittedManager::Create(RangeStore& ranges,
+                                                                   Options options) {
+  if (options.boundary_bits < 1 || options.boundary_bits > 30) {
+    return Status::InvalidArgument("committed: boundary_bits must be in [1, 30], got " +
+                                   std::to_string(options.boundary_bits));
+  }
+  if (options.max_range_entries == 0 || options.max_range_bytes == 0) {
+    return Status::InvalidArgument("committed: max_range_entries and max_range_bytes must be > 0");
+  }
+  return std::unique_ptr<CommittedManager>(new ManagerImpl(ranges, options));
+}
+
+}  // namespace refkv::refstore

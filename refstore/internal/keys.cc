@@ -1,0 +1,105 @@
+#include "refstore/internal/keys.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "engine/store.h"
+
+namespace refkv::refstore::internal {
+namespace {
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string NewTimedId() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(NowMs()) << 20) ^
+                                   std::hash<std::thread::id>{}(std::this_thread::get_id())};
+  uint64_t a = rng(), b = rng();
+  char buf[kTimedIdLength + 1];
+  std::snprintf(buf, sizeof(buf), "%012llx%04llx%016llx",
+                static_cast<unsigned long long>(NowMs() & 0xFFFFFFFFFFFFULL),
+                static_cast<unsigned long long>(a & 0xFFFF), static_cast<unsigned long long>(b));
+  return std::string(buf, kTimedIdLength);
+}
+
+std::optional<int64_t> TimedIdMs(std::string_view id) {
+  if (id.size() < kTimedIdLength) return std::nullopt;
+  int64_t ms = 0;
+  for (size_t i = 0; i < 12; ++i) {
+    char c = id[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    ms = ms * 16 + digit;
+  }
+  return ms;
+}
+
+Status ValidateRepoName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 63 && IsAlnum(name[0]);
+  for (char c : name) ok = ok && (IsAlnum(c) || c == '.' || c == '_' || c == '-');
+  if (!ok) {
+    return Status::InvalidArgument("repository name '" + kv::Printable(name) +
+                                   "' must match [A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+  }
+  return Status::OK();
+}
+
+Status ValidateRefName(std::string_view what, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 128 && IsAlnum(name[0]);
+  for (char c : name) ok = ok && (IsAlnum(c) || c == '.' || c == '_' || c == '-' || c == '/');
+  if (!ok) {
+    return Status::InvalidArgument(std::string(what) + " name '" + kv::Printable(name) +
+                                   "' must match [A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
+  }
+  return Status::OK();
+}
+
+Status ValidatePath(std::string_view path) {
+  if (path.empty() || path.size() > 4096) {
+    return Status::InvalidArgument("path must be 1 to 4096 bytes, got " +
+                                   std::to_string(path.size()));
+  }
+  return Status::OK();
+}
+
+std::string RefsPartition(std::string_view repo, std::string_view instance) {
+  return std::string(kRepoPartitionPrefix) + std::string(repo) + "/" + std::string(instance) +
+         "/refs";
+}
+
+std::string StagingPartition(std::string_view repo, std::string_view instance) {
+  return std::string(kRepoPartitionPrefix) + std::string(repo) + "/" + std::string(instance) +
+         "/staging";
+}
+
+bool ParseRepoPartition(std::string_view partition, RepoPartition* out) {
+  if (partition.substr(0, kRepoPartitionPrefix.size()) != kRepoPartitionPrefix) return false;
+  std::string_view rest = partition.substr(kRepoPartitionPrefix.size());
+  size_t a = rest.find('/');
+  if (a == std::string_view::npos) return false;
+  size_t b = rest.find('/', a + 1);
+  if (b == std::string_view::npos) return false;
+  out->name = std::string(rest.substr(0, a));
+  out->instance = std::string(rest.substr(a + 1, b - a - 1));
+  out->kind = std::string(rest.substr(b + 1));
+  return true;
+}
+
+}  // namespace refkv::refstore::internal

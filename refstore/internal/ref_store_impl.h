@@ -1,0 +1,148 @@
+// The RefStore implementation. Its methods are split by topic over refstore/*.cc:
+//   ref_store.cc   repositories, branches, tags, ref resolution, the commit cache
+//   entries.cc     staged writes, reads and listings at a ref, uncommitted diff
+//   commit.cc      the optimistic commit, log, diff
+//   gc.cc          the cleaner and the range-sweep fence
+//
+// Thread-safety: as RefStore. The only mutable in-memory state is the commit cache
+// (immutable records, guarded by cache_mu_).
+#ifndef REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_
+#define REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include "refstore/committed/committed.h"
+#include "refstore/internal/codec.h"
+#include "refstore/internal/keys.h"
+#include "refstore/refstore.h"
+
+namespace refkv::refstore::internal {
+
+class RefStoreImpl final : public RefStore {
+ public:
+  // `committed` may be any CommittedManager (tests inject failing ones).
+  RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options)
+      : store_(store), committed_(std::move(committed)), options_(options) {}
+
+  Result<RepositoryInfo> CreateRepository(std::string_view name, std::string_view default_branch,
+                                          std::string_view storage_namespace) override;
+  Result<RepositoryInfo> GetRepository(std::string_view name) override;
+  Result<std::vector<RepositoryInfo>> ListRepositories() override;
+  Status DeleteRepository(std::string_view name) override;
+
+  Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
+                                  std::string_view from_ref) override;
+  Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) override;
+  Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) override;
+  Status DeleteBranch(std::string_view repo, std::string_view name) override;
+  Status ResetBranch(std::string_view repo, std::string_view branch) override;
+
+  Status PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                  std::string_view value) override;
+  Status DeleteEntry(std::string_view repo, std::string_view branch,
+                     std::string_view path) override;
+  Result<std::string> GetEntry(std::string_view repo, std::string_view ref,
+                               std::string_view path) override;
+  Result<EntryPage> ListEntries(std::string_view repo, std::string_view ref,
+                                const ListEntriesOptions& options) override;
+
+  Result<CommitResult> Commit(std::string_view repo, std::string_view branch,
+                              const CommitRequest& request) override;
+  Result<CommitInfo> GetCommit(std::string_view repo, std::string_view ref) override;
+  Result<LogPage> Log(std::string_view repo, std::string_view ref,
+                      const LogOptions& options) override;
+
+  Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
+                            std::string_view ref) override;
+  Result<TagInfo> GetTag(std::string_view repo, std::string_view name) override;
+  Result<std::vector<TagInfo>> ListTags(std::string_view repo) override;
+  Status DeleteTag(std::string_view repo, std::string_view name) override;
+
+  Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
+                                      std::string_view right, size_t limit) override;
+  Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo, std::string_view branch,
+                                                 size_t limit) override;
+
+  Result<GcStats> CollectGarbage() override;
+
+ private:
+  // An active repository and its partitions.
+  struct Repo {
+    pb::Repository record;
+    std::string refs;     // partition
+    std::string staging;  // partition
+  };
+  // A branch record and its exact stored bytes (the expected value of a CaS).
+  struct BranchState {
+    pb::Branch branch;
+    std::string raw;
+  };
+  // What a ref resolved to: the commit, and the branch when the ref named one.
+  struct Resolved {
+    std::optional<BranchState> branch;
+    pb::Commit commit;
+  };
+  // The staged state of a path: a value, or a tombstone (nullopt).
+  using Staged = std::optional<std::string>;
+
+  // ref_store.cc
+  Result<Repo> LoadRepo(std::string_view name);  // NotFound if absent or DELETING
+  Result<BranchState> LoadBranch(const Repo& repo, std::string_view name);
+  Result<pb::Commit> LoadCommit(const Repo& repo, std::string_view id);
+  Result<Resolved> Resolve(const Repo& repo, std::string_view ref);
+  // Inserts `commit` (its id is computed here). An identical existing record is success.
+  Status InsertCommit(const Repo& repo, pb::Commit* commit);
+  // Drops the repository's partitions and its record (the record must be DELETING).
+  Status FinishDelete(const pb::Repository& record, const std::string& raw);
+  void CacheCommit(const std::string& refs, const pb::Commit& commit);
+  // Releases the staged entries of `tokens` (one DeleteRange each); errors are ignored:
+  // the cleaner releases what is left.
+  void ReleaseTokens(const Repo& repo, const std::vector<std::string>& tokens);
+
+  // entries.cc
+  Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,
+                    const pb::StagedEntry& entry);
+  // Every staged path of `tokens` (newest first wins) in path order, from `start`,
+  // restricted to `prefix`, at most `limit` paths (0 = all).
+  Result<std::vector<std::pair<std::string, Staged>>> ReadStaged(
+      const Repo& repo, const std::vector<std::string>& tokens, std::string_view prefix,
+      std::string_view start, size_t limit);
+
+  // commit.cc
+  // The newest commit from `head` back to (excluding) `min_generation` that folded one
+  // of `tokens`, following first parents; nullopt if none did.
+  Result<std::optional<pb::Commit>> FindFoldingCommit(const Repo& repo, std::string_view head,
+                                                      const std::set<std::string>& tokens,
+                                                      int64_t min_generation);
+  // gc.cc: the range-sweep fence. A commit reads it before building committed data and
+  // again after writing its commit record; it may proceed only if both reads are equal and
+  // no sweep is running (see gc.cc).
+  Result<std::string> ReadSweepFence();
+  bool SweepRunning(std::string_view fence) const;
+  Status SweepRanges(GcStats* stats);
+
+  kv::Store& store_;
+  std::unique_ptr<CommittedManager> committed_;
+  const Options options_;
+
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, pb::Commit> cache_;  // key: refs partition + "\0" + id
+  std::deque<std::string> cache_order_;                // FIFO eviction
+};
+
+// Wraps errors with "<what> '<name>'" context.
+Status Annotate(const Status& status, std::string_view what, std::string_view name);
+
+}  // namespace refkv::refstore::internal
+
+namespace refkv::refstore {
+// A RefStore on an existing CommittedManager (tests; embedders with their own manager).
+std::unique_ptr<RefStore> NewRefStore(kv::Store& store, std::unique_ptr<CommittedManager> committed,
+                                      Options options = {});
+}  // namespace refkv::refstore
+
+#endif  // REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_

@@ -1,0 +1,418 @@
+// Repositories, branches, tags, ref resolution and the commit cache.
+#include <algorithm>
+
+#include "refstore/internal/ref_store_impl.h"
+
+namespace refkv::refstore {
+
+Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& ranges,
+                                                 Options options) {
+  REFKV_ASSIGN_OR_RETURN(auto committed,
+                         CommittedManager::Create(ranges, CommittedManager::Options{}));
+  return NewRefStore(store, std::move(committed), options);
+}
+
+std::unique_ptr<RefStore> NewRefStore(kv::Store& store, std::unique_ptr<CommittedManager> committed,
+                                      Options options) {
+  return std::make_unique<internal::RefStoreImpl>(store, std::move(committed), options);
+}
+
+namespace internal {
+
+Status Annotate(const Status& status, std::string_view what, std::string_view name) {
+  return status.WithContext(std::string(what) + " '" + kv::Printable(name) + "'");
+}
+
+namespace {
+
+// Scans every key of `partition` starting with `prefix` and decodes its value as T.
+template <typename T>
+Result<std::vector<T>> ScanRecords(kv::Store& store, const std::string& partition,
+                                   std::string_view prefix) {
+  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, kv::ScanOptions::Prefix(prefix)));
+  std::vector<T> out;
+  for (; it->Valid(); it->Next()) {
+    T record;
+    REFKV_RETURN_IF_ERROR(Decode(it->value(), &record, partition + "/" + kv::Printable(it->key())));
+    out.push_back(std::move(record));
+  }
+  REFKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace
+
+// ---- Repositories ---------------------------------------------------------------------
+
+Result<RefStoreImpl::Repo> RefStoreImpl::LoadRepo(std::string_view name) {
+  REFKV_RETURN_IF_ERROR(ValidateRepoName(name));
+  auto raw = store_.Get(kReposPartition, name);
+  if (raw.status().IsNotFound()) {
+    return Status::NotFound("repository '" + std::string(name) + "' does not exist");
+  }
+  if (!raw.ok()) return Annotate(raw.status(), "repository", name);
+  Repo repo;
+  REFKV_RETURN_IF_ERROR(Decode(*raw, &repo.record, "repository '" + std::string(name) + "'"));
+  if (repo.record.state() != pb::Repository::ACTIVE) {
+    return Status::NotFound("repository '" + std::string(name) + "' is being deleted");
+  }
+  repo.refs = RefsPartition(name, repo.record.instance_id());
+  repo.staging = StagingPartition(name, repo.record.instance_id());
+  return repo;
+}
+
+Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
+                                                      std::string_view default_branch,
+                                                      std::string_view storage_namespace) {
+  REFKV_RETURN_IF_ERROR(ValidateRepoName(name));
+  REFKV_RETURN_IF_ERROR(ValidateRefName("branch", default_branch));
+  auto existing = store_.Get(kReposPartition, name);
+  if (existing.ok()) {
+    return Status::AlreadyExists("repository '" + std::string(name) + "' already exists");
+  }
+  if (!existing.status().IsNotFound()) return Annotate(existing.status(), "repository", name);
+
+  const int64_t start = NowMs();
+  Repo repo;
+  repo.record.set_name(std::string(name));
+  repo.record.set_default_branch(std::string(default_branch));
+  repo.record.set_creation_time_ms(start);
+  repo.record.set_state(pb::Repository::ACTIVE);
+  repo.record.set_instance_id(NewTimedId());
+  repo.record.set_storage_namespace(std::string(storage_namespace));
+  repo.refs = RefsPartition(name, repo.record.instance_id());
+  repo.staging = StagingPartition(name, repo.record.instance_id());
+  REFKV_RETURN_IF_ERROR(Annotate(store_.PreparePartitions({repo.refs, repo.staging}),
+                                 "creating partitions of repository", name));
+
+  // Reverse order: everything the record points to exists before the record does.
+  pb::Commit commit;
+  commit.set_committer("refkv");
+  commit.set_message("Repository created");
+  commit.set_creation_time_ms(start);
+  commit.set_generation(1);
+  commit.set_metarange_id(committed_->EmptyMetaRangeId());
+  REFKV_RETURN_IF_ERROR(InsertCommit(repo, &commit));
+
+  pb::Branch branch;
+  branch.set_name(std::string(default_branch));
+  branch.set_commit_id(commit.id());
+  branch.set_staging_token(NewTimedId());
+  REFKV_RETURN_IF_ERROR(Annotate(
+      store_.SetIf(repo.refs, BranchKey(default_branch), Encode(branch), kv::Predicate::Absent()),
+      "creating branch", default_branch));
+
+  // The cleaner drops partitions of unrecorded instances older than gc_grace: a creation
+  // that took that long must not publish its record.
+  if (options_.gc_grace.count() > 0 && NowMs() - start > options_.gc_grace.count() / 2) {
+    return Status::Timeout("creating repository '" + std::string(name) +
+                           "' took longer than half of gc_grace; abandoned");
+  }
+  repo.record.set_initial_commit_id(commit.id());
+  std::string record = Encode(repo.record);
+  Status s = store_.SetIf(kReposPartition, name, record, kv::Predicate::Absent());
+  if (!s.ok()) {
+    // The write may have happened (UnknownOutcome) or a concurrent creator won.
+    auto now = store_.Get(kReposPartition, name);
+    pb::Repository current;
+    if (now.ok() && Decode(*now, &current, "repository").ok() &&
+        current.instance_id() == repo.record.instance_id()) {
+      return ToInfo(repo.record);
+    }
+    if (s.IsPredicateFailed()) {
+      return Status::AlreadyExists("repository '" + std::string(name) + "' already exists");
+    }
+    return Annotate(s, "writing repository record", name);
+  }
+  return ToInfo(repo.record);
+}
+
+Result<RepositoryInfo> RefStoreImpl::GetRepository(std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(name));
+  return ToInfo(repo.record);
+}
+
+Result<std::vector<RepositoryInfo>> RefStoreImpl::ListRepositories() {
+  REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(kReposPartition, kv::ScanOptions{}));
+  std::vector<RepositoryInfo> out;
+  for (; it->Valid(); it->Next()) {
+    pb::Repository record;
+    REFKV_RETURN_IF_ERROR(Decode(it->value(), &record, "repository " + kv::Printable(it->key())));
+    if (record.state() == pb::Repository::ACTIVE) out.push_back(ToInfo(record));
+  }
+  REFKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+Status RefStoreImpl::DeleteRepository(std::string_view name) {
+  REFKV_RETURN_IF_ERROR(ValidateRepoName(name));
+  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
+    auto raw = store_.Get(kReposPartition, name);
+    if (raw.status().IsNotFound()) {
+      return Status::NotFound("repository '" + std::string(name) + "' does not exist");
+    }
+    if (!raw.ok()) return Annotate(raw.status(), "repository", name);
+    pb::Repository record;
+    REFKV_RETURN_IF_ERROR(Decode(*raw, &record, "repository '" + std::string(name) + "'"));
+    if (record.state() == pb::Repository::DELETING) return FinishDelete(record, *raw);
+    record.set_state(pb::Repository::DELETING);
+    std::string deleting = Encode(record);
+    Status s = store_.SetIf(kReposPartition, name, deleting, kv::Predicate::Equals(*raw));
+    if (s.IsPredicateFailed()) continue;  // changed under us: look again
+    REFKV_RETURN_IF_ERROR(Annotate(s, "marking repository deleting", name));
+    return FinishDelete(record, deleting);
+  }
+  return Status::Conflict("repository '" + std::string(name) + "' kept changing during delete");
+}
+
+Status RefStoreImpl::FinishDelete(const pb::Repository& record, const std::string& raw) {
+  const std::string& name = record.name();
+  REFKV_RETURN_IF_ERROR(Annotate(store_.DropPartition(RefsPartition(name, record.instance_id())),
+                                 "dropping refs of repository", name));
+  REFKV_RETURN_IF_ERROR(Annotate(store_.DropPartition(StagingPartition(name, record.instance_id())),
+                                 "dropping staging of repository", name));
+  Status s = store_.DeleteIf(kReposPartition, name, kv::Predicate::Equals(raw));
+  if (s.IsPredicateFailed()) return Status::OK();  // someone else finished it
+  return Annotate(s, "removing record of repository", name);
+}
+
+// ---- Commits (records) -----------------------------------------------------------------
+
+void RefStoreImpl::CacheCommit(const std::string& refs, const pb::Commit& commit) {
+  if (options_.commit_cache_entries == 0) return;
+  std::string key = refs + '\0' + commit.id();
+  std::lock_guard lock(cache_mu_);
+  if (cache_.emplace(key, commit).second) {
+    cache_order_.push_back(std::move(key));
+    while (cache_order_.size() > options_.commit_cache_entries) {
+      cache_.erase(cache_order_.front());
+      cache_order_.pop_front();
+    }
+  }
+}
+
+Result<pb::Commit> RefStoreImpl::LoadCommit(const Repo& repo, std::string_view id) {
+  if (options_.commit_cache_entries > 0) {
+    std::string key = repo.refs + '\0' + std::string(id);
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  auto raw = store_.Get(repo.refs, CommitKey(id));
+  if (raw.status().IsNotFound()) {
+    return Status::NotFound("commit '" + kv::Printable(id) + "' does not exist in repository '" +
+                            repo.record.name() + "'");
+  }
+  if (!raw.ok()) return Annotate(raw.status(), "commit", id);
+  pb::Commit commit;
+  REFKV_RETURN_IF_ERROR(Decode(*raw, &commit, repo.refs + "/" + CommitKey(id)));
+  if (commit.id() != id || ComputeCommitId(commit) != id) {
+    return Status::Corruption("commit record " + repo.refs + "/" + CommitKey(id) +
+                              " does not hash to its id");
+  }
+  CacheCommit(repo.refs, commit);
+  return commit;
+}
+
+Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
+  commit->clear_id();
+  commit->set_id(ComputeCommitId(*commit));
+  const std::string key = CommitKey(commit->id());
+  Status s = store_.SetIf(repo.refs, key, Encode(*commit), kv::Predicate::Absent());
+  if (s.ok()) {
+    CacheCommit(repo.refs, *commit);
+    return s;
+  }
+  // Insert-only: an existing record with the same content is success (a retried commit, or
+  // a write whose outcome was unknown). Equal ids mean equal content.
+  auto existing = store_.Get(repo.refs, key);
+  pb::Commit current;
+  if (existing.ok() && Decode(*existing, &current, key).ok() &&
+      ComputeCommitId(current) == commit->id()) {
+    return Status::OK();
+  }
+  if (s.IsPredicateFailed()) {
+    return Status::Corruption("commit record " + repo.refs + "/" + key +
+                              " exists with different content");
+  }
+  return Annotate(s, "writing commit", commit->id());
+}
+
+// ---- Refs ------------------------------------------------------------------------------
+
+Result<RefStoreImpl::BranchState> RefStoreImpl::LoadBranch(const Repo& repo,
+                                                           std::string_view name) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("branch", name));
+  auto raw = store_.Get(repo.refs, BranchKey(name));
+  if (raw.status().IsNotFound()) {
+    return Status::NotFound("branch '" + std::string(name) + "' does not exist in repository '" +
+                            repo.record.name() + "'");
+  }
+  if (!raw.ok()) return Annotate(raw.status(), "branch", name);
+  BranchState state;
+  state.raw = std::move(raw).value();
+  REFKV_RETURN_IF_ERROR(Decode(state.raw, &state.branch, repo.refs + "/" + BranchKey(name)));
+  return state;
+}
+
+Result<RefStoreImpl::Resolved> RefStoreImpl::Resolve(const Repo& repo, std::string_view ref) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("ref", ref));
+  // One batched lookup: branch, tag, commit id (in that order of precedence).
+  REFKV_ASSIGN_OR_RETURN(auto found,
+                         store_.MultiGet(repo.refs, {BranchKey(ref), TagKey(ref), CommitKey(ref)}));
+  for (auto& r : found) {
+    if (!r.ok() && !r.status().IsNotFound()) return Annotate(r.status(), "ref", ref);
+  }
+  Resolved out;
+  if (found[0].ok()) {
+    BranchState state;
+    state.raw = std::move(found[0]).value();
+    REFKV_RETURN_IF_ERROR(Decode(state.raw, &state.branch, repo.refs + "/" + BranchKey(ref)));
+    REFKV_ASSIGN_OR_RETURN(out.commit, LoadCommit(repo, state.branch.commit_id()));
+    out.branch = std::move(state);
+    return out;
+  }
+  if (found[1].ok()) {
+    pb::Tag tag;
+    REFKV_RETURN_IF_ERROR(Decode(*found[1], &tag, repo.refs + "/" + TagKey(ref)));
+    REFKV_ASSIGN_OR_RETURN(out.commit, LoadCommit(repo, tag.commit_id()));
+    return out;
+  }
+  if (found[2].ok()) {
+    REFKV_ASSIGN_OR_RETURN(out.commit, LoadCommit(repo, ref));
+    return out;
+  }
+  return Status::NotFound("ref '" + std::string(ref) + "' is no branch, tag or commit of '" +
+                          repo.record.name() + "'");
+}
+
+// ---- Branches --------------------------------------------------------------------------
+
+Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::string_view name,
+                                              std::string_view from_ref) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("branch", name));
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(Resolved from, Resolve(repo, from_ref));
+  pb::Branch branch;
+  branch.set_name(std::string(name));
+  branch.set_commit_id(from.commit.id());
+  branch.set_staging_token(NewTimedId());
+  Status s = store_.SetIf(repo.refs, BranchKey(name), Encode(branch), kv::Predicate::Absent());
+  if (s.IsPredicateFailed()) {
+    return Status::AlreadyExists("branch '" + std::string(name) + "' already exists in '" +
+                                 std::string(repo_name) + "'");
+  }
+  REFKV_RETURN_IF_ERROR(Annotate(s, "creating branch", name));
+  return ToInfo(branch);
+}
+
+Result<BranchInfo> RefStoreImpl::GetBranch(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, name));
+  return ToInfo(state.branch);
+}
+
+Result<std::vector<BranchInfo>> RefStoreImpl::ListBranches(std::string_view repo_name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(auto records, ScanRecords<pb::Branch>(store_, repo.refs, kBranchPrefix));
+  std::vector<BranchInfo> out;
+  for (const auto& b : records) out.push_back(ToInfo(b));
+  return out;
+}
+
+Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  if (name == repo.record.default_branch()) {
+    return Status::InvalidArgument("cannot delete the default branch '" + std::string(name) +
+                                   "' of '" + std::string(repo_name) + "'");
+  }
+  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
+    REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, name));
+    Status s = store_.DeleteIf(repo.refs, BranchKey(name), kv::Predicate::Equals(state.raw));
+    if (s.IsPredicateFailed()) continue;
+    REFKV_RETURN_IF_ERROR(Annotate(s, "deleting branch", name));
+    std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
+                                    state.branch.sealed_tokens().end());
+    tokens.push_back(state.branch.staging_token());
+    ReleaseTokens(repo, tokens);
+    return Status::OK();
+  }
+  return Status::Conflict("branch '" + std::string(name) + "' kept changing during delete");
+}
+
+Status RefStoreImpl::ResetBranch(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
+    REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, name));
+    pb::Branch next = state.branch;
+    next.set_staging_token(NewTimedId());
+    next.clear_sealed_tokens();
+    Status s =
+        store_.SetIf(repo.refs, BranchKey(name), Encode(next), kv::Predicate::Equals(state.raw));
+    if (s.IsPredicateFailed()) continue;
+    REFKV_RETURN_IF_ERROR(Annotate(s, "resetting branch", name));
+    std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
+                                    state.branch.sealed_tokens().end());
+    tokens.push_back(state.branch.staging_token());
+    ReleaseTokens(repo, tokens);
+    return Status::OK();
+  }
+  return Status::Conflict("branch '" + std::string(name) + "' kept changing during reset");
+}
+
+void RefStoreImpl::ReleaseTokens(const Repo& repo, const std::vector<std::string>& tokens) {
+  for (const auto& token : tokens) {
+    (void)store_.DeleteRange(repo.staging, token, kv::PrefixUpperBound(token));
+  }
+}
+
+// ---- Tags ------------------------------------------------------------------------------
+
+Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_view name,
+                                        std::string_view ref) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("tag", name));
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(Resolved target, Resolve(repo, ref));
+  pb::Tag tag;
+  tag.set_name(std::string(name));
+  tag.set_commit_id(target.commit.id());
+  tag.set_creation_time_ms(NowMs());
+  Status s = store_.SetIf(repo.refs, TagKey(name), Encode(tag), kv::Predicate::Absent());
+  if (s.IsPredicateFailed()) {
+    return Status::AlreadyExists("tag '" + std::string(name) + "' already exists in '" +
+                                 std::string(repo_name) + "'");
+  }
+  REFKV_RETURN_IF_ERROR(Annotate(s, "creating tag", name));
+  return ToInfo(tag);
+}
+
+Result<TagInfo> RefStoreImpl::GetTag(std::string_view repo_name, std::string_view name) {
+  REFKV_RETURN_IF_ERROR(ValidateRefName("tag", name));
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  auto raw = store_.Get(repo.refs, TagKey(name));
+  if (raw.status().IsNotFound()) {
+    return Status::NotFound("tag '" + std::string(name) + "' does not exist in '" +
+                            std::string(repo_name) + "'");
+  }
+  if (!raw.ok()) return Annotate(raw.status(), "tag", name);
+  pb::Tag tag;
+  REFKV_RETURN_IF_ERROR(Decode(*raw, &tag, repo.refs + "/" + TagKey(name)));
+  return ToInfo(tag);
+}
+
+Result<std::vector<TagInfo>> RefStoreImpl::ListTags(std::string_view repo_name) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(auto records, ScanRecords<pb::Tag>(store_, repo.refs, kTagPrefix));
+  std::vector<TagInfo> out;
+  for (const auto& t : records) out.push_back(ToInfo(t));
+  return out;
+}
+
+Status RefStoreImpl::DeleteTag(std::string_view repo_name, std::string_view name) {
+  REFKV_RETURN_IF_ERROR(GetTag(repo_name, name).status());
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  return Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name);
+}
+
+}  // namespace internal
+}  // namespace refkv::refstore

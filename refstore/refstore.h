@@ -1,0 +1,258 @@
+// refstore: a Git-like versioned store of entries (path -> value bytes) on a kv::Store.
+//
+// Repositories hold branches, commits and tags; a branch has staged (uncommitted) writes
+// on top of its head commit. Commits are made with optimistic compare-and-set on the
+// branch record only (no locks, no transactions, no Store::Write), so they are safe across
+// threads and, on a shared driver, across processes. Committed data lives in immutable,
+// content-addressed ranges (refstore/committed/), so a commit costs O(size of change).
+//
+// Refs: wherever a `ref` is taken it is a branch name, a tag name or a full commit id,
+// tried in that order (one batched lookup). Reading at a branch sees its staged writes
+// over its head commit.
+//
+// Names: repository names match [A-Za-z0-9][A-Za-z0-9._-]{0,62}; branch and tag names
+// [A-Za-z0-9][A-Za-z0-9._/-]{0,127}; paths are any non-empty bytes up to 4 KiB.
+// Anything else is InvalidArgument.
+//
+// Errors common to every method: InvalidArgument (a bad name or path), NotFound (the
+// repository, branch, tag, commit or entry does not exist; the message names it),
+// and any error of the underlying kv::Store or range store, passed through with context.
+//
+// Thread-safety: a RefStore is thread-safe; any number of threads (and processes sharing
+// the kv::Store) may call any method concurrently. The kv::Store and RangeStore it
+// borrows must outlive it.
+#ifndef REFKV_REFSTORE_REFSTORE_H_
+#define REFKV_REFSTORE_REFSTORE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/store.h"
+
+namespace refkv::refstore {
+
+class RangeStore;  // refstore/committed/: where ranges and metaranges are kept
+
+struct Options {
+  // Commit: how often the final compare-and-set of the branch is tried before the commit
+  // gives up with Conflict, and the jittered exponential backoff between tries.
+  int max_commit_attempts = 20;
+  std::chrono::milliseconds backoff_base{1};
+  std::chrono::milliseconds backoff_max{64};
+  // The cleaner removes an unreferenced staging token, a partition of a half-created
+  // repository or an unreachable range only when it is older than this. Must exceed the
+  // longest repository creation (which abandons itself past half of it). 0 (tests): no
+  // grace at all; then the cleaner must not run concurrently with writers.
+  std::chrono::milliseconds gc_grace{std::chrono::hours(1)};
+  // A range sweep that died holds committers off for at most this long.
+  std::chrono::milliseconds gc_lease{std::chrono::seconds(60)};
+  // Immutable commit records kept in memory (0 disables the cache).
+  size_t commit_cache_entries = 8192;
+};
+
+struct RepositoryInfo {
+  std::string name;
+  std::string default_branch;
+  int64_t creation_time_ms = 0;  // Unix epoch milliseconds
+  std::string instance_id;
+  std::string storage_namespace;
+};
+
+struct BranchInfo {
+  std::string name;
+  std::string commit_id;
+  size_t sealed_tokens = 0;  // > 0 while a commit is in flight or after one failed
+};
+
+struct CommitInfo {
+  std::string id;
+  std::vector<std::string> parents;
+  std::string committer;
+  std::string message;
+  std::map<std::string, std::string> metadata;
+  int64_t creation_time_ms = 0;
+  int64_t generation = 0;
+  std::string metarange_id;
+};
+
+struct TagInfo {
+  std::string name;
+  std::string commit_id;
+  int64_t creation_time_ms = 0;
+};
+
+struct Entry {
+  std::string path;
+  std::string value;
+};
+
+struct ListEntriesOptions {
+  std::string prefix;  // only paths starting with this
+  std::string after;   // only paths > after (the previous page's next_after)
+  size_t limit = 1000;
+};
+
+struct EntryPage {
+  std::vector<Entry> entries;
+  std::string next_after;  // pass as `after` for the next page; empty when this was the last
+};
+
+struct LogOptions {
+  size_t limit = 100;
+  std::string page_token;  // the previous page's next_page_token
+};
+
+struct LogPage {
+  std::vector<CommitInfo> commits;  // by descending generation
+  std::string next_page_token;      // empty when this was the last page
+};
+
+struct CommitRequest {
+  std::string committer;
+  std::string message;
+  std::map<std::string, std::string> metadata;
+  // Commit only if the branch head is this commit (PredicateFailed otherwise).
+  std::optional<std::string> expected_parent;
+};
+
+struct CommitResult {
+  enum class Outcome {
+    kCommitted,              // `commit` is the new commit made by this call
+    kNoChanges,              // nothing was staged (or every staged write was a no-op);
+                             // `commit` is the unchanged head
+    kCommittedConcurrently,  // a concurrent commit of the same branch took this call's
+                             // staged writes; `commit` is that commit
+  };
+  Outcome outcome = Outcome::kNoChanges;
+  CommitInfo commit;
+  int attempts = 0;  // compare-and-set rounds used
+};
+
+struct EntryDiff {
+  enum class Kind { kAdded, kRemoved, kChanged };
+  std::string path;
+  Kind kind = Kind::kAdded;
+  std::optional<std::string> left;   // the value on the left side (absent if added)
+  std::optional<std::string> right;  // the value on the right side (absent if removed)
+};
+
+struct GcStats {
+  size_t repositories_finished = 0;  // deletions completed for DELETING records
+  size_t partitions_dropped = 0;     // of deleted or half-created repositories
+  size_t staging_tokens_released = 0;
+  size_t metaranges_deleted = 0;
+  size_t ranges_deleted = 0;
+};
+
+class RefStore {
+ public:
+  // Opens a ref store on `store`, keeping committed data in `ranges`. Both are borrowed.
+  // Writes nothing. Cost: none beyond setting up the committed-data manager.
+  static Result<std::unique_ptr<RefStore>> Open(kv::Store& store, RangeStore& ranges,
+                                                Options options = {});
+
+  RefStore() = default;
+  RefStore(const RefStore&) = delete;
+  RefStore& operator=(const RefStore&) = delete;
+  virtual ~RefStore() = default;
+
+  // ---- Repositories -------------------------------------------------------------------
+  // Creates `name` with an empty initial commit on `default_branch`. Writes, in order:
+  // its partitions (one batch), the initial commit, the branch, the repository record;
+  // a failure leaves nothing visible (the cleaner removes the rest).
+  // AlreadyExists if a repository of that name exists (or is being deleted).
+  virtual Result<RepositoryInfo> CreateRepository(std::string_view name,
+                                                  std::string_view default_branch = "main",
+                                                  std::string_view storage_namespace = {}) = 0;
+  virtual Result<RepositoryInfo> GetRepository(std::string_view name) = 0;
+  // Every active repository, by name.
+  virtual Result<std::vector<RepositoryInfo>> ListRepositories() = 0;
+  // Marks the repository DELETING (it vanishes from get/list at once), drops its
+  // partitions, then removes the record. Calling it again (or the cleaner) finishes an
+  // interrupted deletion. Its committed ranges go with the next range sweep.
+  virtual Status DeleteRepository(std::string_view name) = 0;
+
+  // ---- Branches ---------------------------------------------------------------------
+  // Creates branch `name` at the commit `from_ref` resolves to, with nothing staged.
+  // AlreadyExists if it exists.
+  virtual Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
+                                          std::string_view from_ref) = 0;
+  virtual Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) = 0;
+  virtual Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) = 0;
+  // InvalidArgument for the default branch. Its staged writes are released.
+  virtual Status DeleteBranch(std::string_view repo, std::string_view name) = 0;
+  // Discards every staged write of the branch (also those of failed commits).
+  virtual Status ResetBranch(std::string_view repo, std::string_view branch) = 0;
+
+  // ---- Entries ----------------------------------------------------------------------
+  // Stages `value` at `path` on `branch`. Once OK, the write is visible at the branch and
+  // will be part of the next commit of the branch that succeeds (or is discarded by a
+  // reset). Cost: 3 Gets (repository, branch, branch again) + 1 Set; one more Get + Set
+  // each time a commit rotated the branch's token meanwhile.
+  virtual Status PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                          std::string_view value) = 0;
+  // Stages a deletion of `path` (a tombstone); OK whether or not the path exists.
+  virtual Status DeleteEntry(std::string_view repo, std::string_view branch,
+                             std::string_view path) = 0;
+  // The value of `path` at `ref`. NotFound if absent (or deleted in staging).
+  // Cost at a branch: 1 Get (repository), 1 MultiGet resolving the ref, 1 MultiGet over
+  // the branch's current and sealed staging tokens (however many are sealed); if not
+  // staged, 1 more Get of the branch (to detect a concurrent commit) and a committed read
+  // (commit records are cached; the range read is cached by the committed layer).
+  virtual Result<std::string> GetEntry(std::string_view repo, std::string_view ref,
+                                       std::string_view path) = 0;
+  // Entries at `ref` in path order, one page at a time.
+  virtual Result<EntryPage> ListEntries(std::string_view repo, std::string_view ref,
+                                        const ListEntriesOptions& options = {}) = 0;
+
+  // ---- Commits ----------------------------------------------------------------------
+  // Commits everything staged on `branch` (see CommitResult for the three outcomes).
+  // Conflict (retryable) if the branch kept changing through every attempt: the staged
+  // writes stay staged and the next commit includes them. PredicateFailed if
+  // expected_parent is set and the head differs. Never loses a staged write.
+  virtual Result<CommitResult> Commit(std::string_view repo, std::string_view branch,
+                                      const CommitRequest& request) = 0;
+  // The commit `ref` resolves to (`show`).
+  virtual Result<CommitInfo> GetCommit(std::string_view repo, std::string_view ref) = 0;
+  // The history of `ref`, newest first (by generation, following every parent).
+  virtual Result<LogPage> Log(std::string_view repo, std::string_view ref,
+                              const LogOptions& options = {}) = 0;
+
+  // ---- Tags -------------------------------------------------------------------------
+  // AlreadyExists if the tag exists. Tags are immutable.
+  virtual Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
+                                    std::string_view ref) = 0;
+  virtual Result<TagInfo> GetTag(std::string_view repo, std::string_view name) = 0;
+  virtual Result<std::vector<TagInfo>> ListTags(std::string_view repo) = 0;
+  virtual Status DeleteTag(std::string_view repo, std::string_view name) = 0;
+
+  // ---- Diff -------------------------------------------------------------------------
+  // What changes from the committed data of `left` to that of `right`, in path order
+  // (staged writes are not included), at most `limit` entries (0 = all).
+  // Ranges with equal ids are skipped without being read.
+  virtual Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
+                                              std::string_view right, size_t limit = 0) = 0;
+  // The staged (uncommitted) changes of `branch` against its head, in path order.
+  virtual Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo,
+                                                         std::string_view branch,
+                                                         size_t limit = 0) = 0;
+
+  // ---- Cleaner ----------------------------------------------------------------------
+  // Removes what nothing reachable uses: finishes interrupted repository deletions, drops
+  // partitions of deleted or half-created repositories, releases staging tokens no branch
+  // references, and deletes ranges and metaranges no commit reaches. Only touches things
+  // older than Options::gc_grace; safe while writers and committers run (a range sweep
+  // holds new commits off until it is done, fenced by a lease).
+  virtual Result<GcStats> CollectGarbage() = 0;
+};
+
+}  // namespace refkv::refstore
+
+#endif  // REFKV_REFSTORE_REFSTORE_H_

@@ -1,0 +1,202 @@
+// Fault injection: the n-th KV call of repository creation, commit and deletion fails,
+// for every n, in three ways (fails once; succeeds but reports an unknown outcome; the
+// process "dies": every call from the n-th on fails). Afterwards, in a fresh process:
+// nothing half-made is visible, every reachable id resolves, the operation can be
+// retried to completion, no staged write is lost, and the cleaner removes every leftover.
+#include <gtest/gtest.h>
+
+#include "tests/refstore/harness.h"
+
+namespace refkv::testing {
+namespace {
+
+namespace rs = refkv::refstore;
+using Outcome = rs::CommitResult::Outcome;
+
+enum class Mode { kFailOnce, kUnknownOutcome, kCrash };
+
+std::string ModeName(Mode m) {
+  switch (m) {
+    case Mode::kFailOnce:
+      return "FailOnce";
+    case Mode::kUnknownOutcome:
+      return "UnknownOutcome";
+    case Mode::kCrash:
+      return "Crash";
+  }
+  return "?";
+}
+
+class FaultTest : public ::testing::TestWithParam<std::tuple<std::string, Mode>> {
+ protected:
+  const std::string& driver() const { return std::get<0>(GetParam()); }
+  Mode mode() const { return std::get<1>(GetParam()); }
+
+  // A fresh env whose interposer consults counter_. False (and skips) if the driver is
+  // not available.
+  bool Fresh(TestEnv* env) {
+    Status s = OpenEnv(driver(), TestOptions(), env);
+    if (s.IsUnsupported()) return false;
+    EXPECT_OK(s);
+    counter_.Disarm();
+    env->store->SetHook([this](const Call& c) { return counter_(c); });
+    return s.ok();
+  }
+
+  void Arm(uint64_t n) {
+    counter_.Arm(n, mode() == Mode::kCrash,
+                 mode() == Mode::kUnknownOutcome ? Fault::kFailAfter : Fault::kFailBefore);
+  }
+
+  // Runs `setup` and then `op` with the n-th call of `op` failing, for every n until `op`
+  // makes fewer than n calls; `check(env, op_status)` runs after each in a "restarted"
+  // process (faults off, a new RefStore).
+  void Sweep(const std::function<void(rs::RefStore&)>& setup,
+             const std::function<Status(rs::RefStore&)>& op,
+             const std::function<void(TestEnv&, const Status&)>& check) {
+    for (uint64_t n = 1; n < 10000; ++n) {
+      SCOPED_TRACE("failing call #" + std::to_string(n) + " (" + ModeName(mode()) + ")");
+      TestEnv env;
+      if (!Fresh(&env)) GTEST_SKIP() << driver() << " not available";
+      setup(*env.refs);
+      if (HasFatalFailure()) return;
+      Arm(n);
+      Status s = op(*env.refs);
+      const bool fired = counter_.Fired();
+      counter_.Disarm();
+      ASSERT_OK(env.Reopen(TestOptions()));
+      check(env, s);
+      if (HasFatalFailure()) return;
+      // The cleaner leaves nothing unreachable behind.
+      ASSERT_OK(env.refs->CollectGarbage());
+      ExpectNoLeftovers(*env.base, *env.ranges);
+      ExpectConsistent(*env.refs);
+      if (!fired) {
+        EXPECT_OK(s);
+        std::printf("%s/%s: swept %llu calls\n", driver().c_str(), ModeName(mode()).c_str(),
+                    static_cast<unsigned long long>(n - 1));
+        return;  // the operation made fewer than n calls: every call was covered
+      }
+    }
+    ADD_FAILURE() << "operation never finished";
+  }
+
+  CallCounter counter_;
+};
+
+rs::CommitRequest Req(std::string message) {
+  rs::CommitRequest req;
+  req.committer = "fault";
+  req.message = std::move(message);
+  return req;
+}
+
+TEST_P(FaultTest, CreateRepository) {
+  Sweep([](rs::RefStore&) {},
+        [](rs::RefStore& refs) { return refs.CreateRepository("r", "main").status(); },
+        [](TestEnv& env, const Status& s) {
+          auto got = env.refs->GetRepository("r");
+          if (s.ok()) {
+            ASSERT_OK(got);
+          }
+          if (got.ok()) {
+            // Visible means whole.
+            ASSERT_OK(env.refs->GetBranch("r", "main"));
+            ASSERT_OK(env.refs->GetCommit("r", "main"));
+          } else {
+            EXPECT_TRUE(got.status().IsNotFound()) << got.status().ToString();
+            EXPECT_TRUE(env.refs->ListRepositories()->empty());
+          }
+          // A retry completes it.
+          auto again = env.refs->CreateRepository("r", "main");
+          EXPECT_TRUE(again.ok() || (got.ok() && again.status().IsAlreadyExists()))
+              << again.status().ToString();
+          ASSERT_OK(env.refs->PutEntry("r", "main", "x", "1"));
+          auto c = env.refs->Commit("r", "main", Req("after"));
+          ASSERT_OK(c);
+          EXPECT_EQ(c->outcome, Outcome::kCommitted);
+        });
+}
+
+TEST_P(FaultTest, Commit) {
+  Sweep(
+      [](rs::RefStore& refs) {
+        ASSERT_OK(refs.CreateRepository("r"));
+        ASSERT_OK(refs.PutEntry("r", "main", "a", "1"));
+        ASSERT_OK(refs.PutEntry("r", "main", "b", "1"));
+        ASSERT_OK(refs.Commit("r", "main", Req("base")));
+        ASSERT_OK(refs.CreateTag("r", "v1", "main"));
+        ASSERT_OK(refs.PutEntry("r", "main", "c", "2"));
+        ASSERT_OK(refs.PutEntry("r", "main", "b", "2"));
+        ASSERT_OK(refs.DeleteEntry("r", "main", "a"));
+      },
+      [](rs::RefStore& refs) { return refs.Commit("r", "main", Req("faulty")).status(); },
+      [](TestEnv& env, const Status& s) {
+        auto head = env.refs->GetCommit("r", "main");
+        ASSERT_OK(head);
+        if (s.ok()) {
+          EXPECT_EQ(head->message, "faulty");
+        }
+        // Staged or committed, the writes are visible at the branch...
+        auto check_branch = [&](const std::string& ref) {
+          EXPECT_TRUE(env.refs->GetEntry("r", ref, "a").status().IsNotFound());
+          auto b = env.refs->GetEntry("r", ref, "b");
+          auto c = env.refs->GetEntry("r", ref, "c");
+          ASSERT_OK(b);
+          ASSERT_OK(c);
+          EXPECT_EQ(*b, "2");
+          EXPECT_EQ(*c, "2");
+        };
+        check_branch("main");
+        // ...and the next commit makes them committed.
+        auto retry = env.refs->Commit("r", "main", Req("retry"));
+        ASSERT_OK(retry);
+        auto now = env.refs->GetCommit("r", "main");
+        ASSERT_OK(now);
+        check_branch(now->id);
+        EXPECT_EQ(env.refs->GetBranch("r", "main")->sealed_tokens, 0u);
+        EXPECT_EQ(*env.refs->GetEntry("r", "v1", "a"), "1");
+      });
+}
+
+TEST_P(FaultTest, DeleteRepository) {
+  Sweep(
+      [](rs::RefStore& refs) {
+        ASSERT_OK(refs.CreateRepository("r"));
+        ASSERT_OK(refs.CreateRepository("other"));
+        ASSERT_OK(refs.PutEntry("r", "main", "a", "1"));
+        ASSERT_OK(refs.PutEntry("other", "main", "o", "1"));
+        ASSERT_OK(refs.Commit("r", "main", Req("c")));
+        ASSERT_OK(refs.Commit("other", "main", Req("c")));
+        ASSERT_OK(refs.CreateBranch("r", "dev", "main"));
+        ASSERT_OK(refs.PutEntry("r", "dev", "d", "1"));
+        ASSERT_OK(refs.CreateTag("r", "v1", "main"));
+      },
+      [](rs::RefStore& refs) { return refs.DeleteRepository("r"); },
+      [](TestEnv& env, const Status& s) {
+        auto got = env.refs->GetRepository("r");
+        if (s.ok()) {
+          EXPECT_TRUE(got.status().IsNotFound());
+        }
+        if (got.ok()) {
+          // Still visible: still whole.
+          EXPECT_EQ(*env.refs->GetEntry("r", "dev", "d"), "1");
+          EXPECT_EQ(*env.refs->GetEntry("r", "v1", "a"), "1");
+        }
+        Status again = env.refs->DeleteRepository("r");
+        EXPECT_TRUE(again.ok() || again.IsNotFound()) << again.ToString();
+        EXPECT_TRUE(env.refs->GetRepository("r").status().IsNotFound());
+        EXPECT_EQ(*env.refs->GetEntry("other", "main", "o"), "1");
+      });
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, FaultTest,
+                         ::testing::Combine(::testing::ValuesIn(Drivers()),
+                                            ::testing::Values(Mode::kFailOnce,
+                                                              Mode::kUnknownOutcome, Mode::kCrash)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + ModeName(std::get<1>(info.param));
+                         });
+
+}  // namespace
+}  // namespace refkv::testing

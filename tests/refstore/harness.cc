@@ -1,0 +1,160 @@
+#include "tests/refstore/harness.h"
+
+#include <set>
+
+#include "engine/open.h"
+#include "refstore/committed/committed.h"
+#include "refstore/internal/keys.h"
+#include "refstore/refstore.pb.h"
+
+namespace refkv::testing {
+
+namespace rs = refkv::refstore;
+
+std::vector<std::string> Drivers() { return {"mem", "rocks"}; }
+
+rs::Options TestOptions() {
+  rs::Options options;
+  options.gc_grace = std::chrono::milliseconds(0);
+  options.backoff_base = std::chrono::milliseconds(1);
+  options.backoff_max = std::chrono::milliseconds(8);
+  return options;
+}
+
+Status TestEnv::Reopen(const rs::Options& options) {
+  refs.reset();
+  REFKV_ASSIGN_OR_RETURN(refs, rs::RefStore::Open(*store, *ranges, options));
+  return Status::OK();
+}
+
+Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* env) {
+  env->driver = driver;
+  env->dir = std::make_unique<TempDir>("refstore");
+  std::string uri = driver == "mem" ? "mem://" : driver + "://" + env->dir->Sub("db");
+  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(uri));
+  env->store = std::make_unique<InterposedStore>(*env->base);
+  REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
+  return env->Reopen(options);
+}
+
+std::map<std::string, std::string> AllEntries(rs::RefStore& refs, const std::string& repo,
+                                              const std::string& ref, size_t page) {
+  std::map<std::string, std::string> out;
+  rs::ListEntriesOptions options;
+  options.limit = page;
+  for (int guard = 0; guard < 1000000; ++guard) {
+    auto got = refs.ListEntries(repo, ref, options);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    if (!got.ok()) break;
+    for (auto& e : got->entries) {
+      EXPECT_TRUE(out.emplace(e.path, e.value).second) << "duplicate " << e.path;
+    }
+    if (got->next_after.empty()) break;
+    options.after = got->next_after;
+  }
+  return out;
+}
+
+void ExpectConsistent(rs::RefStore& refs) {
+  auto repos = refs.ListRepositories();
+  ASSERT_TRUE(repos.ok()) << repos.status().ToString();
+  for (const auto& repo : *repos) {
+    auto branches = refs.ListBranches(repo.name);
+    ASSERT_TRUE(branches.ok()) << branches.status().ToString();
+    bool has_default = false;
+    std::vector<std::string> refs_to_read;
+    for (const auto& b : *branches) {
+      has_default = has_default || b.name == repo.default_branch;
+      refs_to_read.push_back(b.name);
+    }
+    EXPECT_TRUE(has_default) << repo.name << " has no default branch " << repo.default_branch;
+    auto tags = refs.ListTags(repo.name);
+    ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+    for (const auto& t : *tags) refs_to_read.push_back(t.name);
+    for (const auto& ref : refs_to_read) {
+      auto log = refs.Log(repo.name, ref, {});
+      ASSERT_TRUE(log.ok()) << repo.name << "@" << ref << ": " << log.status().ToString();
+      EXPECT_FALSE(log->commits.empty());
+      rs::LogOptions more;
+      more.page_token = log->next_page_token;
+      while (!more.page_token.empty()) {
+        auto next = refs.Log(repo.name, ref, more);
+        ASSERT_TRUE(next.ok()) << next.status().ToString();
+        more.page_token = next->next_page_token;
+      }
+      rs::ListEntriesOptions all;
+      all.limit = 0;
+      auto entries = refs.ListEntries(repo.name, ref, all);
+      EXPECT_TRUE(entries.ok()) << repo.name << "@" << ref << ": " << entries.status().ToString();
+    }
+  }
+}
+
+void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
+  namespace in = rs::internal;
+  std::set<std::string> live;        // partitions
+  std::set<std::string> metaranges;  // named by commit records
+  auto repos = base.Scan(in::kReposPartition, {});
+  ASSERT_TRUE(repos.ok());
+  for (; (*repos)->Valid(); (*repos)->Next()) {
+    rs::pb::Repository r;
+    ASSERT_TRUE(r.ParseFromArray((*repos)->value().data(), (*repos)->value().size()));
+    EXPECT_EQ(r.state(), rs::pb::Repository::ACTIVE) << r.name() << " left DELETING";
+    std::string refs = in::RefsPartition(r.name(), r.instance_id());
+    std::string staging = in::StagingPartition(r.name(), r.instance_id());
+    live.insert(refs);
+    live.insert(staging);
+    std::set<std::string> tokens;
+    auto it = base.Scan(refs, {});
+    ASSERT_TRUE(it.ok());
+    for (; (*it)->Valid(); (*it)->Next()) {
+      std::string_view key = (*it)->key();
+      if (key.substr(0, 2) == in::kBranchPrefix) {
+        rs::pb::Branch b;
+        ASSERT_TRUE(b.ParseFromArray((*it)->value().data(), (*it)->value().size()));
+        tokens.insert(b.staging_token());
+        tokens.insert(b.sealed_tokens().begin(), b.sealed_tokens().end());
+      } else if (key.substr(0, 2) == in::kCommitPrefix) {
+        rs::pb::Commit c;
+        ASSERT_TRUE(c.ParseFromArray((*it)->value().data(), (*it)->value().size()));
+        metaranges.insert(c.metarange_id());
+      }
+    }
+    auto st = base.Scan(staging, {});
+    ASSERT_TRUE(st.ok());
+    for (; (*st)->Valid(); (*st)->Next()) {
+      std::string token((*st)->key().substr(0, in::kTimedIdLength));
+      EXPECT_TRUE(tokens.count(token))
+          << "unreferenced staging token " << token << " in " << staging;
+    }
+  }
+  auto partitions = base.ListPartitions();
+  ASSERT_TRUE(partitions.ok());
+  for (const auto& p : *partitions) {
+    if (p.rfind(in::kRepoPartitionPrefix, 0) != 0) continue;
+    // A dropped partition may still be listed by a driver; it must at least be empty.
+    if (live.count(p)) continue;
+    auto it = base.Scan(p, {});
+    ASSERT_TRUE(it.ok());
+    EXPECT_FALSE((*it)->Valid()) << "leftover partition " << p;
+  }
+  auto committed = rs::CommittedManager::Create(ranges, {});
+  ASSERT_TRUE(committed.ok());
+  std::set<std::string> reachable_ranges;
+  for (const auto& m : metaranges) {
+    if (m == (*committed)->EmptyMetaRangeId()) continue;
+    auto info = (*committed)->Describe(m);
+    ASSERT_TRUE(info.ok()) << "metarange " << m << ": " << info.status().ToString();
+    for (const auto& r : info->ranges) reachable_ranges.insert(r.id);
+  }
+  auto meta_ids = (*committed)->ListMetaRangeIds();
+  ASSERT_TRUE(meta_ids.ok());
+  for (const auto& id : *meta_ids) EXPECT_TRUE(metaranges.count(id)) << "leftover metarange " << id;
+  auto range_ids = (*committed)->ListRangeIds();
+  ASSERT_TRUE(range_ids.ok());
+  for (const auto& id : *range_ids) {
+    EXPECT_TRUE(reachable_ranges.count(id)) << "leftover range " << id;
+  }
+}
+
+}  // namespace refkv::testing

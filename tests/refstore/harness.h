@@ -1,0 +1,79 @@
+// Shared set-up and invariant checks for the ref store tests.
+//
+// A TestEnv is one kv::Store of a driver ("mem" or "rocks"), an InterposedStore in front of
+// it (the ref store and the range store see only that), a range store and a RefStore.
+#ifndef REFKV_TESTS_REFSTORE_HARNESS_H_
+#define REFKV_TESTS_REFSTORE_HARNESS_H_
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/store.h"
+#include "refstore/committed/range_store.h"
+#include "refstore/refstore.h"
+#include "tests/refstore/interposed_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace refkv::testing {
+
+struct TestEnv {
+  std::string driver;
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<kv::Store> base;
+  std::unique_ptr<InterposedStore> store;
+  std::unique_ptr<refstore::RangeStore> ranges;
+  std::unique_ptr<refstore::RefStore> refs;
+
+  // Replaces `refs` by a new RefStore on the same stores (a restarted process).
+  Status Reopen(const refstore::Options& options);
+};
+
+// Opens a fresh env. Unsupported if the driver is not available in this build (the test
+// then skips). The range store lives in the KV store behind the interposer, so injected
+// faults reach it too.
+Status OpenEnv(const std::string& driver, const refstore::Options& options, TestEnv* env);
+
+// Options for tests: no grace (nothing runs concurrently with the cleaner), short backoff.
+refstore::Options TestOptions();
+
+// Every active repository resolves completely: each branch and tag names a commit, the
+// whole log of each resolves, every entry at each branch and tag can be listed.
+void ExpectConsistent(refstore::RefStore& refs);
+
+// No leftovers (call after CollectGarbage with gc_grace 0 and nothing running): only
+// partitions of active repositories, only staging tokens some branch references, only
+// metaranges some commit record names and only ranges those reach.
+void ExpectNoLeftovers(kv::Store& base, refstore::RangeStore& ranges);
+
+// Every entry at `ref`, read page by page.
+std::map<std::string, std::string> AllEntries(refstore::RefStore& refs, const std::string& repo,
+                                              const std::string& ref, size_t page = 1000);
+
+// The drivers to run on (gtest parameter values).
+std::vector<std::string> Drivers();
+
+}  // namespace refkv::testing
+
+#define ASSERT_OK(expr)                                                                 \
+  do {                                                                                  \
+    auto&& _s = (expr);                                                                 \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << ::refkv::testing::StatusOf(_s).ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                                                 \
+  do {                                                                                  \
+    auto&& _s = (expr);                                                                 \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << ::refkv::testing::StatusOf(_s).ToString(); \
+  } while (0)
+
+namespace refkv::testing {
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+}  // namespace refkv::testing
+
+#endif  // REFKV_TESTS_REFSTORE_HARNESS_H_
