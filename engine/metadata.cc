@@ -99,6 +99,17 @@ Result<StoreMetadata> InitOrCheckMetadata(Store& store, const OpenOptions& optio
         std::to_string(options.code_schema_version) + "); last written by refkv " +
         md.writer_version + ": use that version or newer");
   }
+  if (!options.read_only && !options.allow_migrating) {
+    auto state = store.Get(kMetaPartition, kMetaMigrationState);
+    if (!state.ok() && !state.status().IsNotFound()) return state.status();
+    if (state.ok() && state->rfind("migrating", 0) == 0) {
+      std::string line = state->substr(0, state->find('\n'));
+      return Status::VersionMismatch("store is mid-migration (" + line + ", schema_version " +
+                                     std::to_string(md.schema_version) +
+                                     "): run 'refkv migrate up' to finish it (or 'refkv migrate "
+                                     "down --to N' to go back)");
+    }
+  }
   if (md.schema_version < options.code_schema_version && !options.allow_older_schema) {
     return Status::VersionMismatch(
         "store schema version " + std::to_string(md.schema_version) +

@@ -31,6 +31,9 @@ inline constexpr std::string_view kMetaFormatVersion = "format_version";
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaWriterVersion = "writer_version";
 inline constexpr std::string_view kMetaCreatedAt = "created_at";
+// The migration runner's state record (engine/migrate.h); its first line is "ready" or
+// "migrating <up|down> N->M step ID".
+inline constexpr std::string_view kMetaMigrationState = "migration/state";
 
 // Reads the metadata. NotFound if the store has none (new or not a refkv store);
 // Corruption (naming the key) if a field is missing or malformed.

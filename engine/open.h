@@ -45,6 +45,11 @@ struct OpenOptions {
   int64_t code_schema_version = kInitialSchemaVersion;
   // Let the migration tooling open an older store to upgrade it.
   bool allow_older_schema = false;
+  // Let the migration tooling open a store whose migration state is "migrating" (a
+  // step running or interrupted) to finish it. Otherwise such a store is refused for
+  // writing (VersionMismatch naming the versions and 'refkv migrate up'); read-only
+  // opens are always allowed.
+  bool allow_migrating = false;
   // Skip the metadata check entirely (recovery tools, tests of the drivers alone).
   bool skip_metadata = false;
 };

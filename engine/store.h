@@ -206,6 +206,14 @@ class Store {
   // already durable.
   virtual Status Sync() { return Status::OK(); }
 
+  // Writes a consistent, openable copy of the whole store into the new directory `dir`
+  // (the migration runner's backup). RocksDB: a checkpoint of hard links, near instant
+  // on the same file system; restore by opening `dir` as the store. AlreadyExists if
+  // `dir` exists; Unsupported by drivers without files (the default).
+  virtual Status Checkpoint(std::string_view dir) {
+    return Status::Unsupported("the '" + std::string(driver()) + "' driver cannot checkpoint");
+  }
+
   // Releases the store's resources and locks. Later calls fail. Idempotent; the
   // destructor closes too, ignoring errors.
   virtual Status Close() = 0;

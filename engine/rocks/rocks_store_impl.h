@@ -88,6 +88,7 @@ class RocksStore final : public Store {
   Status PreparePartitions(const std::vector<std::string>& partitions) override;
   std::vector<StoreProperty> Properties() override;
   Status Sync() override;
+  Status Checkpoint(std::string_view dir) override;  // rocks_checkpoint.cc
   Status Close() override;
 
  private:

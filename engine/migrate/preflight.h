@@ -1,0 +1,25 @@
+// Pre-flight checks and the backup taken before a migration (internal). Both run
+// before the runner writes anything, the lease included.
+#ifndef REFKV_ENGINE_MIGRATE_PREFLIGHT_H_
+#define REFKV_ENGINE_MIGRATE_PREFLIGHT_H_
+
+#include <string>
+
+#include "engine/migrate.h"
+
+namespace refkv::kv::migrate {
+
+// The store's "path" property (drivers with files: rocks), or "" if it has none.
+std::string StorePath(Store& store);
+
+// IOError naming the file system, the bytes free and needed if fewer than
+// plan.total.bytes are free. OK for drivers without a path (unless a hook is given).
+Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options);
+
+// Takes the backup (options.backup, or store.Checkpoint). Returns its location.
+// IOError / Unsupported with what to do (another backup_dir, a hook, or no_backup).
+Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions& options);
+
+}  // namespace refkv::kv::migrate
+
+#endif  // REFKV_ENGINE_MIGRATE_PREFLIGHT_H_

@@ -1,0 +1,271 @@
+#include "engine/migrate/records.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+namespace refkv::kv::migrate {
+namespace {
+
+std::string Escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    if (c == '%' || c == '=' || c < 0x20 || c >= 0x7f) {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool Unescape(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      *out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    *out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+// "name=value" lines after the first line.
+class Fields {
+ public:
+  void Add(std::string_view name, std::string_view value) {
+    text_ += std::string(name) + "=" + Escape(value) + "\n";
+  }
+  void Add(std::string_view name, int64_t value) { Add(name, std::to_string(value)); }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+struct Parsed {
+  std::string record;  // what is being parsed, for messages
+  std::string first_line;
+  std::map<std::string, std::string> fields;
+
+  Status Error(std::string_view what) const {
+    return Status::Corruption("migration record '" + record + "' in partition '" +
+                              std::string(kMetaPartition) + "': " + std::string(what));
+  }
+  Result<std::string> Str(const std::string& name) const {
+    auto it = fields.find(name);
+    if (it == fields.end()) return Error("field '" + name + "' missing");
+    return it->second;
+  }
+  std::string StrOr(const std::string& name) const {
+    auto it = fields.find(name);
+    return it == fields.end() ? std::string() : it->second;
+  }
+  Result<int64_t> Int(const std::string& name) const {
+    REFKV_ASSIGN_OR_RETURN(std::string text, Str(name));
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return Error("field '" + name + "' is not an integer: '" + Printable(text) + "'");
+    }
+    return v;
+  }
+};
+
+Result<Parsed> Parse(std::string_view record, std::string_view text) {
+  Parsed p;
+  p.record = std::string(record);
+  size_t pos = text.find('\n');
+  p.first_line = std::string(text.substr(0, pos));
+  while (pos != std::string_view::npos && pos + 1 < text.size()) {
+    size_t next = text.find('\n', pos + 1);
+    std::string_view line = text.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
+    pos = next;
+    if (line.empty()) continue;
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return p.Error("line without '=': " + Printable(line));
+    std::string value;
+    if (!Unescape(line.substr(eq + 1), &value)) {
+      return p.Error("bad escape in: " + Printable(line));
+    }
+    p.fields[std::string(line.substr(0, eq))] = std::move(value);
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string_view DirectionName(Direction d) {
+  switch (d) {
+    case Direction::kUp:
+      return "up";
+    case Direction::kDown:
+      return "down";
+    case Direction::kCleanup:
+      return "cleanup";
+  }
+  return "?";
+}
+
+Result<Direction> ParseDirection(std::string_view name) {
+  if (name == "up") return Direction::kUp;
+  if (name == "down") return Direction::kDown;
+  if (name == "cleanup") return Direction::kCleanup;
+  return Status::Corruption("migration record: unknown direction '" + Printable(name) + "'");
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HistoryKey(int64_t seq) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%012lld", static_cast<long long>(seq));
+  return std::string(kHistoryPrefix) + buf;
+}
+
+std::string KeptKey(std::string_view step_id) {
+  return std::string(kKeptPrefix) + std::string(step_id);
+}
+
+std::string EncodeState(const MigrationState& s) {
+  Fields f;
+  f.Add("epoch", s.epoch);
+  f.Add("holder", s.holder);
+  if (!s.migrating) return "ready\n" + f.text();
+  f.Add("step", s.step_id);
+  f.Add("from", s.from);
+  f.Add("to", s.to);
+  f.Add("direction", DirectionName(s.direction));
+  f.Add("cursor", s.cursor);
+  f.Add("rows_done", s.rows_done);
+  f.Add("rows_total", s.rows_total);
+  f.Add("started_ms", s.started_ms);
+  f.Add("seq", s.seq);
+  f.Add("backup", s.backup);
+  // The first line is what kv::Open prints when it refuses a store mid-migration.
+  return "migrating " + std::string(DirectionName(s.direction)) + " " + std::to_string(s.from) +
+         "->" + std::to_string(s.to) + " step " + Escape(s.step_id) + "\n" + f.text();
+}
+
+Result<MigrationState> DecodeState(std::string_view text) {
+  REFKV_ASSIGN_OR_RETURN(Parsed p, Parse(kStateKey, text));
+  MigrationState s;
+  REFKV_ASSIGN_OR_RETURN(s.epoch, p.Int("epoch"));
+  s.holder = p.StrOr("holder");
+  if (p.first_line == "ready") return s;
+  if (p.first_line.rfind("migrating", 0) != 0) {
+    return p.Error("unknown state '" + Printable(p.first_line) + "'");
+  }
+  s.migrating = true;
+  REFKV_ASSIGN_OR_RETURN(s.step_id, p.Str("step"));
+  REFKV_ASSIGN_OR_RETURN(s.from, p.Int("from"));
+  REFKV_ASSIGN_OR_RETURN(s.to, p.Int("to"));
+  REFKV_ASSIGN_OR_RETURN(std::string dir, p.Str("direction"));
+  REFKV_ASSIGN_OR_RETURN(s.direction, ParseDirection(dir));
+  REFKV_ASSIGN_OR_RETURN(s.cursor, p.Str("cursor"));
+  REFKV_ASSIGN_OR_RETURN(s.rows_done, p.Int("rows_done"));
+  REFKV_ASSIGN_OR_RETURN(s.rows_total, p.Int("rows_total"));
+  REFKV_ASSIGN_OR_RETURN(s.started_ms, p.Int("started_ms"));
+  REFKV_ASSIGN_OR_RETURN(s.seq, p.Int("seq"));
+  s.backup = p.StrOr("backup");
+  return s;
+}
+
+std::string EncodeLease(const LeaseInfo& l) {
+  Fields f;
+  f.Add("holder", l.holder_id);
+  f.Add("host", l.host);
+  f.Add("pid", l.pid);
+  f.Add("epoch", l.epoch);
+  f.Add("expiry_ms", l.expiry_ms);
+  f.Add("ttl_ms", l.ttl_ms);
+  f.Add("code_version", l.code_version);
+  return (l.holder_id.empty() ? "lease released\n" : "lease held\n") + f.text();
+}
+
+Result<LeaseInfo> DecodeLease(std::string_view text) {
+  REFKV_ASSIGN_OR_RETURN(Parsed p, Parse(kLeaseKey, text));
+  LeaseInfo l;
+  l.holder_id = p.StrOr("holder");
+  l.host = p.StrOr("host");
+  REFKV_ASSIGN_OR_RETURN(l.pid, p.Int("pid"));
+  REFKV_ASSIGN_OR_RETURN(l.epoch, p.Int("epoch"));
+  REFKV_ASSIGN_OR_RETURN(l.expiry_ms, p.Int("expiry_ms"));
+  REFKV_ASSIGN_OR_RETURN(l.ttl_ms, p.Int("ttl_ms"));
+  l.code_version = p.StrOr("code_version");
+  return l;
+}
+
+std::string EncodeHistory(const HistoryEntry& e) {
+  Fields f;
+  f.Add("seq", e.seq);
+  f.Add("step", e.step_id);
+  f.Add("from", e.from);
+  f.Add("to", e.to);
+  f.Add("direction", DirectionName(e.direction));
+  f.Add("code_version", e.code_version);
+  f.Add("started_ms", e.started_ms);
+  f.Add("finished_ms", e.finished_ms);
+  f.Add("rows", e.rows);
+  f.Add("backup", e.backup);
+  f.Add("fingerprint", e.fingerprint);
+  f.Add("holder", e.holder);
+  return std::string(DirectionName(e.direction)) + " " + std::to_string(e.from) + "->" +
+         std::to_string(e.to) + " " + Escape(e.step_id) + "\n" + f.text();
+}
+
+Result<HistoryEntry> DecodeHistory(std::string_view text) {
+  REFKV_ASSIGN_OR_RETURN(Parsed p, Parse("migration/history", text));
+  HistoryEntry e;
+  REFKV_ASSIGN_OR_RETURN(e.seq, p.Int("seq"));
+  REFKV_ASSIGN_OR_RETURN(e.step_id, p.Str("step"));
+  REFKV_ASSIGN_OR_RETURN(e.from, p.Int("from"));
+  REFKV_ASSIGN_OR_RETURN(e.to, p.Int("to"));
+  REFKV_ASSIGN_OR_RETURN(std::string dir, p.Str("direction"));
+  REFKV_ASSIGN_OR_RETURN(e.direction, ParseDirection(dir));
+  e.code_version = p.StrOr("code_version");
+  REFKV_ASSIGN_OR_RETURN(e.started_ms, p.Int("started_ms"));
+  REFKV_ASSIGN_OR_RETURN(e.finished_ms, p.Int("finished_ms"));
+  REFKV_ASSIGN_OR_RETURN(e.rows, p.Int("rows"));
+  e.backup = p.StrOr("backup");
+  REFKV_ASSIGN_OR_RETURN(e.fingerprint, p.Str("fingerprint"));
+  e.holder = p.StrOr("holder");
+  return e;
+}
+
+std::string MigrationState::ToString() const {
+  if (!migrating) return "ready";
+  return "migrating " + std::string(DirectionName(direction)) + " " + std::to_string(from) + "->" +
+         std::to_string(to) + " (step '" + step_id + "', " + std::to_string(rows_done) + "/" +
+         std::to_string(rows_total) + " rows, cursor '" + Printable(cursor) + "')";
+}
+
+std::string LeaseInfo::ToString() const {
+  if (holder_id.empty()) return "released (epoch " + std::to_string(epoch) + ")";
+  int64_t left = expiry_ms - NowMs();
+  return "holder " + holder_id + " (host " + host + ", pid " + std::to_string(pid) + ", refkv " +
+         code_version + "), epoch " + std::to_string(epoch) + ", expires " +
+         (left >= 0 ? "in " + std::to_string(left) + " ms" : std::to_string(-left) + " ms ago") +
+         " (ttl " + std::to_string(ttl_ms) + " ms)";
+}
+
+}  // namespace refkv::kv::migrate
