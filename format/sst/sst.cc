@@ -443,6 +443,23 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
       summary.skipped_meta += part.records;
       continue;
     }
+    // fail (checked in pass 1) and overwrite need no per-key decision: hand the whole
+    // file to the driver's ingestion path (RocksDB: IngestExternalFile, newest wins)
+    // where it has one; skip decides per key and streams.
+    if (options.on_conflict != OnConflict::kSkip && options.ingest) {
+      Status s = store.IngestSstFiles(part.name, {(fs::path(dir) / part.file).string()}, false);
+      if (s.ok()) {
+        summary.written += part.records;
+        summary.ingested += part.records;
+        progress.records += part.records;
+        if (options.progress) options.progress(progress);
+        continue;
+      }
+      if (!s.IsUnsupported()) {
+        return s.WithContext("sst import stopped after writing " + std::to_string(summary.written) +
+                             " records");
+      }
+    }
     kv::WriteBatch batch;
     std::vector<std::string> keys;
     auto flush = [&]() -> Status {
