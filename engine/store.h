@@ -205,8 +205,8 @@ class Store {
   // through the write path (RocksDB: IngestExternalFile). An ingested key overwrites
   // an existing one; ingestion is atomic per call (all files or none). `move`: the
   // driver may move (hard-link) the files instead of copying them; the caller must
-  // not use them afterwards. The files must be verified by the caller (the driver
-  // checks block checksums but not what the keys mean). Unsupported if the driver
+  // not use them afterwards. The files must be verified by the caller (RocksDB checks
+  // their structure, not every block checksum nor what the keys mean). Unsupported if the driver
   // has no such path (the caller then streams through Write). Cost: a copy of the
   // files, no memtable, no WAL; concurrent writers of the partition wait for it.
   virtual Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,

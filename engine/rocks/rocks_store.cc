@@ -143,6 +143,24 @@ std::string SharedPrefix(std::string_view partition) {
   return out;
 }
 
+bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
+                     std::string_view* key) {
+  uint64_t n = 0;
+  size_t i = 0;
+  for (int shift = 0;; shift += 7, ++i) {
+    if (i >= rocks_key.size() || i >= 10) return false;
+    auto b = static_cast<unsigned char>(rocks_key[i]);
+    if (i == 9 && b > 1) return false;
+    n |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  ++i;
+  if (n == 0 || n > rocks_key.size() - i || n == rocks_key.size() - i) return false;
+  *partition = rocks_key.substr(i, n);
+  *key = rocks_key.substr(i + n);
+  return true;
+}
+
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(std::move(msg));

@@ -44,6 +44,11 @@ std::string CfNameFor(std::string_view partition);
 bool PartitionOfCf(std::string_view cf_name, std::string* partition);
 // varint(partition.size()) + partition: the key prefix of a partition in "shared".
 std::string SharedPrefix(std::string_view partition);
+// Splits a RocksDB key of the "shared" column family into partition and key (views
+// into `rocks_key`). False if it is not SharedPrefix(p) + key with non-empty p and key
+// (a truncated or over-long varint, a length past the end).
+bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
+                     std::string_view* key);
 
 // Converts a RocksDB status into ours, naming the operation and what it touched.
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
