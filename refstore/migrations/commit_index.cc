@@ -190,4 +190,36 @@ Result<std::vector<std::string>> Children(kv::Store& store, std::string_view ref
   return out;
 }
 
+Result<std::vector<IndexViolation>> CheckIndex(kv::Store& store, int64_t schema) {
+  std::vector<IndexViolation> out;
+  if (schema < 2) return out;
+  REFKV_ASSIGN_OR_RETURN(auto partitions, store.ListPartitions());
+  for (const auto& part : partitions) {
+    internal::RepoPartition rp;
+    if (!internal::ParseRepoPartition(part, &rp) || rp.kind != "refs") continue;
+    REFKV_ASSIGN_OR_RETURN(auto it,
+                           store.Scan(part, kv::ScanOptions::Prefix(internal::kCommitPrefix)));
+    for (; it->Valid(); it->Next()) {
+      pb::Commit c;
+      REFKV_RETURN_IF_ERROR(
+          internal::Decode(it->value(), &c, part + "/" + kv::Printable(it->key())));
+      auto a = store.Get(part, AncestryKey(c.id()));
+      if (!a.ok() && !a.status().IsNotFound()) return a.status();
+      if (!a.ok()) {
+        out.push_back({part, AncestryKey(c.id()), "missing ancestry record"});
+      } else if (*a != EncodeAncestry(c)) {
+        out.push_back({part, AncestryKey(c.id()), "ancestry record differs from the commit"});
+      }
+      if (schema < 3) continue;
+      for (const auto& p : c.parents()) {
+        auto k = store.Get(part, ChildKey(p, c.id()));
+        if (!k.ok() && !k.status().IsNotFound()) return k.status();
+        if (!k.ok()) out.push_back({part, ChildKey(p, c.id()), "missing child key"});
+      }
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+  }
+  return out;
+}
+
 }  // namespace refkv::refstore::migrations

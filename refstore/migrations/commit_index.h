@@ -60,6 +60,18 @@ Result<std::optional<std::string>> MergeBase(kv::Store& store, std::string_view 
 Result<std::vector<std::string>> Children(kv::Store& store, std::string_view refs,
                                           std::string_view parent);
 
+// What `refkv check` verifies of the indexes on a store at `schema`: in every
+// repository's refs partition, each commit record has its ancestry record, equal to the
+// one derived from it (schema >= 2), and a child key for each parent link (>= 3).
+// Index keys of commits that do not exist are not violations (a commit writes its index
+// first). Cost: one scan of every refs partition, a Get per expected key.
+struct IndexViolation {
+  std::string partition;
+  std::string key;
+  std::string problem;
+};
+Result<std::vector<IndexViolation>> CheckIndex(kv::Store& store, int64_t schema);
+
 }  // namespace refkv::refstore::migrations
 
 #endif  // REFKV_REFSTORE_MIGRATIONS_COMMIT_INDEX_H_
