@@ -1,7 +1,8 @@
 // The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2:
 // up, down, cleanup and up again keep every ref, entry, log, tag and ancestry answer
 // equal; the index keys are complete after up and gone after cleanup; new commits
-// maintain them; a rocks child SIGKILLed at random points inside `migrate up` leaves a
+// maintain them; a rocks child SIGKILLed at random points inside `migrate up` (or inside
+// `migrate cleanup` after a down, which deletes the index keys) leaves a
 // store that the next run finishes, with the unmigrated content.
 //
 // REFKV_MIGRATE_KILL_POINTS=N (default 10) kill points; REFKV_MIGRATE_SEED=S repeats one.
@@ -254,16 +255,21 @@ TEST(SchemaStepsCrash, DISABLED_Child) {
   o.progress = [](const mg::Progress&) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   };
-  auto r = mg::Up(**store, rs::SchemaSteps(), o);
+  const char* op = std::getenv("REFKV_SCHEMA_CHILD_OP");
+  auto r = op != nullptr && std::string(op) == "cleanup"
+               ? mg::Cleanup(**store, rs::SchemaSteps(), o)
+               : mg::Up(**store, rs::SchemaSteps(), o);
   _exit(r.ok() ? 0 : 4);
 }
 
-pid_t SpawnChild(const std::string& db) {
+// What the child runs: "up" on a schema-1 store, or "cleanup" on a store taken up to 3
+// and back down to 1 (the cleanup drops both indexes).
+pid_t SpawnChild(const std::string& db, const std::string& op) {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n <= 0) return -1;
   exe[n] = '\0';
-  std::vector<std::string> env_strings{"REFKV_SCHEMA_CHILD_DB=" + db,
+  std::vector<std::string> env_strings{"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
                                        "REFKV_REFSTORE_MIGRATE_BATCH=2"};
   std::vector<char*> envp;
   for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
@@ -294,14 +300,22 @@ bool WaitStarted(const std::string& db, pid_t pid) {
   return false;
 }
 
-void MakeStore(const std::string& db) {
+void MakeStore(const std::string& db, const std::string& op) {
   auto store = ImportFixture("rocks://" + db, 1);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
+  if (op == "cleanup") {
+    ASSERT_TRUE(mg::Up(**store, rs::SchemaSteps(), RunOpts()).ok());
+    mg::RunOptions down = RunOpts();
+    down.to = 1;
+    ASSERT_TRUE(mg::Down(**store, rs::SchemaSteps(), down).ok());
+  }
   ASSERT_TRUE((*store)->Close().ok());
 }
 
-// Opens `db` after a kill, finishes with Up, checks the schema, index and content.
-void FinishAndVerify(const std::string& db, const std::string& expected, int* mid) {
+// Opens `db` after a kill, finishes with the same operation, checks the schema, index
+// and content.
+void FinishAndVerify(const std::string& db, const std::string& op, const std::string& expected,
+                     int* mid) {
   kv::OpenOptions open = mg::ToolingOpenOptions(rs::SchemaSteps());
   open.create_if_missing = false;
   auto store = kv::Open("rocks://" + db, open);
@@ -312,15 +326,22 @@ void FinishAndVerify(const std::string& db, const std::string& expected, int* mi
   mg::RunOptions o = RunOpts();
   o.lease_ttl_ms = 1000;
   o.lock_timeout_ms = 10000;
-  auto up = mg::Up(**store, rs::SchemaSteps(), o);
-  ASSERT_TRUE(up.ok()) << up.status().ToString();
-  EXPECT_EQ(SchemaOf(**store), 3);
-  ExpectIndex(**store, true, true);
+  if (op == "cleanup") {
+    auto c = mg::Cleanup(**store, rs::SchemaSteps(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 1);
+    ExpectIndex(**store, false, false);
+  } else {
+    auto up = mg::Up(**store, rs::SchemaSteps(), o);
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 3);
+    ExpectIndex(**store, true, true);
+  }
   EXPECT_EQ(SnapshotOf(**store), expected);
   ASSERT_TRUE((*store)->Close().ok());
 }
 
-TEST(SchemaStepsCrash, KillUpAtRandomPoints) {
+void KillAtRandomPoints(const std::string& op) {
   const char* points_env = std::getenv("REFKV_MIGRATE_KILL_POINTS");
   const int points = points_env != nullptr ? std::max(1, std::atoi(points_env)) : 10;
   const char* seed_env = std::getenv("REFKV_MIGRATE_SEED");
@@ -340,8 +361,8 @@ TEST(SchemaStepsCrash, KillUpAtRandomPoints) {
   }
   // Calibrate: an uninterrupted child run.
   const std::string calibrate = dir.Sub("calibrate");
-  MakeStore(calibrate);
-  pid_t pid = SpawnChild(calibrate);
+  MakeStore(calibrate, op);
+  pid_t pid = SpawnChild(calibrate, op);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitStarted(calibrate, pid));
   auto t0 = std::chrono::steady_clock::now();
@@ -351,29 +372,34 @@ TEST(SchemaStepsCrash, KillUpAtRandomPoints) {
           .count();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   int mid = 0;
-  FinishAndVerify(calibrate, expected, &mid);
-  std::cout << "uninterrupted up in the child: " << full_us / 1000 << " ms\n";
+  FinishAndVerify(calibrate, op, expected, &mid);
+  std::cout << "uninterrupted " << op << " in the child: " << full_us / 1000 << " ms\n";
 
   mid = 0;
   for (int i = 0; i < points; ++i) {
     const std::string db = dir.Sub("p" + std::to_string(i));
-    MakeStore(db);
+    MakeStore(db, op);
+    if (::testing::Test::HasFatalFailure()) return;
     const int64_t kill_at = std::uniform_int_distribution<int64_t>(0, full_us)(rng);
     SCOPED_TRACE("kill point " + std::to_string(i) + " at " + std::to_string(kill_at) + " us");
-    pid = SpawnChild(db);
+    pid = SpawnChild(db, op);
     ASSERT_GT(pid, 0);
     ASSERT_TRUE(WaitStarted(db, pid));
     std::this_thread::sleep_for(std::chrono::microseconds(kill_at));
     kill(pid, SIGKILL);
     WaitChild(pid);
-    FinishAndVerify(db, expected, &mid);
-    if (HasFatalFailure()) return;
+    FinishAndVerify(db, op, expected, &mid);
+    if (::testing::Test::HasFatalFailure()) return;
   }
-  std::cout << mid << " of " << points << " kills left a step running\n";
-  if (points >= 10) {
+  std::cout << mid << " of " << points << " kills of " << op << " left a step running\n";
+  // Cleanup is two DeleteRanges on the fixture: kills rarely land inside it.
+  if (points >= 10 && op == "up") {
     EXPECT_GT(mid, 0) << "no kill landed inside a step";
   }
 }
+
+TEST(SchemaStepsCrash, KillUpAtRandomPoints) { KillAtRandomPoints("up"); }
+TEST(SchemaStepsCrash, KillCleanupAfterDownAtRandomPoints) { KillAtRandomPoints("cleanup"); }
 
 }  // namespace
 }  // namespace refkv::testing
