@@ -151,8 +151,8 @@ class Store {
   // Looks up many keys of one partition in one batched call. The result has one entry
   // per key, in order: a value or NotFound (or another error for that key). The outer
   // Status fails only if the whole call failed. Default: a loop of Get.
-  virtual Result<std::vector<Result<std::string>>> MultiGet(
-      std::string_view partition, const std::vector<std::string>& keys);
+  virtual Result<std::vector<Result<std::string>>> MultiGet(std::string_view partition,
+                                                            const std::vector<std::string>& keys);
 
   // Writes `value` unconditionally, creating the partition if needed.
   virtual Status Set(std::string_view partition, std::string_view key, std::string_view value) = 0;
@@ -197,6 +197,21 @@ class Store {
   // 0.5 ms each). Optional: writing to a partition creates it anyway. Default: no-op.
   virtual Status PreparePartitions(const std::vector<std::string>& partitions) {
     return Status::OK();
+  }
+
+  // Adds the entries of `files` (RocksDB SST files written by rocksdb::SstFileWriter
+  // with the default bytewise comparator; keys are the partition's keys, without any
+  // driver prefix) to `partition`, creating it if needed, without re-writing them
+  // through the write path (RocksDB: IngestExternalFile). An ingested key overwrites
+  // an existing one; ingestion is atomic per call (all files or none). `move`: the
+  // driver may move (hard-link) the files instead of copying them; the caller must
+  // not use them afterwards. The files must be verified by the caller (RocksDB checks
+  // their structure, not every block checksum nor what the keys mean). Unsupported if the driver
+  // has no such path (the caller then streams through Write). Cost: a copy of the
+  // files, no memtable, no WAL; concurrent writers of the partition wait for it.
+  virtual Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
+                                bool move) {
+    return Status::Unsupported("driver '" + std::string(driver()) + "' cannot ingest SST files");
   }
 
   // Driver-specific facts for `store info` (path, mapping, sizes ...).

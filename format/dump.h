@@ -150,6 +150,7 @@ struct ImportSummary {
   uint64_t written = 0;       // records written (overwritten ones included)
   uint64_t skipped = 0;       // kSkip: records whose key existed
   uint64_t skipped_meta = 0;  // records of kMetaPartition in the file, never imported
+  uint64_t ingested = 0;      // of `written`: added by SST ingestion (ImportSst only)
   double seconds = 0;
 };
 

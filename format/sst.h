@@ -12,8 +12,10 @@
 // after a full verification pass (SST block checksums, every file's record count and
 // xxHash64 against the manifest, the manifest's own checksum, schema version), so a
 // corrupt or truncated file, a manifest that does not match its files, or a newer
-// schema imports nothing. Ingestion into the RocksDB driver without a re-write
-// (IngestExternalFile) needs a hook in the rocks driver and is not done here.
+// schema imports nothing. The write pass hands each verified file to
+// kv::Store::IngestSstFiles (the RocksDB driver: IngestExternalFile, no re-write
+// through the memtable) for on-conflict fail and overwrite, and streams where the
+// driver answers Unsupported and for on-conflict skip (which decides per key).
 //
 // The metadata partition is handled as for dumps (format/dump.h): not exported as
 // records, never imported.
@@ -83,12 +85,18 @@ struct SstImportOptions {
   OnConflict on_conflict = OnConflict::kFail;
   bool allow_older_schema = false;
   size_t write_batch = 1000;
+  // Use the store's SST ingestion (Store::IngestSstFiles) where it has one; false
+  // always streams through Write (a benchmark baseline, a driver bug workaround).
+  bool ingest = true;
   ProgressCallback progress;
 };
 
 // Imports the export at `dir` into `store`: VerifySst first (with kFail also a
-// MultiGet of every key), then a second pass that writes. Errors and guarantees as
-// ImportDump (nothing imported from a directory that fails verification).
+// MultiGet of every key), then a second pass that ingests or writes. Errors and
+// guarantees as ImportDump (nothing imported from a directory that fails
+// verification). With ingestion, on-conflict fail checks keys in pass 1 and a key
+// written concurrently between the passes is overwritten (as with streaming); each
+// partition is ingested atomically, partitions one after another.
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                                 const SstImportOptions& options = {});
 

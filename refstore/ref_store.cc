@@ -1,20 +1,31 @@
 // Repositories, branches, tags, ref resolution and the commit cache.
 #include <algorithm>
 
+#include "engine/metadata.h"
 #include "refstore/internal/ref_store_impl.h"
+#include "refstore/migrations/commit_index.h"
 
 namespace refkv::refstore {
 
 Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& ranges,
                                                  Options options) {
+  // The store's schema decides which index keys new commits write (refstore/schema.h).
+  // A store without metadata is a bare kv::Store: this code's schema.
+  int64_t schema = kCodeSchema;
+  auto md = kv::ReadMetadata(store);
+  if (md.ok()) {
+    schema = md->schema_version;
+  } else if (!md.status().IsNotFound()) {
+    return md.status().WithContext("reading the store's schema version");
+  }
   REFKV_ASSIGN_OR_RETURN(auto committed,
                          CommittedManager::Create(ranges, CommittedManager::Options{}));
-  return NewRefStore(store, std::move(committed), options);
+  return NewRefStore(store, std::move(committed), options, schema);
 }
 
 std::unique_ptr<RefStore> NewRefStore(kv::Store& store, std::unique_ptr<CommittedManager> committed,
-                                      Options options) {
-  return std::make_unique<internal::RefStoreImpl>(store, std::move(committed), options);
+                                      Options options, int64_t schema) {
+  return std::make_unique<internal::RefStoreImpl>(store, std::move(committed), options, schema);
 }
 
 namespace internal {
@@ -218,6 +229,13 @@ Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
   commit->clear_id();
   commit->set_id(ComputeCommitId(*commit));
   const std::string key = CommitKey(commit->id());
+  if (schema_ >= kSchemaAncestryIndex) {
+    // Index keys first: a commit record is never visible without them (refstore/schema.h).
+    kv::WriteBatch index;
+    migrations::AddIndexKeys(*commit, schema_, &index);
+    Status is = store_.Write(repo.refs, index);
+    if (!is.ok()) return Annotate(is, "indexing commit", commit->id());
+  }
   Status s = store_.SetIf(repo.refs, key, Encode(*commit), kv::Predicate::Absent());
   if (s.ok()) {
     CacheCommit(repo.refs, *commit);

@@ -17,6 +17,7 @@
 
 #include "engine/rocks/rocks_store.h"
 #include "engine/rocks/rocks_store_impl.h"
+#include "io/rocks_fs.h"
 
 namespace refkv::kv {
 namespace rocks {
@@ -143,11 +144,14 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(const Tuning& t) {
 
 Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions& options) {
   using namespace rocks;  // NOLINT: this file is the driver's own
-  static const std::set<std::string> kKnown{"partitions", "sync", "block_cache_mb"};
+  static const std::set<std::string> kKnown{"partitions", "sync", "block_cache_mb", "io_uring",
+                                            "direct_reads"};
   for (const auto& [name, value] : uri.params) {
     if (!kKnown.count(name)) {
-      return Status::InvalidArgument("URI '" + uri.raw + "': unknown parameter '" + name +
-                                     "' for rocks:// (known: block_cache_mb, partitions, sync)");
+      return Status::InvalidArgument(
+          "URI '" + uri.raw + "': unknown parameter '" + name +
+          "' for rocks:// (known: block_cache_mb, direct_reads, io_uring, "
+          "partitions, sync)");
     }
   }
   std::optional<Mapping> requested;
@@ -162,6 +166,8 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
   }
   REFKV_ASSIGN_OR_RETURN(bool sync, uri.BoolParam("sync", false));
   REFKV_ASSIGN_OR_RETURN(size_t cache_mb, SizeParam(uri, "block_cache_mb", 64, 1 << 20));
+  REFKV_ASSIGN_OR_RETURN(bool io_uring, uri.BoolParam("io_uring", true));
+  REFKV_ASSIGN_OR_RETURN(bool direct_reads, uri.BoolParam("direct_reads", false));
 
   const std::string& path = uri.location;
   if (path.empty()) {
@@ -213,6 +219,15 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
 
   Tuning tuning = MakeTuning(cache_mb);
   rocksdb::DBOptions db_options = MakeDbOptions();
+  // MultiRead through io_uring (io/rocks_fs.h); without it (probe failed, io_uring=false,
+  // REFKV_IO_URING=0) the default file system. The Env must outlive the DB: declared
+  // before it here, handed to the store with it.
+  std::unique_ptr<rocksdb::Env> env;
+  if (io_uring && io::RocksUringUsable()) {
+    env = rocksdb::NewCompositeEnv(io::NewUringFileSystem(rocksdb::FileSystem::Default()));
+    db_options.env = env.get();
+  }
+  db_options.use_direct_reads = direct_reads;
   db_options.create_if_missing = fresh;
   rocksdb::ColumnFamilyOptions cf_options = MakeCfOptions(tuning);
 
@@ -361,6 +376,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
     out << getpid() << "\n";
   }
   parts.db = std::move(db);
+  parts.env = std::move(env);
   claimed = false;  // the store releases its claim in Close
   parts.release_claim = [canonical] { Unclaim(canonical); };
   return std::unique_ptr<Store>(std::make_unique<RocksStore>(std::move(parts)));

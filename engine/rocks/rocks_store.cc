@@ -143,6 +143,24 @@ std::string SharedPrefix(std::string_view partition) {
   return out;
 }
 
+bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
+                     std::string_view* key) {
+  uint64_t n = 0;
+  size_t i = 0;
+  for (int shift = 0;; shift += 7, ++i) {
+    if (i >= rocks_key.size() || i >= 10) return false;
+    auto b = static_cast<unsigned char>(rocks_key[i]);
+    if (i == 9 && b > 1) return false;
+    n |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  ++i;
+  if (n == 0 || n > rocks_key.size() - i || n == rocks_key.size() - i) return false;
+  *partition = rocks_key.substr(i, n);
+  *key = rocks_key.substr(i + n);
+  return true;
+}
+
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(std::move(msg));
@@ -159,6 +177,7 @@ RocksStore::RocksStore(RocksParts parts)
       mapping_(parts.mapping),
       sync_(parts.sync),
       read_only_(parts.read_only),
+      env_(std::move(parts.env)),
       db_(std::move(parts.db)),
       default_cf_(parts.default_cf),
       shared_cf_(parts.shared_cf),
@@ -166,6 +185,11 @@ RocksStore::RocksStore(RocksParts parts)
       pid_file_(std::move(parts.pid_file)),
       release_claim_(std::move(parts.release_claim)) {
   write_options_.sync = sync_;
+  // MultiGet reads the data blocks a batch needs from one SST file with one MultiRead
+  // (io/rocks_fs.h submits them together). async_io additionally reads several files
+  // in parallel where RocksDB was built with coroutines (Debian's 7.8.3 is not: no
+  // effect there, and no harm).
+  multiget_options_.async_io = true;
   std::lock_guard<std::mutex> lock(ddl_mu_);
   for (auto& [name, cf] : parts.partitions) table_.Insert(MakePartition(name, cf));
 }
@@ -276,7 +300,7 @@ Result<std::vector<Result<std::string>>> RocksStore::MultiGet(
   std::vector<rocksdb::PinnableSlice> values(slices.size());
   std::vector<rocksdb::Status> statuses(slices.size());
   if (!slices.empty()) {
-    db_->MultiGet(read_options_, p->cf, slices.size(), slices.data(), values.data(),
+    db_->MultiGet(multiget_options_, p->cf, slices.size(), slices.data(), values.data(),
                   statuses.data());
   }
   std::vector<Result<std::string>> out;

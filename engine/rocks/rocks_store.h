@@ -4,6 +4,12 @@
 //   rocks://PATH?partitions=shared       the mapping, chosen when the store is created
 //   rocks://PATH?sync=true               fsync the WAL before acknowledging each write
 //   rocks://PATH?block_cache_mb=256      the shared LRU block cache (default 64)
+//   rocks://PATH?io_uring=false          MultiGet's block reads one pread at a time
+//                                        instead of one io_uring batch per SST file
+//                                        (io/rocks_fs.h; default true where the run-time
+//                                        probe succeeds and REFKV_IO_URING is not 0)
+//   rocks://PATH?direct_reads=true       O_DIRECT reads of SST files (page cache
+//                                        bypassed; the block cache is the only cache)
 //
 // Mappings (recorded in the store at creation; reopening with a different explicit
 // `partitions=` is InvalidArgument naming both; omitted = the recorded one):

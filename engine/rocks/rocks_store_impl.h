@@ -44,6 +44,11 @@ std::string CfNameFor(std::string_view partition);
 bool PartitionOfCf(std::string_view cf_name, std::string* partition);
 // varint(partition.size()) + partition: the key prefix of a partition in "shared".
 std::string SharedPrefix(std::string_view partition);
+// Splits a RocksDB key of the "shared" column family into partition and key (views
+// into `rocks_key`). False if it is not SharedPrefix(p) + key with non-empty p and key
+// (a truncated or over-long varint, a length past the end).
+bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
+                     std::string_view* key);
 
 // Converts a RocksDB status into ours, naming the operation and what it touched.
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
@@ -54,7 +59,8 @@ struct RocksParts {
   Mapping mapping = Mapping::kColumnFamily;
   bool sync = false;
   bool read_only = false;
-  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<rocksdb::Env> env;  // the io_uring file system's Env, or null (default)
+  std::unique_ptr<rocksdb::DB> db;    // uses env: destroyed before it
   rocksdb::ColumnFamilyHandle* default_cf = nullptr;  // owned by db
   rocksdb::ColumnFamilyHandle* shared_cf = nullptr;   // "shared" mapping; owned here
   rocksdb::ColumnFamilyOptions partition_cf_options;  // for new "cf" partitions
@@ -86,6 +92,11 @@ class RocksStore final : public Store {
                                          const ScanOptions& options) override;
   Result<std::vector<std::string>> ListPartitions() override;
   Status PreparePartitions(const std::vector<std::string>& partitions) override;
+  // rocks_ingest.cc. "cf": the files are copied into the store's staging directory,
+  // "shared": rewritten there with the partition's key prefix; then ingested (moved)
+  // while every key stripe is held, and the partition's cached values forgotten.
+  Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
+                        bool move) override;
   std::vector<StoreProperty> Properties() override;
   Status Sync() override;
   Status Checkpoint(std::string_view dir) override;  // rocks_checkpoint.cc
@@ -106,6 +117,11 @@ class RocksStore final : public Store {
   Status WriteOne(std::string_view verb, std::string_view partition, std::string_view key,
                   const std::string_view* value, const Predicate* predicate);
 
+  // Prepares `files` for ingestion into `p` (rocks_ingest.cc): the paths to ingest
+  // and the staged copies to remove afterwards.
+  Status StageIngest(const Partition& p, const std::vector<std::string>& files, bool move,
+                     std::vector<std::string>* ingest, std::vector<std::string>* staged);
+
   Status CheckOpen() const;
   Status NotFoundError(std::string_view partition, std::string_view key) const;
   Status Error(const rocksdb::Status& s, std::string_view verb, std::string_view partition,
@@ -115,6 +131,7 @@ class RocksStore final : public Store {
   const Mapping mapping_;
   const bool sync_;
   const bool read_only_;
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_ (declared first)
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_;
   rocksdb::ColumnFamilyHandle* shared_cf_;
@@ -123,10 +140,12 @@ class RocksStore final : public Store {
   std::function<void()> release_claim_;
   rocksdb::WriteOptions write_options_;
   rocksdb::ReadOptions read_options_;
+  rocksdb::ReadOptions multiget_options_;  // read_options_ + async_io
 
   std::atomic<bool> closed_{false};
-  std::mutex ddl_mu_;               // serialises creating and dropping partitions
-  uint64_t next_partition_id_ = 1;  // guarded by ddl_mu_
+  std::mutex ddl_mu_;                     // serialises creating and dropping partitions
+  uint64_t next_partition_id_ = 1;        // guarded by ddl_mu_
+  std::atomic<uint64_t> next_staged_{0};  // names of staged ingestion files
   PartitionTable table_;
   KeyStripes stripes_;
 };

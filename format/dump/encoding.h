@@ -122,6 +122,18 @@ class Cursor {
   size_t pos_ = 0;
 };
 
+// Decodes one record of a block (DUMP_FORMAT.md: varint partition length, partition,
+// varint key length, key, varint value length, value) at the cursor. False, with the
+// cursor somewhere inside the record, if it is truncated or a length is out of
+// bounds (partition 1..kMaxPartitionLen, key >= 1). The views point into the bytes.
+inline bool DecodeRecord(Cursor& r, std::string_view* partition, std::string_view* key,
+                         std::string_view* value) {
+  uint64_t plen, klen, vlen;
+  return r.Varint(&plen) && plen != 0 && plen <= kMaxPartitionLen && r.Bytes(plen, partition) &&
+         r.Varint(&klen) && klen != 0 && r.Bytes(klen, key) && r.Varint(&vlen) &&
+         r.Bytes(vlen, value);
+}
+
 }  // namespace refkv::format::internal
 
 #endif  // REFKV_FORMAT_DUMP_ENCODING_H_

@@ -239,11 +239,8 @@ Result<bool> DumpReader::NextBlock(std::vector<Record>* records) {
   records->reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     size_t at = r.pos();
-    uint64_t plen, klen, vlen;
     Record rec;
-    if (!r.Varint(&plen) || plen == 0 || plen > kMaxPartitionLen ||
-        !r.Bytes(plen, &rec.partition) || !r.Varint(&klen) || klen == 0 ||
-        !r.Bytes(klen, &rec.key) || !r.Varint(&vlen) || !r.Bytes(vlen, &rec.value)) {
+    if (!DecodeRecord(r, &rec.partition, &rec.key, &rec.value)) {
       return BlockError(start, "record " + std::to_string(i) + " malformed (at byte " +
                                    std::to_string(at) + " of the block's records)");
     }

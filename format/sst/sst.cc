@@ -398,10 +398,18 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
   const size_t batch_size = std::max<size_t>(1, options.write_batch);
   const bool check = options.on_conflict == OnConflict::kFail;
 
-  // Pass 1: verify every file; with kFail, look every key up.
+  // Pass 1: verify every file; with kFail, look every key up (in partitions the
+  // target has: a partition it does not have holds no key).
   Progress progress{check ? "check" : "verify", 0, 0, m.records, 0};
   Status conflict;
+  std::vector<std::string> existing;
+  if (check) {
+    REFKV_ASSIGN_OR_RETURN(existing, store.ListPartitions());
+    std::sort(existing.begin(), existing.end());
+  }
   for (const auto& part : m.partitions) {
+    const bool lookup_keys =
+        check && std::binary_search(existing.begin(), existing.end(), part.name);
     std::vector<std::string> keys;
     auto lookup = [&]() -> Status {
       if (keys.empty() || !conflict.ok()) return Status::OK();
@@ -421,7 +429,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
     };
     bool skip = part.name == kv::kMetaPartition;
     REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view) {
-      if (!check || skip || !conflict.ok()) return Status::OK();
+      if (!lookup_keys || skip || !conflict.ok()) return Status::OK();
       keys.emplace_back(key);
       return keys.size() >= batch_size ? lookup() : Status::OK();
     }));
@@ -442,6 +450,23 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
     if (part.name == kv::kMetaPartition) {
       summary.skipped_meta += part.records;
       continue;
+    }
+    // fail (checked in pass 1) and overwrite need no per-key decision: hand the whole
+    // file to the driver's ingestion path (RocksDB: IngestExternalFile, newest wins)
+    // where it has one; skip decides per key and streams.
+    if (options.on_conflict != OnConflict::kSkip && options.ingest) {
+      Status s = store.IngestSstFiles(part.name, {(fs::path(dir) / part.file).string()}, false);
+      if (s.ok()) {
+        summary.written += part.records;
+        summary.ingested += part.records;
+        progress.records += part.records;
+        if (options.progress) options.progress(progress);
+        continue;
+      }
+      if (!s.IsUnsupported()) {
+        return s.WithContext("sst import stopped after writing " + std::to_string(summary.written) +
+                             " records");
+      }
     }
     kv::WriteBatch batch;
     std::vector<std::string> keys;

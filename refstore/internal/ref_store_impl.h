@@ -19,14 +19,18 @@
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"
 #include "refstore/refstore.h"
+#include "refstore/schema.h"
 
 namespace refkv::refstore::internal {
 
 class RefStoreImpl final : public RefStore {
  public:
   // `committed` may be any CommittedManager (tests inject failing ones).
-  RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options)
-      : store_(store), committed_(std::move(committed)), options_(options) {}
+  // `schema`: the store's schema version (refstore/schema.h); new commits write the
+  // index keys of that schema.
+  RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options,
+               int64_t schema)
+      : store_(store), committed_(std::move(committed)), options_(options), schema_(schema) {}
 
   Result<RepositoryInfo> CreateRepository(std::string_view name, std::string_view default_branch,
                                           std::string_view storage_namespace) override;
@@ -128,6 +132,7 @@ class RefStoreImpl final : public RefStore {
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;
   const Options options_;
+  const int64_t schema_;
 
   std::mutex cache_mu_;
   std::unordered_map<std::string, pb::Commit> cache_;  // key: refs partition + "\0" + id
@@ -141,8 +146,9 @@ Status Annotate(const Status& status, std::string_view what, std::string_view na
 
 namespace refkv::refstore {
 // A RefStore on an existing CommittedManager (tests; embedders with their own manager).
+// `schema`: the store's schema version (refstore/schema.h; RefStore::Open reads it).
 std::unique_ptr<RefStore> NewRefStore(kv::Store& store, std::unique_ptr<CommittedManager> committed,
-                                      Options options = {});
+                                      Options options = {}, int64_t schema = kCodeSchema);
 }  // namespace refkv::refstore
 
 #endif  // REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_

@@ -1,4 +1,5 @@
-// The shared conformance suite on the RocksDB driver, in both partition mappings.
+// The shared conformance suite on the RocksDB driver, in both partition mappings, with
+// the io_uring file system on and forced off.
 #include <memory>
 
 #include "engine/rocks/rocks_store.h"
@@ -19,10 +20,18 @@ struct RocksEnv {
 
 constexpr char kCf[] = "";
 constexpr char kShared[] = "?partitions=shared";
+// Direct reads and a tiny block cache: reads go to the files through the io_uring
+// file system (io/rocks_fs.h), and through RocksDB's own pread path when forced off.
+constexpr char kCfUringDirect[] = "?direct_reads=true&block_cache_mb=1&io_uring=true";
+constexpr char kSharedPreadDirect[] =
+    "?partitions=shared&direct_reads=true&block_cache_mb=1&io_uring=false";
 using RocksCfEnv = RocksEnv<kCf>;
 using RocksSharedEnv = RocksEnv<kShared>;
+using RocksCfUringEnv = RocksEnv<kCfUringDirect>;
+using RocksSharedPreadEnv = RocksEnv<kSharedPreadDirect>;
 
-using RocksEnvs = ::testing::Types<RocksCfEnv, RocksSharedEnv>;
+using RocksEnvs =
+    ::testing::Types<RocksCfEnv, RocksSharedEnv, RocksCfUringEnv, RocksSharedPreadEnv>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Rocks, StoreConformance, RocksEnvs);
 
 }  // namespace

@@ -1,0 +1,63 @@
+// io::NewUringFileSystem: a RocksDB FileSystem whose random-access files serve
+// MultiRead through io_uring, so the block reads of one RocksDB MultiGet batch (the
+// data blocks one SST file needs for the batch's keys) go to the kernel in one
+// io_uring_enter and are served by the device in parallel, instead of one pread after
+// another. Everything else (Read, writes, directories, locks) is the wrapped file
+// system's.
+//
+// Each random-access file opens a second descriptor of its own (O_DIRECT when RocksDB
+// asked for direct reads, so alignment rules are RocksDB's: it aligns offsets, lengths
+// and buffers of direct-I/O MultiRead requests itself). Each thread that calls
+// MultiRead gets one ring of kRingDepth entries, created on first use and kept for the
+// thread's life; a batch larger than the ring is submitted in ring-sized waves.
+//
+// Fallback: when io_uring is unavailable (the probe of io::UringAvailable fails:
+// ENOSYS, EPERM under seccomp, ENOMEM), forced off (REFKV_IO_URING=0 or
+// options.use_io_uring = false), a thread's ring cannot be created, or the second
+// descriptor cannot be opened, MultiRead is the wrapped file's own (RocksDB's posix
+// MultiRead: one pread per request). The choice is logged once at debug level.
+//
+// Errors: a failing request gets IOError naming the file, offset and length in its
+// FSReadRequest::status; MultiRead itself returns OK unless the submission failed.
+//
+// Thread-safety: as RocksDB requires of a FileSystem: files are used from many
+// threads at once; rings are per thread, descriptors are read-only and shared.
+#ifndef REFKV_IO_ROCKS_FS_H_
+#define REFKV_IO_ROCKS_FS_H_
+
+#include <rocksdb/file_system.h>
+
+#include <memory>
+
+namespace refkv::io {
+
+inline constexpr unsigned kRingDepth = 64;
+
+struct RocksFsOptions {
+  // false: every MultiRead goes to the wrapped file (the forced fallback, for tests
+  // and measurements). true: io_uring where the probe succeeds and REFKV_IO_URING is
+  // not "0".
+  bool use_io_uring = true;
+};
+
+// True if NewUringFileSystem with default options would use io_uring (run-time probe
+// and REFKV_IO_URING).
+bool RocksUringUsable();
+
+// Wraps `base` (normally rocksdb::FileSystem::Default()). Never fails: without
+// io_uring the result behaves exactly as `base`.
+std::shared_ptr<rocksdb::FileSystem> NewUringFileSystem(std::shared_ptr<rocksdb::FileSystem> base,
+                                                        const RocksFsOptions& options = {});
+
+// Counters (process-wide, relaxed) for tests and benchmarks: MultiRead calls served by
+// io_uring, requests in them, and MultiRead calls that fell back.
+struct RocksFsStats {
+  uint64_t uring_batches = 0;
+  uint64_t uring_requests = 0;
+  uint64_t fallback_batches = 0;
+};
+RocksFsStats GetRocksFsStats();
+
+}  // namespace refkv::io
+
+#endif  // REFKV_IO_ROCKS_FS_H_

@@ -1,0 +1,42 @@
+// The ref store's schema versions and the migration steps between them.
+//
+// Schema history (each step is registered by RegisterSchemaSteps, see
+// refstore/migrations/commit_index.h for the key layouts):
+//   1  the original layout: commit records "c/<id>" only; ancestry queries decode whole
+//      commit records, one Get per commit.
+//   2  + ancestry index "a/<id>" in each repository's refs partition: generation and
+//      parents in a fixed binary form (about 8 + 33 bytes per parent instead of a
+//      protobuf commit with message and metadata); IsAncestor / MergeBase read it in
+//      batched MultiGets. Written by every new commit at schema >= 2.
+//   3  + child index "k/<parent>/<child>": the children of a commit are one prefix scan
+//      (descendant queries, "which commits build on X"). Written by new commits at >= 3.
+// Both steps only add keys beside the commit records; `down` is the schema switch
+// alone and `migrate cleanup` after a down drops the index keys.
+//
+// Thread-safety: RegisterSchemaSteps is a pure function of its argument.
+#ifndef REFKV_REFSTORE_SCHEMA_H_
+#define REFKV_REFSTORE_SCHEMA_H_
+
+#include <cstdint>
+
+#include "engine/migrate.h"
+#include "engine/status.h"
+
+namespace refkv::refstore {
+
+inline constexpr int64_t kSchemaOriginal = 1;
+inline constexpr int64_t kSchemaAncestryIndex = 2;
+inline constexpr int64_t kSchemaChildIndex = 3;
+// The schema this code writes; a new store starts here.
+inline constexpr int64_t kCodeSchema = kSchemaChildIndex;
+
+// Adds the ref store's steps (1->2, 2->3) to `registry`. The errors of
+// StepRegistry::Add (InvalidArgument if a step of the same id or `from` is present).
+Status RegisterSchemaSteps(kv::migrate::StepRegistry& registry);
+
+// A registry holding exactly the ref store's steps (base schema 1).
+kv::migrate::StepRegistry SchemaSteps();
+
+}  // namespace refkv::refstore
+
+#endif  // REFKV_REFSTORE_SCHEMA_H_

@@ -1,0 +1,405 @@
+// The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2:
+// up, down, cleanup and up again keep every ref, entry, log, tag and ancestry answer
+// equal; the index keys are complete after up and gone after cleanup; new commits
+// maintain them; a rocks child SIGKILLed at random points inside `migrate up` (or inside
+// `migrate cleanup` after a down, which deletes the index keys) leaves a
+// store that the next run finishes, with the unmigrated content.
+//
+// REFKV_MIGRATE_KILL_POINTS=N (default 10) kill points; REFKV_MIGRATE_SEED=S repeats one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "engine/metadata.h"
+#include "engine/migrate.h"
+#include "engine/open.h"
+#include "format/dump.h"
+#include "refstore/internal/keys.h"
+#include "refstore/migrations/commit_index.h"
+#include "refstore/schema.h"
+#include "tests/refstore/harness.h"
+#include "tests/refstore/migrations/fixture.h"
+#include "tests/support/temp_dir.h"
+
+extern char** environ;
+
+namespace refkv::testing {
+namespace {
+
+namespace mg = kv::migrate;
+namespace rs = refstore;
+
+std::string Fixture(int schema) {
+  return std::string(REFKV_FIXTURE_DIR) + "/refstore_schema" + std::to_string(schema) + ".dump";
+}
+
+std::string Uri(const std::string& driver, TempDir& dir, const std::string& name) {
+  return driver == "mem" ? "mem://" + name : driver + "://" + dir.Sub(name);
+}
+
+// A new store at `schema` holding the fixture written at that schema.
+Result<std::unique_ptr<kv::Store>> ImportFixture(const std::string& uri, int schema) {
+  kv::OpenOptions open;
+  open.code_schema_version = schema;
+  REFKV_ASSIGN_OR_RETURN(auto store, kv::Open(uri, open));
+  REFKV_RETURN_IF_ERROR(format::ImportDump(Fixture(schema), *store).status());
+  return store;
+}
+
+mg::RunOptions RunOpts() {
+  mg::RunOptions o;
+  o.no_backup = true;
+  o.lease_ttl_ms = 5000;
+  return o;
+}
+
+std::string SnapshotOf(kv::Store& store) {
+  auto env = OpenRefEnv(store);
+  EXPECT_TRUE(env.ok()) << env.status().ToString();
+  if (!env.ok()) return "";
+  ExpectConsistent(*env->refs);
+  auto snap = Snapshot(store, *env->refs);
+  EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+  return snap.ok() ? *snap : "";
+}
+
+int64_t SchemaOf(kv::Store& store) {
+  auto md = kv::ReadMetadata(store);
+  EXPECT_TRUE(md.ok()) << md.status().ToString();
+  return md.ok() ? md->schema_version : -1;
+}
+
+void ExpectIndex(kv::Store& store, bool ancestry, bool children) {
+  auto violations = rs::migrations::CheckIndex(store, SchemaOf(store));
+  ASSERT_TRUE(violations.ok()) << violations.status().ToString();
+  for (const auto& v : *violations)
+    ADD_FAILURE() << v.partition << " " << v.key << ": " << v.problem;
+  auto n = CountIndex(store);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_GT(n->commits, 10u);
+  EXPECT_EQ(n->ancestry, ancestry ? n->commits : 0u);
+  EXPECT_EQ(n->children, children ? n->parent_links : 0u);
+}
+
+class SchemaSteps : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SchemaSteps, UpDownCleanupUpFromSchema1) {
+  TempDir dir("schema-steps");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  const mg::StepRegistry steps = rs::SchemaSteps();
+  ASSERT_EQ(steps.newest(), rs::kCodeSchema);
+  ExpectIndex(s, false, false);  // the fixture was written before the indexes existed
+  const std::string before = SnapshotOf(s);
+  // The snapshot covers what it claims (so equal snapshots mean something).
+  for (const char* part : {"branch feature", "branch hotfix", "tag v2", "tag dev-1", " <= ",
+                           " !<= ", "staged/6=v5-6", "staged 1 data/1/3", "log feature-done"}) {
+    EXPECT_NE(before.find(part), std::string::npos) << part << " missing from\n" << before;
+  }
+
+  auto up = mg::Up(s, steps, RunOpts());
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(up->applied.size(), 2u);
+  EXPECT_EQ(SchemaOf(s), 3);
+  ExpectIndex(s, true, true);
+  EXPECT_EQ(SnapshotOf(s), before);
+
+  // Up at the newest schema writes nothing.
+  auto again = mg::Up(s, steps, RunOpts());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->applied.empty());
+
+  mg::RunOptions down = RunOpts();
+  down.to = 1;
+  auto d = mg::Down(s, steps, down);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(SchemaOf(s), 1);
+  ExpectIndex(s, true, true);  // kept until cleanup
+  EXPECT_EQ(SnapshotOf(s), before);
+
+  auto c = mg::Cleanup(s, steps, RunOpts());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ExpectIndex(s, false, false);
+  EXPECT_EQ(SnapshotOf(s), before);
+
+  auto up2 = mg::Up(s, steps, RunOpts());
+  ASSERT_TRUE(up2.ok()) << up2.status().ToString();
+  ExpectIndex(s, true, true);
+  EXPECT_EQ(SnapshotOf(s), before);
+}
+
+TEST_P(SchemaSteps, UpFromSchema2) {
+  TempDir dir("schema-steps2");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 2);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  ExpectIndex(s, true, false);  // schema-2 code wrote ancestry records with each commit
+  const std::string before = SnapshotOf(s);
+  auto up = mg::Up(s, rs::SchemaSteps(), RunOpts());
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  ASSERT_EQ(up->applied.size(), 1u);
+  EXPECT_EQ(up->applied[0].step_id, "refs-child-index");
+  ExpectIndex(s, true, true);
+  EXPECT_EQ(SnapshotOf(s), before);
+}
+
+TEST_P(SchemaSteps, NewCommitsMaintainTheIndexOfTheirSchema) {
+  TempDir dir("schema-steps3");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  {
+    auto env = OpenRefEnv(s);
+    ASSERT_TRUE(env.ok());
+    ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "x", "1").ok());
+    rs::CommitRequest req;
+    req.message = "at schema 1";
+    ASSERT_TRUE(env->refs->Commit("alpha", "main", req).ok());
+  }
+  ExpectIndex(s, false, false);
+  ASSERT_TRUE(mg::Up(s, rs::SchemaSteps(), RunOpts()).ok());
+  auto env = OpenRefEnv(s);
+  ASSERT_TRUE(env.ok());
+  auto head = env->refs->GetBranch("alpha", "main");
+  ASSERT_TRUE(head.ok());
+  ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "y", "2").ok());
+  rs::CommitRequest req;
+  req.message = "at schema 3";
+  auto made = env->refs->Commit("alpha", "main", req);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ExpectIndex(s, true, true);
+  auto repo = env->refs->GetRepository("alpha");
+  ASSERT_TRUE(repo.ok());
+  const std::string part = rs::internal::RefsPartition("alpha", repo->instance_id);
+  auto kids = rs::migrations::Children(s, part, head->commit_id);
+  ASSERT_TRUE(kids.ok()) << kids.status().ToString();
+  ASSERT_EQ(kids->size(), 1u);
+  EXPECT_EQ((*kids)[0], made->commit.id);
+  auto anc = rs::migrations::IsAncestor(s, part, head->commit_id, made->commit.id);
+  ASSERT_TRUE(anc.ok());
+  EXPECT_TRUE(*anc);
+  auto not_anc = rs::migrations::IsAncestor(s, part, made->commit.id, head->commit_id);
+  ASSERT_TRUE(not_anc.ok());
+  EXPECT_FALSE(*not_anc);
+}
+
+TEST_P(SchemaSteps, NewStoreStartsAtTheNewestSchema) {
+  TempDir dir("schema-steps4");
+  const mg::StepRegistry steps = rs::SchemaSteps();
+  kv::OpenOptions open = mg::ToolingOpenOptions(steps);
+  auto store = kv::Open(Uri(GetParam(), dir, "db"), open);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(SchemaOf(**store), rs::kCodeSchema);
+  auto env = OpenRefEnv(**store);
+  ASSERT_TRUE(env.ok());
+  ASSERT_TRUE(BuildFixtureContent(*env->refs).ok());
+  ExpectIndex(**store, true, true);
+  auto up = mg::Up(**store, steps, RunOpts());
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_TRUE(up->applied.empty());
+}
+
+TEST_P(SchemaSteps, CheckFindsAMissingIndexKey) {
+  TempDir dir("schema-steps5");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE(mg::Up(**store, rs::SchemaSteps(), RunOpts()).ok());
+  auto clean = rs::migrations::CheckIndex(**store, 3);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_TRUE(clean->empty());
+  auto repo_env = OpenRefEnv(**store);
+  ASSERT_TRUE(repo_env.ok());
+  auto repo = repo_env->refs->GetRepository("beta");
+  ASSERT_TRUE(repo.ok());
+  auto dev = repo_env->refs->GetCommit("beta", "dev");
+  ASSERT_TRUE(dev.ok());
+  const std::string part = rs::internal::RefsPartition("beta", repo->instance_id);
+  ASSERT_TRUE((*store)->Delete(part, rs::migrations::AncestryKey(dev->id)).ok());
+  ASSERT_TRUE((*store)->Delete(part, rs::migrations::ChildKey(dev->parents.at(0), dev->id)).ok());
+  auto found = rs::migrations::CheckIndex(**store, 3);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].key, rs::migrations::AncestryKey(dev->id));
+  // Ancestry still answers from the commit record.
+  auto anc = rs::migrations::IsAncestor(**store, part, dev->parents.at(0), dev->id);
+  ASSERT_TRUE(anc.ok());
+  EXPECT_TRUE(*anc);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks"));
+
+// ---- kill -9 ------------------------------------------------------------------------
+
+TEST(SchemaStepsCrash, DISABLED_Child) {
+  const char* db = std::getenv("REFKV_SCHEMA_CHILD_DB");
+  ASSERT_NE(db, nullptr);
+  kv::OpenOptions open = mg::ToolingOpenOptions(rs::SchemaSteps());
+  open.create_if_missing = false;
+  auto store = kv::Open(std::string("rocks://") + db, open);
+  if (!store.ok()) _exit(3);
+  std::FILE* started = std::fopen((std::string(db) + ".started").c_str(), "w");
+  if (started != nullptr) std::fclose(started);
+  mg::RunOptions o = RunOpts();
+  o.lease_ttl_ms = 1000;
+  // Widen the windows between checkpoints so kills land inside steps.
+  o.progress = [](const mg::Progress&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  const char* op = std::getenv("REFKV_SCHEMA_CHILD_OP");
+  auto r = op != nullptr && std::string(op) == "cleanup"
+               ? mg::Cleanup(**store, rs::SchemaSteps(), o)
+               : mg::Up(**store, rs::SchemaSteps(), o);
+  _exit(r.ok() ? 0 : 4);
+}
+
+// What the child runs: "up" on a schema-1 store, or "cleanup" on a store taken up to 3
+// and back down to 1 (the cleanup drops both indexes).
+pid_t SpawnChild(const std::string& db, const std::string& op) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) return -1;
+  exe[n] = '\0';
+  std::vector<std::string> env_strings{"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
+                                       "REFKV_REFSTORE_MIGRATE_BATCH=2"};
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string filter = "--gtest_filter=SchemaStepsCrash.DISABLED_Child";
+  std::string disabled = "--gtest_also_run_disabled_tests";
+  char* argv[] = {exe, filter.data(), disabled.data(), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  return pid;
+}
+
+int WaitChild(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+bool WaitStarted(const std::string& db, pid_t pid) {
+  for (int i = 0; i < 60000; ++i) {
+    if (access((db + ".started").c_str(), F_OK) == 0) return true;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+void MakeStore(const std::string& db, const std::string& op) {
+  auto store = ImportFixture("rocks://" + db, 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  if (op == "cleanup") {
+    ASSERT_TRUE(mg::Up(**store, rs::SchemaSteps(), RunOpts()).ok());
+    mg::RunOptions down = RunOpts();
+    down.to = 1;
+    ASSERT_TRUE(mg::Down(**store, rs::SchemaSteps(), down).ok());
+  }
+  ASSERT_TRUE((*store)->Close().ok());
+}
+
+// Opens `db` after a kill, finishes with the same operation, checks the schema, index
+// and content.
+void FinishAndVerify(const std::string& db, const std::string& op, const std::string& expected,
+                     int* mid) {
+  kv::OpenOptions open = mg::ToolingOpenOptions(rs::SchemaSteps());
+  open.create_if_missing = false;
+  auto store = kv::Open("rocks://" + db, open);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto v = mg::Version(**store, rs::SchemaSteps());
+  ASSERT_TRUE(v.ok());
+  if (v->state.migrating) ++*mid;
+  mg::RunOptions o = RunOpts();
+  o.lease_ttl_ms = 1000;
+  o.lock_timeout_ms = 10000;
+  if (op == "cleanup") {
+    auto c = mg::Cleanup(**store, rs::SchemaSteps(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 1);
+    ExpectIndex(**store, false, false);
+  } else {
+    auto up = mg::Up(**store, rs::SchemaSteps(), o);
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 3);
+    ExpectIndex(**store, true, true);
+  }
+  EXPECT_EQ(SnapshotOf(**store), expected);
+  ASSERT_TRUE((*store)->Close().ok());
+}
+
+void KillAtRandomPoints(const std::string& op) {
+  const char* points_env = std::getenv("REFKV_MIGRATE_KILL_POINTS");
+  const int points = points_env != nullptr ? std::max(1, std::atoi(points_env)) : 10;
+  const char* seed_env = std::getenv("REFKV_MIGRATE_SEED");
+  const uint64_t seed =
+      seed_env != nullptr
+          ? std::strtoull(seed_env, nullptr, 10)
+          : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::cout << "REFKV_MIGRATE_SEED=" << seed << "\n";
+  std::mt19937_64 rng(seed);
+
+  TempDir dir("schema-crash");
+  std::string expected;
+  {
+    auto mem = ImportFixture("mem://expected", 1);
+    ASSERT_TRUE(mem.ok()) << mem.status().ToString();
+    expected = SnapshotOf(**mem);
+  }
+  // Calibrate: an uninterrupted child run.
+  const std::string calibrate = dir.Sub("calibrate");
+  MakeStore(calibrate, op);
+  pid_t pid = SpawnChild(calibrate, op);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(WaitStarted(calibrate, pid));
+  auto t0 = std::chrono::steady_clock::now();
+  int status = WaitChild(pid);
+  const int64_t full_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  int mid = 0;
+  FinishAndVerify(calibrate, op, expected, &mid);
+  std::cout << "uninterrupted " << op << " in the child: " << full_us / 1000 << " ms\n";
+
+  mid = 0;
+  for (int i = 0; i < points; ++i) {
+    const std::string db = dir.Sub("p" + std::to_string(i));
+    MakeStore(db, op);
+    if (::testing::Test::HasFatalFailure()) return;
+    const int64_t kill_at = std::uniform_int_distribution<int64_t>(0, full_us)(rng);
+    SCOPED_TRACE("kill point " + std::to_string(i) + " at " + std::to_string(kill_at) + " us");
+    pid = SpawnChild(db, op);
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(WaitStarted(db, pid));
+    std::this_thread::sleep_for(std::chrono::microseconds(kill_at));
+    kill(pid, SIGKILL);
+    WaitChild(pid);
+    FinishAndVerify(db, op, expected, &mid);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  std::cout << mid << " of " << points << " kills of " << op << " left a step running\n";
+  // Cleanup is two DeleteRanges on the fixture: kills rarely land inside it.
+  if (points >= 10 && op == "up") {
+    EXPECT_GT(mid, 0) << "no kill landed inside a step";
+  }
+}
+
+TEST(SchemaStepsCrash, KillUpAtRandomPoints) { KillAtRandomPoints("up"); }
+TEST(SchemaStepsCrash, KillCleanupAfterDownAtRandomPoints) { KillAtRandomPoints("cleanup"); }
+
+}  // namespace
+}  // namespace refkv::testing
