@@ -60,6 +60,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
 
   AddStoreCommands(app, ctx);
   AddKvCommands(app, ctx);
+  AddRefStoreCommands(app, ctx);
   AddQuickstartCommand(app, ctx);
 
   try {

@@ -24,6 +24,8 @@ namespace refkv::cli {
 void AddStoreCommands(CLI::App& app, CliContext& ctx);
 // kv get/set/setif/del/scan/partitions (cli/kv_commands.cc).
 void AddKvCommands(CLI::App& app, CliContext& ctx);
+// repo, branch, entry, commit, log, show, tag, diff, gc (cli/refstore_commands.cc).
+void AddRefStoreCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
 

@@ -10,6 +10,8 @@ int ExitCodeFor(const Status& status, Phase phase) {
       return kExitNotFound;
     case StatusCode::kPredicateFailed:
       return kExitPredicateFailed;
+    case StatusCode::kConflict:
+      return kExitConflict;
     case StatusCode::kInvalidArgument:
       return kExitUsage;
     default:
