@@ -26,6 +26,10 @@ void AddStoreCommands(CLI::App& app, CliContext& ctx);
 void AddKvCommands(CLI::App& app, CliContext& ctx);
 // repo, branch, entry, commit, log, show, tag, diff, gc (cli/refstore_commands.cc).
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx);
+// export, import, dump verify/inspect, kv migrate (cli/format_commands.cc).
+void AddFormatCommands(CLI::App& app, CliContext& ctx);
+// migrate version/status/plan/up/down/cleanup/unlock (cli/migrate_commands.cc).
+void AddMigrateCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
 

@@ -1,6 +1,7 @@
 // refkv repo/branch/entry/commit/log/show/tag/diff/gc: the ref store (refstore/refstore.h)
 // on the command line. The ref store is opened on the CLI's store with the default range
-// store (refstore/open_for_store.h).
+// store (refstore/open_for_store.h: inside the KV store, so export/import/kv migrate carry
+// committed data).
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -36,9 +37,10 @@ struct Args {
 
 Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
                                       refstore::Options options = {}) {
-  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(access));
-  return refstore::OpenForStore(*store, source.uri, options);
+  refstore::OpenForStoreOptions open_options;
+  open_options.refstore = options;
+  return refstore::OpenForStore(*store, open_options);
 }
 
 std::string Str(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }

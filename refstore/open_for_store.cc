@@ -12,15 +12,15 @@ Result<std::string> DefaultRangeDir(std::string_view uri) {
   return dir + "/ranges";
 }
 
-Result<OpenedRefStore> OpenForStore(kv::Store& store, std::string_view uri, Options options) {
-  REFKV_ASSIGN_OR_RETURN(std::string dir, DefaultRangeDir(uri));
+Result<OpenedRefStore> OpenForStore(kv::Store& store, const OpenForStoreOptions& options) {
+  const std::string& dir = options.range_dir;
   OpenedRefStore opened;
   if (dir.empty()) {
     REFKV_ASSIGN_OR_RETURN(opened.ranges, OpenKvRangeStore(store, std::string(kRangesPartition)));
   } else {
     REFKV_ASSIGN_OR_RETURN(opened.ranges, OpenDirRangeStore(dir));
   }
-  REFKV_ASSIGN_OR_RETURN(opened.refs, RefStore::Open(store, *opened.ranges, options));
+  REFKV_ASSIGN_OR_RETURN(opened.refs, RefStore::Open(store, *opened.ranges, options.refstore));
   return opened;
 }
 

@@ -1,10 +1,14 @@
 // Opening a ref store on a kv::Store with the default place for its committed data, so
-// the CLI and embedders agree on where ranges live:
-//   rocks://PATH   a directory range store at PATH/ranges (RocksDB ignores a
-//                  subdirectory it did not create; the ranges travel with the store
-//                  directory when it is copied or moved);
-//   anything else  (mem, postgres) a KV range store inside the store itself, partition
-//                  kRangesPartition, so nodes sharing a database share committed data.
+// the CLI and embedders agree on where ranges live.
+//
+// Default, every driver: a KV range store inside the store itself, partition
+// kRangesPartition. The store is then self-contained: `export`/`import` (dump, SST),
+// `kv migrate`, the migration runner's checkpoint backup and `check` all see the
+// committed data, and nodes sharing a PostgreSQL database share it.
+// Opt-in (OpenOptions::range_dir, or DefaultRangeDir for rocks://PATH -> PATH/ranges):
+// a directory range store, one file per range. Faster range reads on RocksDB, but the
+// ranges are then outside the KV store: a dump, an SST export, `kv migrate` or a
+// checkpoint of the store does not carry them.
 //
 // Thread-safety: the functions are thread-safe; the returned OpenedRefStore is as
 // thread-safe as RefStore (refstore/refstore.h).
@@ -31,16 +35,20 @@ struct OpenedRefStore {
   std::unique_ptr<RefStore> refs;
 };
 
-// The directory of the default range store for store URI `uri`: "PATH/ranges" for
-// rocks://PATH, empty for drivers whose ranges live inside the store.
-// InvalidArgument if `uri` does not parse.
+// The conventional directory range store for store URI `uri`: "PATH/ranges" for
+// rocks://PATH (RocksDB ignores a subdirectory it did not create), empty for drivers
+// without a directory. InvalidArgument if `uri` does not parse.
 Result<std::string> DefaultRangeDir(std::string_view uri);
 
-// Opens the ref store on `store` (opened from `uri`), with the default range store.
-// `store` is borrowed and must outlive the result. Writes nothing except creating the
-// range directory (rocks) if it is missing. Errors: InvalidArgument (uri), IOError (the
-// range directory cannot be created).
-Result<OpenedRefStore> OpenForStore(kv::Store& store, std::string_view uri, Options options = {});
+struct OpenForStoreOptions {
+  Options refstore;       // passed to RefStore::Open
+  std::string range_dir;  // non-empty: a directory range store there instead of the KV one
+};
+
+// Opens the ref store on `store` with the range store chosen as above. `store` is
+// borrowed and must outlive the result. Writes nothing except creating `range_dir` if
+// set and missing. Errors: IOError (the range directory cannot be created).
+Result<OpenedRefStore> OpenForStore(kv::Store& store, const OpenForStoreOptions& options = {});
 
 }  // namespace refkv::refstore
 
