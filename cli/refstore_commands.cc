@@ -13,6 +13,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "refstore/check.h"
 #include "refstore/entry_lines.h"
 #include "refstore/open_for_store.h"
 
@@ -394,6 +395,37 @@ Status Gc(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
+Status CheckCmd(CliContext& ctx, const Args&) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto report, refstore::Check(*store, *r.refs, *r.ranges));
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    out << "{\"ok\":" << (report.ok() ? "true" : "false")
+        << ",\"repositories\":" << report.repositories << ",\"branches\":" << report.branches
+        << ",\"tags\":" << report.tags << ",\"commits\":" << report.commits
+        << ",\"metaranges\":" << report.metaranges << ",\"violations\":[";
+    for (size_t i = 0; i < report.violations.size(); ++i) {
+      const auto& v = report.violations[i];
+      out << (i ? "," : "") << "{\"location\":" << Str(v.location)
+          << ",\"problem\":" << Str(v.problem) << "}";
+    }
+    out << "]}\n";
+  } else {
+    for (const auto& v : report.violations) out << v.location << ": " << v.problem << "\n";
+    out << (report.ok() ? "ok: " : "FAILED: ") << report.repositories << " repositories, "
+        << report.branches << " branches, " << report.tags << " tags, " << report.commits
+        << " commits, " << report.metaranges << " metaranges checked";
+    if (!report.ok()) out << ", " << report.violations.size() << " violations";
+    out << "\n";
+  }
+  if (!report.ok()) {
+    return Status::Corruption("check: " + std::to_string(report.violations.size()) +
+                              " violations (listed on stdout)");
+  }
+  return Status::OK();
+}
+
 // Registers `sub` to run `fn` with fresh argument storage.
 using Fn = Status (*)(CliContext&, const Args&);
 CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
@@ -527,6 +559,12 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("RIGHT", a->right, "a ref");
   sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
   sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
+
+  Leaf(ctx, app, "check",
+       "verify the store's invariants (metadata, schema, every repository's branches, tags, "
+       "commits, parents, metaranges and range hashes); each violation on stdout with its "
+       "location, exit 1 if any",
+       a, CheckCmd);
 
   sub = Leaf(ctx, app, "gc",
              "remove unreachable ref store leftovers older than --grace (safe while others "

@@ -296,5 +296,33 @@ TEST_F(CliCommandsTest, MigrateVersionJson) {
   EXPECT_NE(Ok({"migrate", "version"}).out.find("state ready"), std::string::npos);
 }
 
+TEST_F(CliCommandsTest, CheckPassesOnAFreshStoreAndNamesACorruptRange) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  Ok({"commit", "r1", "main", "-m", "one"});
+  Ok({"tag", "create", "r1", "v1", "main"});
+  RunResult fresh = Ok({"check"});
+  EXPECT_EQ(fresh.out.rfind("ok: 1 repositories, 1 branches, 1 tags, 2 commits, 1 metaranges", 0),
+            0u)
+      << fresh.out;
+  RunResult json = Ok({"check", "--json"});
+  EXPECT_TRUE(LooksLikeJson(json.out)) << json.out;
+  EXPECT_NE(json.out.find("\"ok\":true"), std::string::npos) << json.out;
+
+  // Overwrite the first chunk of the one stored range.
+  RunResult chunks = Ok({"kv", "scan", "refstore.ranges", "--prefix", "rc/"});
+  ASSERT_FALSE(chunks.out.empty());
+  std::string key = chunks.out.substr(0, chunks.out.find('\t'));
+  std::string range_id = key.substr(3, key.find('/', 3) - 3);
+  Ok({"kv", "set", "refstore.ranges", key, "garbage"});
+  RunResult bad = R({"check"});
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.out.find("repo r1 commit "), std::string::npos) << Describe(bad);
+  EXPECT_NE(bad.out.find(range_id), std::string::npos) << Describe(bad);
+  RunResult bad_json = R({"check", "--json"});
+  EXPECT_NE(bad_json.out.find("\"ok\":false"), std::string::npos) << Describe(bad_json);
+}
+
 }  // namespace
 }  // namespace refkv::cli
