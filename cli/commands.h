@@ -33,6 +33,11 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
 
+// The ref store part of quickstart (cli/quickstart_refstore.cc): creates repository
+// quickstart-<run_id>, stages `entries`, commits, branches, diffs, logs and deletes it,
+// printing a timed line per step. Errors: the ref store's.
+Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries);
+
 // Writes what `store info` shows about `store` (opened from `source`) to ctx.out(), as
 // text or, under --json, as one JSON object. Errors: those of reading the metadata.
 Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& store);
