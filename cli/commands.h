@@ -35,8 +35,11 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
 
 // The ref store part of quickstart (cli/quickstart_refstore.cc): creates repository
 // quickstart-<run_id>, stages `entries`, commits, branches, diffs, logs and deletes it,
-// printing a timed line per step. Errors: the ref store's.
-Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries);
+// printing a timed line per step. `scratch`: the store is quickstart's own scratch store,
+// so the ranges are collected at once and the ref store's partitions dropped. Errors: the
+// ref store's.
+Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries,
+                    bool scratch);
 
 // Writes what `store info` shows about `store` (opened from `source`) to ctx.out(), as
 // text or, under --json, as one JSON object. Errors: those of reading the metadata.

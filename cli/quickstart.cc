@@ -213,7 +213,8 @@ Status Tour(CliContext& ctx, const QuickstartArgs& args) {
   REFKV_RETURN_IF_ERROR(store.DropPartition(kv_partition));
   REFKV_RETURN_IF_ERROR(store.Sync());
   Line(out, "clean up", "drop " + kv_partition + ", sync", Since(start));
-  REFKV_RETURN_IF_ERROR(RefStoreTour(out, store, run_id, std::min<size_t>(n, 10000)));
+  REFKV_RETURN_IF_ERROR(RefStoreTour(out, store, run_id, std::min<size_t>(n, 10000),
+                                     source.origin == StoreOrigin::kDefault));
 
   out << "\n";
   return WriteStoreInfo(ctx, source, store);

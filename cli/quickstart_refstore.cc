@@ -38,7 +38,8 @@ std::string Path(size_t i) {
 
 }  // namespace
 
-Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries) {
+Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries,
+                    bool scratch) {
   const std::string repo = "quickstart-" + std::string(run_id);
   out << "\nref store: repository " << repo << ", " << entries
       << " entries; the repository is deleted at the end\n\n";
@@ -96,7 +97,25 @@ Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id
 
   start = Clock::now();
   REFKV_RETURN_IF_ERROR(refs.DeleteRepository(repo));
-  Step(out, "repo delete", repo + " (ranges go with 'refkv gc')", Since(start));
+  if (!scratch) {
+    Step(out, "repo delete", repo + " (ranges go with 'refkv gc')", Since(start));
+    return Status::OK();
+  }
+  Step(out, "repo delete", repo, Since(start));
+  // The scratch store is the quickstart's own: collect its ranges at once and drop the
+  // ref store's global partitions, so the store is left as the tour found it.
+  start = Clock::now();
+  opened = {};
+  refstore::OpenForStoreOptions gc_options;
+  gc_options.refstore.gc_grace = std::chrono::milliseconds(0);
+  REFKV_ASSIGN_OR_RETURN(opened, refstore::OpenForStore(store, gc_options));
+  REFKV_ASSIGN_OR_RETURN(refstore::GcStats gc, opened.refs->CollectGarbage());
+  opened = {};
+  for (const char* p : {"refkv.repos", "refkv.gc", "refstore.ranges"}) {
+    REFKV_RETURN_IF_ERROR(store.DropPartition(p));
+  }
+  Step(out, "gc", std::to_string(gc.ranges_deleted) + " ranges, scratch store cleaned",
+       Since(start));
   return Status::OK();
 }
 

@@ -324,5 +324,25 @@ TEST_F(CliCommandsTest, CheckPassesOnAFreshStoreAndNamesACorruptRange) {
   EXPECT_NE(bad_json.out.find("\"ok\":false"), std::string::npos) << Describe(bad_json);
 }
 
+TEST_F(CliCommandsTest, AutoMigrateInTheConfigOpensAndMigrates) {
+  REQUIRE_ROCKS();
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  auto_migrate: true\n  rocks:\n    path: ./s\n");
+  RunResult set = RunRefkv(dir_.path(), {"kv", "set", "p", "k", "v"});
+  EXPECT_EQ(set.exit_code, 0) << Describe(set);
+  RunResult v = RunRefkv(dir_.path(), {"migrate", "version", "--json"});
+  EXPECT_EQ(v.exit_code, 0) << Describe(v);
+  EXPECT_NE(v.out.find("\"state\":\"ready\""), std::string::npos) << v.out;
+  // store_schema == code_schema after an auto-migrating open.
+  auto field = [&](const std::string& name) {
+    size_t at = v.out.find("\"" + name + "\":");
+    return at == std::string::npos ? -1 : std::stoll(v.out.substr(at + name.size() + 3));
+  };
+  EXPECT_EQ(field("store_schema"), field("code_schema")) << v.out;
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  auto_migrate: maybe\n");
+  RunResult bad = RunRefkv(dir_.path(), {"kv", "set", "p", "k", "v"});
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.err.find("refkv.yaml:2"), std::string::npos) << Describe(bad);
+}
+
 }  // namespace
 }  // namespace refkv::cli
