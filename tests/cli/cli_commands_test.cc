@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -265,6 +266,20 @@ TEST_F(CliCommandsTest, SstExportImportAndKvMigrate) {
   Ok({"commit", "r1", "main", "-m", "one"});
   Ok({"export", "--format", "sst", "-o", dir_.Sub("sst")});
   Ok({"import", dir_.Sub("sst")}, "fromsst");
+  EXPECT_EQ(R({"export", "--format", "tar", "-o", dir_.Sub("t")}).exit_code, kExitUsage);
+  // A corrupt SST file: exit 1 naming the file, and nothing is written.
+  std::string sst_file;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("sst"))) {
+    if (e.path().extension() == ".sst") sst_file = e.path().string();
+  }
+  ASSERT_FALSE(sst_file.empty());
+  std::string bytes = ReadFile(sst_file);
+  for (size_t i = 0; i < 16 && i < bytes.size(); ++i) bytes[bytes.size() / 2 + i] ^= 0x33;
+  WriteFile(sst_file, bytes);
+  RunResult bad = R({"import", dir_.Sub("sst")}, "badsst");
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.err.find(".sst"), std::string::npos) << Describe(bad);
+  EXPECT_EQ(Ok({"repo", "list"}, "badsst").out, "");
   EXPECT_EQ(Ok({"entry", "get", "r1", "main", "a"}, "fromsst").out, "1");
 
   RunResult copy = RunRefkv(dir_.path(), {"kv", "migrate", "--from", "rocks://" + dir_.Sub("store"),
