@@ -12,6 +12,10 @@ int ExitCodeFor(const Status& status, Phase phase) {
       return kExitPredicateFailed;
     case StatusCode::kConflict:
       return kExitConflict;
+    case StatusCode::kVersionMismatch:
+      return kExitVersionMismatch;
+    case StatusCode::kBusy:
+      return kExitBusy;
     case StatusCode::kInvalidArgument:
       return kExitUsage;
     default:

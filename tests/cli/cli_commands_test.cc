@@ -132,6 +132,9 @@ TEST(ExitCodes, ConflictIsFiveAndDocumented) {
   EXPECT_EQ(ExitCodeFor(Status::Conflict("x"), Phase::kCommand), 5);
   EXPECT_EQ(ExitCodeFor(Status::Conflict("x"), Phase::kSetup), 1);
   EXPECT_NE(std::string(kExitCodeHelp).find("5 conflict"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(Status::VersionMismatch("x"), Phase::kCommand), 6);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("x"), Phase::kCommand), 7);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("x"), Phase::kSetup), 1);
 }
 
 TEST_F(CliCommandsTest, RefStoreHappyPathAndJson) {
@@ -306,6 +309,8 @@ TEST_F(CliCommandsTest, MigrateVersionJson) {
   Ok({"migrate", "status"});
   Ok({"migrate", "plan"});
   Ok({"migrate", "up", "--no-backup"});
+  RunResult too_far = R({"migrate", "up", "--to", "99"});
+  EXPECT_EQ(too_far.exit_code, kExitVersionMismatch) << Describe(too_far);
   EXPECT_EQ(R({"migrate", "down"}).exit_code, kExitUsage);  // --to required
   Ok({"migrate", "unlock", "--force"});
   EXPECT_NE(Ok({"migrate", "version"}).out.find("state ready"), std::string::npos);
