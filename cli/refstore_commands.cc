@@ -513,10 +513,11 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("FILE", a->file)->required();
 
-  sub = Leaf(ctx, app, "commit",
-             "commit what is staged on BRANCH; exit 5 on a conflict after all retries, 4 if "
-             "--expect-parent differs; nothing staged: 'no changes', exit 0",
-             a, Commit);
+  sub = Leaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
+  sub->footer(
+      "Nothing staged: prints 'no changes: ...' and exits 0. Exit 4 if --expect-parent is\n"
+      "not the head; exit 5 if the commit lost the race for the branch through every retry\n"
+      "(the staged writes stay staged: run it again).");
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("-m,--message", a->message, "commit message")->required();
@@ -551,20 +552,22 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("TAG", a->name)->required();
 
   sub = Leaf(ctx, app, "diff",
-             "committed changes from LEFT to RIGHT ('+ PATH<TAB>VALUE', '- PATH', '~ "
-             "PATH<TAB>VALUE'), or with --uncommitted the staged changes of branch LEFT",
-             a, Diff);
+             "what changed from LEFT to RIGHT (or, --uncommitted, staged on branch LEFT)", a, Diff);
+  sub->footer(
+      "One line per path: '+ PATH<TAB>VALUE' added, '- PATH' removed, '~ PATH<TAB>VALUE'\n"
+      "changed (the RIGHT value). Committed data only, unless --uncommitted.");
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("LEFT", a->left, "a ref (the branch, with --uncommitted)")->required();
   sub->add_option("RIGHT", a->right, "a ref");
   sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
   sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
 
-  Leaf(ctx, app, "check",
-       "verify the store's invariants (metadata, schema, every repository's branches, tags, "
-       "commits, parents, metaranges and range hashes); each violation on stdout with its "
-       "location, exit 1 if any",
-       a, CheckCmd);
+  sub = Leaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
+             CheckCmd);
+  sub->footer(
+      "Checks the metadata and migration state, every repository's default branch, every\n"
+      "branch and tag, every reachable commit's parents, metarange and range content hashes.\n"
+      "Each violation is a line 'LOCATION: PROBLEM' on stdout (--json: violations[]).");
 
   sub = Leaf(ctx, app, "gc",
              "remove unreachable ref store leftovers older than --grace (safe while others "
