@@ -24,8 +24,22 @@ namespace refkv::cli {
 void AddStoreCommands(CLI::App& app, CliContext& ctx);
 // kv get/set/setif/del/scan/partitions (cli/kv_commands.cc).
 void AddKvCommands(CLI::App& app, CliContext& ctx);
+// repo, branch, entry, commit, log, show, tag, diff, gc (cli/refstore_commands.cc).
+void AddRefStoreCommands(CLI::App& app, CliContext& ctx);
+// export, import, dump verify/inspect, kv migrate (cli/format_commands.cc).
+void AddFormatCommands(CLI::App& app, CliContext& ctx);
+// migrate version/status/plan/up/down/cleanup/unlock (cli/migrate_commands.cc).
+void AddMigrateCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
+
+// The ref store part of quickstart (cli/quickstart_refstore.cc): creates repository
+// quickstart-<run_id>, stages `entries`, commits, branches, diffs, logs and deletes it,
+// printing a timed line per step. `scratch`: the store is quickstart's own scratch store,
+// so the ranges are collected at once and the ref store's partitions dropped. Errors: the
+// ref store's.
+Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id, size_t entries,
+                    bool scratch);
 
 // Writes what `store info` shows about `store` (opened from `source`) to ctx.out(), as
 // text or, under --json, as one JSON object. Errors: those of reading the metadata.

@@ -78,6 +78,15 @@ Status SetRocksSync(DatabaseConfig& db, const std::string& text, const std::stri
   db.rocks.sync = {*b, origin};
   return Status::OK();
 }
+Status SetAutoMigrate(DatabaseConfig& db, const std::string& text, const std::string& origin) {
+  auto b = ParseBool(text);
+  if (!b) {
+    return Status::InvalidArgument(origin + ": database.auto_migrate must be true or false, got '" +
+                                   text + "'");
+  }
+  db.auto_migrate = {*b, origin};
+  return Status::OK();
+}
 Status SetPgConnection(DatabaseConfig& db, const std::string& text, const std::string& origin) {
   db.postgres.connection_string = {text, origin};
   return Status::OK();
@@ -100,6 +109,7 @@ Status SetPgTable(DatabaseConfig& db, const std::string& text, const std::string
 
 constexpr Field kFields[] = {
     {"", "type", "REFKV_DATABASE_TYPE", SetType},
+    {"", "auto_migrate", "REFKV_DATABASE_AUTO_MIGRATE", SetAutoMigrate},
     {"rocks", "path", "REFKV_DATABASE_ROCKS_PATH", SetRocksPath},
     {"rocks", "partitions", "REFKV_DATABASE_ROCKS_PARTITIONS", SetRocksPartitions},
     {"rocks", "sync", "REFKV_DATABASE_ROCKS_SYNC", SetRocksSync},
@@ -158,7 +168,7 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
     const Field* field = FindField("", key);
     if (field == nullptr) {
       return Status::InvalidArgument(At(file, key_node) + ": unknown key 'database." + key +
-                                     "' (expected type, rocks, postgres)");
+                                     "' (expected type, auto_migrate, rocks, postgres)");
     }
     if (value.IsNull()) continue;
     if (!value.IsScalar()) {
@@ -354,11 +364,13 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
     config = std::move(loaded).value();
     have_config = true;
   }
-  if (!inputs.store_flag.empty()) {
-    return StoreSource{inputs.store_flag, StoreOrigin::kFlag, "--store"};
-  }
-  if (auto v = NonEmpty(env, "REFKV_STORE")) {
-    return StoreSource{*v, StoreOrigin::kEnv, "REFKV_STORE"};
+  if (!inputs.store_flag.empty() || NonEmpty(env, "REFKV_STORE")) {
+    const bool auto_migrate = config.database.auto_migrate.value.value_or(false);
+    if (!inputs.store_flag.empty()) {
+      return StoreSource{inputs.store_flag, StoreOrigin::kFlag, "--store", auto_migrate};
+    }
+    return StoreSource{*NonEmpty(env, "REFKV_STORE"), StoreOrigin::kEnv, "REFKV_STORE",
+                       auto_migrate};
   }
   if (!have_config) {
     auto loaded = LoadConfigFile(JoinPath(inputs.working_dir, std::string(kDefaultConfigFile)));
@@ -370,8 +382,10 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
     }
   }
   REFKV_RETURN_IF_ERROR(ApplyEnvOverrides(env, config));
+  const bool auto_migrate = config.database.auto_migrate.value.value_or(false);
   if (!config.database.AnySet()) {
-    return StoreSource{std::string(kDefaultStoreUri), StoreOrigin::kDefault, "default"};
+    return StoreSource{std::string(kDefaultStoreUri), StoreOrigin::kDefault, "default",
+                       auto_migrate};
   }
   REFKV_ASSIGN_OR_RETURN(std::string uri, DatabaseUri(config.database));
   std::string description;
@@ -379,7 +393,7 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
   if (AnyFromEnv(config.database)) {
     description += (description.empty() ? "" : " + ") + std::string("REFKV_DATABASE_*");
   }
-  return StoreSource{uri, StoreOrigin::kConfig, description};
+  return StoreSource{uri, StoreOrigin::kConfig, description, auto_migrate};
 }
 
 }  // namespace refkv::cli

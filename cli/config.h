@@ -56,6 +56,9 @@ struct Setting {
 
 struct DatabaseConfig {
   Setting<std::string> type;  // "mem", "rocks" or "postgres"
+  // database.auto_migrate: bring the store to this code's newest schema when a command
+  // opens it for writing (engine/migrate.h OpenAndMigrate). Not part of the URI.
+  Setting<bool> auto_migrate;
   struct Rocks {
     Setting<std::string> path;
     Setting<std::string> partitions;  // "cf" or "shared"
@@ -106,6 +109,8 @@ struct StoreSource {
   // Human-readable origin: "--store", "REFKV_STORE", "refkv.yaml", "REFKV_DATABASE_*",
   // "default".
   std::string description;
+  // database.auto_migrate of the config that was read (false if none was read).
+  bool auto_migrate = false;
 };
 
 // "default" (or the description of another implicit choice) or "from <description>".

@@ -1,6 +1,8 @@
 #include "cli/context.h"
 
 #include "cli/bytes_format.h"
+#include "engine/migrate.h"
+#include "refstore/schema.h"
 
 namespace refkv::cli {
 
@@ -48,7 +50,10 @@ Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access acces
     options.create_if_missing = false;
     options.read_only = true;
   }
-  auto opened = kv::Open(source.uri, options);
+  // database.auto_migrate: a store opened for writing is brought to the newest schema.
+  auto opened = source.auto_migrate && access == Access::kWrite
+                    ? kv::migrate::OpenAndMigrate(source.uri, refstore::SchemaSteps())
+                    : kv::Open(source.uri, options);
   if (!opened.ok()) {
     setup_failed_ = true;
     return opened.status().WithContext("cannot open store '" + source.uri + "' (" +

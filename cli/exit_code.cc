@@ -10,6 +10,12 @@ int ExitCodeFor(const Status& status, Phase phase) {
       return kExitNotFound;
     case StatusCode::kPredicateFailed:
       return kExitPredicateFailed;
+    case StatusCode::kConflict:
+      return kExitConflict;
+    case StatusCode::kVersionMismatch:
+      return kExitVersionMismatch;
+    case StatusCode::kBusy:
+      return kExitBusy;
     case StatusCode::kInvalidArgument:
       return kExitUsage;
     default:

@@ -5,8 +5,18 @@
 //   2  usage: the command line is wrong (unknown command or option, a missing or
 //      malformed argument such as bad hex or an empty key)
 //   3  not found: the key the command asked for does not exist
-//   4  predicate failed: `kv setif` found the key in another state; nothing written
+//   4  predicate failed: `kv setif` found the key in another state, or `commit
+//      --expect-parent` found another head; nothing written
+//   5  conflict: `commit` lost the race for the branch through every retry; the staged
+//      writes stay staged (run it again)
 //
+//   6  version mismatch: a command on an open store (migrate ...) found a schema this
+//      code cannot work with (newer than this code, older than it upgrades from, a step
+//      that differs from the history); nothing written
+//   7  busy: a migration lease is held by another run (migrate up/down/cleanup/unlock
+//      without --force); nothing written, retry later
+// A store that cannot be opened at all (newer format, in use by another process) is 1.
+// A commit with nothing staged is not an error: it prints "no changes" and exits 0.
 // 3 and 4 only ever describe the command's own key: a missing store, config file or
 // driver is an error (1), so a script can treat 3 as "absent" safely.
 //
@@ -25,18 +35,26 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitNotFound = 3;
 inline constexpr int kExitPredicateFailed = 4;
+inline constexpr int kExitConflict = 5;
+inline constexpr int kExitVersionMismatch = 6;
+inline constexpr int kExitBusy = 7;
 
 // The lines --help ends with.
 inline constexpr std::string_view kExitCodeHelp =
-    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found (the key asked for),\n"
-    "            4 predicate failed (kv setif; nothing written).";
+    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found (the key, repository, branch,\n"
+    "            ref or entry asked for), 4 predicate failed (kv setif, commit\n"
+    "            --expect-parent; nothing written), 5 conflict (commit lost every retry;\n"
+    "            staged writes kept), 6 version mismatch (migrate: schema unusable),\n"
+    "            7 busy (migration lease held). A commit with nothing staged prints\n"
+    "            'no changes', 0.";
 
 // Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
 // command's own verb on the open store).
 enum class Phase { kSetup, kCommand };
 
 // The one Status -> exit code mapping. kSetup errors are always 1. kCommand: NotFound 3,
-// PredicateFailed 4, InvalidArgument 2, any other error 1; OK 0.
+// PredicateFailed 4, Conflict 5, VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1;
+// OK 0.
 int ExitCodeFor(const Status& status, Phase phase);
 
 }  // namespace refkv::cli

@@ -213,6 +213,8 @@ Status Tour(CliContext& ctx, const QuickstartArgs& args) {
   REFKV_RETURN_IF_ERROR(store.DropPartition(kv_partition));
   REFKV_RETURN_IF_ERROR(store.Sync());
   Line(out, "clean up", "drop " + kv_partition + ", sync", Since(start));
+  REFKV_RETURN_IF_ERROR(RefStoreTour(out, store, run_id, std::min<size_t>(n, 10000),
+                                     source.origin == StoreOrigin::kDefault));
 
   out << "\n";
   return WriteStoreInfo(ctx, source, store);
@@ -229,7 +231,8 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx) {
       "stale one that must fail), deletes a range and drops a partition, timing each step.\n"
       "Store: the configured one if set (--store, REFKV_STORE, config), else the scratch\n"
       "store rocks://./refkv-quickstart. Writes only partitions quickstart-<id>.* and drops\n"
-      "them at the end.");
+      "them at the end. Then the ref store: creates repository quickstart-<id>, stages\n"
+      "entries, commits, branches, diffs, logs, and deletes the repository.");
   quickstart->add_option("--keys", args->keys, "how many keys (default 100000)")->type_name("N");
   quickstart->add_option("--value-size", args->value_size, "bytes per value (default 100)")
       ->type_name("B");

@@ -1,0 +1,324 @@
+// refkv export/import/dump verify/dump inspect/kv migrate: the file formats
+// (format/dump.h, format/sst.h) and store-to-store copy (format/copy.h) on the command
+// line. Progress goes to stderr: a live bar when stderr is a terminal, else one final
+// summary line.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/bytes_format.h"
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "engine/open.h"
+#include "format/copy.h"
+#include "format/dump.h"
+#include "format/sst.h"
+
+namespace refkv::cli {
+namespace {
+
+struct Args {
+  std::string format = "dump", output, path, on_conflict = "fail", from, to;
+  std::vector<std::string> partitions;
+  bool overwrite = false, allow_non_empty = false, allow_older_schema = false;
+};
+
+std::string HumanBytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) b /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+// Presents format::Progress on stderr.
+class ProgressBar {
+ public:
+  ProgressBar() : live_(isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
+  format::ProgressCallback Callback() {
+    return [this](const format::Progress& p) { Update(p); };
+  }
+  void Update(const format::Progress& p) {
+    last_ = p;
+    phase_ = std::string(p.phase);
+    if (!live_) return;
+    auto now = Clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    double rate = secs > 0 ? p.records / secs : 0;
+    std::string line = "\r" + phase_ + ": " + std::to_string(p.records);
+    if (p.total_records > 0) line += "/" + std::to_string(p.total_records);
+    line += " records, " + HumanBytes(static_cast<double>(p.bytes));
+    if (p.total_bytes > 0) line += "/" + HumanBytes(static_cast<double>(p.total_bytes));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", %.0f rec/s", rate);
+    line += buf;
+    double fraction = p.total_bytes > 0     ? static_cast<double>(p.bytes) / p.total_bytes
+                      : p.total_records > 0 ? static_cast<double>(p.records) / p.total_records
+                                            : 0;
+    if (fraction > 0.001 && fraction < 1) {
+      std::snprintf(buf, sizeof buf, ", %3.0f%%, ETA %.0fs", fraction * 100,
+                    secs / fraction - secs);
+      line += buf;
+    }
+    std::cerr << line << "\x1b[K" << std::flush;
+  }
+  // The final line: a summary of what was done.
+  void Finish(const std::string& what, uint64_t records, uint64_t bytes) {
+    double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (live_) std::cerr << "\r\x1b[K";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " in %.2fs (%.0f records/s)", secs,
+                  secs > 0 ? records / secs : 0.0);
+    std::cerr << what << ": " << records << " records, " << HumanBytes(static_cast<double>(bytes))
+              << buf << std::endl;
+  }
+  void Clear() {
+    if (live_) std::cerr << "\r\x1b[K" << std::flush;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool live_;
+  Clock::time_point start_, last_draw_{};
+  format::Progress last_;
+  std::string phase_;
+};
+
+Status Export(CliContext& ctx, const Args& a) {
+  if (a.format != "dump" && a.format != "sst") {
+    return Status::InvalidArgument("--format must be dump or sst, not '" + a.format + "'");
+  }
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  ProgressBar bar;
+  if (a.format == "dump") {
+    format::ExportOptions options;
+    options.path = a.output;
+    options.partitions = a.partitions;
+    options.overwrite = a.overwrite;
+    options.progress = bar.Callback();
+    auto summary = format::ExportDump(*store, options);
+    bar.Clear();
+    REFKV_RETURN_IF_ERROR(summary.status());
+    bar.Finish("exported " + a.output, summary->info.records, summary->info.file_bytes);
+    if (ctx.options().json) {
+      ctx.out() << "{\"format\":\"dump\",\"path\":" << JsonString(EscapeText(a.output))
+                << ",\"records\":" << summary->info.records
+                << ",\"partitions\":" << summary->info.partitions.size()
+                << ",\"file_bytes\":" << summary->info.file_bytes << "}\n";
+    }
+    return Status::OK();
+  }
+  format::SstExportOptions options;
+  options.dir = a.output;
+  options.partitions = a.partitions;
+  options.overwrite = a.overwrite;
+  options.progress = bar.Callback();
+  auto summary = format::ExportSst(*store, options);
+  bar.Clear();
+  REFKV_RETURN_IF_ERROR(summary.status());
+  bar.Finish("exported " + a.output, summary->manifest.records, summary->file_bytes);
+  if (ctx.options().json) {
+    ctx.out() << "{\"format\":\"sst\",\"path\":" << JsonString(EscapeText(a.output))
+              << ",\"records\":" << summary->manifest.records
+              << ",\"partitions\":" << summary->manifest.partitions.size()
+              << ",\"file_bytes\":" << summary->file_bytes << "}\n";
+  }
+  return Status::OK();
+}
+
+Status Import(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(format::OnConflict mode, format::ParseOnConflict(a.on_conflict));
+  std::error_code ec;
+  bool is_dir = std::filesystem::is_directory(a.path, ec);
+  if (!is_dir && !std::filesystem::exists(a.path, ec)) {
+    return Status::NotFound("no dump file or SST directory '" + a.path + "'");
+  }
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
+  ProgressBar bar;
+  Result<format::ImportSummary> summary = Status::OK();
+  if (is_dir) {
+    format::SstImportOptions options;
+    options.on_conflict = mode;
+    options.allow_older_schema = a.allow_older_schema;
+    options.progress = bar.Callback();
+    summary = format::ImportSst(a.path, *store, options);
+  } else {
+    format::ImportOptions options;
+    options.on_conflict = mode;
+    options.allow_older_schema = a.allow_older_schema;
+    options.progress = bar.Callback();
+    summary = format::ImportDump(a.path, *store, options);
+  }
+  bar.Clear();
+  REFKV_RETURN_IF_ERROR(summary.status());
+  bar.Finish("imported " + a.path, summary->written, summary->info.file_bytes);
+  if (ctx.options().json) {
+    ctx.out() << "{\"written\":" << summary->written << ",\"skipped\":" << summary->skipped
+              << ",\"skipped_meta\":" << summary->skipped_meta
+              << ",\"ingested\":" << summary->ingested << "}\n";
+  } else {
+    ctx.out() << "written " << summary->written << ", skipped " << summary->skipped << "\n";
+  }
+  return Status::OK();
+}
+
+void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
+  std::ostream& out = ctx.out();
+  const auto& h = info.header;
+  if (ctx.options().json) {
+    out << "{\"format_version\":" << h.format_version
+        << ",\"store_format_version\":" << h.store_format_version
+        << ",\"schema_version\":" << h.schema_version << ",\"created_at\":" << h.created_at
+        << ",\"refkv_version\":" << JsonString(EscapeText(h.refkv_version))
+        << ",\"source_driver\":" << JsonString(EscapeText(h.source_driver))
+        << ",\"store_id\":" << JsonString(EscapeText(h.store_id)) << ",\"records\":" << info.records
+        << ",\"blocks\":" << info.blocks << ",\"uncompressed_bytes\":" << info.uncompressed_bytes
+        << ",\"file_bytes\":" << info.file_bytes << ",\"partitions\":[";
+    for (size_t i = 0; i < info.partitions.size(); ++i) {
+      const auto& p = info.partitions[i];
+      out << (i ? "," : "") << "{" << ctx.JsonBytes("name", p.name) << ",\"records\":" << p.records
+          << ",\"record_bytes\":" << p.record_bytes << "}";
+    }
+    out << "]}\n";
+    return;
+  }
+  out << "format_version " << h.format_version << "\nschema_version " << h.schema_version
+      << "\nsource_driver " << h.source_driver << "\nrefkv_version " << h.refkv_version
+      << "\nstore_id " << h.store_id << "\nrecords " << info.records << "\nblocks " << info.blocks
+      << "\nfile_bytes " << info.file_bytes << "\n";
+  for (const auto& p : info.partitions) {
+    out << "partition " << ctx.TextBytes(p.name) << "\t" << p.records << " records\n";
+  }
+}
+
+Status DumpVerify(CliContext& ctx, const Args& a) {
+  ProgressBar bar;
+  auto info = format::VerifyDump(a.path, bar.Callback());
+  bar.Clear();
+  REFKV_RETURN_IF_ERROR(info.status());
+  if (ctx.options().json) {
+    InfoOut(ctx, *info);
+  } else {
+    ctx.out() << "ok: " << a.path << ": " << info->records << " records in "
+              << info->partitions.size() << " partitions\n";
+  }
+  return Status::OK();
+}
+
+Status DumpInspect(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(format::DumpInfo info, format::InspectDump(a.path));
+  InfoOut(ctx, info);
+  return Status::OK();
+}
+
+Status Migrate(CliContext& ctx, const Args& a) {
+  kv::OpenOptions read_options;
+  read_options.create_if_missing = false;
+  read_options.read_only = true;
+  auto source = kv::Open(a.from, read_options);
+  if (!source.ok()) return source.status().WithContext("cannot open --from '" + a.from + "'");
+  auto target = kv::Open(a.to, kv::OpenOptions{});
+  if (!target.ok()) return target.status().WithContext("cannot open --to '" + a.to + "'");
+  ProgressBar bar;
+  format::CopyOptions options;
+  options.partitions = a.partitions;
+  options.allow_non_empty_target = a.allow_non_empty;
+  options.progress = bar.Callback();
+  auto summary = format::CopyStore(**source, **target, options);
+  bar.Clear();
+  Status closed = (*target)->Close();
+  (void)(*source)->Close();
+  REFKV_RETURN_IF_ERROR(summary.status());
+  REFKV_RETURN_IF_ERROR(closed);
+  bar.Finish("copied", summary->records, summary->bytes);
+  std::ostream& out = ctx.out();
+  bool all_match = true;
+  if (ctx.options().json) out << "{\"records\":" << summary->records << ",\"partitions\":[";
+  if (!ctx.options().json) out << "partition\tsource_records\ttarget_records\tchecksum\tmatch\n";
+  for (size_t i = 0; i < summary->checks.size(); ++i) {
+    const auto& c = summary->checks[i];
+    all_match = all_match && c.match();
+    char sum[24];
+    std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(c.source.checksum));
+    if (ctx.options().json) {
+      out << (i ? "," : "") << "{" << ctx.JsonBytes("name", c.name)
+          << ",\"source_records\":" << c.source.records
+          << ",\"target_records\":" << c.target.records
+          << ",\"match\":" << (c.match() ? "true" : "false") << "}";
+    } else {
+      out << ctx.TextBytes(c.name) << "\t" << c.source.records << "\t" << c.target.records << "\t"
+          << sum << "\t" << (c.match() ? "ok" : "MISMATCH") << "\n";
+    }
+  }
+  if (ctx.options().json) out << "]}\n";
+  if (!all_match) return Status::Corruption("kv migrate: the target differs from the source");
+  return Status::OK();
+}
+
+using Fn = Status (*)(CliContext&, const Args&);
+CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
+               std::shared_ptr<Args>& args, Fn fn) {
+  args = std::make_shared<Args>();
+  CLI::App* sub = parent.add_subcommand(name, help);
+  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
+  return sub;
+}
+
+}  // namespace
+
+void AddFormatCommands(CLI::App& app, CliContext& ctx) {
+  std::shared_ptr<Args> a;
+  CLI::App* sub;
+  sub =
+      Leaf(ctx, app, "export",
+           "write the store's partitions to a dump file or an SST directory (-o PATH)", a, Export);
+  sub->add_option("--format", a->format, "dump (one file) or sst (a directory)")
+      ->type_name("dump|sst");
+  sub->add_option("-o,--output", a->output, "the file or directory to write")
+      ->type_name("PATH")
+      ->required();
+  sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
+  sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
+
+  sub = Leaf(ctx, app, "import",
+             "load a dump file or an SST directory into the store; a bad file names the "
+             "offset or block and writes nothing",
+             a, Import);
+  sub->add_option("PATH", a->path, "dump file or SST directory")->required();
+  sub->add_option("--on-conflict", a->on_conflict,
+                  "when a key exists: fail (import nothing), skip, overwrite")
+      ->type_name("fail|skip|overwrite");
+  sub->add_flag("--allow-older-schema", a->allow_older_schema,
+                "accept a file written at an older schema");
+
+  CLI::App* dump = app.add_subcommand("dump", "dump files");
+  dump->require_subcommand(1);
+  sub = Leaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
+             DumpVerify);
+  sub->add_option("FILE", a->path)->required();
+  sub = Leaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
+  sub->add_option("FILE", a->path)->required();
+
+  // `kv migrate` joins the kv group.
+  CLI::App* kv = app.get_subcommand("kv");
+  sub = Leaf(ctx, *kv, "migrate",
+             "copy every partition from --from URI to --to URI, then verify both sides "
+             "(table of records and checksums; exit 1 on a mismatch)",
+             a, Migrate);
+  sub->add_option("--from", a->from, "source store URI")->type_name("URI")->required();
+  sub->add_option("--to", a->to, "target store URI")->type_name("URI")->required();
+  sub->add_flag("--allow-non-empty", a->allow_non_empty, "the target may hold data already");
+  sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
+}
+
+}  // namespace refkv::cli

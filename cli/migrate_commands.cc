@@ -1,0 +1,252 @@
+// refkv migrate version/status/plan/up/down/cleanup/unlock: the schema migration runner
+// (engine/migrate.h) with the ref store's steps (refstore/schema.h). The store is opened
+// with the tooling options, so a store at an older schema or mid-migration opens.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/bytes_format.h"
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "engine/migrate.h"
+#include "refstore/schema.h"
+
+namespace refkv::cli {
+namespace {
+
+namespace mg = kv::migrate;
+
+struct Args {
+  int64_t to = 0;
+  CLI::Option* to_option = nullptr;
+  bool dry_run = false, no_backup = false, force = false;
+  double lease_ttl = 30, lock_timeout = 60;
+  std::string backup_dir;
+};
+
+// The store opened for the migration tooling; closed by the destructor.
+struct Tooling {
+  mg::StepRegistry steps = refstore::SchemaSteps();
+  std::unique_ptr<kv::Store> store;
+  ~Tooling() {
+    if (store) (void)store->Close();
+  }
+};
+
+Result<std::unique_ptr<Tooling>> Open(CliContext& ctx, bool write) {
+  auto t = std::make_unique<Tooling>();
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  kv::OpenOptions options = mg::ToolingOpenOptions(t->steps);
+  if (!write) options.create_if_missing = false;
+  auto opened = kv::Open(source.uri, options);
+  if (!opened.ok()) {
+    return opened.status().WithContext("cannot open store '" + source.uri + "' (" +
+                                       DescribeOrigin(source) + ")");
+  }
+  t->store = std::move(opened).value();
+  return t;
+}
+
+std::string S(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }
+
+void VersionOut(CliContext& ctx, const mg::VersionInfo& v) {
+  if (ctx.options().json) {
+    ctx.out() << "{\"store_schema\":" << v.store_schema << ",\"code_schema\":" << v.code_schema
+              << ",\"oldest_upgradable_schema\":" << v.oldest_upgradable_schema
+              << ",\"state\":" << S(v.state_name) << ",\"detail\":" << S(v.state.ToString())
+              << "}\n";
+  } else {
+    ctx.out() << "store schema " << v.store_schema << "\ncode schema " << v.code_schema
+              << "\noldest upgradable " << v.oldest_upgradable_schema << "\nstate "
+              << v.state.ToString() << "\n";
+  }
+}
+
+Status Version(CliContext& ctx, const Args&) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
+  REFKV_ASSIGN_OR_RETURN(auto v, mg::Version(*t->store, t->steps));
+  VersionOut(ctx, v);
+  return Status::OK();
+}
+
+Status StatusCmd(CliContext& ctx, const Args&) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
+  REFKV_ASSIGN_OR_RETURN(auto s, mg::GetStatus(*t->store, t->steps));
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    out << "{\"store_schema\":" << s.version.store_schema
+        << ",\"code_schema\":" << s.version.code_schema
+        << ",\"oldest_upgradable_schema\":" << s.version.oldest_upgradable_schema
+        << ",\"state\":" << S(s.version.state_name)
+        << ",\"detail\":" << S(s.version.state.ToString())
+        << ",\"lease\":" << (s.lease ? S(s.lease->ToString()) : "null") << ",\"kept\":[";
+    for (size_t i = 0; i < s.kept.size(); ++i) out << (i ? "," : "") << S(s.kept[i]);
+    out << "],\"history\":[";
+    for (size_t i = 0; i < s.history.size(); ++i) {
+      const auto& h = s.history[i];
+      out << (i ? "," : "") << "{\"seq\":" << h.seq << ",\"step\":" << S(h.step_id)
+          << ",\"from\":" << h.from << ",\"to\":" << h.to
+          << ",\"direction\":" << S(mg::DirectionName(h.direction)) << ",\"rows\":" << h.rows
+          << ",\"finished_ms\":" << h.finished_ms << ",\"backup\":" << S(h.backup) << "}";
+    }
+    out << "]}\n";
+    return Status::OK();
+  }
+  VersionOut(ctx, s.version);
+  if (s.lease) out << "lease " << s.lease->ToString() << "\n";
+  for (const auto& k : s.kept) out << "kept (awaits cleanup) " << k << "\n";
+  for (const auto& h : s.history) {
+    out << "history " << h.seq << " " << mg::DirectionName(h.direction) << " " << h.step_id << " "
+        << h.from << "->" << h.to << " rows " << h.rows
+        << (h.backup.empty() ? "" : " backup " + h.backup) << "\n";
+  }
+  return Status::OK();
+}
+
+void PlanOut(CliContext& ctx, const mg::Plan& p) {
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    out << "{\"store_schema\":" << p.store_schema << ",\"target\":" << p.target
+        << ",\"abandons\":" << S(p.abandons) << ",\"rows\":" << p.total.rows
+        << ",\"bytes\":" << p.total.bytes << ",\"steps\":[";
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      const auto& s = p.steps[i];
+      out << (i ? "," : "") << "{\"id\":" << S(s.id) << ",\"from\":" << s.from << ",\"to\":" << s.to
+          << ",\"direction\":" << S(mg::DirectionName(s.direction))
+          << ",\"rows\":" << s.estimate.rows << ",\"resumes\":" << (s.resumes ? "true" : "false")
+          << "}";
+    }
+    out << "]}\n";
+    return;
+  }
+  out << "schema " << p.store_schema << " -> " << p.target << "\n";
+  if (!p.abandons.empty()) out << "abandons interrupted " << p.abandons << "\n";
+  if (p.steps.empty()) out << "nothing to do\n";
+  for (const auto& s : p.steps) {
+    out << mg::DirectionName(s.direction) << " " << s.id << " " << s.from << "->" << s.to << " ~"
+        << s.estimate.rows << " rows" << (s.resumes ? " (resumes)" : "") << "  " << s.description
+        << "\n";
+  }
+}
+
+Status PlanCmd(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
+  REFKV_ASSIGN_OR_RETURN(auto v, mg::Version(*t->store, t->steps));
+  std::optional<int64_t> to;
+  if (a.to_option->count() > 0) to = a.to;
+  Result<mg::Plan> plan = (to && *to < v.store_schema) ? mg::PlanDown(*t->store, t->steps, *to)
+                                                       : mg::PlanUp(*t->store, t->steps, to);
+  REFKV_RETURN_IF_ERROR(plan.status());
+  PlanOut(ctx, *plan);
+  return Status::OK();
+}
+
+mg::RunOptions RunOptionsFor(const Args& a) {
+  mg::RunOptions options;
+  options.dry_run = a.dry_run;
+  options.no_backup = a.no_backup;
+  options.lease_ttl_ms = static_cast<int64_t>(a.lease_ttl * 1000);
+  options.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
+  options.backup_dir = a.backup_dir;
+  options.progress = [](const mg::Progress& p) {
+    std::cerr << "migrate " << mg::DirectionName(p.direction) << " " << p.step_id << " " << p.from
+              << "->" << p.to << ": " << p.rows_done << "/" << p.rows_total << " rows\n";
+  };
+  if (a.to_option->count() > 0) options.to = a.to;
+  return options;
+}
+
+Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
+  if (ctx.options().json) {
+    ctx.out() << "{\"dry_run\":" << (dry_run ? "true" : "false") << ",\"target\":" << r.plan.target
+              << ",\"applied\":" << r.applied.size() << ",\"backup\":" << S(r.backup) << "}\n";
+    return Status::OK();
+  }
+  if (dry_run) {
+    PlanOut(ctx, r.plan);
+    return Status::OK();
+  }
+  for (const auto& h : r.applied) {
+    ctx.out() << "applied " << mg::DirectionName(h.direction) << " " << h.step_id << " " << h.from
+              << "->" << h.to << " (" << h.rows << " rows)\n";
+  }
+  if (!r.backup.empty()) ctx.out() << "backup " << r.backup << "\n";
+  ctx.out() << "schema " << r.plan.target << "\n";
+  return Status::OK();
+}
+
+Status Up(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
+  REFKV_ASSIGN_OR_RETURN(auto r, mg::Up(*t->store, t->steps, RunOptionsFor(a)));
+  return RunOut(ctx, r, a.dry_run);
+}
+
+Status Down(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
+  REFKV_ASSIGN_OR_RETURN(auto r, mg::Down(*t->store, t->steps, RunOptionsFor(a)));
+  return RunOut(ctx, r, a.dry_run);
+}
+
+Status Cleanup(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
+  REFKV_ASSIGN_OR_RETURN(auto r, mg::Cleanup(*t->store, t->steps, RunOptionsFor(a)));
+  return RunOut(ctx, r, a.dry_run);
+}
+
+Status Unlock(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
+  REFKV_RETURN_IF_ERROR(mg::Unlock(*t->store, a.force));
+  ctx.out() << "lease released\n";
+  return Status::OK();
+}
+
+using Fn = Status (*)(CliContext&, const Args&);
+CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
+               std::shared_ptr<Args>& args, Fn fn) {
+  args = std::make_shared<Args>();
+  CLI::App* sub = parent.add_subcommand(name, help);
+  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
+  return sub;
+}
+
+void RunFlags(CLI::App* sub, Args& a, bool to_required) {
+  a.to_option = sub->add_option("--to", a.to, "target schema N")->type_name("N");
+  if (to_required) a.to_option->required();
+  sub->add_flag("--dry-run", a.dry_run, "plan, check and report; write nothing");
+  sub->add_flag("--no-backup", a.no_backup, "skip the backup before the first step");
+  sub->add_option("--backup-dir", a.backup_dir, "where the backup goes")->type_name("DIR");
+  sub->add_option("--lease-ttl", a.lease_ttl, "lease time-to-live, seconds (30)")->type_name("S");
+  sub->add_option("--lock-timeout", a.lock_timeout,
+                  "how long to wait for another migration's lease, seconds (60)")
+      ->type_name("S");
+}
+
+}  // namespace
+
+void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
+  CLI::App* m = app.add_subcommand("migrate", "schema migrations of the store");
+  m->require_subcommand(1);
+  std::shared_ptr<Args> a;
+  CLI::App* sub;
+  Leaf(ctx, *m, "version",
+       "store, code and oldest upgradable schema, and the state ('ready' when idle)", a, Version);
+  Leaf(ctx, *m, "status", "version, lease, history and steps awaiting cleanup", a, StatusCmd);
+  sub = Leaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
+  a->to_option =
+      sub->add_option("--to", a->to, "target schema N (default: newest)")->type_name("N");
+  sub = Leaf(ctx, *m, "up", "migrate up to --to N (default: the newest schema)", a, Up);
+  RunFlags(sub, *a, false);
+  sub = Leaf(ctx, *m, "down", "migrate down to --to N", a, Down);
+  RunFlags(sub, *a, true);
+  sub = Leaf(ctx, *m, "cleanup", "drop the old forms kept by applied steps", a, Cleanup);
+  RunFlags(sub, *a, false);
+  sub = Leaf(ctx, *m, "unlock",
+             "release the migration lease if free or expired; --force even if held (the "
+             "holder is fenced out)",
+             a, Unlock);
+  sub->add_flag("--force", a->force, "release a lease that is held");
+}
+
+}  // namespace refkv::cli

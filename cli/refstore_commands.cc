@@ -1,0 +1,580 @@
+// refkv repo/branch/entry/commit/log/show/tag/diff/gc: the ref store (refstore/refstore.h)
+// on the command line. The ref store is opened on the CLI's store with the default range
+// store (refstore/open_for_store.h: inside the KV store, so export/import/kv migrate carry
+// committed data).
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/bytes_format.h"
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "refstore/check.h"
+#include "refstore/entry_lines.h"
+#include "refstore/open_for_store.h"
+
+namespace refkv::cli {
+namespace {
+
+using refstore::CommitInfo;
+using refstore::EntryDiff;
+
+// Storage for one command's arguments; owned by its handler.
+struct Args {
+  std::string repo, name, ref, path, value, file, from, message, expect_parent, committer;
+  std::string left, right, prefix, after;
+  std::vector<std::string> meta;
+  size_t limit = 0;
+  bool uncommitted = false;
+  double grace_seconds = 3600;
+  CLI::Option* value_option = nullptr;
+  CLI::Option* file_option = nullptr;
+  CLI::Option* expect_option = nullptr;
+};
+
+Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
+                                      refstore::Options options = {}) {
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(access));
+  refstore::OpenForStoreOptions open_options;
+  open_options.refstore = options;
+  return refstore::OpenForStore(*store, open_options);
+}
+
+std::string Str(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }
+
+std::string CommitJson(CliContext& ctx, const CommitInfo& c) {
+  std::ostringstream o;
+  o << "{\"id\":" << Str(c.id) << ",\"parents\":[";
+  for (size_t i = 0; i < c.parents.size(); ++i) o << (i ? "," : "") << Str(c.parents[i]);
+  o << "],\"committer\":" << Str(c.committer) << "," << ctx.JsonBytes("message", c.message)
+    << ",\"metadata\":{";
+  size_t i = 0;
+  for (const auto& [k, v] : c.metadata) o << (i++ ? "," : "") << Str(k) << ":" << Str(v);
+  o << "},\"creation_time_ms\":" << c.creation_time_ms << ",\"generation\":" << c.generation
+    << ",\"metarange_id\":" << Str(c.metarange_id) << "}";
+  return o.str();
+}
+
+void CommitText(CliContext& ctx, const CommitInfo& c) {
+  std::ostream& out = ctx.out();
+  out << "commit " << c.id << "\n";
+  for (const std::string& p : c.parents) out << "parent " << p << "\n";
+  out << "committer " << ctx.TextBytes(c.committer) << "\n";
+  out << "time_ms " << c.creation_time_ms << "\ngeneration " << c.generation << "\n";
+  for (const auto& [k, v] : c.metadata) {
+    out << "meta " << ctx.TextBytes(k) << "=" << ctx.TextBytes(v) << "\n";
+  }
+  out << "\n    " << ctx.TextBytes(c.message) << "\n";
+}
+
+// ---- repo ------------------------------------------------------------------------------
+Status RepoCreate(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(auto info,
+                         r.refs->CreateRepository(a.repo, a.name.empty() ? "main" : a.name));
+  if (ctx.options().json) {
+    ctx.out() << "{\"name\":" << Str(info.name)
+              << ",\"default_branch\":" << Str(info.default_branch) << "}\n";
+  } else {
+    ctx.out() << "created repository " << info.name << " (default branch " << info.default_branch
+              << ")\n";
+  }
+  return Status::OK();
+}
+
+Status RepoList(CliContext& ctx) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto repos, r.refs->ListRepositories());
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) out << "[";
+  for (size_t i = 0; i < repos.size(); ++i) {
+    const auto& info = repos[i];
+    if (ctx.options().json) {
+      out << (i ? "," : "") << "{\"name\":" << Str(info.name)
+          << ",\"default_branch\":" << Str(info.default_branch)
+          << ",\"creation_time_ms\":" << info.creation_time_ms << "}";
+    } else {
+      out << info.name << "\t" << info.default_branch << "\n";
+    }
+  }
+  if (ctx.options().json) out << "]\n";
+  return Status::OK();
+}
+
+Status RepoDelete(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  return r.refs->DeleteRepository(a.repo);
+}
+
+// ---- branch ----------------------------------------------------------------------------
+void BranchOut(CliContext& ctx, const refstore::BranchInfo& b, bool first, bool list) {
+  if (ctx.options().json) {
+    ctx.out() << (first ? "" : ",") << "{\"name\":" << Str(b.name)
+              << ",\"commit_id\":" << Str(b.commit_id) << ",\"sealed_tokens\":" << b.sealed_tokens
+              << "}" << (list ? "" : "\n");
+  } else {
+    ctx.out() << b.name << "\t" << b.commit_id << "\n";
+  }
+}
+
+Status BranchCreate(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(auto b, r.refs->CreateBranch(a.repo, a.name, a.from));
+  BranchOut(ctx, b, true, false);
+  return Status::OK();
+}
+
+Status BranchList(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto branches, r.refs->ListBranches(a.repo));
+  if (ctx.options().json) ctx.out() << "[";
+  for (size_t i = 0; i < branches.size(); ++i) BranchOut(ctx, branches[i], i == 0, true);
+  if (ctx.options().json) ctx.out() << "]\n";
+  return Status::OK();
+}
+
+// ---- entry -----------------------------------------------------------------------------
+Status EntryPut(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
+  std::string value;
+  if (a.file_option->count() > 0) {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) return Status::NotFound("cannot open --file " + a.file);
+    value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) return Status::IOError("cannot read --file " + a.file);
+  } else if (a.value_option->count() > 0) {
+    REFKV_ASSIGN_OR_RETURN(value, ctx.ArgBytes("VALUE", a.value));
+  } else {
+    return Status::InvalidArgument("entry put: give VALUE or --file F");
+  }
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  return r.refs->PutEntry(a.repo, a.name, path, value);
+}
+
+Status EntryGet(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(std::string value, r.refs->GetEntry(a.repo, a.ref, path));
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    out << "{" << ctx.JsonBytes("path", path) << "," << ctx.JsonBytes("value", value) << "}\n";
+  } else if (ctx.options().hex) {
+    out << HexEncode(value) << "\n";
+  } else {
+    out.write(value.data(), static_cast<std::streamsize>(value.size()));
+    if (ctx.out_is_terminal()) out << "\n";
+  }
+  return Status::OK();
+}
+
+Status EntryRm(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  return r.refs->DeleteEntry(a.repo, a.name, path);
+}
+
+Status EntryLs(CliContext& ctx, const Args& a) {
+  refstore::ListEntriesOptions options;
+  REFKV_ASSIGN_OR_RETURN(options.prefix, ctx.ArgBytes("--prefix", a.prefix));
+  REFKV_ASSIGN_OR_RETURN(options.after, ctx.ArgBytes("--after", a.after));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  const bool json = ctx.options().json;
+  std::ostream& out = ctx.out();
+  size_t n = 0;
+  std::string next;
+  if (json) out << "{\"entries\":[";
+  // Pages until --limit entries (0: all) are written.
+  while (true) {
+    options.limit = a.limit == 0 ? 1000 : std::min<size_t>(1000, a.limit - n);
+    REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListEntries(a.repo, a.ref, options));
+    for (const auto& e : page.entries) {
+      if (json) {
+        out << (n ? ",\n" : "\n") << "{" << ctx.JsonBytes("path", e.path) << ","
+            << ctx.JsonBytes("value", e.value) << "}";
+      } else {
+        out << ctx.TextBytes(e.path) << "\t" << ctx.TextBytes(e.value) << "\n";
+      }
+      ++n;
+    }
+    next = page.next_after;
+    if (next.empty() || (a.limit > 0 && n >= a.limit)) break;
+    options.after = next;
+  }
+  if (json) out << (n ? "\n" : "") << "]," << ctx.JsonBytes("next_after", next) << "}\n";
+  return Status::OK();
+}
+
+Status EntryLoad(CliContext& ctx, const Args& a) {
+  Result<std::vector<refstore::Entry>> entries = Status::OK();
+  if (a.file == "-") {
+    entries = refstore::ParseEntryLines(std::cin, "<stdin>");
+  } else {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) return Status::NotFound("cannot open " + a.file);
+    entries = refstore::ParseEntryLines(in, a.file);
+  }
+  REFKV_RETURN_IF_ERROR(entries.status());
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  size_t staged = 0;
+  for (const auto& e : *entries) {
+    Status s = r.refs->PutEntry(a.repo, a.name, e.path, e.value);
+    if (!s.ok()) {
+      return s.WithContext("entry load: " + std::to_string(staged) + " of " +
+                           std::to_string(entries->size()) + " entries staged before");
+    }
+    ++staged;
+  }
+  if (ctx.options().json) {
+    ctx.out() << "{\"staged\":" << staged << "}\n";
+  } else {
+    ctx.out() << "staged " << staged << " entries on " << a.repo << "/" << a.name << "\n";
+  }
+  return Status::OK();
+}
+
+// ---- commit / log / show ---------------------------------------------------------------
+Status Commit(CliContext& ctx, const Args& a) {
+  refstore::CommitRequest request;
+  request.message = a.message;
+  request.committer = a.committer;
+  if (request.committer.empty()) request.committer = ctx.env()("USER").value_or("refkv");
+  for (const std::string& kv : a.meta) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--meta '" + kv + "': expected KEY=VALUE");
+    }
+    request.metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (a.expect_option->count() > 0) request.expected_parent = a.expect_parent;
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(auto result, r.refs->Commit(a.repo, a.name, request));
+  using Outcome = refstore::CommitResult::Outcome;
+  const char* outcome = result.outcome == Outcome::kCommitted   ? "committed"
+                        : result.outcome == Outcome::kNoChanges ? "no_changes"
+                                                                : "committed_concurrently";
+  if (ctx.options().json) {
+    ctx.out() << "{\"outcome\":\"" << outcome << "\",\"attempts\":" << result.attempts
+              << ",\"commit\":" << CommitJson(ctx, result.commit) << "}\n";
+  } else if (result.outcome == Outcome::kCommitted) {
+    ctx.out() << "committed " << result.commit.id << "\n";
+  } else if (result.outcome == Outcome::kNoChanges) {
+    ctx.out() << "no changes: nothing staged on " << a.repo << "/" << a.name << "; head stays "
+              << result.commit.id << "\n";
+  } else {
+    ctx.out() << "committed concurrently: another commit of the branch took the staged "
+                 "writes: "
+              << result.commit.id << "\n";
+  }
+  return Status::OK();
+}
+
+Status Log(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  refstore::LogOptions options;
+  size_t n = 0;
+  const bool json = ctx.options().json;
+  if (json) ctx.out() << "[";
+  while (true) {
+    options.limit = a.limit == 0 ? 100 : std::min<size_t>(100, a.limit - n);
+    REFKV_ASSIGN_OR_RETURN(auto page, r.refs->Log(a.repo, a.ref, options));
+    for (const auto& c : page.commits) {
+      if (json) {
+        ctx.out() << (n ? ",\n" : "\n") << CommitJson(ctx, c);
+      } else {
+        if (n) ctx.out() << "\n";
+        CommitText(ctx, c);
+      }
+      ++n;
+    }
+    if (page.next_page_token.empty() || (a.limit > 0 && n >= a.limit)) break;
+    options.page_token = page.next_page_token;
+  }
+  if (json) ctx.out() << (n ? "\n" : "") << "]\n";
+  return Status::OK();
+}
+
+Status Show(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto c, r.refs->GetCommit(a.repo, a.ref));
+  if (ctx.options().json) {
+    ctx.out() << CommitJson(ctx, c) << "\n";
+  } else {
+    CommitText(ctx, c);
+  }
+  return Status::OK();
+}
+
+// ---- tag -------------------------------------------------------------------------------
+void TagOut(CliContext& ctx, const refstore::TagInfo& t, bool first, bool list) {
+  if (ctx.options().json) {
+    ctx.out() << (first ? "" : ",") << "{\"name\":" << Str(t.name)
+              << ",\"commit_id\":" << Str(t.commit_id)
+              << ",\"creation_time_ms\":" << t.creation_time_ms << "}" << (list ? "" : "\n");
+  } else {
+    ctx.out() << t.name << "\t" << t.commit_id << "\n";
+  }
+}
+
+Status TagCreate(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(auto t, r.refs->CreateTag(a.repo, a.name, a.ref));
+  TagOut(ctx, t, true, false);
+  return Status::OK();
+}
+
+Status TagList(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto tags, r.refs->ListTags(a.repo));
+  if (ctx.options().json) ctx.out() << "[";
+  for (size_t i = 0; i < tags.size(); ++i) TagOut(ctx, tags[i], i == 0, true);
+  if (ctx.options().json) ctx.out() << "]\n";
+  return Status::OK();
+}
+
+// ---- diff / gc -------------------------------------------------------------------------
+Status Diff(CliContext& ctx, const Args& a) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  std::vector<EntryDiff> diffs;
+  if (a.uncommitted) {
+    if (!a.right.empty()) {
+      return Status::InvalidArgument("diff --uncommitted takes one BRANCH, not LEFT RIGHT");
+    }
+    REFKV_ASSIGN_OR_RETURN(diffs, r.refs->DiffUncommitted(a.repo, a.left, a.limit));
+  } else {
+    if (a.right.empty()) return Status::InvalidArgument("diff needs LEFT RIGHT (or --uncommitted)");
+    REFKV_ASSIGN_OR_RETURN(diffs, r.refs->Diff(a.repo, a.left, a.right, a.limit));
+  }
+  std::ostream& out = ctx.out();
+  const bool json = ctx.options().json;
+  if (json) out << "[";
+  for (size_t i = 0; i < diffs.size(); ++i) {
+    const EntryDiff& d = diffs[i];
+    const char* kind = d.kind == EntryDiff::Kind::kAdded     ? "added"
+                       : d.kind == EntryDiff::Kind::kRemoved ? "removed"
+                                                             : "changed";
+    if (json) {
+      out << (i ? ",\n" : "\n") << "{" << ctx.JsonBytes("path", d.path) << ",\"kind\":\"" << kind
+          << "\"";
+      if (d.left) out << "," << ctx.JsonBytes("left", *d.left);
+      if (d.right) out << "," << ctx.JsonBytes("right", *d.right);
+      out << "}";
+    } else {
+      char sign = d.kind == EntryDiff::Kind::kAdded     ? '+'
+                  : d.kind == EntryDiff::Kind::kRemoved ? '-'
+                                                        : '~';
+      out << sign << " " << ctx.TextBytes(d.path);
+      if (d.right) out << "\t" << ctx.TextBytes(*d.right);
+      out << "\n";
+    }
+  }
+  if (json) out << (diffs.empty() ? "" : "\n") << "]\n";
+  return Status::OK();
+}
+
+Status Gc(CliContext& ctx, const Args& a) {
+  refstore::Options options;
+  options.gc_grace = std::chrono::milliseconds(static_cast<int64_t>(a.grace_seconds * 1000));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite, options));
+  REFKV_ASSIGN_OR_RETURN(auto s, r.refs->CollectGarbage());
+  if (ctx.options().json) {
+    ctx.out() << "{\"repositories_finished\":" << s.repositories_finished
+              << ",\"partitions_dropped\":" << s.partitions_dropped
+              << ",\"staging_tokens_released\":" << s.staging_tokens_released
+              << ",\"metaranges_deleted\":" << s.metaranges_deleted
+              << ",\"ranges_deleted\":" << s.ranges_deleted << "}\n";
+  } else {
+    ctx.out() << "repositories finished " << s.repositories_finished << ", partitions dropped "
+              << s.partitions_dropped << ", staging tokens released " << s.staging_tokens_released
+              << ", metaranges deleted " << s.metaranges_deleted << ", ranges deleted "
+              << s.ranges_deleted << "\n";
+  }
+  return Status::OK();
+}
+
+Status CheckCmd(CliContext& ctx, const Args&) {
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto report, refstore::Check(*store, *r.refs, *r.ranges));
+  std::ostream& out = ctx.out();
+  if (ctx.options().json) {
+    out << "{\"ok\":" << (report.ok() ? "true" : "false")
+        << ",\"repositories\":" << report.repositories << ",\"branches\":" << report.branches
+        << ",\"tags\":" << report.tags << ",\"commits\":" << report.commits
+        << ",\"metaranges\":" << report.metaranges << ",\"violations\":[";
+    for (size_t i = 0; i < report.violations.size(); ++i) {
+      const auto& v = report.violations[i];
+      out << (i ? "," : "") << "{\"location\":" << Str(v.location)
+          << ",\"problem\":" << Str(v.problem) << "}";
+    }
+    out << "]}\n";
+  } else {
+    for (const auto& v : report.violations) out << v.location << ": " << v.problem << "\n";
+    out << (report.ok() ? "ok: " : "FAILED: ") << report.repositories << " repositories, "
+        << report.branches << " branches, " << report.tags << " tags, " << report.commits
+        << " commits, " << report.metaranges << " metaranges checked";
+    if (!report.ok()) out << ", " << report.violations.size() << " violations";
+    out << "\n";
+  }
+  if (!report.ok()) {
+    return Status::Corruption("check: " + std::to_string(report.violations.size()) +
+                              " violations (listed on stdout)");
+  }
+  return Status::OK();
+}
+
+// Registers `sub` to run `fn` with fresh argument storage.
+using Fn = Status (*)(CliContext&, const Args&);
+CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
+               std::shared_ptr<Args>& args, Fn fn) {
+  args = std::make_shared<Args>();
+  CLI::App* sub = parent.add_subcommand(name, help);
+  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
+  return sub;
+}
+
+}  // namespace
+
+void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
+  std::shared_ptr<Args> a;
+  CLI::App* sub;
+
+  CLI::App* repo = app.add_subcommand("repo", "ref store repositories");
+  repo->require_subcommand(1);
+  sub = Leaf(ctx, *repo, "create", "create repository NAME with an empty initial commit", a,
+             RepoCreate);
+  sub->add_option("NAME", a->repo, "repository name")->required();
+  sub->add_option("--default-branch", a->name, "its default branch (main)")->type_name("B");
+  sub = Leaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, nullptr);
+  ctx.SetHandler(sub, [](CliContext& c) { return RepoList(c); });
+  sub = Leaf(ctx, *repo, "delete", "delete repository NAME and everything in it", a, RepoDelete);
+  sub->add_option("NAME", a->repo, "repository name")->required();
+
+  CLI::App* branch = app.add_subcommand("branch", "branches of a repository");
+  branch->require_subcommand(1);
+  sub = Leaf(ctx, *branch, "create", "create branch NAME at the commit REF resolves to", a,
+             BranchCreate);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("NAME", a->name)->required();
+  sub->add_option("--from", a->from, "branch, tag or commit id")->type_name("REF")->required();
+  sub = Leaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
+  sub->add_option("REPO", a->repo)->required();
+  sub = Leaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
+             [](CliContext& c, const Args& x) {
+               REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
+               return r.refs->DeleteBranch(x.repo, x.name);
+             });
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("NAME", a->name)->required();
+  sub = Leaf(ctx, *branch, "reset", "discard every staged (uncommitted) write of branch NAME", a,
+             [](CliContext& c, const Args& x) {
+               REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
+               return r.refs->ResetBranch(x.repo, x.name);
+             });
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("NAME", a->name)->required();
+
+  CLI::App* entry = app.add_subcommand("entry", "entries (PATH -> VALUE bytes) of a repository");
+  entry->require_subcommand(1);
+  sub = Leaf(ctx, *entry, "put", "stage VALUE (or the bytes of --file F) at PATH on BRANCH", a,
+             EntryPut);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("BRANCH", a->name)->required();
+  sub->add_option("PATH", a->path)->required();
+  a->value_option = sub->add_option("VALUE", a->value, "the value (may be empty)");
+  a->file_option = sub->add_option("--file", a->file, "read the value from F")->type_name("F");
+  a->value_option->excludes(a->file_option);
+  sub = Leaf(ctx, *entry, "get",
+             "print the value at PATH at REF (raw bytes; --hex, --json); exit 3 if absent", a,
+             EntryGet);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("REF", a->ref)->required();
+  sub->add_option("PATH", a->path)->required();
+  sub = Leaf(ctx, *entry, "rm", "stage the deletion of PATH on BRANCH", a, EntryRm);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("BRANCH", a->name)->required();
+  sub->add_option("PATH", a->path)->required();
+  sub = Leaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("REF", a->ref)->required();
+  sub->add_option("--prefix", a->prefix, "only paths starting with X")->type_name("X");
+  sub->add_option("--after", a->after, "only paths after K (a previous next_after)")
+      ->type_name("K");
+  sub->add_option("--limit", a->limit, "at most N entries (0: all)")->type_name("N");
+  sub = Leaf(ctx, *entry, "load",
+             "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
+             "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
+             "stages nothing (exit 2, FILE:LINE)",
+             a, EntryLoad);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("BRANCH", a->name)->required();
+  sub->add_option("FILE", a->file)->required();
+
+  sub = Leaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
+  sub->footer(
+      "Nothing staged: prints 'no changes: ...' and exits 0. Exit 4 if --expect-parent is\n"
+      "not the head; exit 5 if the commit lost the race for the branch through every retry\n"
+      "(the staged writes stay staged: run it again).");
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("BRANCH", a->name)->required();
+  sub->add_option("-m,--message", a->message, "commit message")->required();
+  sub->add_option("--meta", a->meta, "metadata KEY=VALUE (repeatable)")->type_name("K=V");
+  sub->add_option("--committer", a->committer, "committer (default: $USER)");
+  a->expect_option = sub->add_option("--expect-parent", a->expect_parent,
+                                     "commit only if the branch head is commit ID")
+                         ->type_name("ID");
+
+  sub = Leaf(ctx, app, "log", "the history of REF, newest first", a, Log);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("REF", a->ref)->required();
+  sub->add_option("--limit", a->limit, "at most N commits (0: all)")->type_name("N");
+
+  sub = Leaf(ctx, app, "show", "the commit REF resolves to", a, Show);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("REF", a->ref)->required();
+
+  CLI::App* tag = app.add_subcommand("tag", "tags (immutable names of commits)");
+  tag->require_subcommand(1);
+  sub = Leaf(ctx, *tag, "create", "create tag TAG at the commit REF resolves to", a, TagCreate);
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("TAG", a->name)->required();
+  sub->add_option("REF", a->ref)->required();
+  sub = Leaf(ctx, *tag, "list", "list tags: 'TAG<TAB>COMMIT'", a, TagList);
+  sub->add_option("REPO", a->repo)->required();
+  sub = Leaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const Args& x) {
+    REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
+    return r.refs->DeleteTag(x.repo, x.name);
+  });
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("TAG", a->name)->required();
+
+  sub = Leaf(ctx, app, "diff",
+             "what changed from LEFT to RIGHT (or, --uncommitted, staged on branch LEFT)", a, Diff);
+  sub->footer(
+      "One line per path: '+ PATH<TAB>VALUE' added, '- PATH' removed, '~ PATH<TAB>VALUE'\n"
+      "changed (the RIGHT value). Committed data only, unless --uncommitted.");
+  sub->add_option("REPO", a->repo)->required();
+  sub->add_option("LEFT", a->left, "a ref (the branch, with --uncommitted)")->required();
+  sub->add_option("RIGHT", a->right, "a ref");
+  sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
+  sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
+
+  sub = Leaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
+             CheckCmd);
+  sub->footer(
+      "Checks the metadata and migration state, every repository's default branch, every\n"
+      "branch and tag, every reachable commit's parents, metarange and range content hashes.\n"
+      "Each violation is a line 'LOCATION: PROBLEM' on stdout (--json: violations[]).");
+
+  sub = Leaf(ctx, app, "gc",
+             "remove unreachable ref store leftovers older than --grace (safe while others "
+             "write)",
+             a, Gc);
+  sub->add_option("--grace", a->grace_seconds, "only things older than S seconds (3600)")
+      ->type_name("S");
+}
+
+}  // namespace refkv::cli

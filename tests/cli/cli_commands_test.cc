@@ -1,0 +1,368 @@
+// End-to-end tests of the refkv command groups beyond kv/store: the ref store (repo,
+// branch, entry, commit, log, show, tag, diff, gc), the file formats (export, import,
+// dump verify/inspect, kv migrate) and the schema migration commands. Each test runs the
+// built binary in a fresh directory on a RocksDB store.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli/exit_code.h"
+#include "engine/open.h"
+#include "tests/support/temp_dir.h"
+
+extern char** environ;
+
+namespace refkv::cli {
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Runs refkv ARGS in `cwd` without REFKV_* variables; stdout/stderr captured via files.
+RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args) {
+  testing::TempDir capture("cli-cmd-capture");
+  const std::string out_path = capture.Sub("out"), err_path = capture.Sub("err");
+  args.insert(args.begin(), REFKV_BIN);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("REFKV_", 0) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
+    dup2(in, 0), dup2(out, 1), dup2(err, 2);
+    execve(REFKV_BIN, argv.data(), envp.data());
+    _exit(127);
+  }
+  RunResult run;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.out = ReadFile(out_path);
+  run.err = ReadFile(err_path);
+  return run;
+}
+
+std::string Describe(const RunResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+// Braces and brackets outside strings balance, and the text is one value: a cheap
+// structural check of --json output (no JSON library in the build).
+bool LooksLikeJson(const std::string& text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      else if (static_cast<unsigned char>(c) < 0x20)
+        return false;
+      continue;
+    }
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if (c == '}' || c == ']') {
+      if (--depth < 0) return false;
+    }
+  }
+  return depth == 0 && !in_string && !text.empty() && (text[0] == '{' || text[0] == '[');
+}
+
+bool RocksDriverBuilt() {
+  static const bool built = [] {
+    testing::TempDir dir("cli-cmd-probe");
+    auto store = kv::Open("rocks://" + dir.Sub("probe"));
+    return !store.status().IsUnsupported();
+  }();
+  return built;
+}
+
+#define REQUIRE_ROCKS() \
+  if (!RocksDriverBuilt()) GTEST_SKIP() << "the rocks driver is not built on this branch"
+
+class CliCommandsTest : public ::testing::Test {
+ protected:
+  // refkv --store rocks://<dir>/<store> ARGS
+  RunResult R(std::vector<std::string> args, const std::string& store = "store") {
+    args.insert(args.begin(), {"--store", "rocks://" + dir_.Sub(store)});
+    return RunRefkv(dir_.path(), std::move(args));
+  }
+  RunResult Ok(std::vector<std::string> args, const std::string& store = "store") {
+    RunResult r = R(std::move(args), store);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return r;
+  }
+  testing::TempDir dir_{"cli-cmd"};
+};
+
+TEST(ExitCodes, ConflictIsFiveAndDocumented) {
+  EXPECT_EQ(ExitCodeFor(Status::Conflict("x"), Phase::kCommand), 5);
+  EXPECT_EQ(ExitCodeFor(Status::Conflict("x"), Phase::kSetup), 1);
+  EXPECT_NE(std::string(kExitCodeHelp).find("5 conflict"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(Status::VersionMismatch("x"), Phase::kCommand), 6);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("x"), Phase::kCommand), 7);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("x"), Phase::kSetup), 1);
+}
+
+TEST_F(CliCommandsTest, RefStoreHappyPathAndJson) {
+  REQUIRE_ROCKS();
+  EXPECT_EQ(Ok({"repo", "create", "r1"}).out, "created repository r1 (default branch main)\n");
+  RunResult list = Ok({"repo", "list", "--json"});
+  EXPECT_TRUE(LooksLikeJson(list.out)) << list.out;
+  EXPECT_NE(list.out.find("\"name\":\"r1\""), std::string::npos) << list.out;
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  WriteFile(dir_.Sub("v"), "from file");
+  Ok({"entry", "put", "r1", "main", "b", "--file", dir_.Sub("v")});
+  EXPECT_EQ(Ok({"diff", "r1", "main", "--uncommitted"}).out, "+ a\t1\n+ b\tfrom file\n");
+  RunResult commit = Ok({"commit", "r1", "main", "-m", "first", "--meta", "k=v", "--json"});
+  EXPECT_TRUE(LooksLikeJson(commit.out)) << commit.out;
+  EXPECT_NE(commit.out.find("\"outcome\":\"committed\""), std::string::npos) << commit.out;
+  EXPECT_NE(commit.out.find("\"metadata\":{\"k\":\"v\"}"), std::string::npos) << commit.out;
+  // Nothing staged: a clear message, exit 0.
+  RunResult again = Ok({"commit", "r1", "main", "-m", "again"});
+  EXPECT_EQ(again.out.rfind("no changes", 0), 0u) << again.out;
+
+  Ok({"branch", "create", "r1", "dev", "--from", "main"});
+  Ok({"entry", "put", "r1", "dev", "c", "3"});
+  Ok({"entry", "rm", "r1", "dev", "a"});
+  Ok({"commit", "r1", "dev", "-m", "dev work"});
+  EXPECT_EQ(Ok({"diff", "r1", "main", "dev"}).out, "- a\n+ c\t3\n");
+  RunResult diff_json = Ok({"diff", "r1", "main", "dev", "--json"});
+  EXPECT_TRUE(LooksLikeJson(diff_json.out)) << diff_json.out;
+  EXPECT_NE(diff_json.out.find("\"kind\":\"removed\""), std::string::npos);
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "b"}).out, "from file");
+  EXPECT_EQ(Ok({"entry", "ls", "r1", "dev"}).out, "b\tfrom file\nc\t3\n");
+  EXPECT_EQ(Ok({"entry", "ls", "r1", "dev", "--limit", "1"}).out, "b\tfrom file\n");
+  RunResult ls = Ok({"entry", "ls", "r1", "dev", "--json", "--prefix", "c"});
+  EXPECT_TRUE(LooksLikeJson(ls.out)) << ls.out;
+  EXPECT_NE(ls.out.find("{\"path\":\"c\",\"value\":\"3\"}"), std::string::npos) << ls.out;
+
+  RunResult log = Ok({"log", "r1", "dev", "--json"});
+  EXPECT_TRUE(LooksLikeJson(log.out)) << log.out;
+  EXPECT_NE(log.out.find("\"message\":\"dev work\""), std::string::npos);
+  EXPECT_NE(log.out.find("\"message\":\"first\""), std::string::npos);
+  EXPECT_EQ(Ok({"log", "r1", "dev", "--limit", "1", "--json"}).out.find("\"first\""),
+            std::string::npos);
+
+  Ok({"tag", "create", "r1", "v1", "dev"});
+  RunResult tags = Ok({"tag", "list", "r1", "--json"});
+  EXPECT_NE(tags.out.find("\"name\":\"v1\""), std::string::npos) << tags.out;
+  RunResult show = Ok({"show", "r1", "v1"});
+  EXPECT_NE(show.out.find("dev work"), std::string::npos) << show.out;
+  EXPECT_EQ(Ok({"entry", "get", "r1", "v1", "c"}).out, "3");
+  Ok({"tag", "delete", "r1", "v1"});
+  Ok({"branch", "reset", "r1", "dev"});
+  Ok({"branch", "delete", "r1", "dev"});
+  EXPECT_EQ(Ok({"branch", "list", "r1"}).out.find("dev"), std::string::npos);
+  Ok({"gc", "--grace", "0"});
+  Ok({"repo", "delete", "r1"});
+  EXPECT_EQ(Ok({"repo", "list"}).out, "");
+}
+
+TEST_F(CliCommandsTest, RefStoreExitCodes) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  EXPECT_EQ(R({"entry", "get", "r1", "main", "nope"}).exit_code, kExitNotFound);
+  EXPECT_EQ(R({"entry", "get", "r1", "nobranch", "a"}).exit_code, kExitNotFound);
+  EXPECT_EQ(R({"log", "nosuchrepo", "main"}).exit_code, kExitNotFound);
+  EXPECT_EQ(R({"show", "r1", "v9"}).exit_code, kExitNotFound);
+  EXPECT_EQ(R({"commit", "r1", "main"}).exit_code, kExitUsage);  // no -m
+  EXPECT_EQ(R({"commit", "r1", "main", "-m", "x", "--meta", "novalue"}).exit_code, kExitUsage);
+  EXPECT_EQ(R({"repo", "create", "bad name!"}).exit_code, kExitUsage);
+  EXPECT_EQ(R({"branch", "create", "r1", "b"}).exit_code, kExitUsage);  // no --from
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  RunResult pred = R({"commit", "r1", "main", "-m", "x", "--expect-parent", "0123"});
+  EXPECT_EQ(pred.exit_code, kExitPredicateFailed) << Describe(pred);
+  // The staged write survived the refused commit.
+  EXPECT_EQ(Ok({"diff", "r1", "main", "--uncommitted"}).out, "+ a\t1\n");
+}
+
+TEST_F(CliCommandsTest, EntryLoadValidatesEveryLineFirst) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  WriteFile(dir_.Sub("bad.jsonl"),
+            "{\"path\":\"x\",\"value\":\"1\"}\n\n{\"path\":\"y\",\"value\":\"2\",}\n");
+  RunResult bad = R({"entry", "load", "r1", "main", dir_.Sub("bad.jsonl")});
+  EXPECT_EQ(bad.exit_code, kExitUsage) << Describe(bad);
+  EXPECT_NE(bad.err.find("bad.jsonl:3:"), std::string::npos) << Describe(bad);
+  EXPECT_EQ(Ok({"diff", "r1", "main", "--uncommitted"}).out, "");  // nothing staged
+
+  WriteFile(dir_.Sub("good.jsonl"),
+            "{\"path\":\"x\",\"value\":\"a\\u00e9\"}\n{\"path\":\"y\",\"value_b64\":\"AAE=\"}\n");
+  Ok({"entry", "load", "r1", "main", dir_.Sub("good.jsonl")});
+  Ok({"commit", "r1", "main", "-m", "load"});
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "x"}).out, "a\xc3\xa9");
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "y"}).out, std::string("\x00\x01", 2));
+}
+
+TEST_F(CliCommandsTest, DumpRoundTripAndCorruptImportWritesNothing) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  Ok({"commit", "r1", "main", "-m", "one"});
+  Ok({"export", "-o", dir_.Sub("x.dump")});
+  EXPECT_NE(Ok({"dump", "verify", dir_.Sub("x.dump")}).out.find("ok: "), std::string::npos);
+  RunResult inspect = Ok({"dump", "inspect", dir_.Sub("x.dump"), "--json"});
+  EXPECT_TRUE(LooksLikeJson(inspect.out)) << inspect.out;
+  EXPECT_NE(inspect.out.find("\"source_driver\":\"rocks\""), std::string::npos);
+
+  // The committed data travels with the dump: the imported store reads the commit.
+  Ok({"import", dir_.Sub("x.dump")}, "copy");
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "a"}, "copy").out, "1");
+  // A second import of the same keys fails under the default --on-conflict fail.
+  EXPECT_EQ(R({"import", dir_.Sub("x.dump")}, "copy").exit_code, kExitError);
+  Ok({"import", dir_.Sub("x.dump"), "--on-conflict", "skip"}, "copy");
+
+  std::string bytes = ReadFile(dir_.Sub("x.dump"));
+  ASSERT_GT(bytes.size(), 200u);
+  for (size_t i = 150; i < 160; ++i) bytes[i] ^= 0x5a;
+  WriteFile(dir_.Sub("bad.dump"), bytes);
+  RunResult verify = R({"dump", "verify", dir_.Sub("bad.dump")});
+  EXPECT_EQ(verify.exit_code, kExitError) << Describe(verify);
+  EXPECT_NE(verify.err.find("bad.dump"), std::string::npos) << Describe(verify);
+  EXPECT_NE(verify.err.find("offset"), std::string::npos) << Describe(verify);
+  RunResult import = R({"import", dir_.Sub("bad.dump")}, "empty");
+  EXPECT_EQ(import.exit_code, kExitError) << Describe(import);
+  EXPECT_EQ(Ok({"repo", "list"}, "empty").out, "");
+  EXPECT_EQ(Ok({"kv", "partitions"}, "empty").out.find("refkv.repos"), std::string::npos);
+  EXPECT_EQ(R({"import", dir_.Sub("missing.dump")}).exit_code, kExitNotFound);
+  EXPECT_EQ(R({"import", dir_.Sub("x.dump"), "--on-conflict", "maybe"}).exit_code, kExitUsage);
+}
+
+TEST_F(CliCommandsTest, SstExportImportAndKvMigrate) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  Ok({"commit", "r1", "main", "-m", "one"});
+  Ok({"export", "--format", "sst", "-o", dir_.Sub("sst")});
+  Ok({"import", dir_.Sub("sst")}, "fromsst");
+  EXPECT_EQ(R({"export", "--format", "tar", "-o", dir_.Sub("t")}).exit_code, kExitUsage);
+  // A corrupt SST file: exit 1 naming the file, and nothing is written.
+  std::string sst_file;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("sst"))) {
+    if (e.path().extension() == ".sst") sst_file = e.path().string();
+  }
+  ASSERT_FALSE(sst_file.empty());
+  std::string bytes = ReadFile(sst_file);
+  for (size_t i = 0; i < 16 && i < bytes.size(); ++i) bytes[bytes.size() / 2 + i] ^= 0x33;
+  WriteFile(sst_file, bytes);
+  RunResult bad = R({"import", dir_.Sub("sst")}, "badsst");
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.err.find(".sst"), std::string::npos) << Describe(bad);
+  EXPECT_EQ(Ok({"repo", "list"}, "badsst").out, "");
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "a"}, "fromsst").out, "1");
+
+  RunResult copy = RunRefkv(dir_.path(), {"kv", "migrate", "--from", "rocks://" + dir_.Sub("store"),
+                                          "--to", "rocks://" + dir_.Sub("migrated")});
+  EXPECT_EQ(copy.exit_code, 0) << Describe(copy);
+  EXPECT_EQ(copy.out.rfind("partition\tsource_records\ttarget_records", 0), 0u) << copy.out;
+  EXPECT_EQ(copy.out.find("MISMATCH"), std::string::npos) << copy.out;
+  EXPECT_EQ(Ok({"entry", "get", "r1", "main", "a"}, "migrated").out, "1");
+  RunResult again =
+      RunRefkv(dir_.path(), {"kv", "migrate", "--from", "rocks://" + dir_.Sub("store"), "--to",
+                             "rocks://" + dir_.Sub("migrated")});
+  EXPECT_NE(again.exit_code, 0) << Describe(again);  // target not empty
+}
+
+TEST_F(CliCommandsTest, MigrateVersionJson) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  RunResult v = Ok({"migrate", "version", "--json"});
+  EXPECT_TRUE(LooksLikeJson(v.out)) << v.out;
+  for (const char* field : {"\"store_schema\":", "\"code_schema\":",
+                            "\"oldest_upgradable_schema\":", "\"state\":\"ready\""}) {
+    EXPECT_NE(v.out.find(field), std::string::npos) << field << " in " << v.out;
+  }
+  Ok({"migrate", "status"});
+  Ok({"migrate", "plan"});
+  Ok({"migrate", "up", "--no-backup"});
+  RunResult too_far = R({"migrate", "up", "--to", "99"});
+  EXPECT_EQ(too_far.exit_code, kExitVersionMismatch) << Describe(too_far);
+  EXPECT_EQ(R({"migrate", "down"}).exit_code, kExitUsage);  // --to required
+  Ok({"migrate", "unlock", "--force"});
+  EXPECT_NE(Ok({"migrate", "version"}).out.find("state ready"), std::string::npos);
+}
+
+TEST_F(CliCommandsTest, CheckPassesOnAFreshStoreAndNamesACorruptRange) {
+  REQUIRE_ROCKS();
+  Ok({"repo", "create", "r1"});
+  Ok({"entry", "put", "r1", "main", "a", "1"});
+  Ok({"commit", "r1", "main", "-m", "one"});
+  Ok({"tag", "create", "r1", "v1", "main"});
+  RunResult fresh = Ok({"check"});
+  EXPECT_EQ(fresh.out.rfind("ok: 1 repositories, 1 branches, 1 tags, 2 commits, 1 metaranges", 0),
+            0u)
+      << fresh.out;
+  RunResult json = Ok({"check", "--json"});
+  EXPECT_TRUE(LooksLikeJson(json.out)) << json.out;
+  EXPECT_NE(json.out.find("\"ok\":true"), std::string::npos) << json.out;
+
+  // Overwrite the first chunk of the one stored range.
+  RunResult chunks = Ok({"kv", "scan", "refstore.ranges", "--prefix", "rc/"});
+  ASSERT_FALSE(chunks.out.empty());
+  std::string key = chunks.out.substr(0, chunks.out.find('\t'));
+  std::string range_id = key.substr(3, key.find('/', 3) - 3);
+  Ok({"kv", "set", "refstore.ranges", key, "garbage"});
+  RunResult bad = R({"check"});
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.out.find("repo r1 commit "), std::string::npos) << Describe(bad);
+  EXPECT_NE(bad.out.find(range_id), std::string::npos) << Describe(bad);
+  RunResult bad_json = R({"check", "--json"});
+  EXPECT_NE(bad_json.out.find("\"ok\":false"), std::string::npos) << Describe(bad_json);
+}
+
+TEST_F(CliCommandsTest, AutoMigrateInTheConfigOpensAndMigrates) {
+  REQUIRE_ROCKS();
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  auto_migrate: true\n  rocks:\n    path: ./s\n");
+  RunResult set = RunRefkv(dir_.path(), {"kv", "set", "p", "k", "v"});
+  EXPECT_EQ(set.exit_code, 0) << Describe(set);
+  RunResult v = RunRefkv(dir_.path(), {"migrate", "version", "--json"});
+  EXPECT_EQ(v.exit_code, 0) << Describe(v);
+  EXPECT_NE(v.out.find("\"state\":\"ready\""), std::string::npos) << v.out;
+  // store_schema == code_schema after an auto-migrating open.
+  auto field = [&](const std::string& name) {
+    size_t at = v.out.find("\"" + name + "\":");
+    return at == std::string::npos ? -1 : std::stoll(v.out.substr(at + name.size() + 3));
+  };
+  EXPECT_EQ(field("store_schema"), field("code_schema")) << v.out;
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  auto_migrate: maybe\n");
+  RunResult bad = RunRefkv(dir_.path(), {"kv", "set", "p", "k", "v"});
+  EXPECT_EQ(bad.exit_code, kExitError) << Describe(bad);
+  EXPECT_NE(bad.err.find("refkv.yaml:2"), std::string::npos) << Describe(bad);
+}
+
+}  // namespace
+}  // namespace refkv::cli
