@@ -46,6 +46,8 @@ Result<kv::Store*> CliContext::Store(Access access) {
 Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access access) {
   REFKV_RETURN_IF_ERROR(CloseStore());
   kv::OpenOptions options;
+  // New stores start at the ref store's newest schema; older ones need `migrate up`.
+  options.code_schema_version = refstore::kCodeSchema;
   if (access == Access::kRead) {
     options.create_if_missing = false;
     options.read_only = true;

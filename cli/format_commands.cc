@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "engine/open.h"
+#include "refstore/schema.h"
 #include "format/copy.h"
 #include "format/dump.h"
 #include "format/sst.h"
@@ -222,12 +223,18 @@ Status DumpInspect(CliContext& ctx, const Args& a) {
 }
 
 Status Migrate(CliContext& ctx, const Args& a) {
+  // The source may be at any schema this code knows (CopyStore compares both sides'
+  // schemas); a new target starts at the ref store's newest.
   kv::OpenOptions read_options;
   read_options.create_if_missing = false;
   read_options.read_only = true;
+  read_options.code_schema_version = refstore::kCodeSchema;
+  read_options.allow_older_schema = true;
   auto source = kv::Open(a.from, read_options);
   if (!source.ok()) return source.status().WithContext("cannot open --from '" + a.from + "'");
-  auto target = kv::Open(a.to, kv::OpenOptions{});
+  kv::OpenOptions write_options;
+  write_options.code_schema_version = refstore::kCodeSchema;
+  auto target = kv::Open(a.to, write_options);
   if (!target.ok()) return target.status().WithContext("cannot open --to '" + a.to + "'");
   ProgressBar bar;
   format::CopyOptions options;

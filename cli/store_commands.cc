@@ -6,6 +6,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "refstore/schema.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 
@@ -62,7 +63,7 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
         << num("format_version", md.format_version) << ","
         << num("code_format_version", kv::kFormatVersion) << ","
         << num("schema_version", md.schema_version) << ","
-        << num("code_schema_version", kv::kInitialSchemaVersion) << ","
+        << num("code_schema_version", refstore::kCodeSchema) << ","
         << str("writer_version", md.writer_version) << "," << str("code_version", kv::CodeVersion())
         << "," << num("created_at", md.created_at) << "," << JsonString("properties") << ":{";
     for (size_t i = 0; i < properties.size(); ++i) {
@@ -79,7 +80,7 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
           ")");
   Row(out, "schema version",
       std::to_string(md.schema_version) +
-          " (this refkv: " + std::to_string(kv::kInitialSchemaVersion) + ")");
+          " (this refkv: " + std::to_string(refstore::kCodeSchema) + ")");
   Row(out, "writer version",
       md.writer_version + " (this refkv: " + std::string(kv::CodeVersion()) + ")");
   Row(out, "created at", UtcTime(md.created_at));
