@@ -103,7 +103,8 @@ class UringRandomAccessFile final : public rocksdb::FSRandomAccessFileOwnerWrapp
         ++in_flight;
         ++queued;
       }
-      int rc = queued > 0 ? io_uring_submit_and_wait(ring, 1) : io_uring_wait_cqe(ring, nullptr);
+      io_uring_cqe* first = nullptr;
+      int rc = queued > 0 ? io_uring_submit_and_wait(ring, 1) : io_uring_wait_cqe(ring, &first);
       if (rc < 0 && rc != -EINTR && rc != -EAGAIN) {
         if (in_flight == queued && queued > 0) {
           // Nothing reached the kernel: fail the batch (RocksDB retries or reports).

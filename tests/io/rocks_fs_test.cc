@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/sst_file_writer.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -110,6 +111,56 @@ TEST(RocksFs, DisabledWrapperIsTheBaseFileSystem) {
   auto fs = NewUringFileSystem(base);
   EXPECT_EQ(fs.get() != base.get(), RocksUringUsable());
   if (ForcedOff()) EXPECT_FALSE(RocksUringUsable());
+}
+
+// MultiRead straight on a file of the wrapper: more requests than the ring holds (waves,
+// waits without new submissions), reads past the end, empty requests, direct I/O.
+TEST(RocksFs, MultiReadManyRequestsDirect) {
+  refkv::testing::TempDir dir{"rocks-fs-raw"};
+  const std::string path = dir.Sub("f");
+  const size_t kBlock = 4096, kBlocks = 512;
+  std::string content(kBlock * kBlocks, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 4096);
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(content.data(), 1, content.size(), f), content.size());
+    std::fclose(f);
+  }
+  for (bool direct : {true, false}) {
+    auto fs = NewUringFileSystem(rocksdb::FileSystem::Default());
+    rocksdb::FileOptions fo;
+    fo.use_direct_reads = direct;
+    std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+    ASSERT_TRUE(fs->NewRandomAccessFile(path, fo, &file, nullptr).ok());
+    const size_t n = 300;  // > kRingDepth
+    std::vector<rocksdb::FSReadRequest> reqs(n);
+    void* mem = nullptr;
+    ASSERT_EQ(::posix_memalign(&mem, kBlock, (n + 1) * kBlock), 0);
+    std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(mem), &std::free);
+    std::mt19937_64 rng(1);
+    for (size_t i = 0; i < n; ++i) {
+      reqs[i].offset = (rng() % kBlocks) * kBlock;
+      reqs[i].len = kBlock;
+      reqs[i].scratch = buf.get() + i * kBlock;
+    }
+    reqs[n - 1].offset = content.size();  // at EOF: 0 bytes
+    reqs[n - 2].offset = (kBlocks - 1) * kBlock;
+    reqs[n - 2].len = 2 * kBlock;  // crosses EOF: short
+    reqs[n - 2].scratch = buf.get() + (n - 2) * kBlock;
+    reqs[n - 1].scratch = buf.get() + n * kBlock;
+    ASSERT_TRUE(file->MultiRead(reqs.data(), n, rocksdb::IOOptions(), nullptr).ok());
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(reqs[i].status.ok()) << i << " " << reqs[i].status.ToString();
+      size_t want = std::min<size_t>(
+          reqs[i].len, content.size() - std::min<size_t>(content.size(), reqs[i].offset));
+      ASSERT_EQ(reqs[i].result.size(), want) << i;
+      EXPECT_EQ(
+          reqs[i].result.ToStringView(),
+          std::string_view(content).substr(std::min<size_t>(reqs[i].offset, content.size()), want))
+          << i;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Uring, RocksFsTest, ::testing::Bool(),
