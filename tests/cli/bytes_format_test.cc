@@ -77,7 +77,10 @@ TEST(ExitCode, OneMapping) {
   EXPECT_EQ(ExitCodeFor(Status::PredicateFailed("k"), Phase::kCommand), 4);
   EXPECT_EQ(ExitCodeFor(Status::InvalidArgument("k"), Phase::kCommand), 2);
   EXPECT_EQ(ExitCodeFor(Status::IOError("k"), Phase::kCommand), 1);
-  EXPECT_EQ(ExitCodeFor(Status::Busy("k"), Phase::kCommand), 1);
+  EXPECT_EQ(ExitCodeFor(Status::Conflict("k"), Phase::kCommand), 5);
+  EXPECT_EQ(ExitCodeFor(Status::VersionMismatch("k"), Phase::kCommand), 6);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("k"), Phase::kCommand), 7);
+  EXPECT_EQ(ExitCodeFor(Status::Busy("k"), Phase::kSetup), 1);
   // A missing store or unknown driver never looks like a missing key.
   EXPECT_EQ(ExitCodeFor(Status::NotFound("driver"), Phase::kSetup), 1);
   EXPECT_EQ(ExitCodeFor(Status::InvalidArgument("uri"), Phase::kSetup), 1);
