@@ -20,6 +20,7 @@
 #include "refstore/schema.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -521,6 +522,38 @@ TEST_F(CliTest, QuickstartUsesAScratchStoreByDefault) {
   // It cleans up after itself: only the metadata partition is left.
   RunResult partitions = R({"--store", "rocks://./refkv-quickstart", "kv", "partitions"});
   ExpectOk(partitions, std::string(kv::kMetaPartition) + "\n");
+}
+
+// ---- PostgreSQL -------------------------------------------------------------------
+
+// `store info` and every kv command against a throwaway PostgreSQL server.
+TEST(CliPostgres, StoreInfoAndEveryKvCommand) {
+  auto server = testing::PgServer::Create();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  testing::TempDir dir("cli-pg");
+  const std::string uri = (*server)->Uri();
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--store", uri});
+    return RunRefkv(dir.path(), std::move(args));
+  };
+  RunResult set = run({"kv", "set", "p", "k", "v1"});
+  ASSERT_EQ(set.exit_code, 0) << Describe(set);
+  ExpectOk(run({"kv", "get", "p", "k"}), "v1");
+  EXPECT_EQ(run({"kv", "setif", "p", "k", "v2", "--expect", "v1"}).exit_code, 0);
+  ExpectError(run({"kv", "setif", "p", "k", "v3", "--expect", "v1"}), 4, "");
+  ExpectError(run({"kv", "setif", "p", "k", "v3", "--absent"}), 4, "");
+  EXPECT_EQ(run({"kv", "setif", "p", "k2", "w", "--absent"}).exit_code, 0);
+  EXPECT_EQ(run({"kv", "setif", "p", "k2", "w2", "--exists"}).exit_code, 0);
+  ExpectOk(run({"kv", "scan", "p"}), "k\tv2\nk2\tw2\n");
+  ExpectOk(run({"kv", "scan", "p", "--from", "k2"}), "k2\tw2\n");
+  EXPECT_EQ(run({"kv", "del", "p", "k"}).exit_code, 0);
+  ExpectError(run({"kv", "get", "p", "k"}), 3, "");
+  RunResult info = run({"store", "info"});
+  EXPECT_EQ(info.exit_code, 0) << Describe(info);
+  EXPECT_NE(info.out.find("driver          postgres\n"), std::string::npos) << info.out;
+  RunResult json = run({"store", "info", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << Describe(json);
+  EXPECT_EQ(json.out.rfind("{\"driver\":\"postgres\"", 0), 0u) << json.out;
 }
 
 }  // namespace
