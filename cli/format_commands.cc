@@ -16,6 +16,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/leaf.h"
 #include "engine/open.h"
 #include "refstore/schema.h"
 #include "format/copy.h"
@@ -272,22 +273,13 @@ Status Migrate(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-using Fn = Status (*)(CliContext&, const Args&);
-CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
-               std::shared_ptr<Args>& args, Fn fn) {
-  args = std::make_shared<Args>();
-  CLI::App* sub = parent.add_subcommand(name, help);
-  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
-  return sub;
-}
-
 }  // namespace
 
 void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   std::shared_ptr<Args> a;
   CLI::App* sub;
   sub =
-      Leaf(ctx, app, "export",
+      AddLeaf(ctx, app, "export",
            "write the store's partitions to a dump file or an SST directory (-o PATH)", a, Export);
   sub->add_option("--format", a->format, "dump (one file) or sst (a directory)")
       ->type_name("dump|sst");
@@ -297,7 +289,7 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
   sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
 
-  sub = Leaf(ctx, app, "import",
+  sub = AddLeaf(ctx, app, "import",
              "load a dump file or an SST directory into the store; a bad file names the "
              "offset or block and writes nothing",
              a, Import);
@@ -310,15 +302,15 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* dump = app.add_subcommand("dump", "dump files");
   dump->require_subcommand(1);
-  sub = Leaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
+  sub = AddLeaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
              DumpVerify);
   sub->add_option("FILE", a->path)->required();
-  sub = Leaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
+  sub = AddLeaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
   sub->add_option("FILE", a->path)->required();
 
   // `kv migrate` joins the kv group.
   CLI::App* kv = app.get_subcommand("kv");
-  sub = Leaf(ctx, *kv, "migrate",
+  sub = AddLeaf(ctx, *kv, "migrate",
              "copy every partition from --from URI to --to URI, then verify both sides "
              "(table of records and checksums; exit 1 on a mismatch)",
              a, Migrate);

@@ -10,6 +10,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/leaf.h"
 #include "engine/migrate.h"
 #include "refstore/schema.h"
 
@@ -202,15 +203,6 @@ Status Unlock(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-using Fn = Status (*)(CliContext&, const Args&);
-CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
-               std::shared_ptr<Args>& args, Fn fn) {
-  args = std::make_shared<Args>();
-  CLI::App* sub = parent.add_subcommand(name, help);
-  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
-  return sub;
-}
-
 void RunFlags(CLI::App* sub, Args& a, bool to_required) {
   a.to_option = sub->add_option("--to", a.to, "target schema N")->type_name("N");
   if (to_required) a.to_option->required();
@@ -230,19 +222,19 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   m->require_subcommand(1);
   std::shared_ptr<Args> a;
   CLI::App* sub;
-  Leaf(ctx, *m, "version",
+  AddLeaf(ctx, *m, "version",
        "store, code and oldest upgradable schema, and the state ('ready' when idle)", a, Version);
-  Leaf(ctx, *m, "status", "version, lease, history and steps awaiting cleanup", a, StatusCmd);
-  sub = Leaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
+  AddLeaf(ctx, *m, "status", "version, lease, history and steps awaiting cleanup", a, StatusCmd);
+  sub = AddLeaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
   a->to_option =
       sub->add_option("--to", a->to, "target schema N (default: newest)")->type_name("N");
-  sub = Leaf(ctx, *m, "up", "migrate up to --to N (default: the newest schema)", a, Up);
+  sub = AddLeaf(ctx, *m, "up", "migrate up to --to N (default: the newest schema)", a, Up);
   RunFlags(sub, *a, false);
-  sub = Leaf(ctx, *m, "down", "migrate down to --to N", a, Down);
+  sub = AddLeaf(ctx, *m, "down", "migrate down to --to N", a, Down);
   RunFlags(sub, *a, true);
-  sub = Leaf(ctx, *m, "cleanup", "drop the old forms kept by applied steps", a, Cleanup);
+  sub = AddLeaf(ctx, *m, "cleanup", "drop the old forms kept by applied steps", a, Cleanup);
   RunFlags(sub, *a, false);
-  sub = Leaf(ctx, *m, "unlock",
+  sub = AddLeaf(ctx, *m, "unlock",
              "release the migration lease if free or expired; --force even if held (the "
              "holder is fenced out)",
              a, Unlock);

@@ -13,6 +13,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/leaf.h"
 #include "refstore/check.h"
 #include "refstore/entry_lines.h"
 #include "refstore/open_for_store.h"
@@ -426,16 +427,6 @@ Status CheckCmd(CliContext& ctx, const Args&) {
   return Status::OK();
 }
 
-// Registers `sub` to run `fn` with fresh argument storage.
-using Fn = Status (*)(CliContext&, const Args&);
-CLI::App* Leaf(CliContext& ctx, CLI::App& parent, const std::string& name, const std::string& help,
-               std::shared_ptr<Args>& args, Fn fn) {
-  args = std::make_shared<Args>();
-  CLI::App* sub = parent.add_subcommand(name, help);
-  ctx.SetHandler(sub, [args, fn](CliContext& c) { return fn(c, *args); });
-  return sub;
-}
-
 }  // namespace
 
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
@@ -444,32 +435,32 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* repo = app.add_subcommand("repo", "ref store repositories");
   repo->require_subcommand(1);
-  sub = Leaf(ctx, *repo, "create", "create repository NAME with an empty initial commit", a,
+  sub = AddLeaf(ctx, *repo, "create", "create repository NAME with an empty initial commit", a,
              RepoCreate);
   sub->add_option("NAME", a->repo, "repository name")->required();
   sub->add_option("--default-branch", a->name, "its default branch (main)")->type_name("B");
-  sub = Leaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, nullptr);
+  sub = AddLeaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, nullptr);
   ctx.SetHandler(sub, [](CliContext& c) { return RepoList(c); });
-  sub = Leaf(ctx, *repo, "delete", "delete repository NAME and everything in it", a, RepoDelete);
+  sub = AddLeaf(ctx, *repo, "delete", "delete repository NAME and everything in it", a, RepoDelete);
   sub->add_option("NAME", a->repo, "repository name")->required();
 
   CLI::App* branch = app.add_subcommand("branch", "branches of a repository");
   branch->require_subcommand(1);
-  sub = Leaf(ctx, *branch, "create", "create branch NAME at the commit REF resolves to", a,
+  sub = AddLeaf(ctx, *branch, "create", "create branch NAME at the commit REF resolves to", a,
              BranchCreate);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
   sub->add_option("--from", a->from, "branch, tag or commit id")->type_name("REF")->required();
-  sub = Leaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
+  sub = AddLeaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
   sub->add_option("REPO", a->repo)->required();
-  sub = Leaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
+  sub = AddLeaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
              [](CliContext& c, const Args& x) {
                REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
                return r.refs->DeleteBranch(x.repo, x.name);
              });
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
-  sub = Leaf(ctx, *branch, "reset", "discard every staged (uncommitted) write of branch NAME", a,
+  sub = AddLeaf(ctx, *branch, "reset", "discard every staged (uncommitted) write of branch NAME", a,
              [](CliContext& c, const Args& x) {
                REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
                return r.refs->ResetBranch(x.repo, x.name);
@@ -479,7 +470,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* entry = app.add_subcommand("entry", "entries (PATH -> VALUE bytes) of a repository");
   entry->require_subcommand(1);
-  sub = Leaf(ctx, *entry, "put", "stage VALUE (or the bytes of --file F) at PATH on BRANCH", a,
+  sub = AddLeaf(ctx, *entry, "put", "stage VALUE (or the bytes of --file F) at PATH on BRANCH", a,
              EntryPut);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
@@ -487,24 +478,24 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   a->value_option = sub->add_option("VALUE", a->value, "the value (may be empty)");
   a->file_option = sub->add_option("--file", a->file, "read the value from F")->type_name("F");
   a->value_option->excludes(a->file_option);
-  sub = Leaf(ctx, *entry, "get",
+  sub = AddLeaf(ctx, *entry, "get",
              "print the value at PATH at REF (raw bytes; --hex, --json); exit 3 if absent", a,
              EntryGet);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
   sub->add_option("PATH", a->path)->required();
-  sub = Leaf(ctx, *entry, "rm", "stage the deletion of PATH on BRANCH", a, EntryRm);
+  sub = AddLeaf(ctx, *entry, "rm", "stage the deletion of PATH on BRANCH", a, EntryRm);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("PATH", a->path)->required();
-  sub = Leaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
+  sub = AddLeaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
   sub->add_option("--prefix", a->prefix, "only paths starting with X")->type_name("X");
   sub->add_option("--after", a->after, "only paths after K (a previous next_after)")
       ->type_name("K");
   sub->add_option("--limit", a->limit, "at most N entries (0: all)")->type_name("N");
-  sub = Leaf(ctx, *entry, "load",
+  sub = AddLeaf(ctx, *entry, "load",
              "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
              "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
              "stages nothing (exit 2, FILE:LINE)",
@@ -513,7 +504,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("FILE", a->file)->required();
 
-  sub = Leaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
+  sub = AddLeaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
   sub->footer(
       "Nothing staged: prints 'no changes: ...' and exits 0. Exit 4 if --expect-parent is\n"
       "not the head; exit 5 if the commit lost the race for the branch through every retry\n"
@@ -527,31 +518,31 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
                                      "commit only if the branch head is commit ID")
                          ->type_name("ID");
 
-  sub = Leaf(ctx, app, "log", "the history of REF, newest first", a, Log);
+  sub = AddLeaf(ctx, app, "log", "the history of REF, newest first", a, Log);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
   sub->add_option("--limit", a->limit, "at most N commits (0: all)")->type_name("N");
 
-  sub = Leaf(ctx, app, "show", "the commit REF resolves to", a, Show);
+  sub = AddLeaf(ctx, app, "show", "the commit REF resolves to", a, Show);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
 
   CLI::App* tag = app.add_subcommand("tag", "tags (immutable names of commits)");
   tag->require_subcommand(1);
-  sub = Leaf(ctx, *tag, "create", "create tag TAG at the commit REF resolves to", a, TagCreate);
+  sub = AddLeaf(ctx, *tag, "create", "create tag TAG at the commit REF resolves to", a, TagCreate);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("TAG", a->name)->required();
   sub->add_option("REF", a->ref)->required();
-  sub = Leaf(ctx, *tag, "list", "list tags: 'TAG<TAB>COMMIT'", a, TagList);
+  sub = AddLeaf(ctx, *tag, "list", "list tags: 'TAG<TAB>COMMIT'", a, TagList);
   sub->add_option("REPO", a->repo)->required();
-  sub = Leaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const Args& x) {
+  sub = AddLeaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const Args& x) {
     REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
     return r.refs->DeleteTag(x.repo, x.name);
   });
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("TAG", a->name)->required();
 
-  sub = Leaf(ctx, app, "diff",
+  sub = AddLeaf(ctx, app, "diff",
              "what changed from LEFT to RIGHT (or, --uncommitted, staged on branch LEFT)", a, Diff);
   sub->footer(
       "One line per path: '+ PATH<TAB>VALUE' added, '- PATH' removed, '~ PATH<TAB>VALUE'\n"
@@ -562,14 +553,14 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
   sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
 
-  sub = Leaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
+  sub = AddLeaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
              CheckCmd);
   sub->footer(
       "Checks the metadata and migration state, every repository's default branch, every\n"
       "branch and tag, every reachable commit's parents, metarange and range content hashes.\n"
       "Each violation is a line 'LOCATION: PROBLEM' on stdout (--json: violations[]).");
 
-  sub = Leaf(ctx, app, "gc",
+  sub = AddLeaf(ctx, app, "gc",
              "remove unreachable ref store leftovers older than --grace (safe while others "
              "write)",
              a, Gc);
