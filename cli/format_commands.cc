@@ -18,10 +18,10 @@
 #include "cli/context.h"
 #include "cli/leaf.h"
 #include "engine/open.h"
-#include "refstore/schema.h"
 #include "format/copy.h"
 #include "format/dump.h"
 #include "format/sst.h"
+#include "refstore/schema.h"
 
 namespace refkv::cli {
 namespace {
@@ -278,9 +278,9 @@ Status Migrate(CliContext& ctx, const Args& a) {
 void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   std::shared_ptr<Args> a;
   CLI::App* sub;
-  sub =
-      AddLeaf(ctx, app, "export",
-           "write the store's partitions to a dump file or an SST directory (-o PATH)", a, Export);
+  sub = AddLeaf(ctx, app, "export",
+                "write the store's partitions to a dump file or an SST directory (-o PATH)", a,
+                Export);
   sub->add_option("--format", a->format, "dump (one file) or sst (a directory)")
       ->type_name("dump|sst");
   sub->add_option("-o,--output", a->output, "the file or directory to write")
@@ -290,9 +290,9 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
 
   sub = AddLeaf(ctx, app, "import",
-             "load a dump file or an SST directory into the store; a bad file names the "
-             "offset or block and writes nothing",
-             a, Import);
+                "load a dump file or an SST directory into the store; a bad file names the "
+                "offset or block and writes nothing",
+                a, Import);
   sub->add_option("PATH", a->path, "dump file or SST directory")->required();
   sub->add_option("--on-conflict", a->on_conflict,
                   "when a key exists: fail (import nothing), skip, overwrite")
@@ -303,7 +303,7 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* dump = app.add_subcommand("dump", "dump files");
   dump->require_subcommand(1);
   sub = AddLeaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
-             DumpVerify);
+                DumpVerify);
   sub->add_option("FILE", a->path)->required();
   sub = AddLeaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
   sub->add_option("FILE", a->path)->required();
@@ -311,9 +311,9 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   // `kv migrate` joins the kv group.
   CLI::App* kv = app.get_subcommand("kv");
   sub = AddLeaf(ctx, *kv, "migrate",
-             "copy every partition from --from URI to --to URI, then verify both sides "
-             "(table of records and checksums; exit 1 on a mismatch)",
-             a, Migrate);
+                "copy every partition from --from URI to --to URI, then verify both sides "
+                "(table of records and checksums; exit 1 on a mismatch)",
+                a, Migrate);
   sub->add_option("--from", a->from, "source store URI")->type_name("URI")->required();
   sub->add_option("--to", a->to, "target store URI")->type_name("URI")->required();
   sub->add_flag("--allow-non-empty", a->allow_non_empty, "the target may hold data already");

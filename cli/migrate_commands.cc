@@ -223,7 +223,8 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   std::shared_ptr<Args> a;
   CLI::App* sub;
   AddLeaf(ctx, *m, "version",
-       "store, code and oldest upgradable schema, and the state ('ready' when idle)", a, Version);
+          "store, code and oldest upgradable schema, and the state ('ready' when idle)", a,
+          Version);
   AddLeaf(ctx, *m, "status", "version, lease, history and steps awaiting cleanup", a, StatusCmd);
   sub = AddLeaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
   a->to_option =
@@ -235,9 +236,9 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   sub = AddLeaf(ctx, *m, "cleanup", "drop the old forms kept by applied steps", a, Cleanup);
   RunFlags(sub, *a, false);
   sub = AddLeaf(ctx, *m, "unlock",
-             "release the migration lease if free or expired; --force even if held (the "
-             "holder is fenced out)",
-             a, Unlock);
+                "release the migration lease if free or expired; --force even if held (the "
+                "holder is fenced out)",
+                a, Unlock);
   sub->add_flag("--force", a->force, "release a lease that is held");
 }
 

@@ -436,7 +436,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* repo = app.add_subcommand("repo", "ref store repositories");
   repo->require_subcommand(1);
   sub = AddLeaf(ctx, *repo, "create", "create repository NAME with an empty initial commit", a,
-             RepoCreate);
+                RepoCreate);
   sub->add_option("NAME", a->repo, "repository name")->required();
   sub->add_option("--default-branch", a->name, "its default branch (main)")->type_name("B");
   sub = AddLeaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, nullptr);
@@ -447,31 +447,31 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* branch = app.add_subcommand("branch", "branches of a repository");
   branch->require_subcommand(1);
   sub = AddLeaf(ctx, *branch, "create", "create branch NAME at the commit REF resolves to", a,
-             BranchCreate);
+                BranchCreate);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
   sub->add_option("--from", a->from, "branch, tag or commit id")->type_name("REF")->required();
   sub = AddLeaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
   sub->add_option("REPO", a->repo)->required();
   sub = AddLeaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
-             [](CliContext& c, const Args& x) {
-               REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
-               return r.refs->DeleteBranch(x.repo, x.name);
-             });
+                [](CliContext& c, const Args& x) {
+                  REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
+                  return r.refs->DeleteBranch(x.repo, x.name);
+                });
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
   sub = AddLeaf(ctx, *branch, "reset", "discard every staged (uncommitted) write of branch NAME", a,
-             [](CliContext& c, const Args& x) {
-               REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
-               return r.refs->ResetBranch(x.repo, x.name);
-             });
+                [](CliContext& c, const Args& x) {
+                  REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
+                  return r.refs->ResetBranch(x.repo, x.name);
+                });
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
 
   CLI::App* entry = app.add_subcommand("entry", "entries (PATH -> VALUE bytes) of a repository");
   entry->require_subcommand(1);
   sub = AddLeaf(ctx, *entry, "put", "stage VALUE (or the bytes of --file F) at PATH on BRANCH", a,
-             EntryPut);
+                EntryPut);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("PATH", a->path)->required();
@@ -479,8 +479,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   a->file_option = sub->add_option("--file", a->file, "read the value from F")->type_name("F");
   a->value_option->excludes(a->file_option);
   sub = AddLeaf(ctx, *entry, "get",
-             "print the value at PATH at REF (raw bytes; --hex, --json); exit 3 if absent", a,
-             EntryGet);
+                "print the value at PATH at REF (raw bytes; --hex, --json); exit 3 if absent", a,
+                EntryGet);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
   sub->add_option("PATH", a->path)->required();
@@ -488,7 +488,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("PATH", a->path)->required();
-  sub = AddLeaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
+  sub =
+      AddLeaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
   sub->add_option("--prefix", a->prefix, "only paths starting with X")->type_name("X");
@@ -496,10 +497,10 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("K");
   sub->add_option("--limit", a->limit, "at most N entries (0: all)")->type_name("N");
   sub = AddLeaf(ctx, *entry, "load",
-             "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
-             "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
-             "stages nothing (exit 2, FILE:LINE)",
-             a, EntryLoad);
+                "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
+                "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
+                "stages nothing (exit 2, FILE:LINE)",
+                a, EntryLoad);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("FILE", a->file)->required();
@@ -543,7 +544,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("TAG", a->name)->required();
 
   sub = AddLeaf(ctx, app, "diff",
-             "what changed from LEFT to RIGHT (or, --uncommitted, staged on branch LEFT)", a, Diff);
+                "what changed from LEFT to RIGHT (or, --uncommitted, staged on branch LEFT)", a,
+                Diff);
   sub->footer(
       "One line per path: '+ PATH<TAB>VALUE' added, '- PATH' removed, '~ PATH<TAB>VALUE'\n"
       "changed (the RIGHT value). Committed data only, unless --uncommitted.");
@@ -554,16 +556,16 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
 
   sub = AddLeaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
-             CheckCmd);
+                CheckCmd);
   sub->footer(
       "Checks the metadata and migration state, every repository's default branch, every\n"
       "branch and tag, every reachable commit's parents, metarange and range content hashes.\n"
       "Each violation is a line 'LOCATION: PROBLEM' on stdout (--json: violations[]).");
 
   sub = AddLeaf(ctx, app, "gc",
-             "remove unreachable ref store leftovers older than --grace (safe while others "
-             "write)",
-             a, Gc);
+                "remove unreachable ref store leftovers older than --grace (safe while others "
+                "write)",
+                a, Gc);
   sub->add_option("--grace", a->grace_seconds, "only things older than S seconds (3600)")
       ->type_name("S");
 }

@@ -6,9 +6,9 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "refstore/schema.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "refstore/schema.h"
 
 namespace refkv::cli {
 namespace {
@@ -79,8 +79,8 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
       std::to_string(md.format_version) + " (this refkv: " + std::to_string(kv::kFormatVersion) +
           ")");
   Row(out, "schema version",
-      std::to_string(md.schema_version) +
-          " (this refkv: " + std::to_string(refstore::kCodeSchema) + ")");
+      std::to_string(md.schema_version) + " (this refkv: " + std::to_string(refstore::kCodeSchema) +
+          ")");
   Row(out, "writer version",
       md.writer_version + " (this refkv: " + std::string(kv::CodeVersion()) + ")");
   Row(out, "created at", UtcTime(md.created_at));

@@ -11,9 +11,9 @@ Result<int64_t> ParseInt(std::string_view key, const std::string& text) {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return Status::Corruption("store metadata: key '" + std::string(key) +
-                              "' in partition '" + std::string(kMetaPartition) +
-                              "' is not an integer: '" + Printable(text) + "'");
+    return Status::Corruption("store metadata: key '" + std::string(key) + "' in partition '" +
+                              std::string(kMetaPartition) + "' is not an integer: '" +
+                              Printable(text) + "'");
   }
   return value;
 }
@@ -86,18 +86,18 @@ Result<StoreMetadata> InitOrCheckMetadata(Store& store, const OpenOptions& optio
   }
   StoreMetadata md = std::move(existing).value();
   if (md.format_version > kFormatVersion) {
-    return Status::VersionMismatch(
-        "store format version " + std::to_string(md.format_version) +
-        " is newer than this refkv (" + std::string(CodeVersion()) + ") supports (" +
-        std::to_string(kFormatVersion) + "); last written by refkv " + md.writer_version +
-        ": use that version or newer");
+    return Status::VersionMismatch("store format version " + std::to_string(md.format_version) +
+                                   " is newer than this refkv (" + std::string(CodeVersion()) +
+                                   ") supports (" + std::to_string(kFormatVersion) +
+                                   "); last written by refkv " + md.writer_version +
+                                   ": use that version or newer");
   }
   if (md.schema_version > options.code_schema_version) {
-    return Status::VersionMismatch(
-        "store schema version " + std::to_string(md.schema_version) +
-        " is newer than this refkv (" + std::string(CodeVersion()) + ") supports (" +
-        std::to_string(options.code_schema_version) + "); last written by refkv " +
-        md.writer_version + ": use that version or newer");
+    return Status::VersionMismatch("store schema version " + std::to_string(md.schema_version) +
+                                   " is newer than this refkv (" + std::string(CodeVersion()) +
+                                   ") supports (" + std::to_string(options.code_schema_version) +
+                                   "); last written by refkv " + md.writer_version +
+                                   ": use that version or newer");
   }
   if (!options.read_only && !options.allow_migrating) {
     auto state = store.Get(kMetaPartition, kMetaMigrationState);
@@ -111,10 +111,10 @@ Result<StoreMetadata> InitOrCheckMetadata(Store& store, const OpenOptions& optio
     }
   }
   if (md.schema_version < options.code_schema_version && !options.allow_older_schema) {
-    return Status::VersionMismatch(
-        "store schema version " + std::to_string(md.schema_version) +
-        " is older than this refkv's schema " + std::to_string(options.code_schema_version) +
-        ": run 'refkv migrate up' first");
+    return Status::VersionMismatch("store schema version " + std::to_string(md.schema_version) +
+                                   " is older than this refkv's schema " +
+                                   std::to_string(options.code_schema_version) +
+                                   ": run 'refkv migrate up' first");
   }
   if (!options.read_only && md.writer_version != CodeVersion()) {
     REFKV_RETURN_IF_ERROR(store.Set(kMetaPartition, kMetaWriterVersion, CodeVersion()));

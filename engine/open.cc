@@ -57,7 +57,8 @@ Result<std::unique_ptr<Store>> Open(std::string_view uri, const OpenOptions& opt
     auto it = registry.factories.find(parsed.scheme);
     if (it == registry.factories.end()) {
       std::string known;
-      for (const auto& [scheme, f] : registry.factories) known += (known.empty() ? "" : ", ") + scheme;
+      for (const auto& [scheme, f] : registry.factories)
+        known += (known.empty() ? "" : ", ") + scheme;
       return Status::NotFound("unknown store driver '" + parsed.scheme + "' in '" +
                               std::string(uri) + "' (known: " + known + ")");
     }

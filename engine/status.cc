@@ -4,20 +4,34 @@ namespace refkv {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kPredicateFailed: return "predicate_failed";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kCorruption: return "corruption";
-    case StatusCode::kIOError: return "io_error";
-    case StatusCode::kBusy: return "busy";
-    case StatusCode::kVersionMismatch: return "version_mismatch";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kUnknownOutcome: return "unknown_outcome";
-    case StatusCode::kTimeout: return "timeout";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kPredicateFailed:
+      return "predicate_failed";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kCorruption:
+      return "corruption";
+    case StatusCode::kIOError:
+      return "io_error";
+    case StatusCode::kBusy:
+      return "busy";
+    case StatusCode::kVersionMismatch:
+      return "version_mismatch";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kAlreadyExists:
+      return "already_exists";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kUnknownOutcome:
+      return "unknown_outcome";
+    case StatusCode::kTimeout:
+      return "timeout";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown_code";
 }

@@ -20,19 +20,19 @@ namespace refkv {
 // Never branch on a message string.
 enum class StatusCode : int {
   kOk = 0,
-  kNotFound = 1,          // the key, partition, file or object does not exist
-  kPredicateFailed = 2,   // SetIf/DeleteIf: the predicate did not hold; nothing written
-  kInvalidArgument = 3,   // the caller passed something malformed
-  kCorruption = 4,        // stored or imported data failed a check
-  kIOError = 5,           // the file system or the network failed
-  kBusy = 6,              // the store is in use (another process, a lock held)
-  kVersionMismatch = 7,   // format or schema version the code cannot work with
-  kUnsupported = 8,       // the driver or build lacks the feature
-  kAlreadyExists = 9,     // creating something that exists
-  kConflict = 10,         // optimistic concurrency lost after every retry
-  kUnknownOutcome = 11,   // a write may or may not have happened (connection lost mid-call)
-  kTimeout = 12,          // a deadline passed
-  kInternal = 13,         // a bug: an invariant of refkv itself did not hold
+  kNotFound = 1,         // the key, partition, file or object does not exist
+  kPredicateFailed = 2,  // SetIf/DeleteIf: the predicate did not hold; nothing written
+  kInvalidArgument = 3,  // the caller passed something malformed
+  kCorruption = 4,       // stored or imported data failed a check
+  kIOError = 5,          // the file system or the network failed
+  kBusy = 6,             // the store is in use (another process, a lock held)
+  kVersionMismatch = 7,  // format or schema version the code cannot work with
+  kUnsupported = 8,      // the driver or build lacks the feature
+  kAlreadyExists = 9,    // creating something that exists
+  kConflict = 10,        // optimistic concurrency lost after every retry
+  kUnknownOutcome = 11,  // a write may or may not have happened (connection lost mid-call)
+  kTimeout = 12,         // a deadline passed
+  kInternal = 13,        // a bug: an invariant of refkv itself did not hold
 };
 
 // Returns the stable lower_snake name of `code` ("not_found", ...).

@@ -6,18 +6,24 @@ namespace refkv::kv {
 
 bool Predicate::HoldsFor(const std::string* current) const {
   switch (kind_) {
-    case Kind::kAbsent: return current == nullptr;
-    case Kind::kExists: return current != nullptr;
-    case Kind::kEquals: return current != nullptr && *current == value_;
+    case Kind::kAbsent:
+      return current == nullptr;
+    case Kind::kExists:
+      return current != nullptr;
+    case Kind::kEquals:
+      return current != nullptr && *current == value_;
   }
   return false;
 }
 
 std::string Predicate::ToString() const {
   switch (kind_) {
-    case Kind::kAbsent: return "absent";
-    case Kind::kExists: return "exists";
-    case Kind::kEquals: return "equals(" + Printable(value_, 32) + ")";
+    case Kind::kAbsent:
+      return "absent";
+    case Kind::kExists:
+      return "exists";
+    case Kind::kEquals:
+      return "equals(" + Printable(value_, 32) + ")";
   }
   return "?";
 }

@@ -20,9 +20,9 @@
 namespace refkv::kv {
 
 struct Uri {
-  std::string raw;                           // the URI as given
-  std::string scheme;                        // lower-case driver name, "rocks"
-  std::string location;                      // between "://" and "?", percent-decoded
+  std::string raw;                            // the URI as given
+  std::string scheme;                         // lower-case driver name, "rocks"
+  std::string location;                       // between "://" and "?", percent-decoded
   std::map<std::string, std::string> params;  // the query, percent-decoded
 
   // The value of parameter `name`, or `fallback`.

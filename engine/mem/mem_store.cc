@@ -74,8 +74,8 @@ class MemStore final : public Store {
     return *value;
   }
 
-  Result<std::vector<Result<std::string>>> MultiGet(
-      std::string_view partition, const std::vector<std::string>& keys) override {
+  Result<std::vector<Result<std::string>>> MultiGet(std::string_view partition,
+                                                    const std::vector<std::string>& keys) override {
     REFKV_RETURN_IF_ERROR(CheckPartition("multiget", partition));
     std::vector<Result<std::string>> out;
     out.reserve(keys.size());
@@ -207,7 +207,8 @@ class MemStore final : public Store {
     std::shared_lock lock(mu_);
     size_t keys = 0;
     for (const auto& [name, snapshot] : partitions_) keys += snapshot->map.size();
-    return {{"partitions", std::to_string(partitions_.size())}, {"keys", std::to_string(keys)},
+    return {{"partitions", std::to_string(partitions_.size())},
+            {"keys", std::to_string(keys)},
             {"persistence", "none"}};
   }
 
@@ -220,8 +221,7 @@ class MemStore final : public Store {
 
  private:
   static std::shared_ptr<const Snapshot> EmptySnapshot() {
-    static const auto* empty =
-        new std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>());
+    static const auto* empty = new std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>());
     return *empty;
   }
 
@@ -232,9 +232,9 @@ class MemStore final : public Store {
 
   static Status Failed(std::string_view partition, std::string_view key,
                        const Predicate& predicate) {
-    return Status::PredicateFailed("predicate " + predicate.ToString() + " does not hold for key '" +
-                                   Printable(key) + "' in partition '" + Printable(partition) +
-                                   "'");
+    return Status::PredicateFailed("predicate " + predicate.ToString() +
+                                   " does not hold for key '" + Printable(key) +
+                                   "' in partition '" + Printable(partition) + "'");
   }
 
   Status CheckOpen() const {

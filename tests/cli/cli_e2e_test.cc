@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "refstore/schema.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "refstore/schema.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
 
@@ -401,8 +401,9 @@ TEST_F(CliTest, StoreInfoOnRocks) {
   for (const std::string& want :
        {std::string("driver          rocks\n"), "uri             " + s + " (from --store)\n",
         std::string("store id        "), std::string("format version  1 (this refkv: 1)\n"),
-        "schema version  " + std::to_string(refstore::kCodeSchema) + " (this refkv: " +
-            std::to_string(refstore::kCodeSchema) + ")\n", "writer version  " + std::string(kv::CodeVersion())}) {
+        "schema version  " + std::to_string(refstore::kCodeSchema) +
+            " (this refkv: " + std::to_string(refstore::kCodeSchema) + ")\n",
+        "writer version  " + std::string(kv::CodeVersion())}) {
     EXPECT_NE(text.out.find(want), std::string::npos) << want << "\n" << text.out;
   }
   RunResult json = R({"--store", s, "store", "info", "--json"});

@@ -173,7 +173,8 @@ TYPED_TEST_P(StoreConformance, SetIfEquals) {
   this->ExpectValue("p", "k", "");
   const std::string bin("\0\xff\0", 3);
   ASSERT_TRUE(s.Set("p", "b", bin).ok());
-  EXPECT_TRUE(s.SetIf("p", "b", "z", Predicate::Equals(std::string("\0\xff", 2))).IsPredicateFailed());
+  EXPECT_TRUE(
+      s.SetIf("p", "b", "z", Predicate::Equals(std::string("\0\xff", 2))).IsPredicateFailed());
   ASSERT_TRUE(s.SetIf("p", "b", "z", Predicate::Equals(bin)).ok());
   this->ExpectValue("p", "b", "z");
 }
@@ -201,7 +202,8 @@ TYPED_TEST_P(StoreConformance, DeleteIsIdempotentAndDeleteIfChecks) {
 TYPED_TEST_P(StoreConformance, ScanOrderStartAndBounds) {
   Store& s = this->store();
   EXPECT_TRUE(Keys(s, "empty").empty());
-  for (std::string k : {"b", "a", "c", "ab", "b\x01", "ba", "d"}) ASSERT_TRUE(s.Set("p", k, k).ok());
+  for (std::string k : {"b", "a", "c", "ab", "b\x01", "ba", "d"})
+    ASSERT_TRUE(s.Set("p", k, k).ok());
   EXPECT_EQ(Keys(s, "p"), (std::vector<std::string>{"a", "ab", "b", "b\x01", "ba", "c", "d"}));
   ScanOptions from_b;
   from_b.start = "b";
@@ -210,8 +212,7 @@ TYPED_TEST_P(StoreConformance, ScanOrderStartAndBounds) {
   between.start = "aa";
   between.end = "c";
   EXPECT_EQ(Keys(s, "p", between), (std::vector<std::string>{"ab", "b", "b\x01", "ba"}));
-  EXPECT_EQ(Keys(s, "p", ScanOptions::Prefix("b")),
-            (std::vector<std::string>{"b", "b\x01", "ba"}));
+  EXPECT_EQ(Keys(s, "p", ScanOptions::Prefix("b")), (std::vector<std::string>{"b", "b\x01", "ba"}));
   ScanOptions past;
   past.start = "e";
   EXPECT_TRUE(Keys(s, "p", past).empty());
@@ -366,7 +367,8 @@ TYPED_TEST_P(StoreConformance, ManyPartitions) {
     this->ExpectValue(p, "k", p);
     EXPECT_EQ(Keys(s, p).size(), 2u);
   }
-  for (int i = 0; i < kPartitions; i += 4) ASSERT_TRUE(s.DropPartition("part-" + std::to_string(i)).ok());
+  for (int i = 0; i < kPartitions; i += 4)
+    ASSERT_TRUE(s.DropPartition("part-" + std::to_string(i)).ok());
   this->ExpectMissing("part-0", "k");
   this->ExpectValue("part-1", "k", "part-1");
   auto parts = s.ListPartitions();
@@ -421,8 +423,8 @@ TYPED_TEST_P(StoreConformance, RacingSetIfAbsentHasOneWinnerPerRound) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int r = 0; r < kRounds; ++r) {
-        Status st = s.SetIf("race", "round-" + std::to_string(r), std::to_string(t),
-                            Predicate::Absent());
+        Status st =
+            s.SetIf("race", "round-" + std::to_string(r), std::to_string(t), Predicate::Absent());
         if (st.ok()) {
           winners[r]++;
         } else if (!st.IsPredicateFailed()) {
@@ -450,8 +452,8 @@ TYPED_TEST_P(StoreConformance, SetIfCounterHasNoLostUpdates) {
           errors++;
           continue;
         }
-        Status st = s.SetIf("ctr", "n", std::to_string(std::stoi(*cur) + 1),
-                            Predicate::Equals(*cur));
+        Status st =
+            s.SetIf("ctr", "n", std::to_string(std::stoi(*cur) + 1), Predicate::Equals(*cur));
         if (st.ok()) {
           successes++;
         } else if (!st.IsPredicateFailed()) {
@@ -474,7 +476,9 @@ TYPED_TEST_P(StoreConformance, MatchesAModelUnderRandomOperations) {
   std::map<std::string, std::map<std::string, std::string>> model;
   std::mt19937 rng(20261126);
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
-  auto key = [&] { return std::string(1 + pick(3), static_cast<char>('a' + pick(4))) + (pick(2) ? "\xff" : ""); };
+  auto key = [&] {
+    return std::string(1 + pick(3), static_cast<char>('a' + pick(4))) + (pick(2) ? "\xff" : "");
+  };
   const std::vector<std::string> parts{"x", "xy", "y"};
   for (int step = 0; step < 2000; ++step) {
     const std::string& p = parts[pick(parts.size())];

@@ -37,7 +37,8 @@ TEST(Open, CheckRefusesNewerAndOlderVersions) {
   auto newer = InitOrCheckMetadata(s, opts);
   ASSERT_TRUE(newer.status().IsVersionMismatch());
   EXPECT_NE(newer.status().message().find("9"), std::string::npos);
-  EXPECT_NE(newer.status().message().find(std::to_string(kInitialSchemaVersion)), std::string::npos);
+  EXPECT_NE(newer.status().message().find(std::to_string(kInitialSchemaVersion)),
+            std::string::npos);
   // Older schema: refused unless the migration tooling asks.
   opts.code_schema_version = 12;
   auto older = InitOrCheckMetadata(s, opts);
