@@ -101,18 +101,6 @@ bool LooksLikeJson(const std::string& text) {
   return depth == 0 && !in_string && !text.empty() && (text[0] == '{' || text[0] == '[');
 }
 
-bool RocksDriverBuilt() {
-  static const bool built = [] {
-    testing::TempDir dir("cli-cmd-probe");
-    auto store = kv::Open("rocks://" + dir.Sub("probe"));
-    return !store.status().IsUnsupported();
-  }();
-  return built;
-}
-
-#define REQUIRE_ROCKS() \
-  if (!RocksDriverBuilt()) GTEST_SKIP() << "the rocks driver is not built on this branch"
-
 class CliCommandsTest : public ::testing::Test {
  protected:
   // refkv --store rocks://<dir>/<store> ARGS
@@ -138,7 +126,6 @@ TEST(ExitCodes, ConflictIsFiveAndDocumented) {
 }
 
 TEST_F(CliCommandsTest, RefStoreHappyPathAndJson) {
-  REQUIRE_ROCKS();
   EXPECT_EQ(Ok({"repo", "create", "r1"}).out, "created repository r1 (default branch main)\n");
   RunResult list = Ok({"repo", "list", "--json"});
   EXPECT_TRUE(LooksLikeJson(list.out)) << list.out;
@@ -193,7 +180,6 @@ TEST_F(CliCommandsTest, RefStoreHappyPathAndJson) {
 }
 
 TEST_F(CliCommandsTest, RefStoreExitCodes) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   EXPECT_EQ(R({"entry", "get", "r1", "main", "nope"}).exit_code, kExitNotFound);
   EXPECT_EQ(R({"entry", "get", "r1", "nobranch", "a"}).exit_code, kExitNotFound);
@@ -211,7 +197,6 @@ TEST_F(CliCommandsTest, RefStoreExitCodes) {
 }
 
 TEST_F(CliCommandsTest, EntryLoadValidatesEveryLineFirst) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   WriteFile(dir_.Sub("bad.jsonl"),
             "{\"path\":\"x\",\"value\":\"1\"}\n\n{\"path\":\"y\",\"value\":\"2\",}\n");
@@ -229,7 +214,6 @@ TEST_F(CliCommandsTest, EntryLoadValidatesEveryLineFirst) {
 }
 
 TEST_F(CliCommandsTest, DumpRoundTripAndCorruptImportWritesNothing) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   Ok({"entry", "put", "r1", "main", "a", "1"});
   Ok({"commit", "r1", "main", "-m", "one"});
@@ -263,7 +247,6 @@ TEST_F(CliCommandsTest, DumpRoundTripAndCorruptImportWritesNothing) {
 }
 
 TEST_F(CliCommandsTest, SstExportImportAndKvMigrate) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   Ok({"entry", "put", "r1", "main", "a", "1"});
   Ok({"commit", "r1", "main", "-m", "one"});
@@ -298,7 +281,6 @@ TEST_F(CliCommandsTest, SstExportImportAndKvMigrate) {
 }
 
 TEST_F(CliCommandsTest, MigrateVersionJson) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   RunResult v = Ok({"migrate", "version", "--json"});
   EXPECT_TRUE(LooksLikeJson(v.out)) << v.out;
@@ -317,7 +299,6 @@ TEST_F(CliCommandsTest, MigrateVersionJson) {
 }
 
 TEST_F(CliCommandsTest, CheckPassesOnAFreshStoreAndNamesACorruptRange) {
-  REQUIRE_ROCKS();
   Ok({"repo", "create", "r1"});
   Ok({"entry", "put", "r1", "main", "a", "1"});
   Ok({"commit", "r1", "main", "-m", "one"});
@@ -345,7 +326,6 @@ TEST_F(CliCommandsTest, CheckPassesOnAFreshStoreAndNamesACorruptRange) {
 }
 
 TEST_F(CliCommandsTest, AutoMigrateInTheConfigOpensAndMigrates) {
-  REQUIRE_ROCKS();
   WriteFile(dir_.Sub("refkv.yaml"), "database:\n  auto_migrate: true\n  rocks:\n    path: ./s\n");
   RunResult set = RunRefkv(dir_.path(), {"kv", "set", "p", "k", "v"});
   EXPECT_EQ(set.exit_code, 0) << Describe(set);

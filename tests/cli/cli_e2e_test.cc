@@ -158,18 +158,6 @@ std::string Snapshot(const std::string& root) {
   return out;
 }
 
-bool RocksDriverBuilt() {
-  static const bool built = [] {
-    testing::TempDir dir("cli-probe");
-    auto store = kv::Open("rocks://" + dir.Sub("probe"));
-    return !store.status().IsUnsupported();
-  }();
-  return built;
-}
-
-#define REQUIRE_ROCKS() \
-  if (!RocksDriverBuilt()) GTEST_SKIP() << "the rocks driver is not built on this branch"
-
 class CliTest : public ::testing::Test {
  protected:
   RunResult R(std::vector<std::string> args, const Env& env = {}) {
@@ -308,7 +296,6 @@ TEST_F(CliTest, QuickstartOnMem) {
 // ---- the RocksDB driver --------------------------------------------------------------
 
 TEST_F(CliTest, KvRoundTripOnRocks) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "set", "p", "k", "hello world"}), "");
   ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "hello world");  // no newline off a tty
@@ -323,7 +310,6 @@ TEST_F(CliTest, KvRoundTripOnRocks) {
 }
 
 TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
   RunResult tty = RunOnTerminal(dir_.path(), {"--store", s, "kv", "get", "p", "k"});
@@ -333,7 +319,6 @@ TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
 }
 
 TEST_F(CliTest, BinaryBytesWithHexAndJson) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   // partition "bin", key 00 ff 0a, value ff 00 41
   ExpectOk(R({"--store", s, "--hex", "kv", "set", "62696e", "00ff0a", "ff0041"}), "");
@@ -357,7 +342,6 @@ TEST_F(CliTest, BinaryBytesWithHexAndJson) {
 }
 
 TEST_F(CliTest, ScanOptionsOnRocks) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   for (const char* k : {"a1", "a2", "a3", "b1", "b2"}) {
     ExpectOk(R({"--store", s, "kv", "set", "p", k, std::string("v") + k}), "");
@@ -379,7 +363,6 @@ TEST_F(CliTest, ScanOptionsOnRocks) {
 }
 
 TEST_F(CliTest, SetIfOnRocks) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "setif", "p", "k", "v1", "--absent"}), "");
   ExpectError(R({"--store", s, "kv", "setif", "p", "k", "v9", "--absent"}), 4, "absent");
@@ -393,7 +376,6 @@ TEST_F(CliTest, SetIfOnRocks) {
 }
 
 TEST_F(CliTest, StoreInfoOnRocks) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
   RunResult text = R({"--store", s, "store", "info"});
@@ -414,7 +396,6 @@ TEST_F(CliTest, StoreInfoOnRocks) {
 }
 
 TEST_F(CliTest, DefaultStoreIsRocksDataInTheWorkingDirectory) {
-  REQUIRE_ROCKS();
   // A read on a store that does not exist is an error (1, not 3) and creates nothing.
   ExpectError(R({"kv", "get", "p", "k"}), 1, "'rocks://./refkv-data' (default)");
   EXPECT_EQ(Snapshot(dir_.path()), "");
@@ -426,7 +407,6 @@ TEST_F(CliTest, DefaultStoreIsRocksDataInTheWorkingDirectory) {
 }
 
 TEST_F(CliTest, ConfigFileAndEnvironmentReachTheDriver) {
-  REQUIRE_ROCKS();
   WriteFile(dir_.Sub("refkv.yaml"),
             "database:\n  type: rocks\n  rocks:\n    path: ./shared-store\n"
             "    partitions: shared\n");
@@ -447,7 +427,6 @@ TEST_F(CliTest, ConfigFileAndEnvironmentReachTheDriver) {
 }
 
 TEST_F(CliTest, StorePathThatIsARegularFileIsLeftAlone) {
-  REQUIRE_ROCKS();
   const std::string file = dir_.Sub("plain.txt");
   WriteFile(file, "not a store\n");
   for (const auto& command : std::vector<std::vector<std::string>>{
@@ -461,7 +440,6 @@ TEST_F(CliTest, StorePathThatIsARegularFileIsLeftAlone) {
 }
 
 TEST_F(CliTest, DirectoryThatIsNotAStoreIsLeftAlone) {
-  REQUIRE_ROCKS();
   const std::string foreign = dir_.Sub("photos");
   fs::create_directories(foreign + "/2024");
   WriteFile(foreign + "/a.jpg", "jpeg bytes");
@@ -477,7 +455,6 @@ TEST_F(CliTest, DirectoryThatIsNotAStoreIsLeftAlone) {
 }
 
 TEST_F(CliTest, StoreInUseByAnotherProcessIsBusyNamingThePid) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   auto held = kv::Open(s);  // this test process holds the store
   ASSERT_TRUE(held.ok()) << held.status().ToString();
@@ -491,7 +468,6 @@ TEST_F(CliTest, StoreInUseByAnotherProcessIsBusyNamingThePid) {
 }
 
 TEST_F(CliTest, StoreOfANewerVersionIsRefusedAndLeftAlone) {
-  REQUIRE_ROCKS();
   const std::string s = Rocks();
   {
     auto store = kv::Open(s);
@@ -513,7 +489,6 @@ TEST_F(CliTest, StoreOfANewerVersionIsRefusedAndLeftAlone) {
 }
 
 TEST_F(CliTest, QuickstartUsesAScratchStoreByDefault) {
-  REQUIRE_ROCKS();
   RunResult r = R({"quickstart", "--keys", "5000"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.out.find("rocks://./refkv-quickstart"), std::string::npos) << r.out;
