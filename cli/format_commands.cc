@@ -26,7 +26,7 @@
 namespace refkv::cli {
 namespace {
 
-struct Args {
+struct FormatArgs {
   std::string format = "dump", output, path, on_conflict = "fail", from, to;
   std::vector<std::string> partitions;
   bool overwrite = false, allow_non_empty = false, allow_older_schema = false;
@@ -96,7 +96,7 @@ class ProgressBar {
   std::string phase_;
 };
 
-Status Export(CliContext& ctx, const Args& a) {
+Status Export(CliContext& ctx, const FormatArgs& a) {
   if (a.format != "dump" && a.format != "sst") {
     return Status::InvalidArgument("--format must be dump or sst, not '" + a.format + "'");
   }
@@ -138,7 +138,7 @@ Status Export(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status Import(CliContext& ctx, const Args& a) {
+Status Import(CliContext& ctx, const FormatArgs& a) {
   REFKV_ASSIGN_OR_RETURN(format::OnConflict mode, format::ParseOnConflict(a.on_conflict));
   std::error_code ec;
   bool is_dir = std::filesystem::is_directory(a.path, ec);
@@ -203,7 +203,7 @@ void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
   }
 }
 
-Status DumpVerify(CliContext& ctx, const Args& a) {
+Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
   ProgressBar bar;
   auto info = format::VerifyDump(a.path, bar.Callback());
   bar.Clear();
@@ -217,13 +217,13 @@ Status DumpVerify(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status DumpInspect(CliContext& ctx, const Args& a) {
+Status DumpInspect(CliContext& ctx, const FormatArgs& a) {
   REFKV_ASSIGN_OR_RETURN(format::DumpInfo info, format::InspectDump(a.path));
   InfoOut(ctx, info);
   return Status::OK();
 }
 
-Status Migrate(CliContext& ctx, const Args& a) {
+Status Migrate(CliContext& ctx, const FormatArgs& a) {
   // The source may be at any schema this code knows (CopyStore compares both sides'
   // schemas); a new target starts at the ref store's newest.
   kv::OpenOptions read_options;
@@ -276,7 +276,7 @@ Status Migrate(CliContext& ctx, const Args& a) {
 }  // namespace
 
 void AddFormatCommands(CLI::App& app, CliContext& ctx) {
-  std::shared_ptr<Args> a;
+  std::shared_ptr<FormatArgs> a;
   CLI::App* sub;
   sub = AddLeaf(ctx, app, "export",
                 "write the store's partitions to a dump file or an SST directory (-o PATH)", a,

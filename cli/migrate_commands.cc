@@ -19,7 +19,7 @@ namespace {
 
 namespace mg = kv::migrate;
 
-struct Args {
+struct MigrateArgs {
   int64_t to = 0;
   CLI::Option* to_option = nullptr;
   bool dry_run = false, no_backup = false, force = false;
@@ -65,14 +65,14 @@ void VersionOut(CliContext& ctx, const mg::VersionInfo& v) {
   }
 }
 
-Status Version(CliContext& ctx, const Args&) {
+Status Version(CliContext& ctx, const MigrateArgs&) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
   REFKV_ASSIGN_OR_RETURN(auto v, mg::Version(*t->store, t->steps));
   VersionOut(ctx, v);
   return Status::OK();
 }
 
-Status StatusCmd(CliContext& ctx, const Args&) {
+Status StatusCmd(CliContext& ctx, const MigrateArgs&) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
   REFKV_ASSIGN_OR_RETURN(auto s, mg::GetStatus(*t->store, t->steps));
   std::ostream& out = ctx.out();
@@ -132,7 +132,7 @@ void PlanOut(CliContext& ctx, const mg::Plan& p) {
   }
 }
 
-Status PlanCmd(CliContext& ctx, const Args& a) {
+Status PlanCmd(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, false));
   REFKV_ASSIGN_OR_RETURN(auto v, mg::Version(*t->store, t->steps));
   std::optional<int64_t> to;
@@ -144,7 +144,7 @@ Status PlanCmd(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-mg::RunOptions RunOptionsFor(const Args& a) {
+mg::RunOptions RunOptionsFor(const MigrateArgs& a) {
   mg::RunOptions options;
   options.dry_run = a.dry_run;
   options.no_backup = a.no_backup;
@@ -178,32 +178,32 @@ Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
   return Status::OK();
 }
 
-Status Up(CliContext& ctx, const Args& a) {
+Status Up(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   REFKV_ASSIGN_OR_RETURN(auto r, mg::Up(*t->store, t->steps, RunOptionsFor(a)));
   return RunOut(ctx, r, a.dry_run);
 }
 
-Status Down(CliContext& ctx, const Args& a) {
+Status Down(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   REFKV_ASSIGN_OR_RETURN(auto r, mg::Down(*t->store, t->steps, RunOptionsFor(a)));
   return RunOut(ctx, r, a.dry_run);
 }
 
-Status Cleanup(CliContext& ctx, const Args& a) {
+Status Cleanup(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   REFKV_ASSIGN_OR_RETURN(auto r, mg::Cleanup(*t->store, t->steps, RunOptionsFor(a)));
   return RunOut(ctx, r, a.dry_run);
 }
 
-Status Unlock(CliContext& ctx, const Args& a) {
+Status Unlock(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   REFKV_RETURN_IF_ERROR(mg::Unlock(*t->store, a.force));
   ctx.out() << "lease released\n";
   return Status::OK();
 }
 
-void RunFlags(CLI::App* sub, Args& a, bool to_required) {
+void RunFlags(CLI::App* sub, MigrateArgs& a, bool to_required) {
   a.to_option = sub->add_option("--to", a.to, "target schema N")->type_name("N");
   if (to_required) a.to_option->required();
   sub->add_flag("--dry-run", a.dry_run, "plan, check and report; write nothing");
@@ -220,7 +220,7 @@ void RunFlags(CLI::App* sub, Args& a, bool to_required) {
 void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* m = app.add_subcommand("migrate", "schema migrations of the store");
   m->require_subcommand(1);
-  std::shared_ptr<Args> a;
+  std::shared_ptr<MigrateArgs> a;
   CLI::App* sub;
   AddLeaf(ctx, *m, "version",
           "store, code and oldest upgradable schema, and the state ('ready' when idle)", a,

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/quickstart_util.h"
 
 namespace refkv::cli {
 namespace {
@@ -23,11 +24,9 @@ struct QuickstartArgs {
   size_t value_size = 100;
 };
 
-using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using quickstart::Clock;
+using quickstart::Expect;
+using quickstart::Since;
 
 // 1234567 -> "1,234,567"
 std::string Grouped(uint64_t n) {
@@ -88,10 +87,6 @@ Result<size_t> CountScan(kv::Store& store, std::string_view partition,
   }
   REFKV_RETURN_IF_ERROR(it->status());
   return n;
-}
-
-Status Expect(bool ok, const std::string& what) {
-  return ok ? Status::OK() : Status::Internal("quickstart: " + what);
 }
 
 Status Tour(CliContext& ctx, const QuickstartArgs& args) {

@@ -5,16 +5,15 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/quickstart_util.h"
 #include "refstore/open_for_store.h"
 
 namespace refkv::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using quickstart::Clock;
+using quickstart::Expect;
+using quickstart::Since;
 
 void Step(std::ostream& out, const char* what, const std::string& detail, double seconds,
           size_t ops = 0) {
@@ -24,10 +23,6 @@ void Step(std::ostream& out, const char* what, const std::string& detail, double
   std::snprintf(buf, sizeof(buf), "  %-14s %-42s %8.1f ms  %s\n", what, detail.c_str(),
                 seconds * 1e3, rate.c_str());
   out << buf;
-}
-
-Status Expect(bool ok, const std::string& what) {
-  return ok ? Status::OK() : Status::Internal("quickstart: " + what);
 }
 
 std::string Path(size_t i) {

@@ -25,7 +25,7 @@ using refstore::CommitInfo;
 using refstore::EntryDiff;
 
 // Storage for one command's arguments; owned by its handler.
-struct Args {
+struct RefArgs {
   std::string repo, name, ref, path, value, file, from, message, expect_parent, committer;
   std::string left, right, prefix, after;
   std::vector<std::string> meta;
@@ -73,7 +73,7 @@ void CommitText(CliContext& ctx, const CommitInfo& c) {
 }
 
 // ---- repo ------------------------------------------------------------------------------
-Status RepoCreate(CliContext& ctx, const Args& a) {
+Status RepoCreate(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
   REFKV_ASSIGN_OR_RETURN(auto info,
                          r.refs->CreateRepository(a.repo, a.name.empty() ? "main" : a.name));
@@ -106,7 +106,7 @@ Status RepoList(CliContext& ctx) {
   return Status::OK();
 }
 
-Status RepoDelete(CliContext& ctx, const Args& a) {
+Status RepoDelete(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
   return r.refs->DeleteRepository(a.repo);
 }
@@ -122,14 +122,14 @@ void BranchOut(CliContext& ctx, const refstore::BranchInfo& b, bool first, bool 
   }
 }
 
-Status BranchCreate(CliContext& ctx, const Args& a) {
+Status BranchCreate(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
   REFKV_ASSIGN_OR_RETURN(auto b, r.refs->CreateBranch(a.repo, a.name, a.from));
   BranchOut(ctx, b, true, false);
   return Status::OK();
 }
 
-Status BranchList(CliContext& ctx, const Args& a) {
+Status BranchList(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   REFKV_ASSIGN_OR_RETURN(auto branches, r.refs->ListBranches(a.repo));
   if (ctx.options().json) ctx.out() << "[";
@@ -139,7 +139,7 @@ Status BranchList(CliContext& ctx, const Args& a) {
 }
 
 // ---- entry -----------------------------------------------------------------------------
-Status EntryPut(CliContext& ctx, const Args& a) {
+Status EntryPut(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
   std::string value;
   if (a.file_option->count() > 0) {
@@ -156,7 +156,7 @@ Status EntryPut(CliContext& ctx, const Args& a) {
   return r.refs->PutEntry(a.repo, a.name, path, value);
 }
 
-Status EntryGet(CliContext& ctx, const Args& a) {
+Status EntryGet(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   REFKV_ASSIGN_OR_RETURN(std::string value, r.refs->GetEntry(a.repo, a.ref, path));
@@ -172,13 +172,13 @@ Status EntryGet(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status EntryRm(CliContext& ctx, const Args& a) {
+Status EntryRm(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
   return r.refs->DeleteEntry(a.repo, a.name, path);
 }
 
-Status EntryLs(CliContext& ctx, const Args& a) {
+Status EntryLs(CliContext& ctx, const RefArgs& a) {
   refstore::ListEntriesOptions options;
   REFKV_ASSIGN_OR_RETURN(options.prefix, ctx.ArgBytes("--prefix", a.prefix));
   REFKV_ASSIGN_OR_RETURN(options.after, ctx.ArgBytes("--after", a.after));
@@ -209,7 +209,7 @@ Status EntryLs(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status EntryLoad(CliContext& ctx, const Args& a) {
+Status EntryLoad(CliContext& ctx, const RefArgs& a) {
   Result<std::vector<refstore::Entry>> entries = Status::OK();
   if (a.file == "-") {
     entries = refstore::ParseEntryLines(std::cin, "<stdin>");
@@ -238,7 +238,7 @@ Status EntryLoad(CliContext& ctx, const Args& a) {
 }
 
 // ---- commit / log / show ---------------------------------------------------------------
-Status Commit(CliContext& ctx, const Args& a) {
+Status Commit(CliContext& ctx, const RefArgs& a) {
   refstore::CommitRequest request;
   request.message = a.message;
   request.committer = a.committer;
@@ -273,7 +273,7 @@ Status Commit(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status Log(CliContext& ctx, const Args& a) {
+Status Log(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   refstore::LogOptions options;
   size_t n = 0;
@@ -298,7 +298,7 @@ Status Log(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status Show(CliContext& ctx, const Args& a) {
+Status Show(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   REFKV_ASSIGN_OR_RETURN(auto c, r.refs->GetCommit(a.repo, a.ref));
   if (ctx.options().json) {
@@ -320,14 +320,14 @@ void TagOut(CliContext& ctx, const refstore::TagInfo& t, bool first, bool list) 
   }
 }
 
-Status TagCreate(CliContext& ctx, const Args& a) {
+Status TagCreate(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
   REFKV_ASSIGN_OR_RETURN(auto t, r.refs->CreateTag(a.repo, a.name, a.ref));
   TagOut(ctx, t, true, false);
   return Status::OK();
 }
 
-Status TagList(CliContext& ctx, const Args& a) {
+Status TagList(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   REFKV_ASSIGN_OR_RETURN(auto tags, r.refs->ListTags(a.repo));
   if (ctx.options().json) ctx.out() << "[";
@@ -337,7 +337,7 @@ Status TagList(CliContext& ctx, const Args& a) {
 }
 
 // ---- diff / gc -------------------------------------------------------------------------
-Status Diff(CliContext& ctx, const Args& a) {
+Status Diff(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   std::vector<EntryDiff> diffs;
   if (a.uncommitted) {
@@ -376,7 +376,7 @@ Status Diff(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status Gc(CliContext& ctx, const Args& a) {
+Status Gc(CliContext& ctx, const RefArgs& a) {
   refstore::Options options;
   options.gc_grace = std::chrono::milliseconds(static_cast<int64_t>(a.grace_seconds * 1000));
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite, options));
@@ -396,7 +396,7 @@ Status Gc(CliContext& ctx, const Args& a) {
   return Status::OK();
 }
 
-Status CheckCmd(CliContext& ctx, const Args&) {
+Status CheckCmd(CliContext& ctx, const RefArgs&) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
   REFKV_ASSIGN_OR_RETURN(auto report, refstore::Check(*store, *r.refs, *r.ranges));
@@ -430,7 +430,7 @@ Status CheckCmd(CliContext& ctx, const Args&) {
 }  // namespace
 
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
-  std::shared_ptr<Args> a;
+  std::shared_ptr<RefArgs> a;
   CLI::App* sub;
 
   CLI::App* repo = app.add_subcommand("repo", "ref store repositories");
@@ -454,14 +454,14 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub = AddLeaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
   sub->add_option("REPO", a->repo)->required();
   sub = AddLeaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
-                [](CliContext& c, const Args& x) {
+                [](CliContext& c, const RefArgs& x) {
                   REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
                   return r.refs->DeleteBranch(x.repo, x.name);
                 });
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("NAME", a->name)->required();
   sub = AddLeaf(ctx, *branch, "reset", "discard every staged (uncommitted) write of branch NAME", a,
-                [](CliContext& c, const Args& x) {
+                [](CliContext& c, const RefArgs& x) {
                   REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
                   return r.refs->ResetBranch(x.repo, x.name);
                 });
@@ -536,7 +536,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("REF", a->ref)->required();
   sub = AddLeaf(ctx, *tag, "list", "list tags: 'TAG<TAB>COMMIT'", a, TagList);
   sub->add_option("REPO", a->repo)->required();
-  sub = AddLeaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const Args& x) {
+  sub = AddLeaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const RefArgs& x) {
     REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
     return r.refs->DeleteTag(x.repo, x.name);
   });

@@ -4,14 +4,15 @@
 namespace refkv::kv::testing {
 namespace {
 
-struct MemEnv {
-  Result<std::unique_ptr<Store>> Open() {
+struct MemEnv : ConformanceEnv {
+  Result<std::unique_ptr<Store>> Open() override {
     REFKV_ASSIGN_OR_RETURN(Uri uri, Uri::Parse("mem://"));
     return OpenMemStore(uri, {});
   }
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Mem, StoreConformance, ::testing::Types<MemEnv>);
+INSTANTIATE_TEST_SUITE_P(Mem, StoreConformance, ::testing::Values(EnvCase<MemEnv>("Default")),
+                         ConformanceCaseName);
 
 }  // namespace
 }  // namespace refkv::kv::testing

@@ -8,14 +8,15 @@ namespace {
 
 const auto* const kServerEnv = ::testing::AddGlobalTestEnvironment(new PgServerEnvironment);
 
-struct PostgresEnv {
-  Result<std::unique_ptr<Store>> Open() {
+struct PostgresEnv : ConformanceEnv {
+  Result<std::unique_ptr<Store>> Open() override {
     REFKV_ASSIGN_OR_RETURN(std::string uri, FreshTableUri());
     return kv::Open(uri);
   }
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreConformance, ::testing::Types<PostgresEnv>);
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
+                         ::testing::Values(EnvCase<PostgresEnv>("Default")), ConformanceCaseName);
 
 }  // namespace
 }  // namespace refkv::kv::testing

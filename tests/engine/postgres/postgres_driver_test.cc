@@ -22,9 +22,6 @@
 
 namespace refkv::kv::testing {
 
-// Only Keys() and Drain() of the suite are used here.
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformance);
-
 namespace {
 
 using refkv::testing::PgServer;

@@ -10,9 +10,9 @@ namespace refkv::kv::testing {
 namespace {
 
 template <const char* kQuery>
-struct RocksEnv {
+struct RocksEnv : ConformanceEnv {
   refkv::testing::TempDir dir{"rocks-conf"};
-  Result<std::unique_ptr<Store>> Open() {
+  Result<std::unique_ptr<Store>> Open() override {
     REFKV_ASSIGN_OR_RETURN(Uri uri, Uri::Parse("rocks://" + dir.Sub("db") + kQuery));
     return OpenRocksStore(uri, {});
   }
@@ -25,14 +25,12 @@ constexpr char kShared[] = "?partitions=shared";
 constexpr char kCfUringDirect[] = "?direct_reads=true&block_cache_mb=1&io_uring=true";
 constexpr char kSharedPreadDirect[] =
     "?partitions=shared&direct_reads=true&block_cache_mb=1&io_uring=false";
-using RocksCfEnv = RocksEnv<kCf>;
-using RocksSharedEnv = RocksEnv<kShared>;
-using RocksCfUringEnv = RocksEnv<kCfUringDirect>;
-using RocksSharedPreadEnv = RocksEnv<kSharedPreadDirect>;
-
-using RocksEnvs =
-    ::testing::Types<RocksCfEnv, RocksSharedEnv, RocksCfUringEnv, RocksSharedPreadEnv>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Rocks, StoreConformance, RocksEnvs);
+INSTANTIATE_TEST_SUITE_P(
+    Rocks, StoreConformance,
+    ::testing::Values(EnvCase<RocksEnv<kCf>>("Cf"), EnvCase<RocksEnv<kShared>>("Shared"),
+                      EnvCase<RocksEnv<kCfUringDirect>>("CfUringDirect"),
+                      EnvCase<RocksEnv<kSharedPreadDirect>>("SharedPreadDirect")),
+    ConformanceCaseName);
 
 }  // namespace
 }  // namespace refkv::kv::testing
