@@ -35,6 +35,16 @@ Status PartitionAndKey(CliContext& ctx, std::string_view verb, const KvArgs& arg
   return kv::CheckPartitionAndKey(verb, partition, key);
 }
 
+// The metadata partition holds the store's versions and the migration lease; a stray
+// `kv set` there could make the store unopenable, so the write verbs refuse it.
+Status RefuseMetaPartition(std::string_view verb, std::string_view partition) {
+  if (partition != kv::kMetaPartition) return Status::OK();
+  return Status::InvalidArgument(std::string(verb) + ": partition '" +
+                                 std::string(kv::kMetaPartition) +
+                                 "' is the store's own metadata (versions, migration lease); "
+                                 "it changes only through `refkv migrate`");
+}
+
 CLI::App* AddKeyCommand(CLI::App& kv, const std::string& name, const std::string& help,
                         KvArgs& args, bool with_value) {
   CLI::App* sub = kv.add_subcommand(name, help);
@@ -66,6 +76,7 @@ Status Get(CliContext& ctx, const KvArgs& args) {
 Status Set(CliContext& ctx, const KvArgs& args) {
   std::string partition, key;
   REFKV_RETURN_IF_ERROR(PartitionAndKey(ctx, "kv set", args, partition, key));
+  REFKV_RETURN_IF_ERROR(RefuseMetaPartition("kv set", partition));
   REFKV_ASSIGN_OR_RETURN(std::string value, ctx.ArgBytes("VALUE", args.value));
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
   return store->Set(partition, key, value);
@@ -74,6 +85,7 @@ Status Set(CliContext& ctx, const KvArgs& args) {
 Status SetIf(CliContext& ctx, const KvArgs& args) {
   std::string partition, key;
   REFKV_RETURN_IF_ERROR(PartitionAndKey(ctx, "kv setif", args, partition, key));
+  REFKV_RETURN_IF_ERROR(RefuseMetaPartition("kv setif", partition));
   REFKV_ASSIGN_OR_RETURN(std::string value, ctx.ArgBytes("VALUE", args.value));
   kv::Predicate predicate = kv::Predicate::Absent();
   if (args.exists) {
@@ -89,6 +101,7 @@ Status SetIf(CliContext& ctx, const KvArgs& args) {
 Status Del(CliContext& ctx, const KvArgs& args) {
   std::string partition, key;
   REFKV_RETURN_IF_ERROR(PartitionAndKey(ctx, "kv del", args, partition, key));
+  REFKV_RETURN_IF_ERROR(RefuseMetaPartition("kv del", partition));
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
   return store->Delete(partition, key);
 }

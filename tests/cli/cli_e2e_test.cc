@@ -488,6 +488,26 @@ TEST_F(CliTest, StoreOfANewerVersionIsRefusedAndLeftAlone) {
   EXPECT_TRUE((*store)->Get("p", "k").status().IsNotFound());
 }
 
+TEST_F(CliTest, WriteVerbsRefuseTheMetadataPartition) {
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
+  const std::string meta(kv::kMetaPartition);
+  const std::string key(kv::kMetaFormatVersion);
+  for (const auto& command :
+       std::vector<std::vector<std::string>>{{"kv", "set", meta, key, "99"},
+                                             {"kv", "setif", meta, key, "99", "--exists"},
+                                             {"kv", "del", meta, key}}) {
+    std::vector<std::string> args = {"--store", s};
+    args.insert(args.end(), command.begin(), command.end());
+    ExpectError(R(args), 2, "refkv migrate");
+  }
+  // Reads stay allowed, and the store still opens: nothing was written.
+  RunResult got = R({"--store", s, "kv", "get", meta, key});
+  EXPECT_EQ(got.exit_code, 0) << Describe(got);
+  EXPECT_NE(got.out, "99");
+  ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v");
+}
+
 TEST_F(CliTest, QuickstartUsesAScratchStoreByDefault) {
   RunResult r = R({"quickstart", "--keys", "5000"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
