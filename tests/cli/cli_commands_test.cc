@@ -2,9 +2,7 @@
 // branch, entry, commit, log, show, tag, diff, gc), the file formats (export, import,
 // dump verify/inspect, kv migrate) and the schema migration commands. Each test runs the
 // built binary in a fresh directory on a RocksDB store.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,64 +12,17 @@
 
 #include "cli/exit_code.h"
 #include "engine/open.h"
+#include "tests/cli/refkv_runner.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::cli {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// Runs refkv ARGS in `cwd` without REFKV_* variables; stdout/stderr captured via files.
-RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args) {
-  testing::TempDir capture("cli-cmd-capture");
-  const std::string out_path = capture.Sub("out"), err_path = capture.Sub("err");
-  args.insert(args.begin(), REFKV_BIN);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).rfind("REFKV_", 0) != 0) env_strings.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
-    dup2(in, 0), dup2(out, 1), dup2(err, 2);
-    execve(REFKV_BIN, argv.data(), envp.data());
-    _exit(127);
-  }
-  RunResult run;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
-}
-
-std::string Describe(const RunResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
+using testing::Describe;
+using testing::ReadFile;
+using testing::RunRefkv;
+using testing::RunResult;
+using testing::WriteFile;
 
 // Braces and brackets outside strings balance, and the text is one value: a cheap
 // structural check of --json output (no JSON library in the build).

@@ -3,10 +3,7 @@
 // the exit code, and that bad input wrote nothing.
 //
 // Tests that need the RocksDB driver skip themselves while it is not built.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <pty.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,110 +17,21 @@
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "refstore/schema.h"
+#include "tests/cli/refkv_runner.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using Env = std::map<std::string, std::string>;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// The parent's environment without REFKV_* variables, plus `extra`.
-std::vector<std::string> ChildEnv(const Env& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).rfind("REFKV_", 0) != 0) env.emplace_back(*e);
-  }
-  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
-  return env;
-}
-
-std::vector<char*> Pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Runs refkv ARGS in `cwd`; stdout and stderr are captured through files (not a
-// terminal), stdin is /dev/null. `stdout_path` replaces the stdout capture file.
-RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env = {},
-                   const std::string& stdout_path = "") {
-  testing::TempDir capture("cli-capture");
-  const std::string out_path = stdout_path.empty() ? capture.Sub("out") : stdout_path;
-  const std::string err_path = capture.Sub("err");
-  args.insert(args.begin(), REFKV_BIN);
-  std::vector<char*> argv = Pointers(args);
-  std::vector<std::string> env_strings = ChildEnv(env);
-  std::vector<char*> envp = Pointers(env_strings);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int out =
-        open(out_path.c_str(), O_WRONLY | O_CREAT | (stdout_path.empty() ? O_TRUNC : 0), 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
-    dup2(in, 0), dup2(out, 1), dup2(err, 2);
-    execve(REFKV_BIN, argv.data(), envp.data());
-    _exit(127);
-  }
-  RunResult run;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (stdout_path.empty()) run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
-}
-
-// Runs refkv with stdout (and stderr) on a pseudo-terminal; returns what it printed.
-RunResult RunOnTerminal(const std::string& cwd, std::vector<std::string> args,
-                        const Env& env = {}) {
-  args.insert(args.begin(), REFKV_BIN);
-  std::vector<char*> argv = Pointers(args);
-  std::vector<std::string> env_strings = ChildEnv(env);
-  std::vector<char*> envp = Pointers(env_strings);
-  int master = -1;
-  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(126);
-    execve(REFKV_BIN, argv.data(), envp.data());
-    _exit(127);
-  }
-  RunResult run;
-  char buf[4096];
-  while (true) {
-    ssize_t n = read(master, buf, sizeof(buf));
-    if (n <= 0) break;  // EIO once the child has closed the terminal
-    run.out.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(master);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
-}
-
-std::string Describe(const RunResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
+using testing::Describe;
+using testing::Env;
+using testing::ReadFile;
+using testing::RunRefkv;
+using testing::RunRefkvOnTerminal;
+using testing::RunResult;
+using testing::WriteFile;
 
 // The failure shape every error shares: nothing on stdout, one line on stderr that
 // starts with "refkv: " and contains `what`.
@@ -312,7 +220,7 @@ TEST_F(CliTest, KvRoundTripOnRocks) {
 TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");
-  RunResult tty = RunOnTerminal(dir_.path(), {"--store", s, "kv", "get", "p", "k"});
+  RunResult tty = RunRefkvOnTerminal(dir_.path(), {"--store", s, "kv", "get", "p", "k"});
   EXPECT_EQ(tty.exit_code, 0);
   EXPECT_EQ(tty.out, "v\r\n");  // the terminal turns \n into \r\n
   ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v");
