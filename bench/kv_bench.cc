@@ -23,20 +23,22 @@
 namespace refkv::bench {
 namespace {
 
-void RunKv(benchmark::State& state, Op op, const std::string& driver) {
-  std::string error;
-  KvTarget* t = GetKv(driver, &error);
-  if (t == nullptr) {
+// Runs `step` (a KvStep or RawStep bound to its target) as the benchmark loop: the same
+// loop for refkv and for the raw baseline, so the pair differs only in the target.
+template <class Target, class Step>
+void RunSteps(benchmark::State& state, Op op, Target* target, const std::string& error, Step step) {
+  if (target == nullptr) {
     state.SkipWithError(error.c_str());
     return;
   }
   Worker w(state.thread_index(), state.threads(), static_cast<uint64_t>(op) + 1);
   int64_t items = 0;
+  std::string step_error;
   const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
-    int64_t n = KvStep(op, *t, w, &error);
+    int64_t n = step(op, *target, w, &step_error);
     if (n == 0) {
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(step_error.c_str());
       break;
     }
     items += n;
@@ -44,25 +46,16 @@ void RunKv(benchmark::State& state, Op op, const std::string& driver) {
   ReportItems(state, items, cpu_start);
 }
 
+void RunKv(benchmark::State& state, Op op, const std::string& driver) {
+  std::string error;
+  KvTarget* t = GetKv(driver, &error);
+  RunSteps(state, op, t, error, KvStep);
+}
+
 void RunRaw(benchmark::State& state, Op op) {
   std::string error;
   RawTarget* t = GetRaw(&error);
-  if (t == nullptr) {
-    state.SkipWithError(error.c_str());
-    return;
-  }
-  Worker w(state.thread_index(), state.threads(), static_cast<uint64_t>(op) + 1);
-  int64_t items = 0;
-  const double cpu_start = ThreadCpuSeconds();
-  for (auto _ : state) {
-    int64_t n = RawStep(op, *t, w, &error);
-    if (n == 0) {
-      state.SkipWithError(error.c_str());
-      break;
-    }
-    items += n;
-  }
-  ReportItems(state, items, cpu_start);
+  RunSteps(state, op, t, error, RawStep);
 }
 
 // Registers a case twice: at 1 thread timed by the thread's CPU time (robust when other

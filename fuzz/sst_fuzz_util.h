@@ -51,6 +51,17 @@ inline std::string ScratchDir(const char* tag) {
   return tmpl;
 }
 
+// The target's export directory of SeedStore(5), made on first use (one per process:
+// every fuzz input rewrites one file of it).
+inline const std::string& SeedExportDir(const char* tag) {
+  static const std::string dir = [tag] {
+    std::string d = ScratchDir(tag);
+    ExportSeed(d, 5);
+    return d;
+  }();
+  return dir;
+}
+
 inline void WriteBytes(const std::string& path, const uint8_t* data, size_t size) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) std::abort();

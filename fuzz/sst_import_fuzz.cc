@@ -7,22 +7,9 @@
 
 #include "fuzz/sst_fuzz_util.h"
 
-namespace {
-
-const std::string& Dir() {
-  static const std::string dir = [] {
-    std::string d = refkv::fuzz::ScratchDir("sst-import-fuzz");
-    refkv::fuzz::ExportSeed(d, 5);
-    return d;
-  }();
-  return dir;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace refkv;
-  const std::string& dir = Dir();
+  const std::string& dir = fuzz::SeedExportDir("sst-import-fuzz");
   fuzz::WriteBytes(dir + "/000000.sst", data, size);
   auto verified = format::VerifySst(dir);
   auto store = std::move(*kv::Open("mem://"));

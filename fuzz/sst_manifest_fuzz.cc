@@ -7,22 +7,9 @@
 
 #include "fuzz/sst_fuzz_util.h"
 
-namespace {
-
-const std::string& Dir() {
-  static const std::string dir = [] {
-    std::string d = refkv::fuzz::ScratchDir("sst-manifest-fuzz");
-    refkv::fuzz::ExportSeed(d, 5);
-    return d;
-  }();
-  return dir;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace refkv;
-  const std::string& dir = Dir();
+  const std::string& dir = fuzz::SeedExportDir("sst-manifest-fuzz");
   fuzz::WriteBytes(dir + "/" + std::string(format::kSstManifestName), data, size);
   auto m = format::ReadSstManifest(dir);
   if (!m.ok()) {
