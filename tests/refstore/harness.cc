@@ -1,17 +1,51 @@
 #include "tests/refstore/harness.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <set>
 
 #include "engine/open.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/keys.h"
 #include "refstore/refstore.pb.h"
+#include "tests/support/pg_server.h"
 
 namespace refkv::testing {
 
 namespace rs = refkv::refstore;
 
-std::vector<std::string> Drivers() { return {"mem", "rocks"}; }
+namespace {
+
+// Stops the shared throwaway PostgreSQL server (if a test started one) when the binary ends.
+class PgServerEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { StopSharedPostgres(); }
+};
+const auto* const kPgServerEnv = ::testing::AddGlobalTestEnvironment(new PgServerEnvironment);
+
+}  // namespace
+
+std::vector<std::string> Drivers() { return {"mem", "rocks", "postgres"}; }
+
+std::string FreshPgSchemaName() {
+  static std::atomic<int> counter{0};
+  const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  return "rs_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+         std::to_string(now % 1000000007);
+}
+
+Result<std::string> FreshPostgresUri() {
+  REFKV_ASSIGN_OR_RETURN(std::string base, SharedPostgresUri());
+  return WithParam(base, "schema", FreshPgSchemaName());
+}
+
+Result<std::string> DriverUri(const std::string& driver, const TempDir& dir) {
+  if (driver == "mem") return std::string("mem://");
+  if (driver == "postgres") return FreshPostgresUri();
+  return driver + "://" + dir.Sub("db");
+}
 
 rs::Options TestOptions() {
   rs::Options options;
@@ -30,8 +64,8 @@ Status TestEnv::Reopen(const rs::Options& options) {
 Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* env) {
   env->driver = driver;
   env->dir = std::make_unique<TempDir>("refstore");
-  std::string uri = driver == "mem" ? "mem://" : driver + "://" + env->dir->Sub("db");
-  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(uri));
+  REFKV_ASSIGN_OR_RETURN(env->uri, DriverUri(driver, *env->dir));
+  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri));
   env->store = std::make_unique<InterposedStore>(*env->base);
   REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
   return env->Reopen(options);
