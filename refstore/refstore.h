@@ -104,6 +104,27 @@ struct EntryPage {
   std::string next_after;  // pass as `after` for the next page; empty when this was the last
 };
 
+// A page of repositories, branches or tags, in name order.
+struct ListOptions {
+  std::string after;    // only names > after (the previous page's next_after)
+  size_t limit = 1000;  // at most this many (0 = all)
+};
+
+struct RepositoryPage {
+  std::vector<RepositoryInfo> repositories;
+  std::string next_after;  // pass as `after` for the next page; empty when this was the last
+};
+
+struct BranchPage {
+  std::vector<BranchInfo> branches;
+  std::string next_after;  // as RepositoryPage::next_after
+};
+
+struct TagPage {
+  std::vector<TagInfo> tags;
+  std::string next_after;  // as RepositoryPage::next_after
+};
+
 struct LogOptions {
   size_t limit = 100;
   std::string page_token;  // the previous page's next_page_token
@@ -172,8 +193,12 @@ class RefStore {
                                                   std::string_view default_branch = "main",
                                                   std::string_view storage_namespace = {}) = 0;
   virtual Result<RepositoryInfo> GetRepository(std::string_view name) = 0;
-  // Every active repository, by name.
-  virtual Result<std::vector<RepositoryInfo>> ListRepositories() = 0;
+  // Active repositories by name, one page at a time. Cost: one scan of up to limit + 1
+  // records (plus those being deleted, which are skipped). A page reflects the store at
+  // its own scan; names created or deleted between pages may or may not appear.
+  virtual Result<RepositoryPage> ListRepositories(const ListOptions& options) = 0;
+  // Every active repository, by name (all pages).
+  Result<std::vector<RepositoryInfo>> ListRepositories();
   // Marks the repository DELETING (it vanishes from get/list at once), drops its
   // partitions, then removes the record. Calling it again (or the cleaner) finishes an
   // interrupted deletion. Its committed ranges go with the next range sweep.
@@ -185,7 +210,10 @@ class RefStore {
   virtual Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
                                           std::string_view from_ref) = 0;
   virtual Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) = 0;
-  virtual Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) = 0;
+  // Branches by name, one page at a time (as ListRepositories).
+  virtual Result<BranchPage> ListBranches(std::string_view repo, const ListOptions& options) = 0;
+  // Every branch, by name (all pages).
+  Result<std::vector<BranchInfo>> ListBranches(std::string_view repo);
   // InvalidArgument for the default branch. Its staged writes are released.
   virtual Status DeleteBranch(std::string_view repo, std::string_view name) = 0;
   // Discards every staged write of the branch (also those of failed commits).
@@ -230,7 +258,10 @@ class RefStore {
   virtual Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
                                     std::string_view ref) = 0;
   virtual Result<TagInfo> GetTag(std::string_view repo, std::string_view name) = 0;
-  virtual Result<std::vector<TagInfo>> ListTags(std::string_view repo) = 0;
+  // Tags by name, one page at a time (as ListRepositories).
+  virtual Result<TagPage> ListTags(std::string_view repo, const ListOptions& options) = 0;
+  // Every tag, by name (all pages).
+  Result<std::vector<TagInfo>> ListTags(std::string_view repo);
   virtual Status DeleteTag(std::string_view repo, std::string_view name) = 0;
 
   // ---- Diff -------------------------------------------------------------------------

@@ -35,13 +35,15 @@ class RefStoreImpl final : public RefStore {
   Result<RepositoryInfo> CreateRepository(std::string_view name, std::string_view default_branch,
                                           std::string_view storage_namespace) override;
   Result<RepositoryInfo> GetRepository(std::string_view name) override;
-  Result<std::vector<RepositoryInfo>> ListRepositories() override;
+  using RefStore::ListRepositories;
+  Result<RepositoryPage> ListRepositories(const ListOptions& options) override;
   Status DeleteRepository(std::string_view name) override;
 
   Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
                                   std::string_view from_ref) override;
   Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) override;
-  Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) override;
+  using RefStore::ListBranches;
+  Result<BranchPage> ListBranches(std::string_view repo, const ListOptions& options) override;
   Status DeleteBranch(std::string_view repo, std::string_view name) override;
   Status ResetBranch(std::string_view repo, std::string_view branch) override;
 
@@ -63,7 +65,8 @@ class RefStoreImpl final : public RefStore {
   Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
                             std::string_view ref) override;
   Result<TagInfo> GetTag(std::string_view repo, std::string_view name) override;
-  Result<std::vector<TagInfo>> ListTags(std::string_view repo) override;
+  using RefStore::ListTags;
+  Result<TagPage> ListTags(std::string_view repo, const ListOptions& options) override;
   Status DeleteTag(std::string_view repo, std::string_view name) override;
 
   Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
