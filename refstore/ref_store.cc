@@ -343,17 +343,21 @@ Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::s
                                               std::string_view from_ref) {
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
+  REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
   REFKV_ASSIGN_OR_RETURN(Resolved from, Resolve(repo, from_ref));
   pb::Branch branch;
   branch.set_name(std::string(name));
   branch.set_commit_id(from.commit.id());
   branch.set_staging_token(NewTimedId());
-  Status s = store_.SetIf(repo.refs, BranchKey(name), Encode(branch), kv::Predicate::Absent());
+  const std::string raw = Encode(branch);
+  Status s = store_.SetIf(repo.refs, BranchKey(name), raw, kv::Predicate::Absent());
   if (s.IsPredicateFailed()) {
     return Status::AlreadyExists("branch '" + std::string(name) + "' already exists in '" +
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating branch", name));
+  REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, branch.commit_id(), BranchKey(name), raw));
   return ToInfo(branch);
 }
 
@@ -425,17 +429,21 @@ Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_
                                         std::string_view ref) {
   REFKV_RETURN_IF_ERROR(ValidateRefName("tag", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
+  REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
   REFKV_ASSIGN_OR_RETURN(Resolved target, Resolve(repo, ref));
   pb::Tag tag;
   tag.set_name(std::string(name));
   tag.set_commit_id(target.commit.id());
   tag.set_creation_time_ms(NowMs());
-  Status s = store_.SetIf(repo.refs, TagKey(name), Encode(tag), kv::Predicate::Absent());
+  const std::string raw = Encode(tag);
+  Status s = store_.SetIf(repo.refs, TagKey(name), raw, kv::Predicate::Absent());
   if (s.IsPredicateFailed()) {
     return Status::AlreadyExists("tag '" + std::string(name) + "' already exists in '" +
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating tag", name));
+  REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, tag.commit_id(), TagKey(name), raw));
   return ToInfo(tag);
 }
 

@@ -170,6 +170,7 @@ struct GcStats {
   size_t staging_tokens_released = 0;
   size_t metaranges_deleted = 0;
   size_t ranges_deleted = 0;
+  size_t commits_deleted = 0;  // unreachable commit records (e.g. of commits that lost a race)
 };
 
 class RefStore {
@@ -278,9 +279,12 @@ class RefStore {
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops
   // partitions of deleted or half-created repositories, releases staging tokens no branch
-  // references, and deletes ranges and metaranges no commit reaches. Only touches things
-  // older than Options::gc_grace; safe while writers and committers run (a range sweep
-  // holds new commits off until it is done, fenced by a lease).
+  // references, deletes commit records no branch or tag reaches through parents (those of
+  // commit attempts that lost their race, the history of deleted branches), and deletes
+  // ranges and metaranges no remaining commit names. Only touches things older than
+  // Options::gc_grace (ranges: unreachable at all); safe while writers and committers run
+  // (a sweep holds new commits and ref creations off until it is done, fenced by a
+  // lease). Busy if another sweep holds the fence.
   virtual Result<GcStats> CollectGarbage() = 0;
 };
 

@@ -130,7 +130,18 @@ class RefStoreImpl final : public RefStore {
   // no sweep is running (see gc.cc).
   Result<std::string> ReadSweepFence();
   bool SweepRunning(std::string_view fence) const;
-  Status SweepRanges(GcStats* stats);
+  // The fenced sweep: unreachable commit records older than `cutoff` (SweepCommits, per
+  // repository; it adds the metaranges of the records it keeps to `metaranges`), then
+  // metaranges and ranges no commit record names.
+  Status SweepRanges(int64_t cutoff, GcStats* stats);
+  Status SweepCommits(const pb::Repository& record, int64_t cutoff, int64_t deadline,
+                      std::set<std::string>* metaranges, GcStats* stats);
+  // After writing the ref `ref_key` (stored bytes `ref_raw`) at `commit_id`, with
+  // `fence_before` read before the commit was resolved: OK if no sweep overlapped or the
+  // record survived it; NotFound (and the ref removed again) if a sweep deleted it.
+  Status ConfirmRefTarget(const Repo& repo, std::string_view fence_before,
+                          std::string_view commit_id, std::string_view ref_key,
+                          const std::string& ref_raw);
 
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;

@@ -139,6 +139,8 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
     live.insert(refs);
     live.insert(staging);
     std::set<std::string> tokens;
+    std::vector<std::string> roots{r.initial_commit_id()};
+    std::map<std::string, std::vector<std::string>> commits;  // id -> parents
     auto it = base.Scan(refs, {});
     ASSERT_TRUE(it.ok());
     for (; (*it)->Valid(); (*it)->Next()) {
@@ -148,11 +150,30 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
         ASSERT_TRUE(b.ParseFromArray((*it)->value().data(), (*it)->value().size()));
         tokens.insert(b.staging_token());
         tokens.insert(b.sealed_tokens().begin(), b.sealed_tokens().end());
+        roots.push_back(b.commit_id());
+      } else if (key.substr(0, 2) == in::kTagPrefix) {
+        rs::pb::Tag t;
+        ASSERT_TRUE(t.ParseFromArray((*it)->value().data(), (*it)->value().size()));
+        roots.push_back(t.commit_id());
       } else if (key.substr(0, 2) == in::kCommitPrefix) {
         rs::pb::Commit c;
         ASSERT_TRUE(c.ParseFromArray((*it)->value().data(), (*it)->value().size()));
         metaranges.insert(c.metarange_id());
+        commits[c.id()].assign(c.parents().begin(), c.parents().end());
       }
+    }
+    // Every commit record is reachable from a branch, a tag or the initial commit.
+    std::set<std::string> reached;
+    while (!roots.empty()) {
+      std::string id = roots.back();
+      roots.pop_back();
+      auto found = commits.find(id);
+      EXPECT_NE(found, commits.end()) << "reachable commit " << id << " has no record in " << refs;
+      if (found == commits.end() || !reached.insert(id).second) continue;
+      for (const auto& p : found->second) roots.push_back(p);
+    }
+    for (const auto& [id, parents] : commits) {
+      EXPECT_TRUE(reached.count(id)) << "unreachable commit record " << id << " in " << refs;
     }
     auto st = base.Scan(staging, {});
     ASSERT_TRUE(st.ok());
