@@ -47,8 +47,9 @@ struct Options {
   std::chrono::milliseconds backoff_base{1};
   std::chrono::milliseconds backoff_max{64};
   // The cleaner removes an unreferenced staging token, a partition of a half-created
-  // repository or an unreachable range only when it is older than this. Must exceed the
-  // longest repository creation (which abandons itself past half of it). 0 (tests): no
+  // repository or an unreachable commit record only when it is older than this. Must
+  // exceed the longest repository creation and the longest commit attempt (both abandon
+  // themselves past half of it) plus the clock skew between processes. 0 (tests): no
   // grace at all; then the cleaner must not run concurrently with writers.
   std::chrono::milliseconds gc_grace{std::chrono::hours(1)};
   // A range sweep that died holds committers off for at most this long.
@@ -207,7 +208,9 @@ class RefStore {
 
   // ---- Branches ---------------------------------------------------------------------
   // Creates branch `name` at the commit `from_ref` resolves to, with nothing staged.
-  // AlreadyExists if it exists.
+  // AlreadyExists if it exists. NotFound (and no branch) if the cleaner deleted that
+  // commit, unreachable, while the branch was being created. Cost: 2 Gets of the
+  // cleaner's fence beyond the resolve and the insert (more only if a sweep overlapped).
   virtual Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
                                           std::string_view from_ref) = 0;
   virtual Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) = 0;
@@ -255,7 +258,8 @@ class RefStore {
                               const LogOptions& options = {}) = 0;
 
   // ---- Tags -------------------------------------------------------------------------
-  // AlreadyExists if the tag exists. Tags are immutable.
+  // AlreadyExists if the tag exists. Tags are immutable. A commit deleted by the cleaner
+  // meanwhile: NotFound, as CreateBranch.
   virtual Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
                                     std::string_view ref) = 0;
   virtual Result<TagInfo> GetTag(std::string_view repo, std::string_view name) = 0;
