@@ -87,11 +87,24 @@ Status RepoCreate(CliContext& ctx, const RefArgs& a) {
   return Status::OK();
 }
 
-Status RepoList(CliContext& ctx) {
+refstore::ListOptions ListOpts(const RefArgs& a) {
+  refstore::ListOptions options;
+  options.after = a.after;
+  options.limit = a.limit;
+  return options;
+}
+
+// The end of a --json listing: `]` and the next page's token ("" after the last page).
+void EndJsonList(CliContext& ctx, const std::string& next_after) {
+  ctx.out() << "]," << ctx.JsonBytes("next_after", next_after) << "}\n";
+}
+
+Status RepoList(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
-  REFKV_ASSIGN_OR_RETURN(auto repos, r.refs->ListRepositories());
+  REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListRepositories(ListOpts(a)));
+  const auto& repos = page.repositories;
   std::ostream& out = ctx.out();
-  if (ctx.options().json) out << "[";
+  if (ctx.options().json) out << "{\"repositories\":[";
   for (size_t i = 0; i < repos.size(); ++i) {
     const auto& info = repos[i];
     if (ctx.options().json) {
@@ -102,7 +115,7 @@ Status RepoList(CliContext& ctx) {
       out << info.name << "\t" << info.default_branch << "\n";
     }
   }
-  if (ctx.options().json) out << "]\n";
+  if (ctx.options().json) EndJsonList(ctx, page.next_after);
   return Status::OK();
 }
 
@@ -131,10 +144,11 @@ Status BranchCreate(CliContext& ctx, const RefArgs& a) {
 
 Status BranchList(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
-  REFKV_ASSIGN_OR_RETURN(auto branches, r.refs->ListBranches(a.repo));
-  if (ctx.options().json) ctx.out() << "[";
+  REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListBranches(a.repo, ListOpts(a)));
+  const auto& branches = page.branches;
+  if (ctx.options().json) ctx.out() << "{\"branches\":[";
   for (size_t i = 0; i < branches.size(); ++i) BranchOut(ctx, branches[i], i == 0, true);
-  if (ctx.options().json) ctx.out() << "]\n";
+  if (ctx.options().json) EndJsonList(ctx, page.next_after);
   return Status::OK();
 }
 
@@ -329,10 +343,11 @@ Status TagCreate(CliContext& ctx, const RefArgs& a) {
 
 Status TagList(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
-  REFKV_ASSIGN_OR_RETURN(auto tags, r.refs->ListTags(a.repo));
-  if (ctx.options().json) ctx.out() << "[";
+  REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListTags(a.repo, ListOpts(a)));
+  const auto& tags = page.tags;
+  if (ctx.options().json) ctx.out() << "{\"tags\":[";
   for (size_t i = 0; i < tags.size(); ++i) TagOut(ctx, tags[i], i == 0, true);
-  if (ctx.options().json) ctx.out() << "]\n";
+  if (ctx.options().json) EndJsonList(ctx, page.next_after);
   return Status::OK();
 }
 
@@ -386,12 +401,13 @@ Status Gc(CliContext& ctx, const RefArgs& a) {
               << ",\"partitions_dropped\":" << s.partitions_dropped
               << ",\"staging_tokens_released\":" << s.staging_tokens_released
               << ",\"metaranges_deleted\":" << s.metaranges_deleted
-              << ",\"ranges_deleted\":" << s.ranges_deleted << "}\n";
+              << ",\"ranges_deleted\":" << s.ranges_deleted
+              << ",\"commits_deleted\":" << s.commits_deleted << "}\n";
   } else {
     ctx.out() << "repositories finished " << s.repositories_finished << ", partitions dropped "
               << s.partitions_dropped << ", staging tokens released " << s.staging_tokens_released
               << ", metaranges deleted " << s.metaranges_deleted << ", ranges deleted "
-              << s.ranges_deleted << "\n";
+              << s.ranges_deleted << ", commits deleted " << s.commits_deleted << "\n";
   }
   return Status::OK();
 }
@@ -427,6 +443,16 @@ Status CheckCmd(CliContext& ctx, const RefArgs&) {
   return Status::OK();
 }
 
+// --limit and --after of `repo list`, `branch list` and `tag list`.
+void AddPageOptions(CLI::App& sub, RefArgs& a) {
+  sub.add_option("--limit", a.limit, "at most N names (0: all)")->type_name("N");
+  sub.add_option("--after", a.after, "only names after X (a previous page's next_after)")
+      ->type_name("X");
+  sub.footer(
+      "--json: {\"<repositories|branches|tags>\":[...],\"next_after\":X}; pass X as --after\n"
+      "for the next page (\"\" after the last page).");
+}
+
 }  // namespace
 
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
@@ -439,8 +465,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
                 RepoCreate);
   sub->add_option("NAME", a->repo, "repository name")->required();
   sub->add_option("--default-branch", a->name, "its default branch (main)")->type_name("B");
-  sub = AddLeaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, nullptr);
-  ctx.SetHandler(sub, [](CliContext& c) { return RepoList(c); });
+  sub = AddLeaf(ctx, *repo, "list", "list repositories: 'NAME<TAB>DEFAULT_BRANCH'", a, RepoList);
+  AddPageOptions(*sub, *a);
   sub = AddLeaf(ctx, *repo, "delete", "delete repository NAME and everything in it", a, RepoDelete);
   sub->add_option("NAME", a->repo, "repository name")->required();
 
@@ -453,6 +479,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("--from", a->from, "branch, tag or commit id")->type_name("REF")->required();
   sub = AddLeaf(ctx, *branch, "list", "list branches: 'NAME<TAB>COMMIT'", a, BranchList);
   sub->add_option("REPO", a->repo)->required();
+  AddPageOptions(*sub, *a);
   sub = AddLeaf(ctx, *branch, "delete", "delete branch NAME (not the default branch)", a,
                 [](CliContext& c, const RefArgs& x) {
                   REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
@@ -536,6 +563,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("REF", a->ref)->required();
   sub = AddLeaf(ctx, *tag, "list", "list tags: 'TAG<TAB>COMMIT'", a, TagList);
   sub->add_option("REPO", a->repo)->required();
+  AddPageOptions(*sub, *a);
   sub = AddLeaf(ctx, *tag, "delete", "delete tag TAG", a, [](CliContext& c, const RefArgs& x) {
     REFKV_ASSIGN_OR_RETURN(auto r, Refs(c, Access::kWrite));
     return r.refs->DeleteTag(x.repo, x.name);

@@ -180,7 +180,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     commit.set_committer(request.committer);
     commit.set_message(request.message);
     for (const auto& [k, v] : request.metadata) (*commit.mutable_metadata())[k] = v;
-    commit.set_creation_time_ms(start);
+    commit.set_creation_time_ms(NowMs());  // the cleaner ages unpublished records by it
     commit.set_generation(base.generation() + 1);
     commit.set_metarange_id(metarange);
     for (const auto& t : tokens) commit.add_folded_tokens(t);
@@ -196,7 +196,11 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       continue;
     }
 
-    // (3) publish.
+    // (3) publish, only a record younger than gc_grace / 2 (gc.cc deletes older ones).
+    if (options_.gc_grace.count() > 0 &&
+        NowMs() - commit.creation_time_ms() > options_.gc_grace.count() / 2) {
+      continue;
+    }
     next.set_commit_id(commit.id());
     Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed() || s.IsUnknownOutcome()) continue;

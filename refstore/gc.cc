@@ -18,11 +18,31 @@
 //   and after inserting its commit record and publishes only if both reads are equal and
 //   idle. So either the record existed before the sweep scanned commits (its ranges are
 //   reachable), or the commit Applies again after the sweep (re-storing what was swept).
+// - A commit record no branch or tag reaches (through parents), older than gc_grace by
+//   its creation time: the record of a commit attempt that lost its final compare-and-set
+//   (or of a deleted branch's history). Deleted inside the fenced sweep, before ranges are
+//   marked, so its ranges go in the same sweep; its index keys ("a/<id>", "k/<parent>/<id>")
+//   go after it. Why a live record is never deleted:
+//     * Branches and tags are scanned before commit records, and every record younger than
+//       gc_grace counts as a root too (with everything it reaches).
+//     * A commit stamps its record when the attempt builds it and publishes it only while
+//       it is younger than gc_grace / 2 (commit.cc). A record published after our ref scan
+//       is therefore younger than the cutoff, and so is every record published between the
+//       scan and it; their bases are ancestors of a head the scan saw (a branch moves only
+//       by compare-and-set from its head to a child of it).
+//     * Creating a branch or tag reads the fence before resolving its commit and again
+//       after writing the ref; if a sweep overlapped, it waits for the sweep to end and
+//       then checks that the record still exists, else removes its ref and fails NotFound
+//       (ConfirmRefTarget).
+#include <random>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "refstore/internal/ref_store_impl.h"
+#include "refstore/migrations/commit_index.h"
 
 namespace refkv::refstore::internal {
 namespace {
@@ -61,7 +81,109 @@ bool RefStoreImpl::SweepRunning(std::string_view fence) const {
   return f.sweeping && f.expiry_ms > NowMs();
 }
 
-Status RefStoreImpl::SweepRanges(GcStats* stats) {
+Status RefStoreImpl::SweepCommits(const pb::Repository& record, int64_t cutoff, int64_t deadline,
+                                  std::set<std::string>* metaranges, GcStats* stats) {
+  const std::string refs = RefsPartition(record.name(), record.instance_id());
+  // Roots first (see the top of this file): branch heads, tags, the initial commit.
+  std::vector<std::string> pending;
+  pending.push_back(record.initial_commit_id());
+  for (std::string_view prefix : {kBranchPrefix, kTagPrefix}) {
+    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(prefix)));
+    for (; it->Valid(); it->Next()) {
+      const std::string where = refs + "/" + kv::Printable(it->key());
+      if (prefix == kBranchPrefix) {
+        pb::Branch branch;
+        REFKV_RETURN_IF_ERROR(Decode(it->value(), &branch, where));
+        pending.push_back(branch.commit_id());
+      } else {
+        pb::Tag tag;
+        REFKV_RETURN_IF_ERROR(Decode(it->value(), &tag, where));
+        pending.push_back(tag.commit_id());
+      }
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+  }
+  // Then every commit record; the young ones are roots too.
+  struct Node {
+    std::vector<std::string> parents;
+    std::string metarange;
+    bool reached = false;
+  };
+  std::unordered_map<std::string, Node> commits;
+  {
+    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(kCommitPrefix)));
+    for (; it->Valid(); it->Next()) {
+      pb::Commit commit;
+      REFKV_RETURN_IF_ERROR(Decode(it->value(), &commit, refs + "/" + kv::Printable(it->key())));
+      std::string id(it->key().substr(kCommitPrefix.size()));
+      if (commit.creation_time_ms() > cutoff) pending.push_back(id);
+      Node& node = commits[id];
+      node.parents.assign(commit.parents().begin(), commit.parents().end());
+      node.metarange = commit.metarange_id();
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+  }
+  // Mark. An id without a record (written after our scan) ends its walk: what it reaches
+  // is reached from a root too (see above).
+  while (!pending.empty()) {
+    std::string id = std::move(pending.back());
+    pending.pop_back();
+    auto found = commits.find(id);
+    if (found == commits.end() || found->second.reached) continue;
+    found->second.reached = true;
+    for (const auto& p : found->second.parents) pending.push_back(p);
+  }
+  // Sweep the rest; keep the metaranges of what stays.
+  for (const auto& [id, node] : commits) {
+    if (node.reached) {
+      metaranges->insert(node.metarange);
+      continue;
+    }
+    if (NowMs() > deadline) return Status::Timeout("commit sweep ran out of its lease");
+    REFKV_RETURN_IF_ERROR(
+        Annotate(store_.Delete(refs, CommitKey(id)), "deleting unreachable commit", id));
+    {
+      std::lock_guard lock(cache_mu_);
+      cache_.erase(refs + '\0' + id);
+    }
+    // Index keys after the record (a record is never visible without them).
+    REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(refs, migrations::AncestryKey(id)),
+                                   "deleting ancestry of commit", id));
+    for (const auto& p : node.parents) {
+      REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(refs, migrations::ChildKey(p, id)),
+                                     "deleting child index of commit", id));
+    }
+    ++stats->commits_deleted;
+  }
+  return Status::OK();
+}
+
+Status RefStoreImpl::ConfirmRefTarget(const Repo& repo, std::string_view fence_before,
+                                      std::string_view commit_id, std::string_view ref_key,
+                                      const std::string& ref_raw) {
+  REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
+  if (fence == fence_before && !SweepRunning(fence)) return Status::OK();
+  // A sweep overlapped: wait for it to end, then the record must still exist.
+  const int64_t give_up = NowMs() + options_.gc_lease.count();
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  while (SweepRunning(fence)) {
+    if (NowMs() > give_up) {
+      return Status::Busy("a range sweep held the creation of '" + kv::Printable(ref_key) +
+                          "' off for longer than gc_lease");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500 + rng() % 4500));
+    REFKV_ASSIGN_OR_RETURN(fence, ReadSweepFence());
+  }
+  auto exists = store_.Get(repo.refs, CommitKey(commit_id));
+  if (exists.ok()) return Status::OK();
+  if (!exists.status().IsNotFound()) return Annotate(exists.status(), "commit", commit_id);
+  (void)store_.DeleteIf(repo.refs, ref_key, kv::Predicate::Equals(ref_raw));
+  return Status::NotFound("commit '" + kv::Printable(commit_id) + "' of '" + repo.record.name() +
+                          "' was removed by the cleaner (unreachable) while '" +
+                          kv::Printable(ref_key) + "' was created at it");
+}
+
+Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
   REFKV_ASSIGN_OR_RETURN(std::string raw, ReadSweepFence());
   Fence fence = ParseFence(raw);
   if (SweepRunning(raw)) return Status::Busy("another range sweep is running");
@@ -73,23 +195,23 @@ Status RefStoreImpl::SweepRanges(GcStats* stats) {
   REFKV_RETURN_IF_ERROR(Annotate(s, "range-sweep fence", kRangeSweepKey));
 
   auto sweep = [&]() -> Status {
-    // Mark: every metarange a commit record of an active repository names.
-    std::set<std::string> metaranges;
-    REFKV_ASSIGN_OR_RETURN(auto repos, store_.Scan(kReposPartition, kv::ScanOptions{}));
-    for (; repos->Valid(); repos->Next()) {
-      pb::Repository record;
-      REFKV_RETURN_IF_ERROR(Decode(repos->value(), &record, "repository"));
-      if (record.state() != pb::Repository::ACTIVE) continue;
-      const std::string refs = RefsPartition(record.name(), record.instance_id());
-      REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(kCommitPrefix)));
-      for (; it->Valid(); it->Next()) {
-        pb::Commit commit;
-        REFKV_RETURN_IF_ERROR(Decode(it->value(), &commit, refs + "/" + std::string(it->key())));
-        metaranges.insert(commit.metarange_id());
+    const int64_t deadline = mine.expiry_ms - options_.gc_lease.count() / 4;
+    // Unreachable commit records go first; then mark every metarange a commit record of an
+    // active repository names.
+    std::vector<pb::Repository> active;
+    {
+      REFKV_ASSIGN_OR_RETURN(auto repos, store_.Scan(kReposPartition, kv::ScanOptions{}));
+      for (; repos->Valid(); repos->Next()) {
+        pb::Repository record;
+        REFKV_RETURN_IF_ERROR(Decode(repos->value(), &record, "repository"));
+        if (record.state() == pb::Repository::ACTIVE) active.push_back(std::move(record));
       }
-      REFKV_RETURN_IF_ERROR(it->status());
+      REFKV_RETURN_IF_ERROR(repos->status());
     }
-    REFKV_RETURN_IF_ERROR(repos->status());
+    std::set<std::string> metaranges;
+    for (const auto& record : active) {
+      REFKV_RETURN_IF_ERROR(SweepCommits(record, cutoff, deadline, &metaranges, stats));
+    }
     std::unordered_set<std::string> ranges;
     const std::string empty = committed_->EmptyMetaRangeId();
     for (const auto& id : metaranges) {
@@ -100,7 +222,6 @@ Status RefStoreImpl::SweepRanges(GcStats* stats) {
       for (const auto& r : info->ranges) ranges.insert(r.id);
     }
     // Sweep, only while the lease holds (a commit that sees it expired goes ahead).
-    const int64_t deadline = mine.expiry_ms - options_.gc_lease.count() / 4;
     REFKV_ASSIGN_OR_RETURN(auto meta_ids, committed_->ListMetaRangeIds());
     for (const auto& id : meta_ids) {
       if (metaranges.count(id)) continue;
@@ -201,7 +322,7 @@ Result<GcStats> RefStoreImpl::CollectGarbage() {
     REFKV_RETURN_IF_ERROR(it->status());
   }
 
-  REFKV_RETURN_IF_ERROR(SweepRanges(&stats));
+  REFKV_RETURN_IF_ERROR(SweepRanges(cutoff, &stats));
   return stats;
 }
 

@@ -23,6 +23,27 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   return NewRefStore(store, std::move(committed), options, schema);
 }
 
+Result<std::vector<RepositoryInfo>> RefStore::ListRepositories() {
+  ListOptions all;
+  all.limit = 0;
+  REFKV_ASSIGN_OR_RETURN(RepositoryPage page, ListRepositories(all));
+  return std::move(page.repositories);
+}
+
+Result<std::vector<BranchInfo>> RefStore::ListBranches(std::string_view repo) {
+  ListOptions all;
+  all.limit = 0;
+  REFKV_ASSIGN_OR_RETURN(BranchPage page, ListBranches(repo, all));
+  return std::move(page.branches);
+}
+
+Result<std::vector<TagInfo>> RefStore::ListTags(std::string_view repo) {
+  ListOptions all;
+  all.limit = 0;
+  REFKV_ASSIGN_OR_RETURN(TagPage page, ListTags(repo, all));
+  return std::move(page.tags);
+}
+
 std::unique_ptr<RefStore> NewRefStore(kv::Store& store, std::unique_ptr<CommittedManager> committed,
                                       Options options, int64_t schema) {
   return std::make_unique<internal::RefStoreImpl>(store, std::move(committed), options, schema);
@@ -36,19 +57,34 @@ Status Annotate(const Status& status, std::string_view what, std::string_view na
 
 namespace {
 
-// Scans every key of `partition` starting with `prefix` and decodes its value as T.
-template <typename T>
-Result<std::vector<T>> ScanRecords(kv::Store& store, const std::string& partition,
-                                   std::string_view prefix) {
-  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, kv::ScanOptions::Prefix(prefix)));
-  std::vector<T> out;
+// One page of the records of `partition` under `prefix` whose names (keys without the
+// prefix) are > options.after, in name order, skipping records `keep` rejects. Scans at
+// most one record past the page (to know whether another page follows).
+template <typename T, typename Info, typename Keep>
+Status ScanPage(kv::Store& store, const std::string& partition, std::string_view prefix,
+                const ListOptions& options, Keep keep, std::vector<Info>* out,
+                std::string* next_after) {
+  kv::ScanOptions scan = kv::ScanOptions::Prefix(prefix);
+  if (!options.after.empty()) {
+    scan.start = std::string(prefix) + options.after;
+    scan.start.push_back('\0');  // the smallest name > after
+  }
+  const size_t limit = options.limit == 0 ? SIZE_MAX : options.limit;
+  if (options.limit != 0) scan.batch_size = std::min<size_t>(options.limit + 1, 4096);
+  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
+  std::string last;
   for (; it->Valid(); it->Next()) {
     T record;
     REFKV_RETURN_IF_ERROR(Decode(it->value(), &record, partition + "/" + kv::Printable(it->key())));
-    out.push_back(std::move(record));
+    if (!keep(record)) continue;
+    if (out->size() == limit) {
+      *next_after = std::move(last);
+      return Status::OK();
+    }
+    last = std::string(it->key().substr(prefix.size()));
+    out->push_back(ToInfo(record));
   }
-  REFKV_RETURN_IF_ERROR(it->status());
-  return out;
+  return it->status();
 }
 
 }  // namespace
@@ -143,16 +179,13 @@ Result<RepositoryInfo> RefStoreImpl::GetRepository(std::string_view name) {
   return ToInfo(repo.record);
 }
 
-Result<std::vector<RepositoryInfo>> RefStoreImpl::ListRepositories() {
-  REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(kReposPartition, kv::ScanOptions{}));
-  std::vector<RepositoryInfo> out;
-  for (; it->Valid(); it->Next()) {
-    pb::Repository record;
-    REFKV_RETURN_IF_ERROR(Decode(it->value(), &record, "repository " + kv::Printable(it->key())));
-    if (record.state() == pb::Repository::ACTIVE) out.push_back(ToInfo(record));
-  }
-  REFKV_RETURN_IF_ERROR(it->status());
-  return out;
+Result<RepositoryPage> RefStoreImpl::ListRepositories(const ListOptions& options) {
+  RepositoryPage page;
+  REFKV_RETURN_IF_ERROR(ScanPage<pb::Repository>(
+      store_, std::string(kReposPartition), "", options,
+      [](const pb::Repository& r) { return r.state() == pb::Repository::ACTIVE; },
+      &page.repositories, &page.next_after));
+  return page;
 }
 
 Status RefStoreImpl::DeleteRepository(std::string_view name) {
@@ -310,17 +343,21 @@ Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::s
                                               std::string_view from_ref) {
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
+  REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
   REFKV_ASSIGN_OR_RETURN(Resolved from, Resolve(repo, from_ref));
   pb::Branch branch;
   branch.set_name(std::string(name));
   branch.set_commit_id(from.commit.id());
   branch.set_staging_token(NewTimedId());
-  Status s = store_.SetIf(repo.refs, BranchKey(name), Encode(branch), kv::Predicate::Absent());
+  const std::string raw = Encode(branch);
+  Status s = store_.SetIf(repo.refs, BranchKey(name), raw, kv::Predicate::Absent());
   if (s.IsPredicateFailed()) {
     return Status::AlreadyExists("branch '" + std::string(name) + "' already exists in '" +
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating branch", name));
+  REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, branch.commit_id(), BranchKey(name), raw));
   return ToInfo(branch);
 }
 
@@ -330,12 +367,14 @@ Result<BranchInfo> RefStoreImpl::GetBranch(std::string_view repo_name, std::stri
   return ToInfo(state.branch);
 }
 
-Result<std::vector<BranchInfo>> RefStoreImpl::ListBranches(std::string_view repo_name) {
+Result<BranchPage> RefStoreImpl::ListBranches(std::string_view repo_name,
+                                              const ListOptions& options) {
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
-  REFKV_ASSIGN_OR_RETURN(auto records, ScanRecords<pb::Branch>(store_, repo.refs, kBranchPrefix));
-  std::vector<BranchInfo> out;
-  for (const auto& b : records) out.push_back(ToInfo(b));
-  return out;
+  BranchPage page;
+  REFKV_RETURN_IF_ERROR(ScanPage<pb::Branch>(
+      store_, repo.refs, kBranchPrefix, options, [](const pb::Branch&) { return true; },
+      &page.branches, &page.next_after));
+  return page;
 }
 
 Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view name) {
@@ -390,17 +429,21 @@ Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_
                                         std::string_view ref) {
   REFKV_RETURN_IF_ERROR(ValidateRefName("tag", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
+  REFKV_ASSIGN_OR_RETURN(std::string fence, ReadSweepFence());
   REFKV_ASSIGN_OR_RETURN(Resolved target, Resolve(repo, ref));
   pb::Tag tag;
   tag.set_name(std::string(name));
   tag.set_commit_id(target.commit.id());
   tag.set_creation_time_ms(NowMs());
-  Status s = store_.SetIf(repo.refs, TagKey(name), Encode(tag), kv::Predicate::Absent());
+  const std::string raw = Encode(tag);
+  Status s = store_.SetIf(repo.refs, TagKey(name), raw, kv::Predicate::Absent());
   if (s.IsPredicateFailed()) {
     return Status::AlreadyExists("tag '" + std::string(name) + "' already exists in '" +
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating tag", name));
+  REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, tag.commit_id(), TagKey(name), raw));
   return ToInfo(tag);
 }
 
@@ -418,12 +461,13 @@ Result<TagInfo> RefStoreImpl::GetTag(std::string_view repo_name, std::string_vie
   return ToInfo(tag);
 }
 
-Result<std::vector<TagInfo>> RefStoreImpl::ListTags(std::string_view repo_name) {
+Result<TagPage> RefStoreImpl::ListTags(std::string_view repo_name, const ListOptions& options) {
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
-  REFKV_ASSIGN_OR_RETURN(auto records, ScanRecords<pb::Tag>(store_, repo.refs, kTagPrefix));
-  std::vector<TagInfo> out;
-  for (const auto& t : records) out.push_back(ToInfo(t));
-  return out;
+  TagPage page;
+  REFKV_RETURN_IF_ERROR(ScanPage<pb::Tag>(
+      store_, repo.refs, kTagPrefix, options, [](const pb::Tag&) { return true; }, &page.tags,
+      &page.next_after));
+  return page;
 }
 
 Status RefStoreImpl::DeleteTag(std::string_view repo_name, std::string_view name) {

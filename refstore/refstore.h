@@ -47,8 +47,9 @@ struct Options {
   std::chrono::milliseconds backoff_base{1};
   std::chrono::milliseconds backoff_max{64};
   // The cleaner removes an unreferenced staging token, a partition of a half-created
-  // repository or an unreachable range only when it is older than this. Must exceed the
-  // longest repository creation (which abandons itself past half of it). 0 (tests): no
+  // repository or an unreachable commit record only when it is older than this. Must
+  // exceed the longest repository creation and the longest commit attempt (both abandon
+  // themselves past half of it) plus the clock skew between processes. 0 (tests): no
   // grace at all; then the cleaner must not run concurrently with writers.
   std::chrono::milliseconds gc_grace{std::chrono::hours(1)};
   // A range sweep that died holds committers off for at most this long.
@@ -104,6 +105,27 @@ struct EntryPage {
   std::string next_after;  // pass as `after` for the next page; empty when this was the last
 };
 
+// A page of repositories, branches or tags, in name order.
+struct ListOptions {
+  std::string after;    // only names > after (the previous page's next_after)
+  size_t limit = 1000;  // at most this many (0 = all)
+};
+
+struct RepositoryPage {
+  std::vector<RepositoryInfo> repositories;
+  std::string next_after;  // pass as `after` for the next page; empty when this was the last
+};
+
+struct BranchPage {
+  std::vector<BranchInfo> branches;
+  std::string next_after;  // as RepositoryPage::next_after
+};
+
+struct TagPage {
+  std::vector<TagInfo> tags;
+  std::string next_after;  // as RepositoryPage::next_after
+};
+
 struct LogOptions {
   size_t limit = 100;
   std::string page_token;  // the previous page's next_page_token
@@ -149,6 +171,7 @@ struct GcStats {
   size_t staging_tokens_released = 0;
   size_t metaranges_deleted = 0;
   size_t ranges_deleted = 0;
+  size_t commits_deleted = 0;  // unreachable commit records (e.g. of commits that lost a race)
 };
 
 class RefStore {
@@ -172,8 +195,12 @@ class RefStore {
                                                   std::string_view default_branch = "main",
                                                   std::string_view storage_namespace = {}) = 0;
   virtual Result<RepositoryInfo> GetRepository(std::string_view name) = 0;
-  // Every active repository, by name.
-  virtual Result<std::vector<RepositoryInfo>> ListRepositories() = 0;
+  // Active repositories by name, one page at a time. Cost: one scan of up to limit + 1
+  // records (plus those being deleted, which are skipped). A page reflects the store at
+  // its own scan; names created or deleted between pages may or may not appear.
+  virtual Result<RepositoryPage> ListRepositories(const ListOptions& options) = 0;
+  // Every active repository, by name (all pages).
+  Result<std::vector<RepositoryInfo>> ListRepositories();
   // Marks the repository DELETING (it vanishes from get/list at once), drops its
   // partitions, then removes the record. Calling it again (or the cleaner) finishes an
   // interrupted deletion. Its committed ranges go with the next range sweep.
@@ -181,11 +208,16 @@ class RefStore {
 
   // ---- Branches ---------------------------------------------------------------------
   // Creates branch `name` at the commit `from_ref` resolves to, with nothing staged.
-  // AlreadyExists if it exists.
+  // AlreadyExists if it exists. NotFound (and no branch) if the cleaner deleted that
+  // commit, unreachable, while the branch was being created. Cost: 2 Gets of the
+  // cleaner's fence beyond the resolve and the insert (more only if a sweep overlapped).
   virtual Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
                                           std::string_view from_ref) = 0;
   virtual Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) = 0;
-  virtual Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) = 0;
+  // Branches by name, one page at a time (as ListRepositories).
+  virtual Result<BranchPage> ListBranches(std::string_view repo, const ListOptions& options) = 0;
+  // Every branch, by name (all pages).
+  Result<std::vector<BranchInfo>> ListBranches(std::string_view repo);
   // InvalidArgument for the default branch. Its staged writes are released.
   virtual Status DeleteBranch(std::string_view repo, std::string_view name) = 0;
   // Discards every staged write of the branch (also those of failed commits).
@@ -226,11 +258,15 @@ class RefStore {
                               const LogOptions& options = {}) = 0;
 
   // ---- Tags -------------------------------------------------------------------------
-  // AlreadyExists if the tag exists. Tags are immutable.
+  // AlreadyExists if the tag exists. Tags are immutable. A commit deleted by the cleaner
+  // meanwhile: NotFound, as CreateBranch.
   virtual Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
                                     std::string_view ref) = 0;
   virtual Result<TagInfo> GetTag(std::string_view repo, std::string_view name) = 0;
-  virtual Result<std::vector<TagInfo>> ListTags(std::string_view repo) = 0;
+  // Tags by name, one page at a time (as ListRepositories).
+  virtual Result<TagPage> ListTags(std::string_view repo, const ListOptions& options) = 0;
+  // Every tag, by name (all pages).
+  Result<std::vector<TagInfo>> ListTags(std::string_view repo);
   virtual Status DeleteTag(std::string_view repo, std::string_view name) = 0;
 
   // ---- Diff -------------------------------------------------------------------------
@@ -247,9 +283,12 @@ class RefStore {
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops
   // partitions of deleted or half-created repositories, releases staging tokens no branch
-  // references, and deletes ranges and metaranges no commit reaches. Only touches things
-  // older than Options::gc_grace; safe while writers and committers run (a range sweep
-  // holds new commits off until it is done, fenced by a lease).
+  // references, deletes commit records no branch or tag reaches through parents (those of
+  // commit attempts that lost their race, the history of deleted branches), and deletes
+  // ranges and metaranges no remaining commit names. Only touches things older than
+  // Options::gc_grace (ranges: unreachable at all); safe while writers and committers run
+  // (a sweep holds new commits and ref creations off until it is done, fenced by a
+  // lease). Busy if another sweep holds the fence.
   virtual Result<GcStats> CollectGarbage() = 0;
 };
 

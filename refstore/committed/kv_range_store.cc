@@ -179,12 +179,26 @@ class KvRangeStore final : public RangeStore {
     return ids;
   }
 
+  // Removes the manifest it read (DeleteIf: a manifest inserted meanwhile by a new writer
+  // stays) and then only that manifest's chunks: a writer that found no manifest is
+  // writing chunks under its own token, which must survive (deleting every token's chunks
+  // here once left a new manifest pointing at deleted chunks). An undecodable manifest
+  // goes with every chunk of the id.
   Status Delete(char kind, std::string_view id) {
     REFKV_RETURN_IF_ERROR(CheckId(id));
-    // Manifest first: a reader then sees NotFound, never a half-deleted object.
-    REFKV_RETURN_IF_ERROR(store_.Delete(partition_, ManifestKey(kind, id)));
-    std::string prefix = ChunkPrefix(kind, id);
-    return store_.DeleteRange(partition_, prefix, kv::PrefixUpperBound(prefix));
+    const std::string mkey = ManifestKey(kind, id);
+    Result<std::string> mval = store_.Get(partition_, mkey);
+    if (mval.status().IsNotFound()) return Status::OK();
+    if (!mval.ok()) return mval.status();
+    Status s = store_.DeleteIf(partition_, mkey, kv::Predicate::Equals(*mval));
+    if (s.IsPredicateFailed()) return Status::OK();  // deleted and written anew meanwhile
+    REFKV_RETURN_IF_ERROR(s);
+    Manifest m;
+    if (!Manifest::Decode(*mval, &m)) {
+      std::string prefix = ChunkPrefix(kind, id);
+      return store_.DeleteRange(partition_, prefix, kv::PrefixUpperBound(prefix));
+    }
+    return DeleteChunks(kind, id, m.token);
   }
 
   kv::Store& store_;

@@ -24,9 +24,10 @@
 //       mc/<id>/<token>/<chunk#>, mm/<id>   the same for metaranges.
 //     An object exists once its manifest exists; the manifest is only ever inserted, so
 //     the store is insert-only and correct with the five KV verbs. A writer that loses the
-//     manifest race deletes its own chunks. A crash between chunks and manifest leaves
-//     orphan chunks without a manifest (DeleteRange(id) removes them; see weaknesses in
-//     committed.h).
+//     manifest race deletes its own chunks. Deleting an object removes its manifest
+//     (DeleteIf the value read) and then that manifest's chunks only, so a concurrent
+//     writer of the same id keeps its chunks. A crash between chunks and manifest leaves
+//     orphan chunks without a manifest; nothing removes them yet (a known leak).
 //
 // Thread-safety: every method may be called concurrently from any number of threads.
 #ifndef REFKV_REFSTORE_COMMITTED_RANGE_STORE_H_

@@ -35,13 +35,15 @@ class RefStoreImpl final : public RefStore {
   Result<RepositoryInfo> CreateRepository(std::string_view name, std::string_view default_branch,
                                           std::string_view storage_namespace) override;
   Result<RepositoryInfo> GetRepository(std::string_view name) override;
-  Result<std::vector<RepositoryInfo>> ListRepositories() override;
+  using RefStore::ListRepositories;
+  Result<RepositoryPage> ListRepositories(const ListOptions& options) override;
   Status DeleteRepository(std::string_view name) override;
 
   Result<BranchInfo> CreateBranch(std::string_view repo, std::string_view name,
                                   std::string_view from_ref) override;
   Result<BranchInfo> GetBranch(std::string_view repo, std::string_view name) override;
-  Result<std::vector<BranchInfo>> ListBranches(std::string_view repo) override;
+  using RefStore::ListBranches;
+  Result<BranchPage> ListBranches(std::string_view repo, const ListOptions& options) override;
   Status DeleteBranch(std::string_view repo, std::string_view name) override;
   Status ResetBranch(std::string_view repo, std::string_view branch) override;
 
@@ -63,7 +65,8 @@ class RefStoreImpl final : public RefStore {
   Result<TagInfo> CreateTag(std::string_view repo, std::string_view name,
                             std::string_view ref) override;
   Result<TagInfo> GetTag(std::string_view repo, std::string_view name) override;
-  Result<std::vector<TagInfo>> ListTags(std::string_view repo) override;
+  using RefStore::ListTags;
+  Result<TagPage> ListTags(std::string_view repo, const ListOptions& options) override;
   Status DeleteTag(std::string_view repo, std::string_view name) override;
 
   Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
@@ -127,7 +130,18 @@ class RefStoreImpl final : public RefStore {
   // no sweep is running (see gc.cc).
   Result<std::string> ReadSweepFence();
   bool SweepRunning(std::string_view fence) const;
-  Status SweepRanges(GcStats* stats);
+  // The fenced sweep: unreachable commit records older than `cutoff` (SweepCommits, per
+  // repository; it adds the metaranges of the records it keeps to `metaranges`), then
+  // metaranges and ranges no commit record names.
+  Status SweepRanges(int64_t cutoff, GcStats* stats);
+  Status SweepCommits(const pb::Repository& record, int64_t cutoff, int64_t deadline,
+                      std::set<std::string>* metaranges, GcStats* stats);
+  // After writing the ref `ref_key` (stored bytes `ref_raw`) at `commit_id`, with
+  // `fence_before` read before the commit was resolved: OK if no sweep overlapped or the
+  // record survived it; NotFound (and the ref removed again) if a sweep deleted it.
+  Status ConfirmRefTarget(const Repo& repo, std::string_view fence_before,
+                          std::string_view commit_id, std::string_view ref_key,
+                          const std::string& ref_raw);
 
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;

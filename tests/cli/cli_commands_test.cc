@@ -147,6 +147,30 @@ TEST_F(CliCommandsTest, RefStoreExitCodes) {
   EXPECT_EQ(Ok({"diff", "r1", "main", "--uncommitted"}).out, "+ a\t1\n");
 }
 
+// repo/branch/tag list page by name with --limit and --after; --json names the next page.
+TEST_F(CliCommandsTest, ListingsPage) {
+  for (const std::string r : {"ra", "rb", "rc"}) Ok({"repo", "create", r});
+  for (const std::string b : {"b1", "b2"}) Ok({"branch", "create", "ra", b, "--from", "main"});
+  for (const std::string t : {"t1", "t2", "t3"}) Ok({"tag", "create", "ra", t, "main"});
+  EXPECT_EQ(Ok({"repo", "list", "--limit", "2"}).out, "ra\tmain\nrb\tmain\n");
+  EXPECT_EQ(Ok({"repo", "list", "--after", "rb"}).out, "rc\tmain\n");
+  RunResult first = Ok({"repo", "list", "--limit", "2", "--json"});
+  EXPECT_TRUE(LooksLikeJson(first.out)) << first.out;
+  EXPECT_NE(first.out.find("\"next_after\":\"rb\""), std::string::npos) << first.out;
+  RunResult last = Ok({"repo", "list", "--limit", "2", "--after", "rb", "--json"});
+  EXPECT_NE(last.out.find("\"name\":\"rc\""), std::string::npos) << last.out;
+  EXPECT_NE(last.out.find("\"next_after\":\"\""), std::string::npos) << last.out;
+  // branches: b1 b2 main
+  RunResult b = Ok({"branch", "list", "ra", "--limit", "1", "--after", "b1", "--json"});
+  EXPECT_NE(b.out.find("{\"branches\":[{\"name\":\"b2\""), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("\"next_after\":\"b2\""), std::string::npos) << b.out;
+  EXPECT_EQ(Ok({"branch", "list", "ra", "--after", "b2"}).out.rfind("main\t", 0), 0u);
+  RunResult t = Ok({"tag", "list", "ra", "--limit", "2", "--json"});
+  EXPECT_NE(t.out.find("\"next_after\":\"t2\""), std::string::npos) << t.out;
+  EXPECT_EQ(t.out.find("\"t3\""), std::string::npos) << t.out;
+  EXPECT_EQ(Ok({"tag", "list", "ra", "--after", "t2"}).out.rfind("t3\t", 0), 0u);
+}
+
 TEST_F(CliCommandsTest, EntryLoadValidatesEveryLineFirst) {
   Ok({"repo", "create", "r1"});
   WriteFile(dir_.Sub("bad.jsonl"),

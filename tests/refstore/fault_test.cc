@@ -198,5 +198,36 @@ INSTANTIATE_TEST_SUITE_P(Drivers, FaultTest,
                            return std::get<0>(info.param) + "_" + ModeName(std::get<1>(info.param));
                          });
 
+// A writer that stores an object while the cleaner deletes the same id (content
+// addressing: a new commit may produce a range an unreachable one had) keeps what it wrote:
+// the delete removes only the chunks of the manifest it deleted.
+TEST(RangeStoreRace, DeleteRacingAWriterOfTheSameIdKeepsTheNewObject) {
+  for (const auto& driver : Drivers()) {
+    SCOPED_TRACE(driver);
+    TestEnv env;
+    ASSERT_OK(OpenEnv(driver, TestOptions(), &env));
+    const std::string id(32, 'a');
+    const std::string bytes = "range bytes";
+    ASSERT_OK(env.ranges->PutRange(id, bytes));
+    bool fired = false;
+    env.store->SetHook([&](const Call& c) {
+      // The manifest is gone, the chunks not yet: another writer stores the id anew.
+      if (!fired && c.verb == "deleterange" && c.key.substr(0, 3) == "rc/") {
+        fired = true;
+        EXPECT_OK(env.ranges->PutRange(id, bytes));
+      }
+      return Fault::kNone;
+    });
+    ASSERT_OK(env.ranges->DeleteRange(id));
+    env.store->SetHook(nullptr);
+    EXPECT_TRUE(fired);
+    auto got = env.ranges->GetRange(id);
+    ASSERT_OK(got);
+    EXPECT_EQ(*got, bytes);
+    ASSERT_OK(env.ranges->DeleteRange(id));
+    EXPECT_TRUE(env.ranges->GetRange(id).status().IsNotFound());
+  }
+}
+
 }  // namespace
 }  // namespace refkv::testing

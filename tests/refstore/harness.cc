@@ -1,17 +1,51 @@
 #include "tests/refstore/harness.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <set>
 
 #include "engine/open.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/keys.h"
 #include "refstore/refstore.pb.h"
+#include "tests/support/pg_server.h"
 
 namespace refkv::testing {
 
 namespace rs = refkv::refstore;
 
-std::vector<std::string> Drivers() { return {"mem", "rocks"}; }
+namespace {
+
+// Stops the shared throwaway PostgreSQL server (if a test started one) when the binary ends.
+class PgServerEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { StopSharedPostgres(); }
+};
+const auto* const kPgServerEnv = ::testing::AddGlobalTestEnvironment(new PgServerEnvironment);
+
+}  // namespace
+
+std::vector<std::string> Drivers() { return {"mem", "rocks", "postgres"}; }
+
+std::string FreshPgSchemaName() {
+  static std::atomic<int> counter{0};
+  const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+  return "rs_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+         std::to_string(now % 1000000007);
+}
+
+Result<std::string> FreshPostgresUri() {
+  REFKV_ASSIGN_OR_RETURN(std::string base, SharedPostgresUri());
+  return WithParam(base, "schema", FreshPgSchemaName());
+}
+
+Result<std::string> DriverUri(const std::string& driver, const TempDir& dir) {
+  if (driver == "mem") return std::string("mem://");
+  if (driver == "postgres") return FreshPostgresUri();
+  return driver + "://" + dir.Sub("db");
+}
 
 rs::Options TestOptions() {
   rs::Options options;
@@ -30,8 +64,8 @@ Status TestEnv::Reopen(const rs::Options& options) {
 Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* env) {
   env->driver = driver;
   env->dir = std::make_unique<TempDir>("refstore");
-  std::string uri = driver == "mem" ? "mem://" : driver + "://" + env->dir->Sub("db");
-  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(uri));
+  REFKV_ASSIGN_OR_RETURN(env->uri, DriverUri(driver, *env->dir));
+  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri));
   env->store = std::make_unique<InterposedStore>(*env->base);
   REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
   return env->Reopen(options);
@@ -105,6 +139,8 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
     live.insert(refs);
     live.insert(staging);
     std::set<std::string> tokens;
+    std::vector<std::string> roots{r.initial_commit_id()};
+    std::map<std::string, std::vector<std::string>> commits;  // id -> parents
     auto it = base.Scan(refs, {});
     ASSERT_TRUE(it.ok());
     for (; (*it)->Valid(); (*it)->Next()) {
@@ -114,11 +150,30 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
         ASSERT_TRUE(b.ParseFromArray((*it)->value().data(), (*it)->value().size()));
         tokens.insert(b.staging_token());
         tokens.insert(b.sealed_tokens().begin(), b.sealed_tokens().end());
+        roots.push_back(b.commit_id());
+      } else if (key.substr(0, 2) == in::kTagPrefix) {
+        rs::pb::Tag t;
+        ASSERT_TRUE(t.ParseFromArray((*it)->value().data(), (*it)->value().size()));
+        roots.push_back(t.commit_id());
       } else if (key.substr(0, 2) == in::kCommitPrefix) {
         rs::pb::Commit c;
         ASSERT_TRUE(c.ParseFromArray((*it)->value().data(), (*it)->value().size()));
         metaranges.insert(c.metarange_id());
+        commits[c.id()].assign(c.parents().begin(), c.parents().end());
       }
+    }
+    // Every commit record is reachable from a branch, a tag or the initial commit.
+    std::set<std::string> reached;
+    while (!roots.empty()) {
+      std::string id = roots.back();
+      roots.pop_back();
+      auto found = commits.find(id);
+      EXPECT_NE(found, commits.end()) << "reachable commit " << id << " has no record in " << refs;
+      if (found == commits.end() || !reached.insert(id).second) continue;
+      for (const auto& p : found->second) roots.push_back(p);
+    }
+    for (const auto& [id, parents] : commits) {
+      EXPECT_TRUE(reached.count(id)) << "unreachable commit record " << id << " in " << refs;
     }
     auto st = base.Scan(staging, {});
     ASSERT_TRUE(st.ok());

@@ -1,7 +1,10 @@
 // Shared set-up and invariant checks for the ref store tests.
 //
-// A TestEnv is one kv::Store of a driver ("mem" or "rocks"), an InterposedStore in front of
-// it (the ref store and the range store see only that), a range store and a RefStore.
+// A TestEnv is one kv::Store of a driver ("mem", "rocks" or "postgres"), an InterposedStore
+// in front of it (the ref store and the range store see only that), a range store and a
+// RefStore. On "postgres" each env is a fresh schema in the test binary's shared throwaway
+// server (tests/support/pg_server.h; $REFKV_TEST_POSTGRES to use another), so tests never
+// see each other's data; the server stops when the binary ends.
 #ifndef REFKV_TESTS_REFSTORE_HARNESS_H_
 #define REFKV_TESTS_REFSTORE_HARNESS_H_
 
@@ -21,6 +24,7 @@ namespace refkv::testing {
 
 struct TestEnv {
   std::string driver;
+  std::string uri;  // of `base` (another process may open the same store with it)
   std::unique_ptr<TempDir> dir;
   std::unique_ptr<kv::Store> base;
   std::unique_ptr<InterposedStore> store;
@@ -52,8 +56,12 @@ void ExpectNoLeftovers(kv::Store& base, refstore::RangeStore& ranges);
 std::map<std::string, std::string> AllEntries(refstore::RefStore& refs, const std::string& repo,
                                               const std::string& ref, size_t page = 1000);
 
-// The drivers to run on (gtest parameter values).
+// The drivers to run on (gtest parameter values): mem, rocks, postgres.
 std::vector<std::string> Drivers();
+
+// A store URI for `driver`: mem://, a rocks directory under `dir`, or a fresh schema in
+// the shared PostgreSQL server.
+Result<std::string> DriverUri(const std::string& driver, const TempDir& dir);
 
 }  // namespace refkv::testing
 

@@ -1,9 +1,12 @@
 // The ref store, operation by operation, on every driver (same code).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
+#include "refstore/check.h"
 #include "refstore/internal/keys.h"
 #include "tests/refstore/harness.h"
 
@@ -562,6 +565,230 @@ TEST_P(RefStoreTest, CleanerKeepsYoungLeftovers) {
   EXPECT_EQ(stats->staging_tokens_released, 0u);
   EXPECT_EQ(stats->partitions_dropped, 0u);
   EXPECT_OK(env_.base->Get(half, "c/x"));
+}
+
+// Repositories, branches and tags page by name: every page boundary, pages of 1..n+1.
+TEST_P(RefStoreTest, ListingsPageAcrossBoundaries) {
+  std::vector<std::string> repos, branches{"main"}, tags;
+  for (int i = 0; i < 7; ++i) {
+    repos.push_back("r" + std::to_string(i));
+    ASSERT_OK(refs_->CreateRepository(repos.back()));
+  }
+  for (int i = 0; i < 6; ++i) {
+    branches.push_back("b" + std::to_string(i));
+    ASSERT_OK(refs_->CreateBranch("r0", branches.back(), "main"));
+    tags.push_back("t" + std::to_string(i));
+    ASSERT_OK(refs_->CreateTag("r0", tags.back(), "main"));
+  }
+  std::sort(branches.begin(), branches.end());
+  // A repository being deleted is skipped, also at a page boundary.
+  ASSERT_OK(refs_->CreateRepository("r35"));
+  {
+    env_.store->SetHook([](const Call& c) {
+      return c.verb == "droppartition" ? Fault::kFailBefore : Fault::kNone;
+    });
+    EXPECT_FALSE(refs_->DeleteRepository("r35").ok());
+    env_.store->SetHook(nullptr);
+  }
+  for (size_t limit = 1; limit <= 8; ++limit) {
+    SCOPED_TRACE("limit " + std::to_string(limit));
+    auto page_all = [&](auto list, auto names_of, const std::vector<std::string>& want) {
+      std::vector<std::string> got;
+      rs::ListOptions options;
+      options.limit = limit;
+      for (int guard = 0; guard < 20; ++guard) {
+        auto page = list(options);
+        ASSERT_OK(page);
+        std::vector<std::string> names = names_of(*page);
+        EXPECT_LE(names.size(), limit);
+        got.insert(got.end(), names.begin(), names.end());
+        if (page->next_after.empty()) break;
+        EXPECT_EQ(names.size(), limit);  // only a full page has a successor
+        EXPECT_EQ(page->next_after, names.back());
+        options.after = page->next_after;
+      }
+      EXPECT_EQ(got, want);
+    };
+    page_all([&](const rs::ListOptions& o) { return refs_->ListRepositories(o); },
+             [](const rs::RepositoryPage& p) {
+               std::vector<std::string> n;
+               for (const auto& r : p.repositories) n.push_back(r.name);
+               return n;
+             },
+             repos);
+    page_all([&](const rs::ListOptions& o) { return refs_->ListBranches("r0", o); },
+             [](const rs::BranchPage& p) {
+               std::vector<std::string> n;
+               for (const auto& b : p.branches) n.push_back(b.name);
+               return n;
+             },
+             branches);
+    page_all([&](const rs::ListOptions& o) { return refs_->ListTags("r0", o); },
+             [](const rs::TagPage& p) {
+               std::vector<std::string> n;
+               for (const auto& t : p.tags) n.push_back(t.name);
+               return n;
+             },
+             tags);
+  }
+  // An exact fit: the last full page says there is no next one only when nothing follows.
+  rs::ListOptions options;
+  options.limit = tags.size();
+  auto exact = refs_->ListTags("r0", options);
+  ASSERT_OK(exact);
+  EXPECT_EQ(exact->tags.size(), tags.size());
+  EXPECT_TRUE(exact->next_after.empty());
+  // `after` need not be an existing name; limit 0 is everything.
+  options.after = "b3x";
+  options.limit = 0;
+  auto rest = refs_->ListBranches("r0", options);
+  ASSERT_OK(rest);
+  ASSERT_EQ(rest->branches.size(), 3u);  // b4 b5 main
+  EXPECT_EQ(rest->branches[0].name, "b4");
+  EXPECT_TRUE(rest->next_after.empty());
+  EXPECT_EQ(refs_->ListRepositories()->size(), repos.size());
+  EXPECT_TRUE(refs_->ListBranches("nope", {}).status().IsNotFound());
+}
+
+namespace {
+// The number of commit records of `repo` in the store.
+size_t CountCommitRecords(kv::Store& base, const rs::RepositoryInfo& repo) {
+  auto it = base.Scan(rs::internal::RefsPartition(repo.name, repo.instance_id),
+                      kv::ScanOptions::Prefix(rs::internal::kCommitPrefix));
+  EXPECT_TRUE(it.ok());
+  if (!it.ok()) return 0;
+  size_t n = 0;
+  for (; (*it)->Valid(); (*it)->Next()) ++n;
+  return n;
+}
+}  // namespace
+
+// A commit that loses its final compare-and-set leaves a record nobody references; the
+// cleaner deletes such records (and a deleted branch's history) past gc_grace, and never
+// one a branch, a tag or their parents reach.
+TEST_P(RefStoreTest, CleanerDeletesRecordsOfLostCommitAttempts) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const auto repo = *refs_->GetRepository("r");
+  const std::string refs_partition = rs::internal::RefsPartition("r", repo.instance_id);
+  // Five lost races: just before A's final CaS, B commits (and folds A's writes).
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(refs_->PutEntry("r", "main", "a" + std::to_string(i), "1"));
+    int setifs = 0;
+    bool fired = false;
+    env_.store->SetHook([&](const Call& c) {
+      if (!fired && c.verb == "setif" && c.partition == refs_partition && c.key == "b/main" &&
+          ++setifs == 2) {
+        fired = true;
+        EXPECT_OK(refs_->PutEntry("r", "main", "b" + std::to_string(i), "2"));
+        rs::CommitRequest req;
+        req.message = "B";
+        EXPECT_OK(refs_->Commit("r", "main", req));
+      }
+      return Fault::kNone;
+    });
+    auto a = refs_->Commit("r", "main", {});
+    env_.store->SetHook(nullptr);
+    ASSERT_OK(a);
+    EXPECT_TRUE(fired);
+    EXPECT_EQ(a->outcome, Outcome::kCommittedConcurrently);
+  }
+  // History only a tag reaches stays; history nothing reaches goes.
+  ASSERT_OK(refs_->CreateBranch("r", "tagged", "main"));
+  ASSERT_OK(refs_->PutEntry("r", "tagged", "t", "1"));
+  auto tagged = CommitOk("r", "tagged");
+  ASSERT_OK(refs_->PutEntry("r", "tagged", "t", "2"));
+  CommitOk("r", "tagged");
+  ASSERT_OK(refs_->CreateTag("r", "keep", tagged.id));
+  ASSERT_OK(refs_->DeleteBranch("r", "tagged"));
+  ASSERT_OK(refs_->CreateBranch("r", "gone", "main"));
+  ASSERT_OK(refs_->PutEntry("r", "gone", "g", "1"));
+  auto gone = CommitOk("r", "gone");
+  ASSERT_OK(refs_->DeleteBranch("r", "gone"));
+
+  // Reachable: the logs of every branch and tag.
+  std::set<std::string> reachable;
+  for (const std::string ref : {"main", "keep"}) {
+    rs::LogOptions all;
+    all.limit = 0;
+    auto log = refs_->Log("r", ref, all);
+    ASSERT_OK(log);
+    for (const auto& c : log->commits) reachable.insert(c.id);
+  }
+  EXPECT_EQ(reachable.size(), 1u + 5 + 1);  // initial, 5 by B, tagged
+  const size_t before = CountCommitRecords(*env_.base, repo);
+  EXPECT_EQ(before, reachable.size() + 5 + 2);  // + 5 lost attempts, tagged's child, gone
+
+  // Within the grace nothing goes.
+  rs::Options patient = TestOptions();
+  patient.gc_grace = std::chrono::hours(1);
+  ASSERT_OK(env_.Reopen(patient));
+  auto young = env_.refs->CollectGarbage();
+  ASSERT_OK(young);
+  EXPECT_EQ(young->commits_deleted, 0u);
+  EXPECT_EQ(CountCommitRecords(*env_.base, repo), before);
+
+  ASSERT_OK(env_.Reopen(TestOptions()));
+  auto stats = env_.refs->CollectGarbage();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->commits_deleted, before - reachable.size());
+  EXPECT_EQ(CountCommitRecords(*env_.base, repo), reachable.size());
+  for (const auto& id : reachable) EXPECT_OK(env_.refs->GetCommit("r", id));
+  EXPECT_TRUE(env_.refs->GetCommit("r", gone.id).status().IsNotFound());
+  EXPECT_EQ(*env_.refs->GetEntry("r", "keep", "t"), "1");
+  ExpectNoLeftovers(*env_.base, *env_.ranges);
+  ExpectConsistent(*env_.refs);
+  auto report = rs::Check(*env_.store, *env_.refs, *env_.ranges);
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->violations.size() << " violations, first: "
+                            << (report->violations.empty() ? ""
+                                                           : report->violations[0].location + ": " +
+                                                                 report->violations[0].problem);
+  auto again = env_.refs->CollectGarbage();
+  ASSERT_OK(again);
+  EXPECT_EQ(again->commits_deleted, 0u);
+}
+
+// A branch created at a commit the cleaner deletes meanwhile (nothing reached it when the
+// cleaner scanned the refs) is removed again and the creation fails NotFound.
+TEST_P(RefStoreTest, RefCreatedAtACommitTheCleanerDeletesFails) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const auto repo = *refs_->GetRepository("r");
+  const std::string refs_partition = rs::internal::RefsPartition("r", repo.instance_id);
+  for (const std::string kind : {"b/", "t/"}) {
+    SCOPED_TRACE(kind);
+    ASSERT_OK(refs_->CreateBranch("r", "old", "main"));
+    ASSERT_OK(refs_->PutEntry("r", "old", "x", kind));
+    auto orphan = CommitOk("r", "old");
+    ASSERT_OK(refs_->DeleteBranch("r", "old"));
+    bool fired = false;
+    Result<rs::GcStats> sweep = Status::Internal("no sweep ran");
+    env_.store->SetHook([&](const Call& c) {
+      if (!fired && c.verb == "setif" && c.partition == refs_partition &&
+          c.key.substr(0, 2) == kind) {
+        fired = true;
+        sweep = refs_->CollectGarbage();  // scans the refs before the new one is written
+      }
+      return Fault::kNone;
+    });
+    Status s = kind == "b/" ? refs_->CreateBranch("r", "revived", orphan.id).status()
+                            : refs_->CreateTag("r", "revived", orphan.id).status();
+    env_.store->SetHook(nullptr);
+    ASSERT_OK(sweep);
+    EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+    EXPECT_EQ(sweep->commits_deleted, 1u);
+    EXPECT_TRUE(refs_->GetBranch("r", "revived").status().IsNotFound());
+    EXPECT_TRUE(refs_->GetTag("r", "revived").status().IsNotFound());
+    ExpectConsistent(*refs_);
+  }
+  // Without a sweep in between, a ref at a (still existing) unreachable commit is fine.
+  ASSERT_OK(refs_->CreateBranch("r", "old2", "main"));
+  ASSERT_OK(refs_->PutEntry("r", "old2", "y", "1"));
+  auto kept = CommitOk("r", "old2");
+  ASSERT_OK(refs_->DeleteBranch("r", "old2"));
+  ASSERT_OK(refs_->CreateTag("r", "kept", kept.id));
+  ASSERT_OK(refs_->CollectGarbage());
+  EXPECT_EQ(*refs_->GetEntry("r", "kept", "y"), "1");
+  ExpectNoLeftovers(*env_.base, *env_.ranges);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, RefStoreTest, ::testing::ValuesIn(Drivers()),
