@@ -173,9 +173,12 @@ Status DumpWriter::FlushBlock() {
     raw_count_ = 0;
     return Append(std::move(out));
   }
+  Job job;
+  job.raw = std::move(raw_);
+  job.count = raw_count_;
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(Job{std::move(raw_), raw_count_});
+    jobs_.push_back(std::move(job));
   }
   work_cv_.notify_one();
   raw_ = std::string();
