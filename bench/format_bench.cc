@@ -4,6 +4,8 @@
 //     dump's bytes (the write-bandwidth limit of an export);
 //   - BM_Baseline_ZstdCompress / Decompress: zstd at the same level over the same
 //     record bytes in 1 MiB blocks, one thread (the CPU limit);
+//   - BM_Baseline_ZstdCompressAllCores: the same with libzstd's workers on every core
+//     (zstd -T0), the limit of the parallel export;
 //   - BM_Baseline_SetRewrite: re-writing the records into a store with Store::Set.
 // bytes_per_second is over the uncompressed record bytes for every case, so the
 // columns compare directly; items_per_second is records/s.
@@ -17,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "engine/open.h"
 #include "format/dump.h"
@@ -84,34 +87,49 @@ void Finish(benchmark::State& state, uint64_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
+// Args: uring (1: io_uring, 0: pread/pwrite), threads (compression workers; 0: the
+// default, DefaultDumpThreads()). Wall time: the workers' CPU is not the caller's.
 void BM_DumpExport(benchmark::State& state) {
   Fixture& f = Data();
   ExportOptions opts;
   opts.path = f.dir + "/out.dump";
   opts.overwrite = true;
   opts.io.backend = state.range(0) ? io::Backend::kUring : io::Backend::kPosix;
+  opts.threads = static_cast<unsigned>(state.range(1));
   for (auto _ : state) {
     auto done = ExportDump(*f.store, opts);
     if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
   }
   Finish(state, f.raw_bytes);
+  state.counters["threads"] = opts.threads == 0 ? DefaultDumpThreads() : opts.threads;
 }
 BENCHMARK(BM_DumpExport)
-    ->Arg(1)
-    ->Arg(0)
-    ->ArgName("uring")
+    ->Args({1, 1})
+    ->Args({0, 1})
+    ->Args({1, 0})
+    ->Args({0, 0})
+    ->ArgNames({"uring", "threads"})
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
+// Arg: threads (decompression workers; 0: the default).
 void BM_DumpVerify(benchmark::State& state) {
   Fixture& f = Data();
+  const auto threads = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
-    auto done = VerifyDump(f.dump);
+    auto done = VerifyDump(f.dump, {}, {}, threads);
     if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
   }
   Finish(state, f.raw_bytes);
 }
-BENCHMARK(BM_DumpVerify)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_DumpVerify)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("threads")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 void BM_DumpImport(benchmark::State& state) {
   Fixture& f = Data();
@@ -121,12 +139,19 @@ void BM_DumpImport(benchmark::State& state) {
     state.ResumeTiming();
     ImportOptions opts;
     opts.on_conflict = OnConflict::kOverwrite;
+    opts.threads = static_cast<unsigned>(state.range(0));
     auto done = ImportDump(f.dump, *target, opts);
     if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
   }
   Finish(state, f.raw_bytes);
 }
-BENCHMARK(BM_DumpImport)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_DumpImport)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("threads")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 void BM_SstExport(benchmark::State& state) {
   Fixture& f = Data();
@@ -193,7 +218,34 @@ void BM_Baseline_ZstdCompress(benchmark::State& state) {
   ZSTD_freeCCtx(cctx);
   Finish(state, f.raw_bytes);
 }
-BENCHMARK(BM_Baseline_ZstdCompress)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Baseline_ZstdCompress)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// `zstd -T0 -3` in-process: one frame over the whole record stream, compressed by
+// libzstd's own worker pool with one worker per core (what the zstd CLI's -T0 does).
+void BM_Baseline_ZstdCompressAllCores(benchmark::State& state) {
+  Fixture& f = Data();
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  size_t rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, static_cast<int>(workers));
+  if (ZSTD_isError(rc)) {
+    state.SkipWithError("libzstd without multithreading");
+    ZSTD_freeCCtx(cctx);
+    return;
+  }
+  (void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+  std::string out(ZSTD_compressBound(f.raw.size()), '\0');
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        ZSTD_compress2(cctx, out.data(), out.size(), f.raw.data(), f.raw.size()));
+  }
+  ZSTD_freeCCtx(cctx);
+  Finish(state, f.raw_bytes);
+  state.counters["threads"] = workers;
+}
+BENCHMARK(BM_Baseline_ZstdCompressAllCores)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 void BM_Baseline_ZstdDecompress(benchmark::State& state) {
   Fixture& f = Data();

@@ -115,6 +115,87 @@ BENCHMARK(BM_RocksMultiGet)
     ->UseRealTime()
     ->MinTime(5);
 
+// T threads, each a MultiGet of 32/T random keys at a time, on one shared store: at
+// most 32 block reads in flight in total (fio's QD 32), but while one thread waits for
+// the slowest read of its batch or spends CPU on the blocks it got, the others keep
+// reads in flight. Every key is a different thread's or batch's, so this is what an
+// application serving concurrent requests sees. Args: uring, threads (registered with
+// the same ->Threads count).
+struct SharedStore {
+  std::unique_ptr<kv::Store> store;
+  io::RocksFsStats before;
+};
+SharedStore& Shared() {
+  static SharedStore s;
+  return s;
+}
+
+void BM_RocksMultiGetThreads(benchmark::State& state) {
+  const MultiReadData& d = Data();
+  const bool uring = state.range(0) != 0;
+  const size_t batch = kBatch / static_cast<size_t>(state.threads());
+  SharedStore& shared = Shared();
+  if (state.thread_index() == 0) {
+    auto store = kv::Open("rocks://" + d.dir + "/db?block_cache_mb=8&direct_reads=true&io_uring=" +
+                          (uring ? "true" : "false"));
+    if (!store.ok()) {
+      state.SkipWithError(store.status().ToString().c_str());
+    } else if (uring && !io::RocksUringUsable()) {
+      state.SkipWithError("io_uring unavailable");
+    } else {
+      shared.store = std::move(*store);
+    }
+    shared.before = io::GetRocksFsStats();
+  }
+  std::mt19937_64 rng(11 + static_cast<uint64_t>(state.thread_index()));
+  std::vector<std::string> keys(batch);
+  for (auto _ : state) {
+    if (!shared.store) {
+      state.SkipWithError("no store");
+      break;
+    }
+    for (auto& k : keys) k = KeyOf(rng() % d.keys);
+    auto got = shared.store->MultiGet("p", keys);
+    if (!got.ok() || !(*got)[0].ok()) {
+      state.SkipWithError("multiget failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  if (state.thread_index() == 0) {
+    const io::RocksFsStats after = io::GetRocksFsStats();
+    double batches = static_cast<double>(after.uring_batches - shared.before.uring_batches);
+    state.counters["reads_per_multiread"] =
+        batches > 0
+            ? static_cast<double>(after.uring_requests - shared.before.uring_requests) / batches
+            : 0;
+    state.counters["keys_per_multiget"] = static_cast<double>(batch);
+    if (shared.store) (void)shared.store->Close();
+    shared.store.reset();
+  }
+}
+BENCHMARK(BM_RocksMultiGetThreads)
+    ->Args({1})
+    ->Args({0})
+    ->ArgNames({"uring"})
+    ->Threads(2)
+    ->UseRealTime()
+    ->MinTime(5);
+BENCHMARK(BM_RocksMultiGetThreads)
+    ->Args({1})
+    ->Args({0})
+    ->ArgNames({"uring"})
+    ->Threads(4)
+    ->UseRealTime()
+    ->MinTime(5);
+BENCHMARK(BM_RocksMultiGetThreads)
+    ->Args({1})
+    ->Args({0})
+    ->ArgNames({"uring"})
+    ->Threads(8)
+    ->UseRealTime()
+    ->MinTime(5);
+
 // The same keys one Get at a time (no batching at all), for scale.
 void BM_RocksMultiGet_SingleGets(benchmark::State& state) {
   const MultiReadData& d = Data();

@@ -30,6 +30,7 @@ struct FormatArgs {
   std::string format = "dump", output, path, on_conflict = "fail", from, to;
   std::vector<std::string> partitions;
   bool overwrite = false, allow_non_empty = false, allow_older_schema = false;
+  unsigned threads = 0;  // 0: format::DefaultDumpThreads()
 };
 
 std::string HumanBytes(double b) {
@@ -107,6 +108,7 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
     options.path = a.output;
     options.partitions = a.partitions;
     options.overwrite = a.overwrite;
+    options.threads = a.threads;
     options.progress = bar.Callback();
     auto summary = format::ExportDump(*store, options);
     bar.Clear();
@@ -158,6 +160,7 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     format::ImportOptions options;
     options.on_conflict = mode;
     options.allow_older_schema = a.allow_older_schema;
+    options.threads = a.threads;
     options.progress = bar.Callback();
     summary = format::ImportDump(a.path, *store, options);
   }
@@ -205,7 +208,7 @@ void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
 
 Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
   ProgressBar bar;
-  auto info = format::VerifyDump(a.path, bar.Callback());
+  auto info = format::VerifyDump(a.path, bar.Callback(), {}, a.threads);
   bar.Clear();
   REFKV_RETURN_IF_ERROR(info.status());
   if (ctx.options().json) {
@@ -288,6 +291,11 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
       ->required();
   sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
   sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
+  sub->add_option("--threads", a->threads,
+                  "dump: blocks compressed in parallel (default: the number of cores, at most "
+                  "8; 1: no worker threads); the file is the same whatever the count")
+      ->type_name("N")
+      ->check(CLI::Range(0u, format::kMaxDumpThreads));
 
   sub = AddLeaf(ctx, app, "import",
                 "load a dump file or an SST directory into the store; a bad file names the "
@@ -299,12 +307,22 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("fail|skip|overwrite");
   sub->add_flag("--allow-older-schema", a->allow_older_schema,
                 "accept a file written at an older schema");
+  sub->add_option("--threads", a->threads,
+                  "dump: blocks checked and decompressed in parallel (default: the number of "
+                  "cores, at most 8)")
+      ->type_name("N")
+      ->check(CLI::Range(0u, format::kMaxDumpThreads));
 
   CLI::App* dump = app.add_subcommand("dump", "dump files");
   dump->require_subcommand(1);
   sub = AddLeaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
                 DumpVerify);
   sub->add_option("FILE", a->path)->required();
+  sub->add_option("--threads", a->threads,
+                  "blocks checked and decompressed in parallel (default: the number of cores, at "
+                  "most 8)")
+      ->type_name("N")
+      ->check(CLI::Range(0u, format::kMaxDumpThreads));
   sub = AddLeaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
   sub->add_option("FILE", a->path)->required();
 

@@ -214,6 +214,16 @@ class Store {
     return Status::Unsupported("driver '" + std::string(driver()) + "' cannot ingest SST files");
   }
 
+  // Bulk load: adds the Put ops of `batch` to `partition` when the caller knows none of
+  // their keys exists yet (a copy into an empty partition: `kv migrate`), atomically.
+  // AlreadyExists, nothing written, if a key exists already or appears twice in the
+  // batch; InvalidArgument for a Delete op or an empty key; UnknownOutcome as Write.
+  // Unsupported by drivers without a faster path than Write (the default): callers
+  // then use Write. PostgreSQL: COPY FROM STDIN into the table, ~3x an upsert Write.
+  virtual Status InsertNew(std::string_view partition, const WriteBatch& batch) {
+    return Status::Unsupported("driver '" + std::string(driver()) + "' has no bulk insert");
+  }
+
   // Driver-specific facts for `store info` (path, mapping, sizes ...).
   virtual std::vector<StoreProperty> Properties() { return {}; }
 

@@ -38,6 +38,10 @@ namespace refkv::format {
 inline constexpr uint32_t kDumpFormatVersion = 1;
 inline constexpr size_t kDefaultBlockSize = 1 << 20;  // 1 MiB of records before compression
 inline constexpr size_t kMaxBlockSize = 64 << 20;     // the largest block a reader accepts
+// Compression workers of an export: at most this many.
+inline constexpr unsigned kMaxDumpThreads = 16;
+// The default number of compression workers: the hardware's concurrency, capped at 8.
+unsigned DefaultDumpThreads();
 
 // Where a long operation is. Called from the calling thread, after each block.
 struct Progress {
@@ -94,6 +98,10 @@ struct ExportOptions {
   bool overwrite = false;
   // I/O back end and the number of block writes in flight (queue_depth).
   io::FileOptions io = {io::Backend::kAuto, 4};
+  // Blocks compressed in parallel on this many workers (0: DefaultDumpThreads(); 1:
+  // on the calling thread), at most 2 * threads blocks in flight. The file is
+  // byte-identical whatever the count.
+  unsigned threads = 0;
   ProgressCallback progress;
 };
 
@@ -118,9 +126,11 @@ Result<DumpInfo> InspectDump(const std::string& path, const io::FileOptions& io 
 
 // A full verification pass over `path`: every check of DUMP_FORMAT.md ("What a reader
 // checks"). OK: the file is intact; returns what it holds. Errors as InspectDump; a
-// bad block is Corruption naming its number and byte offset.
+// bad block is Corruption naming its number and byte offset. threads: block checksums
+// and decompression on this many workers (0: DefaultDumpThreads(); 1: the calling
+// thread), reading ahead at most 2 * threads blocks; same result and errors.
 Result<DumpInfo> VerifyDump(const std::string& path, const ProgressCallback& progress = {},
-                            const io::FileOptions& io = {});
+                            const io::FileOptions& io = {}, unsigned threads = 0);
 
 // As VerifyDump on bytes in memory (fuzzing, tests). `name` appears in messages.
 Result<DumpInfo> VerifyDumpBytes(std::string_view bytes, std::string_view name = "<memory>");
@@ -142,6 +152,9 @@ struct ImportOptions {
   // Records per Store::Write call (each call is atomic within one partition).
   size_t write_batch = 1000;
   io::FileOptions io = {io::Backend::kAuto, 4};
+  // Block checksums and decompression on this many workers (0: DefaultDumpThreads();
+  // 1: the calling thread); as VerifyDump.
+  unsigned threads = 0;
   ProgressCallback progress;
 };
 

@@ -8,8 +8,12 @@
 // Each random-access file opens a second descriptor of its own (O_DIRECT when RocksDB
 // asked for direct reads, so alignment rules are RocksDB's: it aligns offsets, lengths
 // and buffers of direct-I/O MultiRead requests itself). Each thread that calls
-// MultiRead gets one ring of kRingDepth entries, created on first use and kept for the
-// thread's life; a batch larger than the ring is submitted in ring-sized waves.
+// MultiRead gets one ring of kRingDepth entries (SINGLE_ISSUER | DEFER_TASKRUN where the
+// kernel has them), created on first use and kept for the thread's life; a batch
+// larger than the ring is submitted in ring-sized waves, and the thread sleeps once per
+// batch, until every read of it has completed. One MultiGet still waits for the slowest
+// of its reads: to keep the device's queue full, call MultiGet from a few threads
+// (bench/results/io_uring.md).
 //
 // Fallback: when io_uring is unavailable (the probe of io::UringAvailable fails:
 // ENOSYS, EPERM under seccomp, ENOMEM), forced off (REFKV_IO_URING=0 or

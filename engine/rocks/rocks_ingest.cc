@@ -8,6 +8,8 @@
 // with move_files (a hard link, no copy) while every key stripe is held, and the
 // partition's entries in the SetIf write-through cache are forgotten before the
 // stripes are released: no SetIf can compare against a value the ingestion replaced.
+// Staged files that a crash left behind are removed by the next writable open
+// (rocks_open.cc), once the RocksDB lock is held.
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/sst_file_writer.h>
 
@@ -54,7 +56,7 @@ Status RewriteWithPrefix(const std::string& from, const std::string& prefix,
 
 Status RocksStore::StageIngest(const Partition& p, const std::vector<std::string>& files, bool move,
                                std::vector<std::string>* ingest, std::vector<std::string>* staged) {
-  const fs::path dir = fs::path(path_) / "refkv-ingest";
+  const fs::path dir = fs::path(path_) / std::string(kIngestStagingDir);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("rocks ingest: mkdir '" + dir.string() + "': " + ec.message());

@@ -265,6 +265,19 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
     return status;
   };
 
+  if (!options.read_only) {
+    // Staged ingest files left by a crash (rocks_ingest.cc): ours alone now that the
+    // RocksDB lock is held; never part of the database (ingestion hard-links them).
+    const fs::path staging = fs::path(canonical) / std::string(kIngestStagingDir);
+    std::error_code rm_ec;
+    fs::remove_all(staging, rm_ec);
+    if (rm_ec) {
+      return fail(Status::IOError("rocks open of '" + canonical +
+                                  "': cannot remove staged ingest files in '" + staging.string() +
+                                  "': " + rm_ec.message()));
+    }
+  }
+
   rocksdb::ColumnFamilyHandle* default_cf = db->DefaultColumnFamily();
   rocksdb::ReadOptions ro;
   std::string marker, recorded;

@@ -38,6 +38,9 @@ inline constexpr std::string_view kRegistryPrefix = "refkv/partition/";
 inline constexpr std::string_view kCfPrefix = "p.";
 // "shared" mapping: the column family holding every partition's entries.
 inline constexpr std::string_view kSharedCf = "shared";
+// Directory under the store's path where IngestSstFiles stages copies/rewrites of the
+// files it ingests. Anything in it at open was left by a crash and is removed.
+inline constexpr std::string_view kIngestStagingDir = "refkv-ingest";
 
 std::string CfNameFor(std::string_view partition);
 // The partition of a column family named by CfNameFor, or false for other names.

@@ -117,12 +117,30 @@ Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOp
   auto copy_one = [&](const std::string& partition) -> Status {
     kv::ScanOptions scan;
     scan.batch_size = batch_size;
+    // A partition the target does not hold yet (every partition of a first run: the
+    // target was checked empty) is bulk-loaded with InsertNew where the driver has it;
+    // a re-run writes partitions that hold data with Write, which overwrites. If
+    // InsertNew finds a key (someone wrote meanwhile) or cannot tell whether its
+    // batch committed, the batch and the rest of the partition go through Write.
+    bool insert_new = !options.allow_non_empty_target;
+    if (!insert_new) {
+      REFKV_ASSIGN_OR_RETURN(auto existing, target.Scan(partition, {}));
+      REFKV_RETURN_IF_ERROR(existing->status());
+      insert_new = !existing->Valid();
+    }
     REFKV_ASSIGN_OR_RETURN(auto it, source.Scan(partition, scan));
     kv::WriteBatch batch;
     uint64_t bytes = 0;
     auto flush = [&]() -> Status {
       if (batch.empty()) return Status::OK();
-      Status s = target.Write(partition, batch);
+      Status s = Status::Unsupported("");
+      if (insert_new) {
+        s = target.InsertNew(partition, batch);
+        if (s.IsUnsupported() || s.IsAlreadyExists() || s.IsUnknownOutcome()) {
+          insert_new = false;
+        }
+      }
+      if (!insert_new) s = target.Write(partition, batch);
       if (!s.ok()) return s.WithContext("copy: partition '" + kv::Printable(partition) + "'");
       std::lock_guard lock(mu);
       summary.records += batch.size();
@@ -139,7 +157,9 @@ Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOp
     for (; it->Valid(); it->Next()) {
       batch.Put(it->key(), it->value());
       bytes += it->key().size() + it->value().size();
-      if (batch.size() >= batch_size) REFKV_RETURN_IF_ERROR(flush());
+      if (batch.size() >= batch_size || bytes >= options.write_batch_bytes) {
+        REFKV_RETURN_IF_ERROR(flush());
+      }
     }
     REFKV_RETURN_IF_ERROR(it->status());
     return flush();

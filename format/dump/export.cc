@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "engine/metadata.h"
 #include "engine/open.h"
@@ -47,6 +48,11 @@ Result<std::vector<std::string>> ChoosePartitions(kv::Store& store,
 
 }  // namespace
 
+unsigned DefaultDumpThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return std::clamp(n, 1u, 8u);
+}
+
 Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options) {
   auto start = std::chrono::steady_clock::now();
   if (options.path.empty()) return Status::InvalidArgument("export: no output path");
@@ -72,7 +78,12 @@ Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options)
 
   const std::string tmp = options.path + ".tmp";
   std::filesystem::remove(tmp, ec);
-  internal::WriterOptions wopts{options.zstd_level, options.block_size, options.io};
+  if (options.threads > kMaxDumpThreads) {
+    return Status::InvalidArgument("export: threads must be 0.." + std::to_string(kMaxDumpThreads) +
+                                   ", got " + std::to_string(options.threads));
+  }
+  internal::WriterOptions wopts{options.zstd_level, options.block_size, options.io,
+                                options.threads == 0 ? DefaultDumpThreads() : options.threads};
   REFKV_ASSIGN_OR_RETURN(auto writer, internal::DumpWriter::Create(tmp, header, wopts));
 
   auto fail = [&](Status s) {

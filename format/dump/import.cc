@@ -12,9 +12,14 @@ namespace {
 using internal::DumpReader;
 using internal::Record;
 
-Result<std::unique_ptr<DumpReader>> OpenReader(const std::string& path, const io::FileOptions& io) {
+Result<std::unique_ptr<DumpReader>> OpenReader(const std::string& path, const io::FileOptions& io,
+                                               unsigned threads = 1) {
+  if (threads > kMaxDumpThreads) {
+    return Status::InvalidArgument("dump: threads must be 0.." + std::to_string(kMaxDumpThreads) +
+                                   ", got " + std::to_string(threads));
+  }
   REFKV_ASSIGN_OR_RETURN(auto source, internal::OpenFileSource(path, io));
-  return DumpReader::Open(std::move(source));
+  return DumpReader::Open(std::move(source), threads == 0 ? DefaultDumpThreads() : threads);
 }
 
 void Report(const ProgressCallback& cb, std::string_view phase, const DumpReader& r) {
@@ -118,8 +123,8 @@ Result<DumpInfo> InspectDump(const std::string& path, const io::FileOptions& io)
 }
 
 Result<DumpInfo> VerifyDump(const std::string& path, const ProgressCallback& progress,
-                            const io::FileOptions& io) {
-  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, io));
+                            const io::FileOptions& io, unsigned threads) {
+  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, io, threads));
   REFKV_RETURN_IF_ERROR(
       Pass(*reader, "verify", progress, [](const std::vector<Record>&) { return Status::OK(); }));
   return reader->info();
@@ -140,7 +145,7 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
   ImportSummary summary;
 
   // Pass 1: verify everything (and, with kFail, look for keys that exist).
-  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options.io));
+  REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options.io, options.threads));
   REFKV_RETURN_IF_ERROR(CheckSchema(store, reader->info().header, options));
   Status conflict;
   const bool check = options.on_conflict == OnConflict::kFail;
@@ -168,7 +173,7 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
   reader.reset();
 
   // Pass 2: write. The file is re-verified as it is read (it could change in between).
-  REFKV_ASSIGN_OR_RETURN(reader, OpenReader(path, options.io));
+  REFKV_ASSIGN_OR_RETURN(reader, OpenReader(path, options.io, options.threads));
   std::vector<std::string> partitions;
   for (const auto& p : summary.info.partitions) {
     if (p.name != kv::kMetaPartition) partitions.push_back(p.name);

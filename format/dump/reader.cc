@@ -27,12 +27,19 @@ DumpReader::DumpReader(std::unique_ptr<Source> source) : source_(std::move(sourc
 }
 
 DumpReader::~DumpReader() {
+  StopWorkers();
   XXH64_freeState(file_hash_);
   XXH64_freeState(part_hash_);
   ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
 }
 
-Result<std::unique_ptr<DumpReader>> DumpReader::Open(std::unique_ptr<Source> source) {
+Result<std::unique_ptr<DumpReader>> DumpReader::Open(std::unique_ptr<Source> source,
+                                                     unsigned threads) {
+  if (threads == 0 || threads > kMaxDumpThreads) {
+    return Status::InvalidArgument("dump reader: threads must be 1.." +
+                                   std::to_string(kMaxDumpThreads) + ", got " +
+                                   std::to_string(threads));
+  }
   std::unique_ptr<DumpReader> reader(new DumpReader(std::move(source)));
   if (reader->file_hash_ == nullptr || reader->part_hash_ == nullptr || reader->dctx_ == nullptr) {
     return Status::Internal("dump reader: out of memory");
@@ -41,6 +48,12 @@ Result<std::unique_ptr<DumpReader>> DumpReader::Open(std::unique_ptr<Source> sou
   REFKV_RETURN_IF_ERROR(reader->ReadHeader());
   REFKV_RETURN_IF_ERROR(reader->ReadFooter());
   reader->offset_ = reader->header_end_;
+  reader->fetch_offset_ = reader->header_end_;
+  if (threads > 1) {
+    for (unsigned i = 0; i < threads; ++i) {
+      reader->workers_.emplace_back([r = reader.get()] { r->WorkerLoop(); });
+    }
+  }
   return reader;
 }
 
@@ -181,60 +194,170 @@ Status DumpReader::BlockError(uint64_t offset, const std::string& what) const {
   return RegionError(source_->name(), "block " + std::to_string(block_number_), offset, what);
 }
 
-Result<bool> DumpReader::NextBlock(std::vector<Record>* records) {
-  records->clear();
-  if (offset_ == blocks_end_) return false;
-  const uint64_t start = offset_;
-  if (blocks_end_ - offset_ < kBlockHeaderSize) {
-    return BlockError(start, "block header runs past the end of the blocks");
+namespace {
+
+// Upper bound of the bytes read ahead (compressed + decompressed) beyond one block.
+constexpr uint64_t kMaxAheadBytes = 64 << 20;
+
+Status FetchedError(const std::string& name, uint64_t number, uint64_t offset,
+                    const std::string& what) {
+  return RegionError(name, "block " + std::to_string(number), offset, what);
+}
+
+}  // namespace
+
+void DumpReader::Fetch(Fetched* f) {
+  f->number = fetch_number_++;
+  f->start = fetch_offset_;
+  auto fail = [&](Status s) {
+    f->status = std::move(s);
+    fetch_failed_ = true;
+  };
+  auto error = [&](const std::string& what) {
+    fail(FetchedError(source_->name(), f->number, f->start, what));
+  };
+  if (blocks_end_ - fetch_offset_ < kBlockHeaderSize) {
+    return error("block header runs past the end of the blocks");
   }
-  std::string header;
-  REFKV_RETURN_IF_ERROR(source_->Read(offset_, kBlockHeaderSize, &header));
-  Cursor c(header);
+  Status s = source_->Read(fetch_offset_, kBlockHeaderSize, &f->header);
+  if (!s.ok()) return fail(s);
+  Cursor c(f->header);
   std::string_view magic;
-  uint32_t compression, csize, usize, count, reserved;
+  uint32_t compression = 0, csize = 0, usize = 0, count = 0, reserved = 0;
   (void)c.Bytes(4, &magic);
   (void)c.U32(&compression);
   (void)c.U32(&csize);
   (void)c.U32(&usize);
   (void)c.U32(&count);
   (void)c.U32(&reserved);
-  uint64_t checksum = LoadLE(header.data() + 24, 8);
-  if (magic != kBlockMagic) return BlockError(start, "bad block magic");
+  if (magic != kBlockMagic) return error("bad block magic");
   if (compression != kCompressionZstd) {
-    return BlockError(start, "unknown compression " + std::to_string(compression));
+    return error("unknown compression " + std::to_string(compression));
   }
-  if (csize == 0 || csize > kMaxCompressed || csize > blocks_end_ - offset_ - kBlockHeaderSize) {
-    return BlockError(start, "compressed size " + std::to_string(csize) + " out of bounds");
+  if (csize == 0 || csize > kMaxCompressed ||
+      csize > blocks_end_ - fetch_offset_ - kBlockHeaderSize) {
+    return error("compressed size " + std::to_string(csize) + " out of bounds");
   }
   if (usize < kMinRecordSize || usize > kMaxUncompressed) {
-    return BlockError(start, "uncompressed size " + std::to_string(usize) + " out of bounds");
+    return error("uncompressed size " + std::to_string(usize) + " out of bounds");
   }
   if (count == 0 || count > usize / kMinRecordSize || reserved != 0) {
-    return BlockError(start, "record count " + std::to_string(count) + " out of bounds");
+    return error("record count " + std::to_string(count) + " out of bounds");
   }
-  REFKV_RETURN_IF_ERROR(source_->Read(offset_ + kBlockHeaderSize, csize, &compressed_));
+  s = source_->Read(fetch_offset_ + kBlockHeaderSize, csize, &f->compressed);
+  if (!s.ok()) return fail(s);
+  f->usize = usize;
+  fetch_offset_ += kBlockHeaderSize + csize;
+  f->end = fetch_offset_;
+}
+
+void DumpReader::Decode(const std::string& name, void* dctx, Fetched* f) {
+  if (!f->status.ok()) return;
   XXH64_state_t* h = XXH64_createState();
+  if (h == nullptr) {
+    f->status = Status::Internal("dump reader: out of memory");
+    return;
+  }
   XXH64_reset(h, 0);
-  XXH64_update(h, header.data(), 24);
-  XXH64_update(h, compressed_.data(), compressed_.size());
+  XXH64_update(h, f->header.data(), 24);
+  XXH64_update(h, f->compressed.data(), f->compressed.size());
   uint64_t want = XXH64_digest(h);
   XXH64_freeState(h);
-  if (kCheckChecksums && want != checksum) return BlockError(start, "block checksum mismatch");
-  XXH64_update(file_hash_, header.data(), header.size());
-  XXH64_update(file_hash_, compressed_.data(), compressed_.size());
-  offset_ += kBlockHeaderSize + csize;
-
-  block_.resize(usize);
-  size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx_), block_.data(), block_.size(),
-                                   compressed_.data(), compressed_.size());
+  if (kCheckChecksums && want != LoadLE(f->header.data() + 24, 8)) {
+    f->status = FetchedError(name, f->number, f->start, "block checksum mismatch");
+    return;
+  }
+  f->block.resize(f->usize);
+  size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(dctx), f->block.data(), f->block.size(),
+                                   f->compressed.data(), f->compressed.size());
   if (ZSTD_isError(got)) {
-    return BlockError(start, std::string("zstd: ") + ZSTD_getErrorName(got));
+    f->status =
+        FetchedError(name, f->number, f->start, std::string("zstd: ") + ZSTD_getErrorName(got));
+  } else if (got != f->usize) {
+    f->status = FetchedError(name, f->number, f->start,
+                             "decompressed to " + std::to_string(got) + " bytes, header says " +
+                                 std::to_string(f->usize));
   }
-  if (got != usize) {
-    return BlockError(start, "decompressed to " + std::to_string(got) + " bytes, header says " +
-                                 std::to_string(usize));
+}
+
+void DumpReader::WorkerLoop() {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  const std::string& name = source_->name();
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || claimed_ < popped_ + ahead_.size(); });
+    if (stop_) break;
+    Fetched& f = ahead_[claimed_++ - popped_];
+    lock.unlock();
+    if (dctx == nullptr) {
+      if (f.status.ok()) f.status = Status::Internal("dump reader: out of memory");
+    } else {
+      Decode(name, dctx, &f);
+    }
+    lock.lock();
+    f.done = true;
+    done_cv_.notify_all();
   }
+  lock.unlock();
+  ZSTD_freeDCtx(dctx);
+}
+
+void DumpReader::StopWorkers() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+Result<bool> DumpReader::NextBlock(std::vector<Record>* records) {
+  records->clear();
+  if (offset_ == blocks_end_) return false;
+  Fetched f;
+  if (workers_.empty()) {
+    Fetch(&f);
+    Decode(source_->name(), dctx_, &f);
+  } else {
+    // Read ahead (always the next block, then up to 2 * workers blocks or
+    // kMaxAheadBytes), then take the oldest once its worker is done.
+    for (;;) {
+      size_t queued;
+      {
+        std::lock_guard lock(mu_);
+        queued = ahead_.size();
+      }
+      if (fetch_failed_ || fetch_offset_ == blocks_end_ || queued >= 2 * workers_.size() ||
+          (queued > 0 && ahead_bytes_ >= kMaxAheadBytes)) {
+        break;
+      }
+      Fetched next;
+      Fetch(&next);
+      ahead_bytes_ += next.compressed.size() + next.usize;
+      {
+        std::lock_guard lock(mu_);
+        ahead_.push_back(std::move(next));
+      }
+      work_cv_.notify_one();
+    }
+    std::unique_lock lock(mu_);
+    if (ahead_.empty()) return Status::Internal("dump reader: NextBlock after an error");
+    done_cv_.wait(lock, [&] { return ahead_.front().done; });
+    f = std::move(ahead_.front());
+    ahead_.pop_front();
+    ++popped_;
+    lock.unlock();
+    ahead_bytes_ -= f.compressed.size() + f.usize;
+  }
+  REFKV_RETURN_IF_ERROR(f.status);
+  const uint64_t start = f.start;
+  XXH64_update(file_hash_, f.header.data(), f.header.size());
+  XXH64_update(file_hash_, f.compressed.data(), f.compressed.size());
+  offset_ = f.end;
+  block_.swap(f.block);
+  const uint32_t count = static_cast<uint32_t>(LoadLE(f.header.data() + 16, 4));
+  const uint32_t usize = f.usize;
   Cursor r(block_);
   records->reserve(count);
   for (uint32_t i = 0; i < count; ++i) {

@@ -16,6 +16,7 @@ DumpWriter::DumpWriter(std::unique_ptr<io::File> file, const WriterOptions& opti
 }
 
 DumpWriter::~DumpWriter() {
+  StopWorkers();
   if (file_) (void)file_->Close();  // waits for writes in flight: their buffers are ours
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
   XXH64_freeState(file_hash_);
@@ -38,6 +39,10 @@ Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(const std::string& path,
       header.store_format_version < 0) {
     return Status::InvalidArgument("dump: header field out of bounds");
   }
+  if (options.threads == 0 || options.threads > kMaxDumpThreads) {
+    return Status::InvalidArgument("dump: threads must be 1.." + std::to_string(kMaxDumpThreads) +
+                                   ", got " + std::to_string(options.threads));
+  }
   REFKV_ASSIGN_OR_RETURN(auto file,
                          io::File::OpenForWrite(path, io::WriteMode::kCreateNew, options.io));
   std::unique_ptr<DumpWriter> w(new DumpWriter(std::move(file), options));
@@ -46,6 +51,11 @@ Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(const std::string& path,
                                           ZSTD_c_compressionLevel, options.zstd_level))) {
     return Status::InvalidArgument("dump: zstd refused level " +
                                    std::to_string(options.zstd_level));
+  }
+  if (options.threads > 1) {
+    for (unsigned i = 0; i < options.threads; ++i) {
+      w->workers_.emplace_back([raw = w.get()] { raw->WorkerLoop(); });
+    }
   }
   w->info_.header = header;
   w->info_.header.format_version = kDumpFormatVersion;
@@ -125,34 +135,105 @@ void DumpWriter::ClosePartition() {
   in_partition_ = false;
 }
 
-Status DumpWriter::FlushBlock() {
-  if (raw_.empty()) return Status::OK();
-  std::string out;
-  out.resize(kBlockHeaderSize + ZSTD_compressBound(raw_.size()));
-  size_t csize = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), out.data() + kBlockHeaderSize,
-                                out.size() - kBlockHeaderSize, raw_.data(), raw_.size());
+Status DumpWriter::CompressBlock(void* cctx, const std::string& raw, uint32_t count,
+                                 std::string* out) {
+  out->resize(kBlockHeaderSize + ZSTD_compressBound(raw.size()));
+  size_t csize = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out->data() + kBlockHeaderSize,
+                                out->size() - kBlockHeaderSize, raw.data(), raw.size());
   if (ZSTD_isError(csize)) {
-    return error_ = Status::Internal(std::string("dump: zstd: ") + ZSTD_getErrorName(csize));
+    return Status::Internal(std::string("dump: zstd: ") + ZSTD_getErrorName(csize));
   }
-  out.resize(kBlockHeaderSize + csize);
+  out->resize(kBlockHeaderSize + csize);
   std::string header(kBlockMagic);
   PutU32(&header, kCompressionZstd);
   PutU32(&header, static_cast<uint32_t>(csize));
-  PutU32(&header, static_cast<uint32_t>(raw_.size()));
-  PutU32(&header, raw_count_);
+  PutU32(&header, static_cast<uint32_t>(raw.size()));
+  PutU32(&header, count);
   PutU32(&header, 0);
   XXH64_state_t* h = XXH64_createState();
+  if (h == nullptr) return Status::Internal("dump: out of memory");
   XXH64_reset(h, 0);
   XXH64_update(h, header.data(), header.size());
-  XXH64_update(h, out.data() + kBlockHeaderSize, csize);
+  XXH64_update(h, out->data() + kBlockHeaderSize, csize);
   PutU64(&header, XXH64_digest(h));
   XXH64_freeState(h);
-  out.replace(0, kBlockHeaderSize, header);
+  out->replace(0, kBlockHeaderSize, header);
+  return Status::OK();
+}
+
+Status DumpWriter::FlushBlock() {
+  if (raw_.empty()) return Status::OK();
   info_.uncompressed_bytes += raw_.size();
   ++info_.blocks;
-  raw_.clear();
+  if (workers_.empty()) {
+    std::string out;
+    Status s = CompressBlock(cctx_, raw_, raw_count_, &out);
+    if (!s.ok()) return error_ = s;
+    raw_.clear();
+    raw_count_ = 0;
+    return Append(std::move(out));
+  }
+  Job job;
+  job.raw = std::move(raw_);
+  job.count = raw_count_;
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  work_cv_.notify_one();
+  raw_ = std::string();
+  raw_.reserve(options_.block_size);
   raw_count_ = 0;
-  return Append(std::move(out));
+  return DrainJobs(2 * workers_.size());
+}
+
+void DumpWriter::WorkerLoop() {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  bool ok = cctx != nullptr && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+                                                                    options_.zstd_level));
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || jobs_claimed_ < jobs_popped_ + jobs_.size(); });
+    if (stop_) break;
+    Job& job = jobs_[jobs_claimed_++ - jobs_popped_];
+    lock.unlock();
+    Status s = ok ? CompressBlock(cctx, job.raw, job.count, &job.out)
+                  : Status::Internal("dump: cannot create a zstd context");
+    std::string().swap(job.raw);
+    lock.lock();
+    job.status = std::move(s);
+    job.done = true;
+    done_cv_.notify_all();
+  }
+  lock.unlock();
+  ZSTD_freeCCtx(cctx);
+}
+
+Status DumpWriter::DrainJobs(size_t keep) {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      if (jobs_.empty() || (jobs_.size() <= keep && !jobs_.front().done)) return error_;
+      done_cv_.wait(lock, [&] { return jobs_.front().done; });
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++jobs_popped_;
+    }
+    if (!job.status.ok() && error_.ok()) error_ = job.status;
+    REFKV_RETURN_IF_ERROR(error_);
+    REFKV_RETURN_IF_ERROR(Append(std::move(job.out)));
+  }
+}
+
+void DumpWriter::StopWorkers() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 // Queues `bytes` at the end of the file; keeps at most queue_depth writes in flight.
@@ -189,6 +270,8 @@ Status DumpWriter::Reap(size_t keep) {
 Result<DumpInfo> DumpWriter::Finish() {
   REFKV_RETURN_IF_ERROR(error_);
   REFKV_RETURN_IF_ERROR(FlushBlock());
+  REFKV_RETURN_IF_ERROR(DrainJobs(0));
+  StopWorkers();
   ClosePartition();
   uint64_t blocks_end = offset_;
   info_.records = records_;

@@ -2,18 +2,26 @@
 // by partition in ascending partition order, keys strictly ascending within one.
 //
 // Block writes go through io::File with up to io.queue_depth writes in flight, so
-// compressing block N+1 overlaps the write of block N.
+// compressing block N+1 overlaps the write of block N. With threads > 1 blocks are
+// compressed on a pool of `threads` workers, at most 2 * threads blocks in flight
+// (memory: that many raw and compressed blocks); they are written in order, and the
+// file is byte-identical to the one a single thread writes (every block is compressed
+// on its own with the same parameters).
 //
-// Thread-safety: one thread at a time.
+// Thread-safety: one thread at a time calls the writer (the workers are internal).
 #ifndef REFKV_FORMAT_DUMP_WRITER_H_
 #define REFKV_FORMAT_DUMP_WRITER_H_
 
 #include <xxhash.h>
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "format/dump.h"
 #include "io/file.h"
@@ -24,6 +32,8 @@ struct WriterOptions {
   int zstd_level = 3;
   size_t block_size = kDefaultBlockSize;
   io::FileOptions io = {io::Backend::kAuto, 4};
+  // Compression workers; 1 compresses on the calling thread. 1..kMaxDumpThreads.
+  unsigned threads = 1;
 };
 
 class DumpWriter {
@@ -50,6 +60,13 @@ class DumpWriter {
  private:
   DumpWriter(std::unique_ptr<io::File> file, const WriterOptions& options);
   Status FlushBlock();
+  // Compresses `raw` (count records) into a framed block (header + payload).
+  static Status CompressBlock(void* cctx, const std::string& raw, uint32_t count, std::string* out);
+  // Appends finished blocks from the front of jobs_, in order; waits until at most
+  // `keep` jobs are left.
+  Status DrainJobs(size_t keep);
+  void WorkerLoop();
+  void StopWorkers();
   Status Append(std::string bytes);
   Status Reap(size_t keep);
   void ClosePartition();
@@ -73,6 +90,22 @@ class DumpWriter {
     bool done = false;
   };
   std::deque<Pending> pending_;
+
+  // Parallel compression (threads > 1). jobs_ holds the blocks in file order; workers
+  // claim them through next_job_ (a count of jobs claimed since the start).
+  struct Job {
+    std::string raw;
+    uint32_t count = 0;
+    std::string out;
+    Status status;
+    bool done = false;
+  };
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Job> jobs_;
+  uint64_t jobs_popped_ = 0, jobs_claimed_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
 
   bool in_partition_ = false;
   DumpPartition current_;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -224,6 +225,74 @@ TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
   EXPECT_EQ(tty.exit_code, 0);
   EXPECT_EQ(tty.out, "v\r\n");  // the terminal turns \n into \r\n
   ExpectOk(R({"--store", s, "kv", "get", "p", "k"}), "v");
+}
+
+// Export, verify and import draw a live bar on stderr when it is a terminal (records,
+// bytes, rate; an ETA once the total is known: verify and import know the file's
+// size, export does not know the store's) and end with the one-line summary; off a
+// terminal only the summary line is printed.
+TEST_F(CliTest, ProgressBarOnATerminalOneSummaryLineOtherwise) {
+  const std::string s = Rocks();
+  ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");  // created by the CLI
+  {
+    kv::OpenOptions at_code_schema;
+    at_code_schema.code_schema_version = refstore::kCodeSchema;
+    auto store = kv::Open(s, at_code_schema);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // ~3 MiB of incompressible values: three 1 MiB blocks, so progress is reported
+    // part-way through.
+    std::mt19937_64 rng(5);
+    kv::WriteBatch batch;
+    std::string value(1024, '\0');
+    for (int i = 0; i < 3000; ++i) {
+      for (char& c : value) c = static_cast<char>(rng());
+      batch.Put("k" + std::to_string(100000 + i), value);
+    }
+    ASSERT_TRUE((*store)->Write("p", batch).ok());
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  auto expect_bar = [](const RunResult& r, const std::string& phase, bool eta) {
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    // A drawn bar: "\r<phase>: N records, X MiB, R rec/s[, P%, ETA Ts]" then erased.
+    size_t at = r.out.find("\r" + phase + ": ");
+    ASSERT_NE(at, std::string::npos) << phase << "\n" << Describe(r);
+    std::string bar = r.out.substr(at, r.out.find('\r', at + 1) - at);
+    EXPECT_NE(bar.find(" records, "), std::string::npos) << bar;
+    EXPECT_NE(bar.find("iB"), std::string::npos) << bar;
+    EXPECT_NE(bar.find(" rec/s"), std::string::npos) << bar;
+    if (eta) {
+      EXPECT_NE(bar.find("%, ETA "), std::string::npos) << bar;
+    }
+    EXPECT_NE(r.out.find("\x1b[K"), std::string::npos) << Describe(r);
+  };
+  RunResult exported = RunOnTerminal(dir_.path(), {"--store", s, "export", "-o", "a.dump"});
+  expect_bar(exported, "export", false);
+  EXPECT_NE(exported.out.find("exported a.dump: 3001 records"), std::string::npos)
+      << Describe(exported);
+  RunResult verified = RunOnTerminal(dir_.path(), {"dump", "verify", "a.dump"});
+  expect_bar(verified, "verify", true);
+  const std::string t = Rocks("target");
+  ExpectOk(R({"--store", t, "kv", "set", "other", "k", "v"}), "");
+  RunResult imported = RunOnTerminal(dir_.path(), {"--store", t, "import", "a.dump"});
+  expect_bar(imported, "import", true);
+  EXPECT_NE(imported.out.find("imported a.dump: 3001 records"), std::string::npos)
+      << Describe(imported);
+
+  // Not a terminal: exactly one summary line on stderr, no carriage returns or escapes.
+  RunResult quiet = R({"--store", s, "export", "-o", "b.dump"});
+  EXPECT_EQ(quiet.exit_code, 0) << Describe(quiet);
+  EXPECT_EQ(quiet.out, "");
+  EXPECT_EQ(quiet.err.rfind("exported b.dump: 3001 records, ", 0), 0u) << Describe(quiet);
+  EXPECT_EQ(std::count(quiet.err.begin(), quiet.err.end(), '\n'), 1) << Describe(quiet);
+  EXPECT_EQ(quiet.err.find('\r'), std::string::npos) << Describe(quiet);
+  EXPECT_EQ(quiet.err.find('\x1b'), std::string::npos) << Describe(quiet);
+  RunResult quiet_import = R({"--store", Rocks("target2"), "import", "b.dump"});
+  EXPECT_EQ(quiet_import.exit_code, 0) << Describe(quiet_import);
+  EXPECT_EQ(quiet_import.err.rfind("imported b.dump: 3001 records, ", 0), 0u)
+      << Describe(quiet_import);
+  EXPECT_EQ(std::count(quiet_import.err.begin(), quiet_import.err.end(), '\n'), 1)
+      << Describe(quiet_import);
+  EXPECT_EQ(quiet_import.err.find('\r'), std::string::npos) << Describe(quiet_import);
 }
 
 TEST_F(CliTest, BinaryBytesWithHexAndJson) {

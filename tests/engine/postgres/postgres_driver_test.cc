@@ -411,6 +411,50 @@ TEST(PostgresDriver, ScansPageThroughManyKeysInOrder) {
   EXPECT_EQ(Keys(*store, "big2").size(), 1u);
 }
 
+// InsertNew (the bulk path of kv migrate: COPY) adds binary rows atomically and
+// refuses, writing nothing, a batch with a key that exists or appears twice.
+TEST(PostgresDriver, InsertNewCopiesRowsAndRefusesExistingKeysWritingNothing) {
+  auto uri = FreshTableUri();
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  auto store = OpenOrDie(*uri);
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  std::vector<std::string> want;
+  std::string binary("\0\xff\r\n\\", 5);
+  for (int i = 0; i < 2500; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "k%06d", i);
+    want.push_back(key);
+    batch.Put(key, i == 7 ? std::string() : binary + std::to_string(i));
+  }
+  const std::string partition("p\0bin", 5);
+  ASSERT_TRUE(store->InsertNew(partition, batch).ok());
+  EXPECT_EQ(Keys(*store, partition), want);
+  EXPECT_EQ(store->Get(partition, "k000007").value_or("?"), "");
+  EXPECT_EQ(store->Get(partition, "k002499").value_or(""), binary + "2499");
+
+  WriteBatch clash;
+  clash.Put("new-1", "v");
+  clash.Put("k000100", "other");
+  Status s = store->InsertNew(partition, clash);
+  EXPECT_TRUE(s.IsAlreadyExists()) << s.ToString();
+  EXPECT_TRUE(store->Get(partition, "new-1").status().IsNotFound());
+  EXPECT_EQ(store->Get(partition, "k000100").value_or(""), binary + "100");
+  WriteBatch twice;
+  twice.Put("dup", "1");
+  twice.Put("dup", "2");
+  EXPECT_TRUE(store->InsertNew("other", twice).IsAlreadyExists());
+  EXPECT_TRUE(Keys(*store, "other").empty());
+  WriteBatch with_delete;
+  with_delete.Put("a", "1");
+  with_delete.Delete("b");
+  EXPECT_TRUE(store->InsertNew("other", with_delete).IsInvalidArgument());
+  EXPECT_TRUE(store->InsertNew("other", WriteBatch()).ok());
+  // The connection is usable afterwards (the failed COPY was rolled back).
+  ASSERT_TRUE(store->Set("other", "after", "ok").ok());
+  EXPECT_EQ(Keys(*store, "other"), std::vector<std::string>{"after"});
+}
+
 TEST(PostgresDriver, LongScanSeesCommittedWritesAheadButNeverAKeyTwice) {
   auto uri = FreshTableUri();
   ASSERT_TRUE(uri.ok()) << uri.status().ToString();
