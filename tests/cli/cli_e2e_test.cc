@@ -265,15 +265,15 @@ TEST_F(CliTest, ProgressBarOnATerminalOneSummaryLineOtherwise) {
     }
     EXPECT_NE(r.out.find("\x1b[K"), std::string::npos) << Describe(r);
   };
-  RunResult exported = RunOnTerminal(dir_.path(), {"--store", s, "export", "-o", "a.dump"});
+  RunResult exported = RunRefkvOnTerminal(dir_.path(), {"--store", s, "export", "-o", "a.dump"});
   expect_bar(exported, "export", false);
   EXPECT_NE(exported.out.find("exported a.dump: 3001 records"), std::string::npos)
       << Describe(exported);
-  RunResult verified = RunOnTerminal(dir_.path(), {"dump", "verify", "a.dump"});
+  RunResult verified = RunRefkvOnTerminal(dir_.path(), {"dump", "verify", "a.dump"});
   expect_bar(verified, "verify", true);
   const std::string t = Rocks("target");
   ExpectOk(R({"--store", t, "kv", "set", "other", "k", "v"}), "");
-  RunResult imported = RunOnTerminal(dir_.path(), {"--store", t, "import", "a.dump"});
+  RunResult imported = RunRefkvOnTerminal(dir_.path(), {"--store", t, "import", "a.dump"});
   expect_bar(imported, "import", true);
   EXPECT_NE(imported.out.find("imported a.dump: 3001 records"), std::string::npos)
       << Describe(imported);
