@@ -1,4 +1,5 @@
-// The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2:
+// The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2,
+// on mem, rocks and PostgreSQL:
 // up, down, cleanup and up again keep every ref, entry, log, tag and ancestry answer
 // equal; the index keys are complete after up and gone after cleanup; new commits
 // maintain them; a rocks child SIGKILLed at random points inside `migrate up` (or inside
@@ -26,6 +27,7 @@
 #include "refstore/internal/keys.h"
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
+#include "tests/engine/postgres/pg_test_env.h"
 #include "tests/refstore/harness.h"
 #include "tests/refstore/migrations/fixture.h"
 #include "tests/support/temp_dir.h"
@@ -42,7 +44,16 @@ std::string Fixture(int schema) {
   return std::string(REFKV_FIXTURE_DIR) + "/refstore_schema" + std::to_string(schema) + ".dump";
 }
 
+const auto* const kServerEnv =
+    ::testing::AddGlobalTestEnvironment(new kv::testing::PgServerEnvironment);
+
+// postgres: a fresh table of the shared throwaway server (tests/support/pg_server.h).
 std::string Uri(const std::string& driver, TempDir& dir, const std::string& name) {
+  if (driver == "postgres") {
+    auto uri = kv::testing::FreshTableUri();
+    EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+    return uri.ok() ? *uri : "postgres://unavailable";
+  }
   return driver == "mem" ? "mem://" + name : driver + "://" + dir.Sub(name);
 }
 
@@ -236,7 +247,7 @@ TEST_P(SchemaSteps, CheckFindsAMissingIndexKey) {
   EXPECT_TRUE(*anc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks"));
+INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks", "postgres"));
 
 // ---- kill -9 ------------------------------------------------------------------------
 
