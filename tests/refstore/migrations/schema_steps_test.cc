@@ -247,6 +247,39 @@ TEST_P(SchemaSteps, CheckFindsAMissingIndexKey) {
   EXPECT_TRUE(*anc);
 }
 
+// A RefStore opened at schema 1, before another client migrated the store: its next
+// commits carry the index of the new schema (CheckIndex finds nothing missing), and
+// once a newer refkv moved the store past this code's schema it commits no more.
+TEST_P(SchemaSteps, RefStoreOpenedBeforeTheMigrationFollowsIt) {
+  TempDir dir("schema-steps6");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  auto env = OpenRefEnv(s);  // opened at schema 1
+  ASSERT_TRUE(env.ok());
+  ASSERT_TRUE(mg::Up(s, rs::SchemaSteps(), RunOpts()).ok());
+  ASSERT_EQ(SchemaOf(s), 3);
+  ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "after", "1").ok());
+  rs::CommitRequest req;
+  req.message = "by a ref store opened at schema 1";
+  auto made = env->refs->Commit("alpha", "main", req);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto missing = rs::migrations::CheckIndex(s, 3);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_TRUE(missing->empty()) << (missing->empty() ? "" : (*missing)[0].key);
+
+  // A newer refkv's schema: refused with what to do, the branch unmoved.
+  ASSERT_TRUE(kv::SetSchemaVersion(s, 3, rs::kCodeSchema + 1).ok());
+  ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "later", "2").ok());
+  auto refused = env->refs->Commit("alpha", "main", req);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("restart"), std::string::npos);
+  auto head = env->refs->GetBranch("alpha", "main");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->commit_id, made->commit.id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks", "postgres"));
 
 // ---- kill -9 ------------------------------------------------------------------------
