@@ -15,6 +15,7 @@
 #include "cli/exit_code.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -77,7 +78,7 @@ using Content = std::map<std::string, std::map<std::string, std::string>>;
 class CliMigrateTest : public ::testing::Test {
  protected:
   RunResult R(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--store", "rocks://" + Store()});
+    args.insert(args.begin(), {"--store", uri_.empty() ? "rocks://" + Store() : uri_});
     return RunRefkv(dir_.path(), std::move(args));
   }
   RunResult Ok(std::vector<std::string> args) {
@@ -88,14 +89,15 @@ class CliMigrateTest : public ::testing::Test {
   std::string Store() const { return dir_.Sub("store"); }
 
   // Every record of every partition (the metadata's schema_version only), read-only.
-  Content Read() {
+  Content Read(std::string uri = "") {
+    if (uri.empty()) uri = uri_.empty() ? "rocks://" + Store() : uri_;
     Content c;
     kv::OpenOptions o;
-    o.read_only = true;
+    o.read_only = uri.rfind("rocks://", 0) == 0;
     o.create_if_missing = false;
     o.code_schema_version = 1000;
     o.allow_older_schema = o.allow_migrating = true;
-    auto store = kv::Open("rocks://" + Store(), o);
+    auto store = kv::Open(uri, o);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return c;
     auto md = kv::ReadMetadata(**store);
@@ -133,6 +135,7 @@ class CliMigrateTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"cli-mig"};
+  std::string uri_;  // "": the rocks store Store()
 };
 
 TEST(MigrateExitCodes, AreDistinctAndDocumented) {
@@ -213,6 +216,42 @@ TEST_F(CliMigrateTest, UnwritableBackupTargetIsExitNineWithNothingChanged) {
   EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << Describe(r);
   EXPECT_EQ(Read(), before);
   EXPECT_NE(Ok({"migrate", "version"}).out.find("state ready"), std::string::npos);
+}
+
+// PostgreSQL: the backup is a dump in --backup-dir; restore imports it (into the
+// migrated store with --replace, or into a fresh table) and sets the dump's schema.
+TEST_F(CliMigrateTest, PostgresBackupIsADumpAndRestoreImportsIt) {
+  auto server = testing::PgServer::Create();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  uri_ = testing::WithParam((*server)->Uri(), "table", "migrated");
+  BuildAtSchema1();
+  Content before = Read();
+  fs::create_directories(dir_.Sub("backups"));
+  RunResult up = Ok({"migrate", "up", "--backup-dir", dir_.Sub("backups")});
+  size_t at = up.out.find("backup ");
+  ASSERT_NE(at, std::string::npos) << up.out;
+  std::string dump = up.out.substr(at + 7, up.out.find('\n', at) - at - 7);
+  EXPECT_EQ(dump.rfind(dir_.Sub("backups") + "/refkv-backup-s1-", 0), 0u) << dump;
+  ASSERT_TRUE(fs::is_regular_file(dump)) << dump;
+  EXPECT_NE(Ok({"migrate", "status"}).out.find("backup " + dump), std::string::npos);
+  EXPECT_NE(Read(), before);
+
+  RunResult holds_data = R({"migrate", "restore", dump});
+  EXPECT_EQ(holds_data.exit_code, kExitError) << Describe(holds_data);
+  EXPECT_NE(holds_data.err.find("--replace"), std::string::npos) << Describe(holds_data);
+  RunResult restored = Ok({"migrate", "restore", dump, "--replace"});
+  EXPECT_NE(restored.out.find("(dump, "), std::string::npos) << restored.out;
+  EXPECT_EQ(Read(), before);
+  Ok({"check"});
+  Ok({"migrate", "up", "--no-backup"});
+  Ok({"check"});
+
+  uri_ = testing::WithParam((*server)->Uri(), "table", "fresh");
+  Ok({"migrate", "restore", dump});
+  EXPECT_EQ(Read(), before);
+  Ok({"check"});
+  RunResult corrupt = R({"migrate", "restore", dir_.Sub("missing.dump")});
+  EXPECT_EQ(corrupt.exit_code, kExitBadBackup) << Describe(corrupt);
 }
 
 }  // namespace
