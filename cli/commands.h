@@ -28,7 +28,7 @@ void AddKvCommands(CLI::App& app, CliContext& ctx);
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx);
 // export, import, dump verify/inspect, kv migrate (cli/format_commands.cc).
 void AddFormatCommands(CLI::App& app, CliContext& ctx);
-// migrate version/status/plan/up/down/cleanup/unlock (cli/migrate_commands.cc).
+// migrate version/status/plan/up/down/cleanup/unlock/restore (cli/migrate_commands.cc).
 void AddMigrateCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);

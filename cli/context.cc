@@ -36,7 +36,8 @@ Result<StoreSource> CliContext::Source() {
 }
 
 Result<kv::Store*> CliContext::Store(Access access) {
-  if (store_ && (access == Access::kRead || store_access_ == Access::kWrite)) {
+  if (store_ &&
+      (access == store_access_ || access == Access::kRead || store_access_ == Access::kWrite)) {
     return store_.get();
   }
   REFKV_ASSIGN_OR_RETURN(StoreSource source, Source());
@@ -48,10 +49,11 @@ Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access acces
   kv::OpenOptions options;
   // New stores start at the ref store's newest schema; older ones need `migrate up`.
   options.code_schema_version = refstore::kCodeSchema;
-  if (access == Access::kRead) {
+  if (access != Access::kWrite) {
     options.create_if_missing = false;
     options.read_only = true;
   }
+  if (access == Access::kInspect) options.allow_older_schema = options.allow_migrating = true;
   // database.auto_migrate: a store opened for writing is brought to the newest schema.
   auto opened = source.auto_migrate && access == Access::kWrite
                     ? kv::migrate::OpenAndMigrate(source.uri, refstore::SchemaSteps())

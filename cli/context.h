@@ -42,6 +42,9 @@ struct GlobalOptions {
 enum class Access {
   kRead,   // must exist; opened read-only where the driver can (no lock, nothing written)
   kWrite,  // created if missing
+  // As kRead, but a store at any schema this code knows opens, even mid-migration
+  // (`check`: it verifies old schemas too).
+  kInspect,
 };
 
 class CliContext {
@@ -88,6 +91,11 @@ class CliContext {
   // Closes the store if open; the status of Close.
   Status CloseStore();
 
+  // The exit code for a failed command, if its handler chose one more precise than the
+  // Status mapping (cli/exit_code.h: 8, 9, 10). Ignored when the command succeeds.
+  void SetExitCode(int code) { exit_code_ = code; }
+  std::optional<int> exit_code() const { return exit_code_; }
+
  private:
   std::ostream& out_;
   bool out_is_terminal_;
@@ -98,6 +106,7 @@ class CliContext {
   std::unique_ptr<kv::Store> store_;
   Access store_access_ = Access::kRead;
   bool setup_failed_ = false;
+  std::optional<int> exit_code_;
 };
 
 }  // namespace refkv::cli

@@ -14,7 +14,14 @@
 //      code cannot work with (newer than this code, older than it upgrades from, a step
 //      that differs from the history); nothing written
 //   7  busy: a migration lease is held by another run (migrate up/down/cleanup/unlock
-//      without --force); nothing written, retry later
+//      without --force), or `migrate restore` found the store open in another process;
+//      nothing written, retry later
+//   8  not enough free space: `migrate up/down`'s pre-flight found fewer free bytes on
+//      the store's file system than the plan needs (plus --reserve); nothing written
+//   9  backup failed: `migrate up/down` could not take its backup (target directory not
+//      writable or missing, disk full, a driver without backup); nothing written
+//  10  bad backup: `migrate restore` found the backup missing, not a backup, or corrupt;
+//      nothing changed
 // A store that cannot be opened at all (newer format, in use by another process) is 1.
 // A commit with nothing staged is not an error: it prints "no changes" and exits 0.
 // 3 and 4 only ever describe the command's own key: a missing store, config file or
@@ -38,6 +45,9 @@ inline constexpr int kExitPredicateFailed = 4;
 inline constexpr int kExitConflict = 5;
 inline constexpr int kExitVersionMismatch = 6;
 inline constexpr int kExitBusy = 7;
+inline constexpr int kExitNoSpace = 8;
+inline constexpr int kExitBackupFailed = 9;
+inline constexpr int kExitBadBackup = 10;
 
 // The lines --help ends with.
 inline constexpr std::string_view kExitCodeHelp =
@@ -45,16 +55,19 @@ inline constexpr std::string_view kExitCodeHelp =
     "            ref or entry asked for), 4 predicate failed (kv setif, commit\n"
     "            --expect-parent; nothing written), 5 conflict (commit lost every retry;\n"
     "            staged writes kept), 6 version mismatch (migrate: schema unusable),\n"
-    "            7 busy (migration lease held). A commit with nothing staged prints\n"
-    "            'no changes', 0.";
+    "            7 busy (migration lease held, or store in use for migrate restore),\n"
+    "            8 not enough free space (migrate pre-flight), 9 backup failed (migrate\n"
+    "            pre-flight), 10 bad backup (migrate restore); nothing written for 6-10.\n"
+    "            A commit with nothing staged prints 'no changes', 0.";
 
 // Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
 // command's own verb on the open store).
 enum class Phase { kSetup, kCommand };
 
-// The one Status -> exit code mapping. kSetup errors are always 1. kCommand: NotFound 3,
-// PredicateFailed 4, Conflict 5, VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1;
-// OK 0.
+// The one Status -> exit code mapping (8, 9 and 10 are set by the migrate commands
+// through CliContext::SetExitCode, from the refusal the library reports). kSetup errors are
+// always 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5, VersionMismatch 6, Busy 7,
+// InvalidArgument 2, any other error 1; OK 0.
 int ExitCodeFor(const Status& status, Phase phase);
 
 }  // namespace refkv::cli

@@ -1,6 +1,7 @@
-// refkv migrate version/status/plan/up/down/cleanup/unlock: the schema migration runner
-// (engine/migrate.h) with the ref store's steps (refstore/schema.h). The store is opened
-// with the tooling options, so a store at an older schema or mid-migration opens.
+// refkv migrate version/status/plan/up/down/cleanup/unlock/restore: the schema migration
+// runner (engine/migrate.h) with the ref store's steps (refstore/schema.h), and the
+// backups of format/backup.h. The store is opened with the tooling options, so a store
+// at an older schema or mid-migration opens.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
@@ -10,8 +11,10 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/exit_code.h"
 #include "cli/leaf.h"
 #include "engine/migrate.h"
+#include "format/backup.h"
 #include "refstore/schema.h"
 
 namespace refkv::cli {
@@ -23,8 +26,11 @@ struct MigrateArgs {
   int64_t to = 0;
   CLI::Option* to_option = nullptr;
   bool dry_run = false, no_backup = false, force = false;
+  bool keep_replaced = false, replace = false;
   double lease_ttl = 30, lock_timeout = 60;
+  int64_t reserve = 0;
   std::string backup_dir;
+  std::string backup;  // restore: the backup to bring back
 };
 
 // The store opened for the migration tooling; closed by the destructor.
@@ -151,6 +157,7 @@ mg::RunOptions RunOptionsFor(const MigrateArgs& a) {
   options.lease_ttl_ms = static_cast<int64_t>(a.lease_ttl * 1000);
   options.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
   options.backup_dir = a.backup_dir;
+  options.reserve_bytes = a.reserve;
   options.progress = [](const mg::Progress& p) {
     std::cerr << "migrate " << mg::DirectionName(p.direction) << " " << p.step_id << " " << p.from
               << "->" << p.to << ": " << p.rows_done << "/" << p.rows_total << " rows\n";
@@ -178,16 +185,63 @@ Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
   return Status::OK();
 }
 
-Status Up(CliContext& ctx, const MigrateArgs& a) {
+// Up or Down with the pre-flight refusals mapped to their exit codes, and a dump as
+// the backup of drivers that cannot checkpoint themselves (no file path: PostgreSQL, mem).
+Status RunSteps(CliContext& ctx, const MigrateArgs& a, bool up) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
-  REFKV_ASSIGN_OR_RETURN(auto r, mg::Up(*t->store, t->steps, RunOptionsFor(a)));
-  return RunOut(ctx, r, a.dry_run);
+  mg::RunOptions options = RunOptionsFor(a);
+  mg::Refusal refusal = mg::Refusal::kNone;
+  options.refusal = &refusal;
+  bool has_path = false;
+  for (const auto& p : t->store->Properties()) has_path = has_path || p.name == "path";
+  if (!has_path) {
+    std::string dir = a.backup_dir;
+    options.backup = [dir](kv::Store& store, const mg::Plan& plan) {
+      return format::DumpBackup(store, plan.store_schema, dir);
+    };
+  }
+  auto r = up ? mg::Up(*t->store, t->steps, options) : mg::Down(*t->store, t->steps, options);
+  if (!r.ok()) {
+    if (refusal == mg::Refusal::kFreeSpace) ctx.SetExitCode(kExitNoSpace);
+    if (refusal == mg::Refusal::kBackup) ctx.SetExitCode(kExitBackupFailed);
+    return r.status();
+  }
+  return RunOut(ctx, *r, a.dry_run);
 }
 
-Status Down(CliContext& ctx, const MigrateArgs& a) {
-  REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
-  REFKV_ASSIGN_OR_RETURN(auto r, mg::Down(*t->store, t->steps, RunOptionsFor(a)));
-  return RunOut(ctx, r, a.dry_run);
+Status Up(CliContext& ctx, const MigrateArgs& a) { return RunSteps(ctx, a, true); }
+Status Down(CliContext& ctx, const MigrateArgs& a) { return RunSteps(ctx, a, false); }
+
+Status Restore(CliContext& ctx, const MigrateArgs& a) {
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  mg::StepRegistry steps = refstore::SchemaSteps();
+  format::RestoreOptions options;
+  options.open = mg::ToolingOpenOptions(steps);
+  options.force = a.force;
+  options.keep_replaced = a.keep_replaced;
+  options.replace = a.replace;
+  options.lease.lease_ttl_ms = static_cast<int64_t>(a.lease_ttl * 1000);
+  options.lease.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
+  format::RestoreRefusal refusal = format::RestoreRefusal::kNone;
+  options.refusal = &refusal;
+  auto r = format::RestoreBackup(source.uri, a.backup, options);
+  if (!r.ok()) {
+    if (refusal == format::RestoreRefusal::kBadBackup) ctx.SetExitCode(kExitBadBackup);
+    if (refusal == format::RestoreRefusal::kStoreInUse) ctx.SetExitCode(kExitBusy);
+    return r.status();
+  }
+  for (const auto& note : r->notes) std::cerr << "refkv: note: " << note << "\n";
+  if (ctx.options().json) {
+    ctx.out() << "{\"restored\":" << S(a.backup) << ",\"kind\":" << S(r->kind)
+              << ",\"schema\":" << r->schema << ",\"records\":" << r->records
+              << ",\"replaced\":" << S(r->replaced) << "}\n";
+    return Status::OK();
+  }
+  ctx.out() << "restored " << a.backup << " (" << r->kind << ", " << r->records << " records"
+            << (r->kind == "checkpoint" ? " verified" : " imported") << ")\nschema " << r->schema
+            << "\n";
+  if (!r->replaced.empty()) ctx.out() << "replaced store kept at " << r->replaced << "\n";
+  return Status::OK();
 }
 
 Status Cleanup(CliContext& ctx, const MigrateArgs& a) {
@@ -209,6 +263,9 @@ void RunFlags(CLI::App* sub, MigrateArgs& a, bool to_required) {
   sub->add_flag("--dry-run", a.dry_run, "plan, check and report; write nothing");
   sub->add_flag("--no-backup", a.no_backup, "skip the backup before the first step");
   sub->add_option("--backup-dir", a.backup_dir, "where the backup goes")->type_name("DIR");
+  sub->add_option("--reserve", a.reserve,
+                  "free bytes to keep beyond what the plan needs (pre-flight, exit 8)")
+      ->type_name("BYTES");
   sub->add_option("--lease-ttl", a.lease_ttl, "lease time-to-live, seconds (30)")->type_name("S");
   sub->add_option("--lock-timeout", a.lock_timeout,
                   "how long to wait for another migration's lease, seconds (60)")
@@ -240,6 +297,20 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
                 "holder is fenced out)",
                 a, Unlock);
   sub->add_flag("--force", a->force, "release a lease that is held");
+  sub = AddLeaf(ctx, *m, "restore",
+                "bring back a backup taken by 'migrate up' (a checkpoint directory or a dump "
+                "file) as the store",
+                a, Restore);
+  sub->add_option("BACKUP", a->backup, "the backup path 'migrate up' printed")->required();
+  sub->add_flag("--force", a->force,
+                "checkpoint: replace the store even if the backup is of another store");
+  sub->add_flag("--keep-replaced", a->keep_replaced,
+                "checkpoint: keep the replaced store as PATH.replaced-<time>");
+  sub->add_flag("--replace", a->replace, "dump: drop the store's data before importing");
+  sub->add_option("--lease-ttl", a->lease_ttl, "lease time-to-live, seconds (30)")->type_name("S");
+  sub->add_option("--lock-timeout", a->lock_timeout,
+                  "how long to wait for another migration's lease, seconds (60)")
+      ->type_name("S");
 }
 
 }  // namespace refkv::cli

@@ -413,8 +413,8 @@ Status Gc(CliContext& ctx, const RefArgs& a) {
 }
 
 Status CheckCmd(CliContext& ctx, const RefArgs&) {
-  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
-  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kInspect));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kInspect));
   REFKV_ASSIGN_OR_RETURN(auto report, refstore::Check(*store, *r.refs, *r.ranges));
   std::ostream& out = ctx.out();
   if (ctx.options().json) {

@@ -237,6 +237,14 @@ struct Progress {
   double elapsed_seconds = 0;  // since this run started the step
 };
 
+// Why a run was refused by its pre-flight, before it wrote anything (the CLI maps each
+// to its own exit code).
+enum class Refusal {
+  kNone,
+  kFreeSpace,  // fewer free bytes than the plan needs (plus reserve_bytes)
+  kBackup,     // the backup could not be taken (target unwritable, disk full, no hook)
+};
+
 struct RunOptions {
   // Up: the newest schema when unset. Down: required.
   std::optional<int64_t> to;
@@ -255,6 +263,11 @@ struct RunOptions {
   // (drivers without one skip the check).
   std::function<Result<int64_t>(Store& store)> free_space;
   bool skip_free_space_check = false;
+  // Free bytes to keep beyond what the plan needs (the check refuses if free < need +
+  // reserve_bytes).
+  int64_t reserve_bytes = 0;
+  // If set, receives why pre-flight refused (kNone when it did not).
+  Refusal* refusal = nullptr;
   // Tests only: a holder that stops renewing its lease, as if stalled.
   bool renew_lease = true;
 };
@@ -299,6 +312,17 @@ OpenOptions ToolingOpenOptions(const StepRegistry& steps);
 // errors of Open and of Up; on an error the store is closed.
 Result<std::unique_ptr<Store>> OpenAndMigrate(std::string_view uri, const StepRegistry& steps,
                                               const RunOptions& options = {});
+
+// Runs `fn` under the migration lease (taken and released as Up does: Busy naming the
+// holder after options.lock_timeout_ms). For `migrate restore` from a dump, so that no
+// migration runs on the store while it is replaced. `fn`'s status is returned.
+Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn);
+
+// After the store's data was replaced by a backup that does not carry the metadata
+// partition (a dump): sets "schema_version" to `schema`, drops the "migration/kept/"
+// records (the forms they name are gone) and sets the state to "ready". The history
+// is kept. Call it inside RunUnderLease. Errors: the store's.
+Status ResetAfterRestore(Store& store, int64_t schema);
 
 // Releases the lease if it is free or expired; with `force` even if held (the holder is
 // then fenced out). Busy naming the holder otherwise. Never needed after a crash.

@@ -1,5 +1,6 @@
 // Repositories, branches, tags, ref resolution and the commit cache.
 #include <algorithm>
+#include <charconv>
 
 #include "engine/metadata.h"
 #include "refstore/internal/ref_store_impl.h"
@@ -258,19 +259,68 @@ Result<pb::Commit> RefStoreImpl::LoadCommit(const Repo& repo, std::string_view i
   return commit;
 }
 
+Result<int64_t> RefStoreImpl::CommitSchema() {
+  REFKV_ASSIGN_OR_RETURN(
+      auto both, store_.MultiGet(kv::kMetaPartition, {std::string(kv::kMetaSchemaVersion),
+                                                      std::string(kv::kMetaMigrationState)}));
+  if (both.size() != 2)
+    return Status::Internal("MultiGet of 2 keys returned " + std::to_string(both.size()));
+  const Result<std::string>& raw = both[0];
+  const Result<std::string>& state = both[1];
+  if (raw.status().IsNotFound()) return schema_.load();
+  if (!raw.ok()) return raw.status().WithContext("reading the store's schema version");
+  int64_t schema = 0;
+  auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), schema);
+  if (ec != std::errc() || end != raw->data() + raw->size()) {
+    return Status::Corruption("metadata schema_version '" + kv::Printable(*raw) +
+                              "' is not a number");
+  }
+  // "migrating <up|down> N->M ...": the keys of max(N, M) are harmless at either schema.
+  if (!state.ok() && !state.status().IsNotFound()) return state.status();
+  if (state.ok() && state->rfind("migrating ", 0) == 0) {
+    std::string_view line(*state);
+    line = line.substr(0, line.find('\n'));
+    size_t arrow = line.find("->");
+    size_t from_at = line.rfind(' ', arrow);
+    if (arrow != std::string_view::npos && from_at != std::string_view::npos) {
+      int64_t from = 0, to = 0;
+      std::from_chars(line.data() + from_at + 1, line.data() + arrow, from);
+      std::from_chars(line.data() + arrow + 2, line.data() + line.size(), to);
+      schema = std::max({schema, from, to});
+    }
+  }
+  if (schema > kCodeSchema) {
+    return Status::VersionMismatch(
+        "the store was migrated to schema " + std::to_string(schema) + " (or is migrating to " +
+        "it), newer than this refkv's " + std::to_string(kCodeSchema) +
+        ": this process writes no more commits; restart it with the refkv that migrated the "
+        "store");
+  }
+  schema_.store(schema);
+  return schema;
+}
+
 Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
   commit->clear_id();
   commit->set_id(ComputeCommitId(*commit));
   const std::string key = CommitKey(commit->id());
-  if (schema_ >= kSchemaAncestryIndex) {
-    // Index keys first: a commit record is never visible without them (refstore/schema.h).
+  // Index keys first: a commit record is never visible without them (refstore/schema.h).
+  auto write_index = [&](int64_t schema) -> Status {
+    if (schema < kSchemaAncestryIndex) return Status::OK();
     kv::WriteBatch index;
-    migrations::AddIndexKeys(*commit, schema_, &index);
+    migrations::AddIndexKeys(*commit, schema, &index);
     Status is = store_.Write(repo.refs, index);
-    if (!is.ok()) return Annotate(is, "indexing commit", commit->id());
-  }
+    return is.ok() ? is : Annotate(is, "indexing commit", commit->id());
+  };
+  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema());
+  REFKV_RETURN_IF_ERROR(write_index(schema));
   Status s = store_.SetIf(repo.refs, key, Encode(*commit), kv::Predicate::Absent());
   if (s.ok()) {
+    // A migration that began between the read above and the record may have scanned
+    // past this commit already: read again and add the newer keys ourselves. (The
+    // window left: a crash right here, during a migration that started meanwhile.)
+    REFKV_ASSIGN_OR_RETURN(const int64_t after, CommitSchema());
+    if (after > schema) REFKV_RETURN_IF_ERROR(write_index(after));
     CacheCommit(repo.refs, *commit);
     return s;
   }

@@ -12,6 +12,10 @@
 //      (descendant queries, "which commits build on X"). Written by new commits at >= 3.
 // Both steps only add keys beside the commit records; `down` is the schema switch
 // alone and `migrate cleanup` after a down drops the index keys.
+// A RefStore reads the store's schema (and migration state) at every commit, before and
+// after writing the commit record, so one opened before a migration writes the index
+// of the new schema (and of a running step's target), and refuses to commit once a
+// newer refkv moved the store past kCodeSchema (refstore/internal/ref_store_impl.h).
 //
 // Thread-safety: RegisterSchemaSteps is a pure function of its argument.
 #ifndef REFKV_REFSTORE_SCHEMA_H_

@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -31,21 +32,32 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
     }
     free_bytes = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
   }
-  if (free_bytes < plan.total.bytes) {
+  const int64_t need = plan.total.bytes + std::max<int64_t>(0, options.reserve_bytes);
+  if (free_bytes < need) {
+    if (options.refusal != nullptr) *options.refusal = Refusal::kFreeSpace;
+    std::string reserve = options.reserve_bytes > 0
+                              ? " (" + std::to_string(plan.total.bytes) + " + a reserve of " +
+                                    std::to_string(options.reserve_bytes) + ")"
+                              : "";
     return Status::IOError("not enough free space for the migration: " +
                            std::to_string(free_bytes) + " bytes free on the file system of '" +
-                           where + "', the plan needs " + std::to_string(plan.total.bytes) +
-                           "; free some space (nothing was changed), or skip the check");
+                           where + "', the plan needs " + std::to_string(need) + reserve +
+                           "; free some space and run it again (nothing was changed)");
   }
   return Status::OK();
 }
 
 Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions& options) {
+  auto refused = [&] {
+    if (options.refusal != nullptr) *options.refusal = Refusal::kBackup;
+  };
   if (options.backup) {
     auto location = options.backup(store, plan);
     if (!location.ok()) {
+      refused();
       return location.status().WithContext(
-          "backup before migrating failed (nothing was changed; fix it or pass no_backup)");
+          "backup before migrating failed (nothing was changed; fix it, or pass --no-backup / "
+          "no_backup)");
     }
     return location;
   }
@@ -56,18 +68,20 @@ Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions&
   } else {
     std::string path = StorePath(store);
     if (path.empty()) {
+      refused();
       return Status::Unsupported("the '" + std::string(store.driver()) +
                                  "' driver cannot back itself up: give a backup hook (a dump) "
-                                 "or pass no_backup (--no-backup)");
+                                 "or pass --no-backup (no_backup)");
     }
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     dir = path + "." + name;
   }
   Status s = store.Checkpoint(dir);
   if (!s.ok()) {
+    refused();
     return s.WithContext("backup (checkpoint to '" + dir +
-                         "') before migrating failed; nothing was changed; choose another "
-                         "backup directory, or pass no_backup");
+                         "') before migrating failed; nothing was changed; choose a writable "
+                         "backup directory (--backup-dir DIR), or pass --no-backup (no_backup)");
   }
   return dir;
 }

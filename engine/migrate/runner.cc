@@ -272,6 +272,7 @@ Result<Plan> PlanFor(Store& store, const Snapshot& snap, const StepRegistry& ste
 
 Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction direction,
                           const RunOptions& options) {
+  if (options.refusal != nullptr) *options.refusal = Refusal::kNone;
   REFKV_ASSIGN_OR_RETURN(Snapshot snap, ReadSnapshot(store));
   RunResult result;
   REFKV_ASSIGN_OR_RETURN(result.plan, PlanFor(store, snap, steps, direction, options.to));
@@ -331,6 +332,30 @@ Result<RunResult> Cleanup(Store& store, const StepRegistry& steps, const RunOpti
 }
 
 Status Unlock(Store& store, bool force) { return UnlockLease(store, force); }
+
+Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn) {
+  REFKV_ASSIGN_OR_RETURN(
+      std::unique_ptr<Lease> lease,
+      Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms, options.renew_lease));
+  Status s = fn();
+  Status released = lease->Release();
+  REFKV_RETURN_IF_ERROR(s);
+  (void)released;  // a lease we could not release expires by itself
+  return Status::OK();
+}
+
+Status ResetAfterRestore(Store& store, int64_t schema) {
+  REFKV_ASSIGN_OR_RETURN(StoreMetadata md, ReadMetadata(store));
+  if (md.schema_version != schema) {
+    REFKV_RETURN_IF_ERROR(SetSchemaVersion(store, md.schema_version, schema));
+  }
+  REFKV_ASSIGN_OR_RETURN(Snapshot snap, ReadSnapshot(store));
+  for (const auto& [id, d] : snap.kept) {
+    REFKV_RETURN_IF_ERROR(store.Delete(kMetaPartition, KeptKey(id)));
+  }
+  MigrationState ready;
+  return store.Set(kMetaPartition, kStateKey, EncodeState(ready));
+}
 
 OpenOptions ToolingOpenOptions(const StepRegistry& steps) {
   OpenOptions options;

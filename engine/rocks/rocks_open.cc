@@ -144,14 +144,14 @@ rocksdb::ColumnFamilyOptions MakeCfOptions(const Tuning& t) {
 
 Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions& options) {
   using namespace rocks;  // NOLINT: this file is the driver's own
-  static const std::set<std::string> kKnown{"partitions", "sync", "block_cache_mb", "io_uring",
-                                            "direct_reads"};
+  static const std::set<std::string> kKnown{"partitions", "sync",         "block_cache_mb",
+                                            "io_uring",   "direct_reads", "write_buffer_mb"};
   for (const auto& [name, value] : uri.params) {
     if (!kKnown.count(name)) {
       return Status::InvalidArgument(
           "URI '" + uri.raw + "': unknown parameter '" + name +
           "' for rocks:// (known: block_cache_mb, direct_reads, io_uring, "
-          "partitions, sync)");
+          "partitions, sync, write_buffer_mb)");
     }
   }
   std::optional<Mapping> requested;
@@ -166,6 +166,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
   }
   REFKV_ASSIGN_OR_RETURN(bool sync, uri.BoolParam("sync", false));
   REFKV_ASSIGN_OR_RETURN(size_t cache_mb, SizeParam(uri, "block_cache_mb", 64, 1 << 20));
+  REFKV_ASSIGN_OR_RETURN(size_t write_buffer_mb, SizeParam(uri, "write_buffer_mb", 64, 4096));
   REFKV_ASSIGN_OR_RETURN(bool io_uring, uri.BoolParam("io_uring", true));
   REFKV_ASSIGN_OR_RETURN(bool direct_reads, uri.BoolParam("direct_reads", false));
 
@@ -230,6 +231,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
   db_options.use_direct_reads = direct_reads;
   db_options.create_if_missing = fresh;
   rocksdb::ColumnFamilyOptions cf_options = MakeCfOptions(tuning);
+  cf_options.write_buffer_size = write_buffer_mb << 20;
 
   std::vector<std::string> cf_names{std::string(rocksdb::kDefaultColumnFamilyName)};
   if (!fresh) {

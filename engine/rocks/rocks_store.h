@@ -4,6 +4,8 @@
 //   rocks://PATH?partitions=shared       the mapping, chosen when the store is created
 //   rocks://PATH?sync=true               fsync the WAL before acknowledging each write
 //   rocks://PATH?block_cache_mb=256      the shared LRU block cache (default 64)
+//   rocks://PATH?write_buffer_mb=8       each partition's memtable cap (default 64;
+//                                        at most 2 per partition in memory)
 //   rocks://PATH?io_uring=false          MultiGet's block reads one pread at a time
 //                                        instead of one io_uring batch per SST file
 //                                        (io/rocks_fs.h; default true where the run-time

@@ -9,6 +9,7 @@
 #ifndef REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_
 #define REFKV_REFSTORE_INTERNAL_REF_STORE_IMPL_H_
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -26,8 +27,8 @@ namespace refkv::refstore::internal {
 class RefStoreImpl final : public RefStore {
  public:
   // `committed` may be any CommittedManager (tests inject failing ones).
-  // `schema`: the store's schema version (refstore/schema.h); new commits write the
-  // index keys of that schema.
+  // `schema`: the store's schema version at open (refstore/schema.h). New commits write
+  // the index keys of the store's schema as it is when they are written (CommitSchema).
   RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options,
                int64_t schema)
       : store_(store), committed_(std::move(committed)), options_(options), schema_(schema) {}
@@ -103,6 +104,13 @@ class RefStoreImpl final : public RefStore {
   Result<Resolved> Resolve(const Repo& repo, std::string_view ref);
   // Inserts `commit` (its id is computed here). An identical existing record is success.
   Status InsertCommit(const Repo& repo, pb::Commit* commit);
+  // The schema whose index keys a commit written now must carry: the store's current
+  // schema, read from its metadata (one MultiGet), so that a RefStore opened before a
+  // migration follows it; while a step runs, the higher schema of the step (its keys
+  // are written ahead of the switch; the step writes the same bytes). Without metadata
+  // (a bare kv::Store): the schema given at construction. VersionMismatch if the store
+  // is at a schema newer than this code (a newer refkv migrated it): no more commits.
+  Result<int64_t> CommitSchema();
   // Drops the repository's partitions and its record (the record must be DELETING).
   Status FinishDelete(const pb::Repository& record, const std::string& raw);
   void CacheCommit(const std::string& refs, const pb::Commit& commit);
@@ -146,7 +154,7 @@ class RefStoreImpl final : public RefStore {
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;
   const Options options_;
-  const int64_t schema_;
+  std::atomic<int64_t> schema_;  // the schema last seen by CommitSchema
 
   std::mutex cache_mu_;
   std::unordered_map<std::string, pb::Commit> cache_;  // key: refs partition + "\0" + id

@@ -1,4 +1,5 @@
-// The migration runner on synthetic steps, the same tests on mem and rocks.
+// The migration runner on synthetic steps, the same tests on mem, rocks and PostgreSQL
+// (a fresh table of the shared throwaway server per store, tests/support/pg_server.h).
 #include "engine/migrate.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
+#include "tests/engine/postgres/pg_test_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::kv::migrate::testing {
@@ -54,6 +56,19 @@ class Gate {
   bool open_ = false;
 };
 
+const auto* const kServerEnv =
+    ::testing::AddGlobalTestEnvironment(new kv::testing::PgServerEnvironment);
+
+// A store URI of `driver` that no other store of this run uses.
+std::string FreshUri(const std::string& driver, refkv::testing::TempDir& dir,
+                     const std::string& name) {
+  if (driver == "mem") return "mem://";
+  if (driver == "rocks") return "rocks://" + dir.Sub(name);
+  auto uri = kv::testing::FreshTableUri();
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : "postgres://unavailable";
+}
+
 RunOptions Fast() {
   RunOptions o;
   o.no_backup = true;
@@ -65,6 +80,7 @@ RunOptions Fast() {
 class MigrateTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    uri_ = FreshUri(GetParam(), dir_, "db");
     store_ = OpenStore();
     ASSERT_NE(store_, nullptr);
     ASSERT_OK(Populate(*store_, kRows));
@@ -76,8 +92,7 @@ class MigrateTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Store> OpenStore(OpenOptions options = {}) {
     options.allow_older_schema = true;
     options.allow_migrating = true;
-    std::string uri = GetParam() == "mem" ? "mem://" : "rocks://" + dir_.Sub("db");
-    auto store = kv::Open(uri, options);
+    auto store = kv::Open(uri_, options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -106,6 +121,7 @@ class MigrateTest : public ::testing::TestWithParam<std::string> {
   }
 
   refkv::testing::TempDir dir_{"migrate"};
+  std::string uri_;  // the store's (mem: a new store at every open)
   std::unique_ptr<Store> store_;
 };
 
@@ -322,10 +338,10 @@ TEST_P(MigrateTest, InterruptedStepBlocksOpenAndTheNextRunResumes) {
   EXPECT_NE(refused.status().message().find("refkv migrate up"), std::string::npos);
   EXPECT_NE(refused.status().message().find("1->2"), std::string::npos)
       << refused.status().ToString();
-  if (rocks()) {  // a real reopen is refused the same way
+  if (GetParam() != "mem") {  // a real reopen is refused the same way
     ASSERT_OK(store_->Close());
     store_.reset();
-    auto reopened = kv::Open("rocks://" + dir_.Sub("db"), plain);
+    auto reopened = kv::Open(uri_, plain);
     ASSERT_FALSE(reopened.ok());
     EXPECT_NE(reopened.status().message().find("mid-migration"), std::string::npos);
     store_ = OpenStore();
@@ -676,8 +692,7 @@ void FaultSweep(MigrateTest* t, const std::function<std::unique_ptr<Store>(int)>
 void MigrateTest::Sweep(bool down, bool sticky) {
   int created = 0;
   auto fresh = [&](int) -> std::unique_ptr<Store> {
-    std::string uri =
-        GetParam() == "mem" ? "mem://" : "rocks://" + dir_.Sub("sweep" + std::to_string(++created));
+    std::string uri = FreshUri(GetParam(), dir_, "sweep" + std::to_string(++created));
     OpenOptions opts;
     auto store = kv::Open(uri, opts);
     if (!store.ok() || !Populate(**store, kRows).ok()) return nullptr;
@@ -786,7 +801,7 @@ TEST(StepRegistryTest, RejectsMalformedSteps) {
   EXPECT_NE(s.Fingerprint(), gap.Fingerprint());
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, MigrateTest, ::testing::Values("mem", "rocks"),
+INSTANTIATE_TEST_SUITE_P(Drivers, MigrateTest, ::testing::Values("mem", "rocks", "postgres"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

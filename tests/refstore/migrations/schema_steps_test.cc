@@ -1,4 +1,5 @@
-// The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2:
+// The ref store's schema steps (refstore/schema.h) on fixtures written at schema 1 and 2,
+// on mem, rocks and PostgreSQL:
 // up, down, cleanup and up again keep every ref, entry, log, tag and ancestry answer
 // equal; the index keys are complete after up and gone after cleanup; new commits
 // maintain them; a rocks child SIGKILLed at random points inside `migrate up` (or inside
@@ -26,6 +27,7 @@
 #include "refstore/internal/keys.h"
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
+#include "tests/engine/postgres/pg_test_env.h"
 #include "tests/refstore/harness.h"
 #include "tests/refstore/migrations/fixture.h"
 #include "tests/support/temp_dir.h"
@@ -42,7 +44,16 @@ std::string Fixture(int schema) {
   return std::string(REFKV_FIXTURE_DIR) + "/refstore_schema" + std::to_string(schema) + ".dump";
 }
 
+const auto* const kServerEnv =
+    ::testing::AddGlobalTestEnvironment(new kv::testing::PgServerEnvironment);
+
+// postgres: a fresh table of the shared throwaway server (tests/support/pg_server.h).
 std::string Uri(const std::string& driver, TempDir& dir, const std::string& name) {
+  if (driver == "postgres") {
+    auto uri = kv::testing::FreshTableUri();
+    EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+    return uri.ok() ? *uri : "postgres://unavailable";
+  }
   return driver == "mem" ? "mem://" + name : driver + "://" + dir.Sub(name);
 }
 
@@ -236,7 +247,40 @@ TEST_P(SchemaSteps, CheckFindsAMissingIndexKey) {
   EXPECT_TRUE(*anc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks"));
+// A RefStore opened at schema 1, before another client migrated the store: its next
+// commits carry the index of the new schema (CheckIndex finds nothing missing), and
+// once a newer refkv moved the store past this code's schema it commits no more.
+TEST_P(SchemaSteps, RefStoreOpenedBeforeTheMigrationFollowsIt) {
+  TempDir dir("schema-steps6");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  auto env = OpenRefEnv(s);  // opened at schema 1
+  ASSERT_TRUE(env.ok());
+  ASSERT_TRUE(mg::Up(s, rs::SchemaSteps(), RunOpts()).ok());
+  ASSERT_EQ(SchemaOf(s), 3);
+  ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "after", "1").ok());
+  rs::CommitRequest req;
+  req.message = "by a ref store opened at schema 1";
+  auto made = env->refs->Commit("alpha", "main", req);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto missing = rs::migrations::CheckIndex(s, 3);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_TRUE(missing->empty()) << (missing->empty() ? "" : (*missing)[0].key);
+
+  // A newer refkv's schema: refused with what to do, the branch unmoved.
+  ASSERT_TRUE(kv::SetSchemaVersion(s, 3, rs::kCodeSchema + 1).ok());
+  ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "later", "2").ok());
+  auto refused = env->refs->Commit("alpha", "main", req);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("restart"), std::string::npos);
+  auto head = env->refs->GetBranch("alpha", "main");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->commit_id, made->commit.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks", "postgres"));
 
 // ---- kill -9 ------------------------------------------------------------------------
 
