@@ -18,8 +18,13 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   } else if (!md.status().IsNotFound()) {
     return md.status().WithContext("reading the store's schema version");
   }
-  REFKV_ASSIGN_OR_RETURN(auto committed,
-                         CommittedManager::Create(ranges, CommittedManager::Options{}));
+  // Ranges kept in this very store need no sync of their own: the commit record and
+  // branch head written after them cannot outlive them in a crash (refstore.h,
+  // "Durability"), and sync_commits syncs them with the head. That holds for a range
+  // another commit wrote and this one reuses, too: it was visible, so already in the log.
+  CommittedManager::Options committed_options;
+  committed_options.sync = ranges.kv_store() != &store;
+  REFKV_ASSIGN_OR_RETURN(auto committed, CommittedManager::Create(ranges, committed_options));
   return NewRefStore(store, std::move(committed), options, schema);
 }
 
@@ -32,6 +37,12 @@ namespace internal {
 
 Status Annotate(const Status& status, std::string_view what, std::string_view name) {
   return status.WithContext(std::string(what) + " '" + kv::Printable(name) + "'");
+}
+
+Status RefStoreImpl::SyncIf(bool enabled, std::string_view what, std::string_view name) {
+  if (!enabled) return Status::OK();
+  // The writes are done and visible; only their durability is in doubt on an error.
+  return Annotate(store_.Sync(), "syncing " + std::string(what), name);
 }
 
 namespace {
@@ -128,6 +139,7 @@ Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
     pb::Repository current;
     if (now.ok() && Decode(*now, &current, "repository").ok() &&
         current.instance_id() == repo.record.instance_id()) {
+      REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "repository", name));
       return ToInfo(repo.record);
     }
     if (s.IsPredicateFailed()) {
@@ -135,6 +147,7 @@ Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
     }
     return Annotate(s, "writing repository record", name);
   }
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "repository", name));
   return ToInfo(repo.record);
 }
 
@@ -183,8 +196,10 @@ Status RefStoreImpl::FinishDelete(const pb::Repository& record, const std::strin
   REFKV_RETURN_IF_ERROR(Annotate(store_.DropPartition(StagingPartition(name, record.instance_id())),
                                  "dropping staging of repository", name));
   Status s = store_.DeleteIf(kReposPartition, name, kv::Predicate::Equals(raw));
-  if (s.IsPredicateFailed()) return Status::OK();  // someone else finished it
-  return Annotate(s, "removing record of repository", name);
+  if (!s.IsPredicateFailed()) {  // else someone else finished it
+    REFKV_RETURN_IF_ERROR(Annotate(s, "removing record of repository", name));
+  }
+  return SyncIf(options_.sync_commits, "deletion of repository", name);
 }
 
 // ---- Commits (records) -----------------------------------------------------------------
@@ -321,6 +336,7 @@ Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::s
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating branch", name));
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "branch", name));
   return ToInfo(branch);
 }
 
@@ -349,6 +365,7 @@ Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view n
     Status s = store_.DeleteIf(repo.refs, BranchKey(name), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed()) continue;
     REFKV_RETURN_IF_ERROR(Annotate(s, "deleting branch", name));
+    REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "deletion of branch", name));
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     tokens.push_back(state.branch.staging_token());
@@ -369,6 +386,7 @@ Status RefStoreImpl::ResetBranch(std::string_view repo_name, std::string_view na
         store_.SetIf(repo.refs, BranchKey(name), Encode(next), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed()) continue;
     REFKV_RETURN_IF_ERROR(Annotate(s, "resetting branch", name));
+    REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "reset of branch", name));
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     tokens.push_back(state.branch.staging_token());
@@ -401,6 +419,7 @@ Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_
                                  std::string(repo_name) + "'");
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating tag", name));
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "tag", name));
   return ToInfo(tag);
 }
 
@@ -429,7 +448,8 @@ Result<std::vector<TagInfo>> RefStoreImpl::ListTags(std::string_view repo_name) 
 Status RefStoreImpl::DeleteTag(std::string_view repo_name, std::string_view name) {
   REFKV_RETURN_IF_ERROR(GetTag(repo_name, name).status());
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
-  return Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name);
+  REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name));
+  return SyncIf(options_.sync_commits, "deletion of tag", name);
 }
 
 }  // namespace internal

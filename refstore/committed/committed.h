@@ -33,7 +33,8 @@
 //   cm->Get(id, "a") -> "1" or NotFound; cm->NewIterator(id, start, end) -> EntryIterator;
 //   cm->Diff(left, right, fn); cm->Describe(id); cm->Verify(id); List*/Delete* for the cleaner.
 //   Apply returns the new metarange id; it is durable (ranges and metarange written and
-//   synced) when OK, so a commit record may point at it right away.
+//   synced) when OK, so a commit record may point at it right away (with Options::sync;
+//   without, see there).
 //   Changed since the first merge (a9ab60a/8b88760): Options::range_cache_entries and
 //   metarange_cache_entries became range_cache_bytes / metarange_cache_bytes;
 //   min_range_entries was added and the chunking defaults changed (ids differ from trees
@@ -154,6 +155,13 @@ class CommittedManager {
     size_t range_cache_bytes = size_t{64} << 20;
     // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
     bool compress = false;
+    // Apply ends with RangeStore::Sync(), so its result is durable when OK. false: Apply
+    // leaves its objects unsynced. Sound only when they live in the caller's own kv::Store
+    // (RangeStore::kv_store()) and that store loses at most a suffix of its writes in a
+    // crash (RocksDB: one WAL; PostgreSQL and mem trivially): then whatever the caller
+    // writes after Apply (a commit record, a branch head) cannot survive without the
+    // objects it names. RefStore::Open sets it so for a KV range store in its store.
+    bool sync = true;
   };
 
   virtual ~CommittedManager() = default;
@@ -166,8 +174,8 @@ class CommittedManager {
   virtual std::string EmptyMetaRangeId() const = 0;
 
   // Applies `sorted_changes` (strictly increasing paths, non-empty) to tree `base` and
-  // returns the id of the resulting tree; durable when OK. Deleting an absent path is a
-  // no-op. Writes only the ranges the changes touch (re-chunked by the content rule,
+  // returns the id of the resulting tree; durable when OK (with Options::sync). Deleting an absent
+  // path is a no-op. Writes only the ranges the changes touch (re-chunked by the content rule,
   // merged with the next range when a boundary path is deleted) and one metarange; keeps
   // every other range by id. Cost: O(touched ranges x range size + ranges in base).
   // InvalidArgument: unsorted/duplicate/empty paths. NotFound/Corruption: base or one of

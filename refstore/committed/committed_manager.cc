@@ -239,7 +239,7 @@ class ManagerImpl final : public CommittedManager {
       REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, encoded));
       metaranges_.Put(id, std::make_shared<const RangeList>(std::move(out)), encoded.size());
     }
-    REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    if (options_.sync) REFKV_RETURN_IF_ERROR(ranges_.Sync());
     if (stats_out != nullptr) *stats_out = stats;
     return id;
   }
