@@ -149,9 +149,10 @@ class CommittedManager {
     // LRU capacity in bytes: parsed metaranges kept in memory, each charged its encoded
     // size (~100 bytes per range: a 1M-entry tree's metarange is ~100 KiB).
     size_t metarange_cache_bytes = size_t{32} << 20;
-    // LRU capacity in bytes: opened, verified range readers kept in memory, each charged
-    // its SST size (about the content bytes of its ~1000 entries). A miss costs a read of
-    // the range and a full pass to verify its hash (~0.1-0.3 ms for 1000 entries).
+    // LRU capacity in bytes: verified ranges kept in memory, decoded (a flat array of
+    // their entries), each charged its memory (content bytes + 24 bytes per entry). A miss
+    // costs a read of the range and one pass to decode it and check its hash (~0.1-0.3 ms
+    // for 1000 entries).
     size_t range_cache_bytes = size_t{64} << 20;
     // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
     bool compress = false;

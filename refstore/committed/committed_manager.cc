@@ -77,8 +77,8 @@ class ChangeCursor {
 // Cuts a stream of entries into ranges by the content rule and stores each range.
 class Chunker {
  public:
-  // `on_written` is called with each stored range and its SST bytes (to cache a reader).
-  using OnWritten = std::function<void(const RangeInfo&, std::string_view)>;
+  // `on_written` is called with each stored range, decoded (to cache it).
+  using OnWritten = std::function<void(std::unique_ptr<RangeReader>)>;
   Chunker(internal::SstContext& sst, RangeStore& store, const CommittedManager::Options& options,
           RangeList* out, ApplyStats* stats, OnWritten on_written)
       : builder_(sst),
@@ -89,7 +89,7 @@ class Chunker {
         on_written_(std::move(on_written)) {}
 
   Status Add(std::string_view path, std::string_view value) {
-    REFKV_RETURN_IF_ERROR(builder_.Add(path, value));
+    builder_.Add(path, value);
     stats_->entries_written++;
     if ((builder_.count() >= options_.min_range_entries &&
          internal::IsBoundaryPath(path, options_.boundary_bits)) ||
@@ -103,12 +103,11 @@ class Chunker {
   // Ends the current range (if any entries are pending).
   Status Emit() {
     if (builder_.empty()) return Status::OK();
-    RangeInfo info;
-    std::string sst;
-    REFKV_RETURN_IF_ERROR(builder_.Finish(&info, &sst));
-    REFKV_RETURN_IF_ERROR(store_.PutRange(info.id, sst));
-    if (on_written_) on_written_(info, sst);
-    out_->push_back(std::move(info));
+    std::unique_ptr<RangeReader> range;
+    REFKV_RETURN_IF_ERROR(builder_.Finish(&sst_, &range));
+    REFKV_RETURN_IF_ERROR(store_.PutRange(range->info().id, sst_));
+    out_->push_back(range->info());
+    if (on_written_) on_written_(std::move(range));
     stats_->ranges_written++;
     return Status::OK();
   }
@@ -117,6 +116,7 @@ class Chunker {
 
  private:
   RangeBuilder builder_;
+  std::string sst_;  // the last range's SST bytes (a buffer reused across ranges)
   RangeStore& store_;
   const CommittedManager::Options& options_;
   RangeList* out_;
@@ -152,15 +152,13 @@ class ManagerImpl final : public CommittedManager {
     RangeList out;
     out.reserve(base_ranges->size() + 4);
     // A range just written is the one the next commit on this branch most likely
-    // touches or reads: keep a reader of it (no read back, no verification needed).
+    // touches or reads: keep it decoded (no read back, no verification needed).
     Chunker chunker(
-        sst_, ranges_, options_, &out, &stats, [this](const RangeInfo& info, std::string_view sst) {
-          if (readers_.Get(info.id) != nullptr) return;
-          auto reader = RangeReader::OpenBuilt(sst_, info, sst);
-          if (reader.ok()) {
-            readers_.Put(info.id, std::shared_ptr<const RangeReader>(std::move(reader).value()),
-                         sst.size());
-          }
+        sst_, ranges_, options_, &out, &stats, [this](std::unique_ptr<RangeReader> range) {
+          std::string id = range->info().id;
+          if (readers_.Get(id) != nullptr) return;
+          const size_t charge = range->memory();
+          readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)), charge);
         });
 
     for (size_t i = 0; i < base_ranges->size(); ++i) {
@@ -173,55 +171,30 @@ class ManagerImpl final : public CommittedManager {
         stats.ranges_reused++;
         continue;
       }
-      // A range not in the cache is opened unverified and hashed during this single merge
-      // pass instead; a mismatch fails the Apply before its metarange is written, a match
-      // puts the reader in the cache.
-      std::shared_ptr<const RangeReader> cached = readers_.Get(r.id);
-      std::unique_ptr<RangeReader> fresh;
-      size_t fresh_size = 0;
-      if (cached == nullptr) {
-        REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(r.id));
-        fresh_size = bytes.size();
-        REFKV_ASSIGN_OR_RETURN(fresh, RangeReader::Open(sst_, r.id, bytes, /*verify=*/false));
-      }
-      const bool verified = cached != nullptr;
-      const RangeReader* reader = verified ? cached.get() : fresh.get();
-      internal::RangeHasher hasher;
+      // A range not in the cache is read, decoded and hash-checked in one pass (and
+      // cached: the next commit of this branch likely touches it again).
+      REFKV_ASSIGN_OR_RETURN(std::shared_ptr<const RangeReader> reader, LoadRange(r.id));
       stats.ranges_read++;
-      auto it = reader->NewIterator();
-      it->SeekToFirst();
+      const size_t n = reader->size();
+      size_t pos = 0;
       while (true) {
-        bool have_entry = it->Valid();
+        bool have_entry = pos < n;
         bool have_change = changes.has() && (last || changes.current().path <= r.max_path);
         if (!have_entry && !have_change) break;
         int cmp = !have_entry    ? 1
                   : !have_change ? -1
-                                 : View(it->key()).compare(changes.current().path);
-        if (cmp <= 0) {
-          if (!verified) hasher.Add(View(it->key()), View(it->value()));
-          stats.entries_read++;
-        }
+                                 : reader->key(pos).compare(changes.current().path);
+        if (cmp <= 0) stats.entries_read++;
         if (cmp < 0) {
-          REFKV_RETURN_IF_ERROR(chunker.Add(View(it->key()), View(it->value())));
-          it->Next();
+          REFKV_RETURN_IF_ERROR(chunker.Add(reader->key(pos), reader->value(pos)));
+          ++pos;
           continue;
         }
-        if (cmp == 0) it->Next();  // the change replaces or deletes this entry
+        if (cmp == 0) ++pos;  // the change replaces or deletes this entry
         const Change& c = changes.current();
         if (c.value.has_value()) REFKV_RETURN_IF_ERROR(chunker.Add(c.path, *c.value));
         stats.changes++;
         REFKV_RETURN_IF_ERROR(changes.Advance());
-      }
-      if (!it->status().ok()) {
-        return Status::Corruption("range " + r.id + ": read failed: " + it->status().ToString());
-      }
-      if (!verified) {
-        std::string actual = hasher.Id();
-        if (actual != r.id) {
-          return Status::Corruption("range " + r.id + ": content hashes to " + actual);
-        }
-        fresh->SetVerifiedInfo(r);
-        readers_.Put(r.id, std::shared_ptr<const RangeReader>(std::move(fresh)), fresh_size);
       }
     }
     while (changes.has()) {  // only when the base is empty
@@ -251,12 +224,8 @@ class ManagerImpl final : public CommittedManager {
         [](const RangeInfo& r, std::string_view p) { return std::string_view(r.max_path) < p; });
     if (pos != ranges->end() && std::string_view(pos->min_path) <= path) {
       REFKV_ASSIGN_OR_RETURN(auto reader, LoadRange(pos->id));
-      auto it = reader->NewIterator();
-      it->Seek(rocksdb::Slice(path.data(), path.size()));
-      if (it->Valid() && View(it->key()) == path) return std::string(View(it->value()));
-      if (!it->status().ok()) {
-        return Status::Corruption("range " + pos->id + ": read failed: " + it->status().ToString());
-      }
+      size_t i = reader->LowerBound(path);
+      if (i < reader->size() && reader->key(i) == path) return std::string(reader->value(i));
     }
     return Status::NotFound("path " + kv::Printable(path) + " not in metarange " +
                             std::string(metarange));
@@ -312,8 +281,9 @@ class ManagerImpl final : public CommittedManager {
     if (auto hit = readers_.Get(id)) return hit;
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
     REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes));
+    const size_t charge = reader->memory();
     std::shared_ptr<const RangeReader> shared(std::move(reader));
-    readers_.Put(std::string(id), shared, bytes.size());
+    readers_.Put(std::string(id), shared, charge);
     return shared;
   }
 
