@@ -7,7 +7,8 @@
 //       that failed), Apply them to the base's committed data, insert the commit record
 //       (content-addressed, insert-only).
 //   (3) CaS the branch to the new commit with no sealed tokens; then release the tokens'
-//       staged entries (a DeleteRange each; only a speed-up, the cleaner does the rest).
+//       staged entries (the keys step 2 read, in one batch of deletes; a DeleteRange per
+//       token for big commits; only a speed-up, the cleaner does the rest).
 // Durability (Options::sync_commits): nothing above syncs; every OK return syncs the store
 // once, after the CaS that decided what it reports (step 3, or the release of sealed
 // tokens, or a concurrent commit's step 3). The ranges (in the same store), the record and
@@ -47,6 +48,12 @@ void Backoff(const Options& options, int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
+// Up to this many staged entries a commit releases by point deletes of the keys it read
+// (one Store::Write); beyond, by one DeleteRange per token. On RocksDB a DeleteRange
+// holds every key stripe (it stalls every writer of the store) and leaves a range
+// tombstone that later scans and reads of the partition must fragment and check.
+constexpr size_t kMaxPointReleases = 4096;
+
 // The staged entries of the sealed tokens (newest first) as one sorted stream of changes:
 // a merge of one scan per token in which the newest token wins a path. Apply consumes it
 // directly, so a commit holds one entry per token in memory, not all it commits.
@@ -72,6 +79,13 @@ class StagedChanges final : public ChangeSource {
       if (c.it->Valid()) return false;
     }
     return true;
+  }
+
+  // The staging keys (token + path) of every entry consumed so far, for the release of
+  // the tokens after the commit; nullopt once there were more than `limit`.
+  std::optional<std::vector<std::string>> TakeKeys() {
+    if (keys_overflow_) return std::nullopt;
+    return std::move(keys_);
   }
 
   bool Next(Change* change) override {
@@ -103,7 +117,17 @@ class StagedChanges final : public ChangeSource {
       change->value.reset();
     }
     for (auto& c : cursors_) {
-      if (c.it->Valid() && c.it->key().substr(c.prefix) == change->path) c.it->Next();
+      if (c.it->Valid() && c.it->key().substr(c.prefix) == change->path) {
+        if (!keys_overflow_) {
+          if (keys_.size() < kMaxPointReleases) {
+            keys_.emplace_back(c.it->key());
+          } else {
+            keys_overflow_ = true;
+            keys_.clear();
+          }
+        }
+        c.it->Next();
+      }
     }
     return true;
   }
@@ -120,9 +144,21 @@ class StagedChanges final : public ChangeSource {
   const std::string partition_;
   std::vector<Cursor> cursors_;
   Status status_;
+  std::vector<std::string> keys_;
+  bool keys_overflow_ = false;
 };
 
 }  // namespace
+
+void RefStoreImpl::ReleaseStaged(const Repo& repo, const std::vector<std::string>& tokens,
+                                 const std::optional<std::vector<std::string>>& keys) {
+  if (!keys) return ReleaseTokens(repo, tokens);
+  // Entries staged into these tokens after our scan (a writer that raced the rotation
+  // re-stages them in the new token) stay behind until the cleaner releases the tokens.
+  kv::WriteBatch batch;
+  for (const auto& key : *keys) batch.Delete(key);
+  if (!batch.empty()) (void)store_.Write(repo.staging, batch);
+}
 
 Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
     const Repo& repo, std::string_view head, const std::set<std::string>& tokens,
@@ -237,11 +273,14 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     std::string metarange = base.metarange_id();
+    // The staged keys read, so they can be released one by one (nullopt: too many).
+    std::optional<std::vector<std::string>> read_keys;
     {
       REFKV_ASSIGN_OR_RETURN(auto staged, StagedChanges::Open(store_, repo.staging, tokens));
       if (!staged->Empty()) {
         REFKV_ASSIGN_OR_RETURN(metarange, committed_->Apply(base.metarange_id(), *staged));
       }
+      read_keys = staged->TakeKeys();
     }  // the scans end here
 
     pb::Branch next = state.branch;
@@ -251,7 +290,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
       if (s.IsPredicateFailed()) continue;
       REFKV_RETURN_IF_ERROR(Annotate(s, "releasing sealed tokens of branch", branch_name));
-      ReleaseTokens(repo, tokens);
+      ReleaseStaged(repo, tokens, read_keys);
       // If another call took some of our targets, our writes may be in its commit.
       REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
       result.outcome = folder ? CommitResult::Outcome::kCommittedConcurrently
@@ -289,7 +328,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     result.outcome = CommitResult::Outcome::kCommitted;
     result.commit = ToInfo(commit);
     auto acknowledged = acknowledge(std::move(result));
-    ReleaseTokens(repo, tokens);  // after the Sync: only a speed-up, need not be durable
+    ReleaseStaged(repo, tokens, read_keys);  // after the Sync: a speed-up, need not be durable
     return acknowledged;
   }
 }

@@ -172,7 +172,10 @@ Status RangeBuilder::Finish(std::string* sst, std::unique_ptr<RangeReader>* read
     ~Cleanup() { ctx.env()->DeleteFile(file).PermitUncheckedError(); }
   } cleanup{ctx_, file};
   {
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), ctx_.options());
+    // No page cache to drop (the file lives in memory), no filters to build.
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), ctx_.options(), /*column_family=*/nullptr,
+                                  /*invalidate_page_cache=*/false, rocksdb::Env::IO_TOTAL,
+                                  /*skip_filters=*/true);
     REFKV_RETURN_IF_ERROR(FromRocks(writer.Open(file), "range builder: open " + file));
     RangeHasher hasher;
     for (size_t i = 0; i < range->size(); ++i) {

@@ -109,6 +109,10 @@ class RefStoreImpl final : public RefStore {
   // Releases the staged entries of `tokens` (one DeleteRange each); errors are ignored:
   // the cleaner releases what is left.
   void ReleaseTokens(const Repo& repo, const std::vector<std::string>& tokens);
+  // After a commit: deletes the staging `keys` it read (one batch), or releases `tokens`
+  // whole if `keys` is nullopt (too many to list). Errors are ignored, as above.
+  void ReleaseStaged(const Repo& repo, const std::vector<std::string>& tokens,
+                     const std::optional<std::vector<std::string>>& keys);
 
   // entries.cc
   Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,

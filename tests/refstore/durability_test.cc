@@ -60,9 +60,12 @@ class DurabilityTest : public ::testing::TestWithParam<std::string> {
       const auto& c = calls[i];
       const bool write = c.verb == "set" || c.verb == "setif" || c.verb == "delete" ||
                          c.verb == "deleteif" || c.verb == "write" || c.verb == "droppartition";
-      EXPECT_FALSE(write) << "call #" << i << " " << c.verb << " " << c.partition << "/" << c.key
-                          << " after the sync\n"
-                          << Dump();
+      // Releasing staged entries: a batch of deletes in a staging partition.
+      const bool release = c.verb == "write" && c.partition.size() > 8 &&
+                           c.partition.compare(c.partition.size() - 8, 8, "/staging") == 0;
+      EXPECT_FALSE(write && !release) << "call #" << i << " " << c.verb << " " << c.partition << "/"
+                                      << c.key << " after the sync\n"
+                                      << Dump();
     }
   }
 
