@@ -18,6 +18,7 @@
 // The 1M case stages and commits a million entries first (tens of seconds on rocks); skip
 // it with --benchmark_filter='refstore/.*branch_entries:(1000|100000)$'.
 #include <benchmark/benchmark.h>
+#include <rocksdb/env.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -124,6 +125,10 @@ void CommitLatency(benchmark::State& state, const std::string& driver) {
 
 // Shared envs for the multi-threaded cases, one per (driver, durable).
 Env* SharedEnv(const std::string& driver, bool durable) {
+  // RocksDB's default Env (its thread pools) must outlive the shared stores, which close
+  // when `envs` is destroyed at exit: statics are destroyed in reverse order of
+  // construction, so construct it first.
+  [[maybe_unused]] static rocksdb::Env* const rocks_env = rocksdb::Env::Default();
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<Env>> envs;
   std::lock_guard lock(mu);

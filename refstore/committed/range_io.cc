@@ -4,6 +4,7 @@
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 
 #include <algorithm>
 
@@ -123,8 +124,16 @@ Result<std::unique_ptr<RangeReader>> RangeReader::Open(SstContext& ctx, std::str
                    " bytes): " + s.ToString());
   }
   std::unique_ptr<RangeReader> r(new RangeReader());
-  // The flat buffer holds about what the SST holds uncompressed.
-  r->data_.reserve(sst.size());
+  // Exactly what the entries need (the properties count internal keys: 8 bytes more
+  // each), so the reader's memory - its cache charge - is not doubled by growth.
+  if (auto props = sst_reader.GetTableProperties()) {
+    const uint64_t n = props->num_entries;
+    const uint64_t content = props->raw_key_size + props->raw_value_size;
+    if (n < (uint64_t{1} << 32) && content >= 8 * n && content - 8 * n <= (sst.size() << 4)) {
+      r->data_.reserve(content - 8 * n);
+      r->slots_.reserve(n);
+    }
+  }
   // One pass: decode, check the order and hash the content, so a flipped bit anywhere
   // (or a file stored under the wrong id) is caught here, once per open.
   RangeHasher hasher;
@@ -193,6 +202,13 @@ Status RangeBuilder::Finish(std::string* sst, std::unique_ptr<RangeReader>* read
   sst->clear();
   REFKV_RETURN_IF_ERROR(
       FromRocks(rocksdb::ReadFileToString(ctx_.env(), file, sst), "range builder: read back"));
+  // A built range grew by doubling: give back the slack before it is cached.
+  if (range->data_.capacity() > range->data_.size() + range->data_.size() / 4) {
+    range->data_.shrink_to_fit();
+  }
+  if (range->slots_.capacity() > range->slots_.size() + range->slots_.size() / 4) {
+    range->slots_.shrink_to_fit();
+  }
   range->info_.count = range->size();
   range->info_.min_path = range->key(0);
   range->info_.max_path = range->key(range->size() - 1);
