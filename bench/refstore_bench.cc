@@ -18,7 +18,6 @@
 // The 1M case stages and commits a million entries first (tens of seconds on rocks); skip
 // it with --benchmark_filter='refstore/.*branch_entries:(1000|100000)$'.
 #include <benchmark/benchmark.h>
-#include <rocksdb/env.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -123,18 +122,23 @@ void CommitLatency(benchmark::State& state, const std::string& driver) {
   state.SetItemsProcessed(commits);
 }
 
-// Shared envs for the multi-threaded cases, one per (driver, durable).
+// Shared envs for the multi-threaded cases, one per (driver, durable), made on first use
+// and released by the Teardown of each case (so none outlives main: closing a store
+// while static destructors run aborts inside RocksDB).
+std::mutex shared_mu;
+std::map<std::string, std::unique_ptr<Env>>* shared_envs =
+    new std::map<std::string, std::unique_ptr<Env>>;
+
 Env* SharedEnv(const std::string& driver, bool durable) {
-  // RocksDB's default Env (its thread pools) must outlive the shared stores, which close
-  // when `envs` is destroyed at exit: statics are destroyed in reverse order of
-  // construction, so construct it first.
-  [[maybe_unused]] static rocksdb::Env* const rocks_env = rocksdb::Env::Default();
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<Env>> envs;
-  std::lock_guard lock(mu);
-  auto& env = envs[driver + (durable ? "/durable" : "")];
+  std::lock_guard lock(shared_mu);
+  auto& env = (*shared_envs)[driver + (durable ? "/durable" : "")];
   if (!env) env = MakeEnv(driver, durable);
   return env.get();
+}
+
+void ReleaseSharedEnvs(const benchmark::State&) {
+  std::lock_guard lock(shared_mu);
+  shared_envs->clear();
 }
 
 void Commits(benchmark::State& state, const std::string& driver, bool separate, bool durable) {
@@ -278,6 +282,7 @@ void Register() {
             ->Threads(1)
             ->Threads(2)
             ->Threads(8)
+            ->Teardown(ReleaseSharedEnvs)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       }
@@ -288,6 +293,7 @@ void Register() {
             ->Threads(1)
             ->Threads(2)
             ->Threads(8)
+            ->Teardown(ReleaseSharedEnvs)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       }
