@@ -4,7 +4,14 @@
 //   refstore/<driver>/commits/<one|separate>_branch/durable:D/threads:C
 //                                                      commits/s, 10 staged entries each
 //   refstore/<driver>/raw_kv_sets/entries:10/durable:D/threads:C
-//                                                      baseline: the same 10 entries as Sets
+//                                                      baseline: the same 10 entries as 10
+//                                                      Sets (durable: each followed by Sync)
+//   refstore/<driver>/raw_kv_batch/entries:10/durable:D/threads:C
+//                                                      baseline: one 10-entry Write (durable:
+//                                                      then one Sync)
+// Set-up as the CLI's (refstore/open_for_store.h): ranges in the KV store itself. Durable
+// means rocks with sync=false plus refstore::Options::sync_commits: one WAL fsync per
+// commit, after its branch CaS; the baselines sync through the same Store::Sync().
 //   refstore/<driver>/staged_puts, refstore/<driver>/read_head/sealed:K (K = 0, 1, 4)
 //
 //   build-*/bin/refkv_bench --benchmark_filter='refstore/'
@@ -25,6 +32,7 @@
 #include "refstore/committed/range_store.h"
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"
+#include "refstore/open_for_store.h"
 #include "refstore/refstore.h"
 
 namespace refkv::refstore {
@@ -44,39 +52,35 @@ std::string PathOf(int64_t i) {
   return buf;
 }
 
-// One store + range store + ref store; rocks keeps ranges in a directory beside it (the
-// embedded default), mem inside the KV store.
+// One store + range store + ref store, opened as the CLI opens them: ranges in the KV
+// store itself (refstore/open_for_store.h) on every driver.
 struct Env {
   std::string dir;
   std::unique_ptr<kv::Store> kv;
-  std::unique_ptr<RangeStore> ranges;
-  std::unique_ptr<RefStore> refs;
+  OpenedRefStore opened;
+  RefStore* refs = nullptr;
   ~Env() {
-    refs.reset();
-    ranges.reset();
+    opened = {};
     kv.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
 };
 
+// `durable`: one Sync per commit (Options::sync_commits) on a sync=false store.
 std::unique_ptr<Env> MakeEnv(const std::string& driver, bool durable) {
   auto env = std::make_unique<Env>();
   env->dir = NewBenchDir();
-  std::string uri = driver == "mem"
-                        ? "mem://"
-                        : "rocks://" + env->dir +
-                              "/db?sync=" + (durable ? std::string("true") : std::string("false"));
+  std::string uri = driver == "mem" ? "mem://" : "rocks://" + env->dir + "/db?sync=false";
   auto kv = kv::Open(uri);
   if (!kv.ok()) return nullptr;
   env->kv = std::move(kv).value();
-  auto ranges = driver == "mem" ? OpenKvRangeStore(*env->kv, "refkv.ranges")
-                                : OpenDirRangeStore(env->dir + "/ranges");
-  if (!ranges.ok()) return nullptr;
-  env->ranges = std::move(ranges).value();
-  auto refs = RefStore::Open(*env->kv, *env->ranges);
-  if (!refs.ok()) return nullptr;
-  env->refs = std::move(refs).value();
+  OpenForStoreOptions options;
+  options.refstore.sync_commits = durable;
+  auto opened = OpenForStore(*env->kv, options);
+  if (!opened.ok()) return nullptr;
+  env->opened = std::move(opened).value();
+  env->refs = env->opened.refs.get();
   if (!env->refs->CreateRepository("bench").ok()) return nullptr;
   return env;
 }
@@ -118,14 +122,23 @@ void CommitLatency(benchmark::State& state, const std::string& driver) {
   state.SetItemsProcessed(commits);
 }
 
-// Shared envs for the multi-threaded cases, one per (driver, durable).
+// Shared envs for the multi-threaded cases, one per (driver, durable), made on first use
+// and released by the Teardown of each case (so none outlives main: closing a store
+// while static destructors run aborts inside RocksDB).
+std::mutex shared_mu;
+std::map<std::string, std::unique_ptr<Env>>* shared_envs =
+    new std::map<std::string, std::unique_ptr<Env>>;
+
 Env* SharedEnv(const std::string& driver, bool durable) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<Env>> envs;
-  std::lock_guard lock(mu);
-  auto& env = envs[driver + (durable ? "/durable" : "")];
+  std::lock_guard lock(shared_mu);
+  auto& env = (*shared_envs)[driver + (durable ? "/durable" : "")];
   if (!env) env = MakeEnv(driver, durable);
   return env.get();
+}
+
+void ReleaseSharedEnvs(const benchmark::State&) {
+  std::lock_guard lock(shared_mu);
+  shared_envs->clear();
 }
 
 void Commits(benchmark::State& state, const std::string& driver, bool separate, bool durable) {
@@ -161,18 +174,34 @@ void Commits(benchmark::State& state, const std::string& driver, bool separate, 
   state.counters["conflicts"] = static_cast<double>(conflicts);
 }
 
-void RawSets(benchmark::State& state, const std::string& driver, bool durable) {
+// Baselines: the 10 entries of a commit written straight to the KV store, as 10 Sets
+// (durable: each followed by a Sync, i.e. 10 synced writes) or as one batch (durable:
+// one Write, one Sync).
+void RawWrites(benchmark::State& state, const std::string& driver, bool durable, bool batch) {
   Env* env = SharedEnv(driver, durable);
   if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
+  const std::string prefix = std::to_string(state.thread_index()) + (batch ? "b/" : "s/");
   int64_t i = 0;
+  kv::WriteBatch wb;
   for (auto _ : state) {
+    wb.Clear();
     for (int k = 0; k < 10; ++k, ++i) {
-      Status s =
-          env->kv->Set("raw", std::to_string(state.thread_index()) + "/" + std::to_string(i), "v");
+      std::string key = prefix + std::to_string(i);
+      if (batch) {
+        wb.Put(key, "v");
+        continue;
+      }
+      Status s = env->kv->Set("raw", key, "v");
+      if (s.ok() && durable) s = env->kv->Sync();
+      if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+    }
+    if (batch) {
+      Status s = env->kv->Write("raw", wb);
+      if (s.ok() && durable) s = env->kv->Sync();
       if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
     }
   }
-  state.SetItemsProcessed(state.iterations());  // one "commit" worth of Sets per item
+  state.SetItemsProcessed(state.iterations());  // one "commit" worth of writes per item
 }
 
 void StagedPuts(benchmark::State& state, const std::string& driver) {
@@ -253,16 +282,21 @@ void Register() {
             ->Threads(1)
             ->Threads(2)
             ->Threads(8)
+            ->Teardown(ReleaseSharedEnvs)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       }
-      benchmark::RegisterBenchmark((p + "raw_kv_sets/entries:10" + d).c_str(), RawSets, driver,
-                                   durable)
-          ->Threads(1)
-          ->Threads(2)
-          ->Threads(8)
-          ->Unit(benchmark::kMicrosecond)
-          ->UseRealTime();
+      for (bool batch : {false, true}) {
+        benchmark::RegisterBenchmark(
+            (p + (batch ? "raw_kv_batch" : "raw_kv_sets") + "/entries:10" + d).c_str(), RawWrites,
+            driver, durable, batch)
+            ->Threads(1)
+            ->Threads(2)
+            ->Threads(8)
+            ->Teardown(ReleaseSharedEnvs)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
     }
     benchmark::RegisterBenchmark((p + "staged_puts").c_str(), StagedPuts, driver)
         ->Unit(benchmark::kMicrosecond);

@@ -87,6 +87,15 @@ Status SetAutoMigrate(DatabaseConfig& db, const std::string& text, const std::st
   db.auto_migrate = {*b, origin};
   return Status::OK();
 }
+Status SetSyncCommits(DatabaseConfig& db, const std::string& text, const std::string& origin) {
+  auto b = ParseBool(text);
+  if (!b) {
+    return Status::InvalidArgument(origin + ": database.sync_commits must be true or false, got '" +
+                                   text + "'");
+  }
+  db.sync_commits = {*b, origin};
+  return Status::OK();
+}
 Status SetPgConnection(DatabaseConfig& db, const std::string& text, const std::string& origin) {
   db.postgres.connection_string = {text, origin};
   return Status::OK();
@@ -110,6 +119,7 @@ Status SetPgTable(DatabaseConfig& db, const std::string& text, const std::string
 constexpr Field kFields[] = {
     {"", "type", "REFKV_DATABASE_TYPE", SetType},
     {"", "auto_migrate", "REFKV_DATABASE_AUTO_MIGRATE", SetAutoMigrate},
+    {"", "sync_commits", "REFKV_DATABASE_SYNC_COMMITS", SetSyncCommits},
     {"rocks", "path", "REFKV_DATABASE_ROCKS_PATH", SetRocksPath},
     {"rocks", "partitions", "REFKV_DATABASE_ROCKS_PARTITIONS", SetRocksPartitions},
     {"rocks", "sync", "REFKV_DATABASE_ROCKS_SYNC", SetRocksSync},
@@ -167,8 +177,9 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
     }
     const Field* field = FindField("", key);
     if (field == nullptr) {
-      return Status::InvalidArgument(At(file, key_node) + ": unknown key 'database." + key +
-                                     "' (expected type, auto_migrate, rocks, postgres)");
+      return Status::InvalidArgument(
+          At(file, key_node) + ": unknown key 'database." + key +
+          "' (expected type, auto_migrate, sync_commits, rocks, postgres)");
     }
     if (value.IsNull()) continue;
     if (!value.IsScalar()) {
@@ -366,11 +377,18 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
   }
   if (!inputs.store_flag.empty() || NonEmpty(env, "REFKV_STORE")) {
     const bool auto_migrate = config.database.auto_migrate.value.value_or(false);
-    if (!inputs.store_flag.empty()) {
-      return StoreSource{inputs.store_flag, StoreOrigin::kFlag, "--store", auto_migrate};
+    // The store is given, the file's database fields are not used - but durability is a
+    // choice of the run, so its variable counts here too.
+    if (auto v = NonEmpty(env, "REFKV_DATABASE_SYNC_COMMITS")) {
+      REFKV_RETURN_IF_ERROR(SetSyncCommits(config.database, *v, "REFKV_DATABASE_SYNC_COMMITS"));
     }
-    return StoreSource{*NonEmpty(env, "REFKV_STORE"), StoreOrigin::kEnv, "REFKV_STORE",
-                       auto_migrate};
+    StoreSource source =
+        !inputs.store_flag.empty()
+            ? StoreSource{inputs.store_flag, StoreOrigin::kFlag, "--store", auto_migrate}
+            : StoreSource{*NonEmpty(env, "REFKV_STORE"), StoreOrigin::kEnv, "REFKV_STORE",
+                          auto_migrate};
+    source.sync_commits = config.database.sync_commits.value.value_or(true);
+    return source;
   }
   if (!have_config) {
     auto loaded = LoadConfigFile(JoinPath(inputs.working_dir, std::string(kDefaultConfigFile)));
@@ -383,9 +401,12 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
   }
   REFKV_RETURN_IF_ERROR(ApplyEnvOverrides(env, config));
   const bool auto_migrate = config.database.auto_migrate.value.value_or(false);
+  const bool sync_commits = config.database.sync_commits.value.value_or(true);
   if (!config.database.AnySet()) {
-    return StoreSource{std::string(kDefaultStoreUri), StoreOrigin::kDefault, "default",
+    StoreSource source{std::string(kDefaultStoreUri), StoreOrigin::kDefault, "default",
                        auto_migrate};
+    source.sync_commits = sync_commits;
+    return source;
   }
   REFKV_ASSIGN_OR_RETURN(std::string uri, DatabaseUri(config.database));
   std::string description;
@@ -393,7 +414,9 @@ Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& e
   if (AnyFromEnv(config.database)) {
     description += (description.empty() ? "" : " + ") + std::string("REFKV_DATABASE_*");
   }
-  return StoreSource{uri, StoreOrigin::kConfig, description, auto_migrate};
+  StoreSource source{uri, StoreOrigin::kConfig, description, auto_migrate};
+  source.sync_commits = sync_commits;
+  return source;
 }
 
 }  // namespace refkv::cli

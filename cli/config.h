@@ -12,6 +12,7 @@
 //
 //   database:
 //     type: rocks                 # mem | rocks | postgres          REFKV_DATABASE_TYPE
+//     sync_commits: true          # fsync once per ref-store write   REFKV_DATABASE_SYNC_COMMITS
 //     rocks:
 //       path: ./refkv-data        # relative to the working directory  REFKV_DATABASE_ROCKS_PATH
 //       partitions: cf            # cf | shared (new stores only)   REFKV_DATABASE_ROCKS_PARTITIONS
@@ -59,6 +60,12 @@ struct DatabaseConfig {
   // database.auto_migrate: bring the store to this code's newest schema when a command
   // opens it for writing (engine/migrate.h OpenAndMigrate). Not part of the URI.
   Setting<bool> auto_migrate;
+  // database.sync_commits (default true): every acknowledged ref-store write (commit,
+  // entry put/rm, branch, tag and repository changes) is made durable with one
+  // kv::Store::Sync() before the command reports success (refstore::Options::sync_commits
+  // and sync_staged_writes). false: RocksDB's sync=false durability (a power loss may lose
+  // the last acknowledged writes, never consistency). Not part of the URI.
+  Setting<bool> sync_commits;
   struct Rocks {
     Setting<std::string> path;
     Setting<std::string> partitions;  // "cf" or "shared"
@@ -111,6 +118,9 @@ struct StoreSource {
   std::string description;
   // database.auto_migrate of the config that was read (false if none was read).
   bool auto_migrate = false;
+  // database.sync_commits of the config (or REFKV_DATABASE_SYNC_COMMITS, which applies
+  // with --store and REFKV_STORE too); true if unset.
+  bool sync_commits = true;
 };
 
 // "default" (or the description of another implicit choice) or "from <description>".

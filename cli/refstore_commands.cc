@@ -37,9 +37,16 @@ struct RefArgs {
   CLI::Option* expect_option = nullptr;
 };
 
+// `sync_staged_writes`: false for a command that stages many entries and syncs once
+// itself (entry load).
 Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
-                                      refstore::Options options = {}) {
+                                      refstore::Options options = {},
+                                      bool sync_staged_writes = true) {
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(access));
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  // database.sync_commits: what a command acknowledges survives power loss (one Sync).
+  options.sync_commits = source.sync_commits;
+  options.sync_staged_writes = source.sync_commits && sync_staged_writes;
   refstore::OpenForStoreOptions open_options;
   open_options.refstore = options;
   return refstore::OpenForStore(*store, open_options);
@@ -233,7 +240,7 @@ Status EntryLoad(CliContext& ctx, const RefArgs& a) {
     entries = refstore::ParseEntryLines(in, a.file);
   }
   REFKV_RETURN_IF_ERROR(entries.status());
-  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite, {}, /*sync_staged_writes=*/false));
   size_t staged = 0;
   for (const auto& e : *entries) {
     Status s = r.refs->PutEntry(a.repo, a.name, e.path, e.value);
@@ -242,6 +249,12 @@ Status EntryLoad(CliContext& ctx, const RefArgs& a) {
                            std::to_string(entries->size()) + " entries staged before");
     }
     ++staged;
+  }
+  // One Sync for the whole load (database.sync_commits) instead of one per entry.
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  if (source.sync_commits) {
+    REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
+    REFKV_RETURN_IF_ERROR(store->Sync().WithContext("entry load: syncing the staged entries"));
   }
   if (ctx.options().json) {
     ctx.out() << "{\"staged\":" << staged << "}\n";

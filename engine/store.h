@@ -227,8 +227,11 @@ class Store {
   // Driver-specific facts for `store info` (path, mapping, sizes ...).
   virtual std::vector<StoreProperty> Properties() { return {}; }
 
-  // Makes every acknowledged write durable (fsync / flush WAL). No-op where writes are
-  // already durable.
+  // Makes every write acknowledged before this call durable (fsync / flush WAL); OK means
+  // they survive power loss. Writes acknowledged later are not covered. No-op where writes
+  // are already durable (mem has nothing to sync; PostgreSQL commits every statement).
+  // Cost (rocks, sync=false): one WAL fsync, none if nothing was written since the last
+  // Sync; concurrent callers each wait for an fsync that covers their writes.
   virtual Status Sync() { return Status::OK(); }
 
   // Writes a consistent, openable copy of the whole store into the new directory `dir`

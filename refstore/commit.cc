@@ -7,7 +7,13 @@
 //       that failed), Apply them to the base's committed data, insert the commit record
 //       (content-addressed, insert-only).
 //   (3) CaS the branch to the new commit with no sealed tokens; then release the tokens'
-//       staged entries (a DeleteRange each; only a speed-up, the cleaner does the rest).
+//       staged entries (the keys step 2 read, in one batch of deletes; a DeleteRange per
+//       token for big commits; only a speed-up, the cleaner does the rest).
+// Durability (Options::sync_commits): nothing above syncs; every OK return syncs the store
+// once, after the CaS that decided what it reports (step 3, or the release of sealed
+// tokens, or a concurrent commit's step 3). The ranges (in the same store), the record and
+// the head then survive together: the store loses only a suffix of its writes.
+// The staged entries are streamed from one scan per sealed token into Apply.
 // A call commits its "targets": the tokens that held staged writes when it began (the
 // current one and the sealed ones at its first read). If a CaS fails the branch changed:
 // back off (full jitter) and re-read it. Targets that are neither current nor sealed any
@@ -42,7 +48,117 @@ void Backoff(const Options& options, int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
+// Up to this many staged entries a commit releases by point deletes of the keys it read
+// (one Store::Write); beyond, by one DeleteRange per token. On RocksDB a DeleteRange
+// holds every key stripe (it stalls every writer of the store) and leaves a range
+// tombstone that later scans and reads of the partition must fragment and check.
+constexpr size_t kMaxPointReleases = 4096;
+
+// The staged entries of the sealed tokens (newest first) as one sorted stream of changes:
+// a merge of one scan per token in which the newest token wins a path. Apply consumes it
+// directly, so a commit holds one entry per token in memory, not all it commits.
+class StagedChanges final : public ChangeSource {
+ public:
+  // Opens one scan per token of `tokens`. Empty() tells whether anything is staged.
+  static Result<std::unique_ptr<StagedChanges>> Open(kv::Store& store, const std::string& partition,
+                                                     const std::vector<std::string>& tokens) {
+    std::unique_ptr<StagedChanges> out(new StagedChanges(partition));
+    for (const auto& token : tokens) {
+      kv::ScanOptions scan;
+      scan.start = token;
+      scan.end = kv::PrefixUpperBound(token);
+      REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
+      REFKV_RETURN_IF_ERROR(it->status());
+      out->cursors_.push_back({token.size(), std::move(it)});
+    }
+    return out;
+  }
+
+  bool Empty() const {
+    for (const auto& c : cursors_) {
+      if (c.it->Valid()) return false;
+    }
+    return true;
+  }
+
+  // The staging keys (token + path) of every entry consumed so far, for the release of
+  // the tokens after the commit; nullopt once there were more than `limit`.
+  std::optional<std::vector<std::string>> TakeKeys() {
+    if (keys_overflow_) return std::nullopt;
+    return std::move(keys_);
+  }
+
+  bool Next(Change* change) override {
+    if (!status_.ok()) return false;
+    const Cursor* best = nullptr;
+    std::string_view best_path;
+    for (const auto& c : cursors_) {
+      if (!c.it->Valid()) {
+        if (!c.it->status().ok()) {
+          status_ = c.it->status();
+          return false;
+        }
+        continue;
+      }
+      std::string_view path = c.it->key().substr(c.prefix);
+      if (best == nullptr || path < best_path) {  // ties: the earlier (newer) token wins
+        best = &c;
+        best_path = path;
+      }
+    }
+    if (best == nullptr) return false;
+    change->path.assign(best_path);
+    pb::StagedEntry entry;
+    status_ = Decode(best->it->value(), &entry, partition_ + "/" + kv::Printable(best->it->key()));
+    if (!status_.ok()) return false;
+    if (entry.kind_case() == pb::StagedEntry::kValue) {
+      change->value = std::move(*entry.mutable_value());
+    } else {
+      change->value.reset();
+    }
+    for (auto& c : cursors_) {
+      if (c.it->Valid() && c.it->key().substr(c.prefix) == change->path) {
+        if (!keys_overflow_) {
+          if (keys_.size() < kMaxPointReleases) {
+            keys_.emplace_back(c.it->key());
+          } else {
+            keys_overflow_ = true;
+            keys_.clear();
+          }
+        }
+        c.it->Next();
+      }
+    }
+    return true;
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  struct Cursor {
+    size_t prefix;  // the token's length: a key is token + path
+    std::unique_ptr<kv::Iterator> it;
+  };
+  explicit StagedChanges(std::string partition) : partition_(std::move(partition)) {}
+
+  const std::string partition_;
+  std::vector<Cursor> cursors_;
+  Status status_;
+  std::vector<std::string> keys_;
+  bool keys_overflow_ = false;
+};
+
 }  // namespace
+
+void RefStoreImpl::ReleaseStaged(const Repo& repo, const std::vector<std::string>& tokens,
+                                 const std::optional<std::vector<std::string>>& keys) {
+  if (!keys) return ReleaseTokens(repo, tokens);
+  // Entries staged into these tokens after our scan (a writer that raced the rotation
+  // re-stages them in the new token) stay behind until the cleaner releases the tokens.
+  kv::WriteBatch batch;
+  for (const auto& key : *keys) batch.Delete(key);
+  if (!batch.empty()) (void)store_.Write(repo.staging, batch);
+}
 
 Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
     const Repo& repo, std::string_view head, const std::set<std::string>& tokens,
@@ -70,6 +186,12 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
   std::set<std::string> targets;
   int64_t base_generation = 0;  // the head's generation at that first read
   std::string written;          // the last commit id this call inserted
+  // Every OK return: the one Sync of a durable commit (Options::sync_commits), after the
+  // branch CaS that decided the outcome (ours or the concurrent commit's we report).
+  auto acknowledge = [&](CommitResult result) -> Result<CommitResult> {
+    REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "commit to branch", branch_name));
+    return result;
+  };
   int attempt = 0;
   while (true) {
     if (attempt >= options_.max_commit_attempts) {
@@ -93,7 +215,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       REFKV_ASSIGN_OR_RETURN(pb::Commit mine, LoadCommit(repo, written));
       result.outcome = CommitResult::Outcome::kCommitted;
       result.commit = ToInfo(mine);
-      return result;
+      return acknowledge(std::move(result));
     }
     // Targets another call folded (or a reset discarded) since our first read.
     const bool current_is_target = targets.count(state.branch.staging_token()) > 0;
@@ -115,7 +237,7 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       result.outcome = folder->id() == written ? CommitResult::Outcome::kCommitted
                                                : CommitResult::Outcome::kCommittedConcurrently;
       result.commit = ToInfo(*folder);
-      return result;
+      return acknowledge(std::move(result));
     }
     if (request.expected_parent && state.branch.commit_id() != *request.expected_parent) {
       return Status::PredicateFailed("branch '" + std::string(branch_name) + "' is at " +
@@ -150,14 +272,16 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     REFKV_ASSIGN_OR_RETURN(pb::Commit base, LoadCommit(repo, state.branch.commit_id()));
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
-    REFKV_ASSIGN_OR_RETURN(auto staged, ReadStaged(repo, tokens, "", "", 0));
-    std::vector<Change> changes;
-    changes.reserve(staged.size());
-    for (auto& [path, value] : staged) changes.push_back({std::move(path), std::move(value)});
     std::string metarange = base.metarange_id();
-    if (!changes.empty()) {
-      REFKV_ASSIGN_OR_RETURN(metarange, committed_->Apply(base.metarange_id(), changes));
-    }
+    // The staged keys read, so they can be released one by one (nullopt: too many).
+    std::optional<std::vector<std::string>> read_keys;
+    {
+      REFKV_ASSIGN_OR_RETURN(auto staged, StagedChanges::Open(store_, repo.staging, tokens));
+      if (!staged->Empty()) {
+        REFKV_ASSIGN_OR_RETURN(metarange, committed_->Apply(base.metarange_id(), *staged));
+      }
+      read_keys = staged->TakeKeys();
+    }  // the scans end here
 
     pb::Branch next = state.branch;
     next.clear_sealed_tokens();
@@ -166,13 +290,13 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
       Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
       if (s.IsPredicateFailed()) continue;
       REFKV_RETURN_IF_ERROR(Annotate(s, "releasing sealed tokens of branch", branch_name));
-      ReleaseTokens(repo, tokens);
+      ReleaseStaged(repo, tokens, read_keys);
       // If another call took some of our targets, our writes may be in its commit.
       REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
       result.outcome = folder ? CommitResult::Outcome::kCommittedConcurrently
                               : CommitResult::Outcome::kNoChanges;
       result.commit = ToInfo(folder ? *folder : base);
-      return result;
+      return acknowledge(std::move(result));
     }
 
     pb::Commit commit;
@@ -205,10 +329,11 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed() || s.IsUnknownOutcome()) continue;
     REFKV_RETURN_IF_ERROR(Annotate(s, "moving branch", branch_name));
-    ReleaseTokens(repo, tokens);
     result.outcome = CommitResult::Outcome::kCommitted;
     result.commit = ToInfo(commit);
-    return result;
+    auto acknowledged = acknowledge(std::move(result));
+    ReleaseStaged(repo, tokens, read_keys);  // after the Sync: a speed-up, need not be durable
+    return acknowledged;
   }
 }
 

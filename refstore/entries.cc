@@ -43,7 +43,9 @@ Status RefStoreImpl::StageWrite(std::string_view repo_name, std::string_view bra
     REFKV_RETURN_IF_ERROR(
         Annotate(store_.Set(repo.staging, StagingKey(token, path), value), "staging path", path));
     REFKV_ASSIGN_OR_RETURN(BranchState now, LoadBranch(repo, branch_name));
-    if (now.branch.staging_token() == token) return Status::OK();
+    if (now.branch.staging_token() == token) {
+      return SyncIf(options_.sync_staged_writes, "staged write of", path);
+    }
     token = now.branch.staging_token();
   }
   return Status::Conflict("branch '" + std::string(branch_name) +

@@ -5,10 +5,15 @@
 // kRangesPartition. The store is then self-contained: `export`/`import` (dump, SST),
 // `kv migrate`, the migration runner's checkpoint backup and `check` all see the
 // committed data, and nodes sharing a PostgreSQL database share it.
+// Also the default on RocksDB, although the issue asked for a directory there: a
+// directory needs an fsync per file (~4 per commit), while ranges in the store are
+// covered by the commit's one WAL sync (Options::sync_commits); and a directory is
+// invisible to dump/SST export, `kv migrate`, checkpoints and `check` (see
+// refstore/committed/FORMAT.md, "Stores").
 // Opt-in (OpenOptions::range_dir, or DefaultRangeDir for rocks://PATH -> PATH/ranges):
-// a directory range store, one file per range. Faster range reads on RocksDB, but the
-// ranges are then outside the KV store: a dump, an SST export, `kv migrate` or a
-// checkpoint of the store does not carry them.
+// a directory range store, one file per range. The ranges are then outside the KV
+// store: a dump, an SST export, `kv migrate` or a checkpoint of the store does not
+// carry them, and every range costs its own fsyncs.
 //
 // Thread-safety: the functions are thread-safe; the returned OpenedRefStore is as
 // thread-safe as RefStore (refstore/refstore.h).
@@ -26,7 +31,7 @@
 
 namespace refkv::refstore {
 
-// The partition of the KV range store used by default (mem, postgres).
+// The partition of the KV range store used by default (every driver).
 inline constexpr std::string_view kRangesPartition = "refstore.ranges";
 
 // A ref store with the range store it uses. `refs` is destroyed before `ranges`.

@@ -19,8 +19,13 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   } else if (!md.status().IsNotFound()) {
     return md.status().WithContext("reading the store's schema version");
   }
-  REFKV_ASSIGN_OR_RETURN(auto committed,
-                         CommittedManager::Create(ranges, CommittedManager::Options{}));
+  // Ranges kept in this very store need no sync of their own: the commit record and
+  // branch head written after them cannot outlive them in a crash (refstore.h,
+  // "Durability"), and sync_commits syncs them with the head. That holds for a range
+  // another commit wrote and this one reuses, too: it was visible, so already in the log.
+  CommittedManager::Options committed_options;
+  committed_options.sync = ranges.kv_store() != &store;
+  REFKV_ASSIGN_OR_RETURN(auto committed, CommittedManager::Create(ranges, committed_options));
   return NewRefStore(store, std::move(committed), options, schema);
 }
 
@@ -54,6 +59,12 @@ namespace internal {
 
 Status Annotate(const Status& status, std::string_view what, std::string_view name) {
   return status.WithContext(std::string(what) + " '" + kv::Printable(name) + "'");
+}
+
+Status RefStoreImpl::SyncIf(bool enabled, std::string_view what, std::string_view name) {
+  if (!enabled) return Status::OK();
+  // The writes are done and visible; only their durability is in doubt on an error.
+  return Annotate(store_.Sync(), "syncing " + std::string(what), name);
 }
 
 namespace {
@@ -165,6 +176,7 @@ Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
     pb::Repository current;
     if (now.ok() && Decode(*now, &current, "repository").ok() &&
         current.instance_id() == repo.record.instance_id()) {
+      REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "repository", name));
       return ToInfo(repo.record);
     }
     if (s.IsPredicateFailed()) {
@@ -172,6 +184,7 @@ Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
     }
     return Annotate(s, "writing repository record", name);
   }
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "repository", name));
   return ToInfo(repo.record);
 }
 
@@ -217,8 +230,10 @@ Status RefStoreImpl::FinishDelete(const pb::Repository& record, const std::strin
   REFKV_RETURN_IF_ERROR(Annotate(store_.DropPartition(StagingPartition(name, record.instance_id())),
                                  "dropping staging of repository", name));
   Status s = store_.DeleteIf(kReposPartition, name, kv::Predicate::Equals(raw));
-  if (s.IsPredicateFailed()) return Status::OK();  // someone else finished it
-  return Annotate(s, "removing record of repository", name);
+  if (!s.IsPredicateFailed()) {  // else someone else finished it
+    REFKV_RETURN_IF_ERROR(Annotate(s, "removing record of repository", name));
+  }
+  return SyncIf(options_.sync_commits, "deletion of repository", name);
 }
 
 // ---- Commits (records) -----------------------------------------------------------------
@@ -408,6 +423,7 @@ Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::s
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating branch", name));
   REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, branch.commit_id(), BranchKey(name), raw));
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "branch", name));
   return ToInfo(branch);
 }
 
@@ -438,6 +454,7 @@ Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view n
     Status s = store_.DeleteIf(repo.refs, BranchKey(name), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed()) continue;
     REFKV_RETURN_IF_ERROR(Annotate(s, "deleting branch", name));
+    REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "deletion of branch", name));
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     tokens.push_back(state.branch.staging_token());
@@ -458,6 +475,7 @@ Status RefStoreImpl::ResetBranch(std::string_view repo_name, std::string_view na
         store_.SetIf(repo.refs, BranchKey(name), Encode(next), kv::Predicate::Equals(state.raw));
     if (s.IsPredicateFailed()) continue;
     REFKV_RETURN_IF_ERROR(Annotate(s, "resetting branch", name));
+    REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "reset of branch", name));
     std::vector<std::string> tokens(state.branch.sealed_tokens().begin(),
                                     state.branch.sealed_tokens().end());
     tokens.push_back(state.branch.staging_token());
@@ -494,6 +512,7 @@ Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_
   }
   REFKV_RETURN_IF_ERROR(Annotate(s, "creating tag", name));
   REFKV_RETURN_IF_ERROR(ConfirmRefTarget(repo, fence, tag.commit_id(), TagKey(name), raw));
+  REFKV_RETURN_IF_ERROR(SyncIf(options_.sync_commits, "tag", name));
   return ToInfo(tag);
 }
 
@@ -523,7 +542,8 @@ Result<TagPage> RefStoreImpl::ListTags(std::string_view repo_name, const ListOpt
 Status RefStoreImpl::DeleteTag(std::string_view repo_name, std::string_view name) {
   REFKV_RETURN_IF_ERROR(GetTag(repo_name, name).status());
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
-  return Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name);
+  REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name));
+  return SyncIf(options_.sync_commits, "deletion of tag", name);
 }
 
 }  // namespace internal

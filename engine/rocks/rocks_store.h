@@ -40,6 +40,10 @@
 //     of the acknowledged writes, never a hole in the middle). With sync=true every
 //     write fsyncs the WAL before it returns (about 4.4k single writes/s here; batch
 //     with Write for throughput).
+//   - Store::Sync() is one fsync of the WAL (SyncWAL), skipped when no write was
+//     acknowledged since the last Sync, and a no-op with sync=true. The usual pattern
+//     for durable operations of several writes: sync=false, the writes, one Sync (the
+//     ref store's Options::sync_commits).
 //
 // Errors at open (one line each): PATH is a regular file -> InvalidArgument ("... is a
 // file, not a refkv store directory"); a non-empty directory without a RocksDB CURRENT

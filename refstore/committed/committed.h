@@ -33,7 +33,8 @@
 //   cm->Get(id, "a") -> "1" or NotFound; cm->NewIterator(id, start, end) -> EntryIterator;
 //   cm->Diff(left, right, fn); cm->Describe(id); cm->Verify(id); List*/Delete* for the cleaner.
 //   Apply returns the new metarange id; it is durable (ranges and metarange written and
-//   synced) when OK, so a commit record may point at it right away.
+//   synced) when OK, so a commit record may point at it right away (with Options::sync;
+//   without, see there).
 //   Changed since the first merge (a9ab60a/8b88760): Options::range_cache_entries and
 //   metarange_cache_entries became range_cache_bytes / metarange_cache_bytes;
 //   min_range_entries was added and the chunking defaults changed (ids differ from trees
@@ -148,12 +149,20 @@ class CommittedManager {
     // LRU capacity in bytes: parsed metaranges kept in memory, each charged its encoded
     // size (~100 bytes per range: a 1M-entry tree's metarange is ~100 KiB).
     size_t metarange_cache_bytes = size_t{32} << 20;
-    // LRU capacity in bytes: opened, verified range readers kept in memory, each charged
-    // its SST size (about the content bytes of its ~1000 entries). A miss costs a read of
-    // the range and a full pass to verify its hash (~0.1-0.3 ms for 1000 entries).
+    // LRU capacity in bytes: verified ranges kept in memory, decoded (a flat array of
+    // their entries), each charged its memory (content bytes + 24 bytes per entry). A miss
+    // costs a read of the range and one pass to decode it and check its hash (~0.1-0.3 ms
+    // for 1000 entries).
     size_t range_cache_bytes = size_t{64} << 20;
     // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
     bool compress = false;
+    // Apply ends with RangeStore::Sync(), so its result is durable when OK. false: Apply
+    // leaves its objects unsynced. Sound only when they live in the caller's own kv::Store
+    // (RangeStore::kv_store()) and that store loses at most a suffix of its writes in a
+    // crash (RocksDB: one WAL; PostgreSQL and mem trivially): then whatever the caller
+    // writes after Apply (a commit record, a branch head) cannot survive without the
+    // objects it names. RefStore::Open sets it so for a KV range store in its store.
+    bool sync = true;
   };
 
   virtual ~CommittedManager() = default;
@@ -166,8 +175,8 @@ class CommittedManager {
   virtual std::string EmptyMetaRangeId() const = 0;
 
   // Applies `sorted_changes` (strictly increasing paths, non-empty) to tree `base` and
-  // returns the id of the resulting tree; durable when OK. Deleting an absent path is a
-  // no-op. Writes only the ranges the changes touch (re-chunked by the content rule,
+  // returns the id of the resulting tree; durable when OK (with Options::sync). Deleting an absent
+  // path is a no-op. Writes only the ranges the changes touch (re-chunked by the content rule,
   // merged with the next range when a boundary path is deleted) and one metarange; keeps
   // every other range by id. Cost: O(touched ranges x range size + ranges in base).
   // InvalidArgument: unsorted/duplicate/empty paths. NotFound/Corruption: base or one of

@@ -25,9 +25,11 @@ namespace refkv::refstore {
 
 namespace {
 
+using internal::MetaRange;
+using internal::MetaRangeBuilder;
 using internal::RangeBuilder;
 using internal::RangeReader;
-using RangeList = std::vector<RangeInfo>;
+using internal::RangeRef;
 
 std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
@@ -77,10 +79,10 @@ class ChangeCursor {
 // Cuts a stream of entries into ranges by the content rule and stores each range.
 class Chunker {
  public:
-  // `on_written` is called with each stored range and its SST bytes (to cache a reader).
-  using OnWritten = std::function<void(const RangeInfo&, std::string_view)>;
+  // `on_written` is called with each stored range, decoded (to cache it).
+  using OnWritten = std::function<void(std::unique_ptr<RangeReader>)>;
   Chunker(internal::SstContext& sst, RangeStore& store, const CommittedManager::Options& options,
-          RangeList* out, ApplyStats* stats, OnWritten on_written)
+          MetaRangeBuilder* out, ApplyStats* stats, OnWritten on_written)
       : builder_(sst),
         store_(store),
         options_(options),
@@ -89,7 +91,7 @@ class Chunker {
         on_written_(std::move(on_written)) {}
 
   Status Add(std::string_view path, std::string_view value) {
-    REFKV_RETURN_IF_ERROR(builder_.Add(path, value));
+    builder_.Add(path, value);
     stats_->entries_written++;
     if ((builder_.count() >= options_.min_range_entries &&
          internal::IsBoundaryPath(path, options_.boundary_bits)) ||
@@ -103,12 +105,11 @@ class Chunker {
   // Ends the current range (if any entries are pending).
   Status Emit() {
     if (builder_.empty()) return Status::OK();
-    RangeInfo info;
-    std::string sst;
-    REFKV_RETURN_IF_ERROR(builder_.Finish(&info, &sst));
-    REFKV_RETURN_IF_ERROR(store_.PutRange(info.id, sst));
-    if (on_written_) on_written_(info, sst);
-    out_->push_back(std::move(info));
+    std::unique_ptr<RangeReader> range;
+    REFKV_RETURN_IF_ERROR(builder_.Finish(&sst_, &range));
+    REFKV_RETURN_IF_ERROR(store_.PutRange(range->info().id, sst_));
+    out_->Add(range->info());
+    if (on_written_) on_written_(std::move(range));
     stats_->ranges_written++;
     return Status::OK();
   }
@@ -117,9 +118,10 @@ class Chunker {
 
  private:
   RangeBuilder builder_;
+  std::string sst_;  // the last range's SST bytes (a buffer reused across ranges)
   RangeStore& store_;
   const CommittedManager::Options& options_;
-  RangeList* out_;
+  MetaRangeBuilder* out_;
   ApplyStats* stats_;
   OnWritten on_written_;
 };
@@ -131,7 +133,7 @@ class ManagerImpl final : public CommittedManager {
         options_(options),
         sst_(options.compress),
         empty_id_(internal::MetaRangeIdOf(internal::EncodeMetaRange({}))),
-        empty_list_(std::make_shared<const RangeList>()),
+        empty_list_(std::make_shared<const MetaRange>()),
         metaranges_(options.metarange_cache_bytes),
         readers_(options.range_cache_bytes) {}
 
@@ -149,79 +151,51 @@ class ManagerImpl final : public CommittedManager {
     REFKV_ASSIGN_OR_RETURN(auto base_ranges, LoadMetaRange(base));
     ChangeCursor changes(source);
     REFKV_RETURN_IF_ERROR(changes.Advance());
-    RangeList out;
-    out.reserve(base_ranges->size() + 4);
+    MetaRangeBuilder out;
     // A range just written is the one the next commit on this branch most likely
-    // touches or reads: keep a reader of it (no read back, no verification needed).
+    // touches or reads: keep it decoded (no read back, no verification needed).
     Chunker chunker(
-        sst_, ranges_, options_, &out, &stats, [this](const RangeInfo& info, std::string_view sst) {
-          if (readers_.Get(info.id) != nullptr) return;
-          auto reader = RangeReader::OpenBuilt(sst_, info, sst);
-          if (reader.ok()) {
-            readers_.Put(info.id, std::shared_ptr<const RangeReader>(std::move(reader).value()),
-                         sst.size());
-          }
+        sst_, ranges_, options_, &out, &stats, [this](std::unique_ptr<RangeReader> range) {
+          std::string id = range->info().id;
+          if (readers_.Get(id) != nullptr) return;
+          const size_t charge = range->memory();
+          readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)), charge);
         });
 
     for (size_t i = 0; i < base_ranges->size(); ++i) {
-      const RangeInfo& r = (*base_ranges)[i];
+      const RangeRef r = (*base_ranges)[i];
       // The last range ends at the end of the data, not at a boundary: changes past it
       // continue it rather than start a new range.
       const bool last = i + 1 == base_ranges->size();
       if (chunker.empty() && (!changes.has() || (!last && changes.current().path > r.max_path))) {
-        out.push_back(r);  // in sync and untouched: keep by id
+        out.AddFrom(*base_ranges, i);  // in sync and untouched: keep by id (its bytes)
         stats.ranges_reused++;
         continue;
       }
-      // A range not in the cache is opened unverified and hashed during this single merge
-      // pass instead; a mismatch fails the Apply before its metarange is written, a match
-      // puts the reader in the cache.
-      std::shared_ptr<const RangeReader> cached = readers_.Get(r.id);
-      std::unique_ptr<RangeReader> fresh;
-      size_t fresh_size = 0;
-      if (cached == nullptr) {
-        REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(r.id));
-        fresh_size = bytes.size();
-        REFKV_ASSIGN_OR_RETURN(fresh, RangeReader::Open(sst_, r.id, bytes, /*verify=*/false));
-      }
-      const bool verified = cached != nullptr;
-      const RangeReader* reader = verified ? cached.get() : fresh.get();
-      internal::RangeHasher hasher;
+      // A range not in the cache is read, decoded and hash-checked in one pass (and
+      // cached: the next commit of this branch likely touches it again).
+      REFKV_ASSIGN_OR_RETURN(std::shared_ptr<const RangeReader> reader, LoadRange(r.id));
       stats.ranges_read++;
-      auto it = reader->NewIterator();
-      it->SeekToFirst();
+      const size_t n = reader->size();
+      size_t pos = 0;
       while (true) {
-        bool have_entry = it->Valid();
+        bool have_entry = pos < n;
         bool have_change = changes.has() && (last || changes.current().path <= r.max_path);
         if (!have_entry && !have_change) break;
         int cmp = !have_entry    ? 1
                   : !have_change ? -1
-                                 : View(it->key()).compare(changes.current().path);
-        if (cmp <= 0) {
-          if (!verified) hasher.Add(View(it->key()), View(it->value()));
-          stats.entries_read++;
-        }
+                                 : reader->key(pos).compare(changes.current().path);
+        if (cmp <= 0) stats.entries_read++;
         if (cmp < 0) {
-          REFKV_RETURN_IF_ERROR(chunker.Add(View(it->key()), View(it->value())));
-          it->Next();
+          REFKV_RETURN_IF_ERROR(chunker.Add(reader->key(pos), reader->value(pos)));
+          ++pos;
           continue;
         }
-        if (cmp == 0) it->Next();  // the change replaces or deletes this entry
+        if (cmp == 0) ++pos;  // the change replaces or deletes this entry
         const Change& c = changes.current();
         if (c.value.has_value()) REFKV_RETURN_IF_ERROR(chunker.Add(c.path, *c.value));
         stats.changes++;
         REFKV_RETURN_IF_ERROR(changes.Advance());
-      }
-      if (!it->status().ok()) {
-        return Status::Corruption("range " + r.id + ": read failed: " + it->status().ToString());
-      }
-      if (!verified) {
-        std::string actual = hasher.Id();
-        if (actual != r.id) {
-          return Status::Corruption("range " + r.id + ": content hashes to " + actual);
-        }
-        fresh->SetVerifiedInfo(r);
-        readers_.Put(r.id, std::shared_ptr<const RangeReader>(std::move(fresh)), fresh_size);
       }
     }
     while (changes.has()) {  // only when the base is empty
@@ -233,30 +207,24 @@ class ManagerImpl final : public CommittedManager {
     REFKV_RETURN_IF_ERROR(chunker.Emit());
 
     std::string id = empty_id_;
-    if (!out.empty()) {
-      std::string encoded = internal::EncodeMetaRange(out);
-      id = internal::MetaRangeIdOf(encoded);
-      REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, encoded));
-      metaranges_.Put(id, std::make_shared<const RangeList>(std::move(out)), encoded.size());
+    if (out.size() > 0) {
+      auto built = std::make_shared<const MetaRange>(out.Finish());
+      id = internal::MetaRangeIdOf(built->encoded());
+      REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, built->encoded()));
+      metaranges_.Put(id, built, built->encoded().size());
     }
-    REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    if (options_.sync) REFKV_RETURN_IF_ERROR(ranges_.Sync());
     if (stats_out != nullptr) *stats_out = stats;
     return id;
   }
 
   Result<std::string> Get(std::string_view metarange, std::string_view path) override {
     REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
-    auto pos = std::lower_bound(
-        ranges->begin(), ranges->end(), path,
-        [](const RangeInfo& r, std::string_view p) { return std::string_view(r.max_path) < p; });
-    if (pos != ranges->end() && std::string_view(pos->min_path) <= path) {
-      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRange(pos->id));
-      auto it = reader->NewIterator();
-      it->Seek(rocksdb::Slice(path.data(), path.size()));
-      if (it->Valid() && View(it->key()) == path) return std::string(View(it->value()));
-      if (!it->status().ok()) {
-        return Status::Corruption("range " + pos->id + ": read failed: " + it->status().ToString());
-      }
+    const size_t pos = ranges->LowerBoundByMax(path);
+    if (pos < ranges->size() && (*ranges)[pos].min_path <= path) {
+      REFKV_ASSIGN_OR_RETURN(auto reader, LoadRange((*ranges)[pos].id));
+      size_t i = reader->LowerBound(path);
+      if (i < reader->size() && reader->key(i) == path) return std::string(reader->value(i));
     }
     return Status::NotFound("path " + kv::Printable(path) + " not in metarange " +
                             std::string(metarange));
@@ -273,10 +241,11 @@ class ManagerImpl final : public CommittedManager {
     REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
     MetaRangeInfo info;
     info.id = metarange;
-    info.ranges = *ranges;
-    for (const RangeInfo& r : info.ranges) {
-      info.count += r.count;
-      info.bytes += r.bytes;
+    info.ranges.reserve(ranges->size());
+    for (size_t i = 0; i < ranges->size(); ++i) {
+      info.ranges.push_back((*ranges)[i].ToInfo());
+      info.count += info.ranges.back().count;
+      info.bytes += info.ranges.back().bytes;
     }
     return info;
   }
@@ -296,14 +265,14 @@ class ManagerImpl final : public CommittedManager {
     return ranges_.DeleteMetaRange(id);
   }
 
-  // The parsed, hash-checked range list of `id` (cached).
-  Result<std::shared_ptr<const RangeList>> LoadMetaRange(std::string_view id) {
+  // The parsed, hash-checked metarange `id` (cached).
+  Result<std::shared_ptr<const MetaRange>> LoadMetaRange(std::string_view id) {
     if (id == empty_id_) return empty_list_;
     if (auto hit = metaranges_.Get(id)) return hit;
-    size_t size = 0;
-    REFKV_ASSIGN_OR_RETURN(auto list, ReadMetaRange(id, &size));
-    auto shared = std::make_shared<const RangeList>(std::move(list));
-    metaranges_.Put(std::string(id), shared, size);
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ReadMetaRangeBytes(id));
+    REFKV_ASSIGN_OR_RETURN(MetaRange parsed, MetaRange::Parse(id, std::move(bytes)));
+    auto shared = std::make_shared<const MetaRange>(std::move(parsed));
+    metaranges_.Put(std::string(id), shared, shared->encoded().size());
     return shared;
   }
 
@@ -312,22 +281,27 @@ class ManagerImpl final : public CommittedManager {
     if (auto hit = readers_.Get(id)) return hit;
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(id));
     REFKV_ASSIGN_OR_RETURN(auto reader, RangeReader::Open(sst_, id, bytes));
+    const size_t charge = reader->memory();
     std::shared_ptr<const RangeReader> shared(std::move(reader));
-    readers_.Put(std::string(id), shared, bytes.size());
+    readers_.Put(std::string(id), shared, charge);
     return shared;
   }
 
  private:
-  Result<RangeList> ReadMetaRange(std::string_view id, size_t* size = nullptr) {
+  // The stored bytes of metarange `id`, checked against its hash.
+  Result<std::string> ReadMetaRangeBytes(std::string_view id) {
     if (!internal::IsValidId(id)) {
       return Status::InvalidArgument("malformed metarange id " + kv::Printable(id));
     }
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetMetaRange(id));
-    if (size != nullptr) *size = bytes.size();
     std::string actual = internal::MetaRangeIdOf(bytes);
     if (actual != id) {
       return Status::Corruption("metarange " + std::string(id) + ": content hashes to " + actual);
     }
+    return bytes;
+  }
+  Result<std::vector<RangeInfo>> ReadMetaRange(std::string_view id) {
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ReadMetaRangeBytes(id));
     return internal::DecodeMetaRange(id, bytes);
   }
 
@@ -335,15 +309,15 @@ class ManagerImpl final : public CommittedManager {
   const Options options_;
   internal::SstContext sst_;
   const std::string empty_id_;
-  const std::shared_ptr<const RangeList> empty_list_;
-  internal::LruCache<RangeList> metaranges_;
+  const std::shared_ptr<const MetaRange> empty_list_;
+  internal::LruCache<MetaRange> metaranges_;
   internal::LruCache<RangeReader> readers_;
 };
 
 // Walks the ranges of one tree, loading each range's reader only when needed.
 class TreeIterator final : public EntryIterator {
  public:
-  TreeIterator(ManagerImpl& manager, std::shared_ptr<const RangeList> ranges, std::string start,
+  TreeIterator(ManagerImpl& manager, std::shared_ptr<const MetaRange> ranges, std::string start,
                std::string end)
       : manager_(manager),
         ranges_(std::move(ranges)),
@@ -356,10 +330,7 @@ class TreeIterator final : public EntryIterator {
     std::string target(path < std::string_view(start_) ? start_ : path);
     Release();
     status_ = Status::OK();
-    idx_ =
-        std::lower_bound(ranges_->begin(), ranges_->end(), target,
-                         [](const RangeInfo& r, const std::string& p) { return r.max_path < p; }) -
-        ranges_->begin();
+    idx_ = ranges_->LowerBoundByMax(target);
     if (!LoadCurrent()) return;
     it_->Seek(target);
     Settle();
@@ -385,8 +356,8 @@ class TreeIterator final : public EntryIterator {
   bool LoadCurrent() {
     Release();
     if (idx_ >= ranges_->size()) return false;
-    const RangeInfo& r = (*ranges_)[idx_];
-    if (!end_.empty() && r.min_path >= end_) return false;
+    const RangeRef r = (*ranges_)[idx_];
+    if (!end_.empty() && r.min_path >= std::string_view(end_)) return false;
     auto reader = manager_.LoadRange(r.id);
     if (!reader.ok()) {
       status_ = reader.status();
@@ -406,7 +377,7 @@ class TreeIterator final : public EntryIterator {
         return;
       }
       if (!it_->status().ok()) {
-        status_ = Status::Corruption("range " + (*ranges_)[idx_].id +
+        status_ = Status::Corruption("range " + std::string((*ranges_)[idx_].id) +
                                      ": read failed: " + it_->status().ToString());
         Release();
         return;
@@ -418,7 +389,7 @@ class TreeIterator final : public EntryIterator {
   }
 
   ManagerImpl& manager_;
-  const std::shared_ptr<const RangeList> ranges_;
+  const std::shared_ptr<const MetaRange> ranges_;
   const std::string start_;
   const std::string end_;
   size_t idx_ = 0;
@@ -441,13 +412,13 @@ Result<std::unique_ptr<EntryIterator>> ManagerImpl::NewIterator(std::string_view
 // One side of a Diff: a position (range index, entry) in one tree.
 class DiffSide {
  public:
-  DiffSide(ManagerImpl& manager, std::shared_ptr<const RangeList> ranges)
+  DiffSide(ManagerImpl& manager, std::shared_ptr<const MetaRange> ranges)
       : manager_(manager), ranges_(std::move(ranges)) {}
 
   bool done() const { return idx_ >= ranges_->size(); }
   // True when positioned at the first entry of a range (loaded or not).
   bool at_range_start() const { return at_start_; }
-  const RangeInfo& range() const { return (*ranges_)[idx_]; }
+  RangeRef range() const { return (*ranges_)[idx_]; }
 
   // Skips the current range. Precondition: at_range_start() and !done().
   void SkipRange() {
@@ -461,7 +432,9 @@ class DiffSide {
     REFKV_ASSIGN_OR_RETURN(reader_, manager_.LoadRange(range().id));
     it_ = reader_->NewIterator();
     it_->SeekToFirst();
-    if (!it_->Valid()) return Status::Corruption("range " + range().id + ": no entries");
+    if (!it_->Valid()) {
+      return Status::Corruption("range " + std::string(range().id) + ": no entries");
+    }
     return Status::OK();
   }
   std::string_view key() const { return View(it_->key()); }
@@ -473,7 +446,7 @@ class DiffSide {
     at_start_ = false;
     if (it_->Valid()) return Status::OK();
     if (!it_->status().ok()) {
-      return Status::Corruption("range " + range().id +
+      return Status::Corruption("range " + std::string(range().id) +
                                 ": read failed: " + it_->status().ToString());
     }
     Unload();
@@ -489,7 +462,7 @@ class DiffSide {
   }
 
   ManagerImpl& manager_;
-  const std::shared_ptr<const RangeList> ranges_;
+  const std::shared_ptr<const MetaRange> ranges_;
   size_t idx_ = 0;
   bool at_start_ = true;
   std::shared_ptr<const RangeReader> reader_;
@@ -532,7 +505,7 @@ Status ManagerImpl::Diff(std::string_view left, std::string_view right,
 
 Status ManagerImpl::Verify(std::string_view metarange) {
   if (metarange == empty_id_) return Status::OK();
-  REFKV_ASSIGN_OR_RETURN(RangeList ranges, ReadMetaRange(metarange));
+  REFKV_ASSIGN_OR_RETURN(std::vector<RangeInfo> ranges, ReadMetaRange(metarange));
   for (size_t i = 0; i < ranges.size(); ++i) {
     const RangeInfo& want = ranges[i];
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetRange(want.id));

@@ -143,4 +143,126 @@ Result<std::vector<RangeInfo>> DecodeMetaRange(std::string_view id, std::string_
   return ranges;
 }
 
+// ---- MetaRange ------------------------------------------------------------------------
+
+RangeRef MetaRange::operator[](size_t i) const {
+  const Record& r = records_[i];
+  std::string_view e(encoded_);
+  // A record starts with varint(32) = one byte, then the id.
+  return RangeRef{e.substr(r.offset + 1, 32), e.substr(r.min_offset, r.min_size),
+                  e.substr(r.max_offset, r.max_size), r.count, r.bytes};
+}
+
+size_t MetaRange::LowerBoundByMax(std::string_view path) const {
+  size_t lo = 0, hi = records_.size();
+  std::string_view e(encoded_);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const Record& r = records_[mid];
+    if (e.substr(r.max_offset, r.max_size) < path) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+Result<MetaRange> MetaRange::Parse(std::string_view id, std::string bytes) {
+  auto corrupt = [&](std::string_view what, size_t index) {
+    return Status::Corruption("metarange " + std::string(id) + ": " + std::string(what) +
+                              " (range #" + std::to_string(index) + ", " +
+                              std::to_string(bytes.size()) + " bytes)");
+  };
+  if (bytes.size() > UINT32_MAX) return corrupt("larger than 4 GiB", 0);
+  MetaRange out;
+  out.encoded_ = std::move(bytes);
+  const std::string_view all(out.encoded_);
+  std::string_view in = all;
+  if (in.substr(0, kMetaRangeMagic.size()) != kMetaRangeMagic) {
+    return corrupt("bad magic or format version", 0);
+  }
+  in.remove_prefix(kMetaRangeMagic.size());
+  uint64_t n = 0;
+  if (!GetVarint(&in, &n) || n > in.size() / 5) return corrupt("bad range count", 0);
+  out.records_.reserve(n);
+  auto offset = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - all.data()); };
+  std::string_view prev_max;
+  for (uint64_t i = 0; i < n; ++i) {
+    const char* start = in.data();
+    std::string_view rid, min, max;
+    Record r{};
+    if (!GetLengthPrefixed(&in, &rid) || !GetLengthPrefixed(&in, &min) ||
+        !GetLengthPrefixed(&in, &max) || !GetVarint(&in, &r.count) || !GetVarint(&in, &r.bytes)) {
+      return corrupt("truncated range record", i);
+    }
+    if (!IsValidId(rid)) return corrupt("bad range id " + kv::Printable(rid), i);
+    if (min.empty() || min > max || r.count == 0) return corrupt("bad range bounds or count", i);
+    if (i > 0 && prev_max >= min) return corrupt("ranges out of order", i);
+    prev_max = max;
+    r.offset = static_cast<uint32_t>(start - all.data());
+    r.size = static_cast<uint32_t>(in.data() - start);
+    r.min_offset = offset(min);
+    r.min_size = static_cast<uint32_t>(min.size());
+    r.max_offset = offset(max);
+    r.max_size = static_cast<uint32_t>(max.size());
+    out.records_.push_back(r);
+  }
+  if (!in.empty()) return corrupt("trailing bytes", n);
+  return out;
+}
+
+void MetaRangeBuilder::AddFrom(const MetaRange& base, size_t i) {
+  const MetaRange::Record& from = base.records_[i];
+  const int64_t shift = static_cast<int64_t>(body_.size()) - static_cast<int64_t>(from.offset);
+  body_.append(base.record(i));
+  MetaRange::Record r = from;
+  r.offset = static_cast<uint32_t>(from.offset + shift);
+  r.min_offset = static_cast<uint32_t>(from.min_offset + shift);
+  r.max_offset = static_cast<uint32_t>(from.max_offset + shift);
+  records_.push_back(r);
+}
+
+void MetaRangeBuilder::Add(const RangeInfo& range) {
+  Push(range.id, range.min_path, range.max_path, range.count, range.bytes);
+}
+
+void MetaRangeBuilder::Push(std::string_view id, std::string_view min, std::string_view max,
+                            uint64_t count, uint64_t bytes) {
+  MetaRange::Record r{};
+  r.offset = static_cast<uint32_t>(body_.size());
+  PutLengthPrefixed(&body_, id);
+  PutVarint(&body_, min.size());
+  r.min_offset = static_cast<uint32_t>(body_.size());
+  r.min_size = static_cast<uint32_t>(min.size());
+  body_.append(min);
+  PutVarint(&body_, max.size());
+  r.max_offset = static_cast<uint32_t>(body_.size());
+  r.max_size = static_cast<uint32_t>(max.size());
+  body_.append(max);
+  PutVarint(&body_, count);
+  PutVarint(&body_, bytes);
+  r.size = static_cast<uint32_t>(body_.size() - r.offset);
+  r.count = count;
+  r.bytes = bytes;
+  records_.push_back(r);
+}
+
+MetaRange MetaRangeBuilder::Finish() {
+  MetaRange out;
+  out.encoded_.assign(kMetaRangeMagic);
+  PutVarint(&out.encoded_, records_.size());
+  const uint32_t header = static_cast<uint32_t>(out.encoded_.size());
+  out.encoded_.append(body_);
+  out.records_ = std::move(records_);
+  for (auto& r : out.records_) {
+    r.offset += header;
+    r.min_offset += header;
+    r.max_offset += header;
+  }
+  body_.clear();
+  records_.clear();
+  return out;
+}
+
 }  // namespace refkv::refstore::internal

@@ -60,6 +60,62 @@ class RangeHasher {
 };
 
 std::string EncodeMetaRange(const std::vector<RangeInfo>& ranges);
+
+// One range of a MetaRange: views into its bytes, valid while the MetaRange lives.
+struct RangeRef {
+  std::string_view id, min_path, max_path;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  RangeInfo ToInfo() const {
+    return RangeInfo{std::string(id), std::string(min_path), std::string(max_path), count, bytes};
+  }
+};
+
+// A metarange held as its encoded bytes plus the position of every record in them, so
+// parsing allocates nothing per range and Apply copies the records of the ranges it
+// keeps as bytes (a commit's O(ranges in the tree) part is a memcpy, not a rebuild).
+class MetaRange {
+ public:
+  // Decodes and checks `bytes` like DecodeMetaRange (`id` for messages).
+  static Result<MetaRange> Parse(std::string_view id, std::string bytes);
+
+  size_t size() const { return records_.size(); }
+  bool empty() const { return records_.empty(); }
+  RangeRef operator[](size_t i) const;
+  // The encoded record of range i (as EncodeMetaRange writes it).
+  std::string_view record(size_t i) const {
+    return std::string_view(encoded_).substr(records_[i].offset, records_[i].size);
+  }
+  const std::string& encoded() const { return encoded_; }
+  // The index of the first range whose max path is >= `path` (size() if none).
+  size_t LowerBoundByMax(std::string_view path) const;
+
+ private:
+  friend class MetaRangeBuilder;
+  struct Record {
+    uint32_t offset, size;                                // of the whole record
+    uint32_t min_offset, min_size, max_offset, max_size;  // the id is the first 32 bytes + 1
+    uint64_t count, bytes;
+  };
+  std::string encoded_;
+  std::vector<Record> records_;
+};
+
+// Builds a metarange from records copied from another one and new ranges, in order.
+class MetaRangeBuilder {
+ public:
+  void AddFrom(const MetaRange& base, size_t i);
+  void Add(const RangeInfo& range);
+  size_t size() const { return records_.size(); }
+  // The metarange (magic, count, records); the builder is left empty.
+  MetaRange Finish();
+
+ private:
+  void Push(std::string_view id, std::string_view min, std::string_view max, uint64_t count,
+            uint64_t bytes);
+  std::string body_;                        // the records
+  std::vector<MetaRange::Record> records_;  // offsets relative to body_
+};
 std::string MetaRangeIdOf(std::string_view encoded);
 // Decodes and checks `bytes` (see above); `id` is for messages.
 Result<std::vector<RangeInfo>> DecodeMetaRange(std::string_view id, std::string_view bytes);

@@ -73,6 +73,7 @@ class KvRangeStore final : public RangeStore {
   }
   Result<std::string> GetMetaRange(std::string_view id) override { return Get('m', id); }
   Status Sync() override { return store_.Sync(); }
+  const kv::Store* kv_store() const override { return &store_; }
   Result<std::vector<std::string>> ListRangeIds() override { return List('r'); }
   Result<std::vector<std::string>> ListMetaRangeIds() override { return List('m'); }
   Status DeleteRange(std::string_view id) override { return Delete('r', id); }

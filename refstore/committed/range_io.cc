@@ -1,7 +1,10 @@
 #include "refstore/committed/range_io.h"
 
 #include <rocksdb/convenience.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 
 #include <algorithm>
 
@@ -15,6 +18,37 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::OK();
   return Status::IOError(std::string(what) + ": " + s.ToString());
 }
+
+std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+// An iterator over a RangeReader's flat entries.
+class FlatIterator final : public rocksdb::Iterator {
+ public:
+  explicit FlatIterator(const RangeReader& range) : range_(range), pos_(range.size()) {}
+
+  bool Valid() const override { return pos_ < range_.size(); }
+  void SeekToFirst() override { pos_ = 0; }
+  void SeekToLast() override { pos_ = range_.size() == 0 ? 0 : range_.size() - 1; }
+  void Seek(const rocksdb::Slice& target) override { pos_ = range_.LowerBound(View(target)); }
+  void SeekForPrev(const rocksdb::Slice& target) override {
+    size_t i = range_.LowerBound(View(target));
+    if (i < range_.size() && range_.key(i) == View(target)) {
+      pos_ = i;
+    } else {
+      pos_ = i == 0 ? range_.size() : i - 1;
+    }
+  }
+  void Next() override { ++pos_; }
+  void Prev() override { pos_ = pos_ == 0 ? range_.size() : pos_ - 1; }
+  rocksdb::Slice key() const override { return ToSlice(range_.key(pos_)); }
+  rocksdb::Slice value() const override { return ToSlice(range_.value(pos_)); }
+  rocksdb::Status status() const override { return rocksdb::Status::OK(); }
+
+ private:
+  const RangeReader& range_;
+  size_t pos_;
+};
 
 }  // namespace
 
@@ -31,6 +65,9 @@ SstContext::SstContext(bool compress) : env_(rocksdb::NewMemEnv(rocksdb::Env::De
   rocksdb::BlockBasedTableOptions table;
   // The bytes already live in memory (the mem env); a block cache would only copy them.
   table.no_block_cache = true;
+  // A range is read whole, once, when it is decoded: no filter, and fewer, larger blocks
+  // (fewer index entries and block trailers to build and check).
+  table.block_size = 32 << 10;
   options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 }
 
@@ -40,106 +77,143 @@ std::string SstContext::TempName(std::string_view tag) {
   return "/refkv-ranges/" + std::string(tag) + "-" + std::to_string(next_.fetch_add(1)) + ".sst";
 }
 
-RangeBuilder::~RangeBuilder() {
-  writer_.reset();
-  if (!file_.empty()) ctx_.env()->DeleteFile(file_).PermitUncheckedError();
+// ---- RangeReader -----------------------------------------------------------------------
+
+void RangeReader::Append(std::string_view path, std::string_view value) {
+  slots_.push_back({data_.size(), path.size(), value.size()});
+  data_.append(path);
+  data_.append(value);
 }
 
-Status RangeBuilder::Add(std::string_view path, std::string_view value) {
-  if (!writer_) {
-    file_ = ctx_.TempName("build");
-    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), ctx_.options());
-    REFKV_RETURN_IF_ERROR(FromRocks(writer_->Open(file_), "range builder: open " + file_));
-    hasher_ = std::make_unique<RangeHasher>();
-    info_ = RangeInfo();
-    info_.min_path = path;
+size_t RangeReader::LowerBound(std::string_view path) const {
+  size_t lo = 0, hi = slots_.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (key(mid) < path) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
-  rocksdb::Status s = writer_->Put(rocksdb::Slice(path.data(), path.size()),
-                                   rocksdb::Slice(value.data(), value.size()));
-  if (!s.ok()) {
-    return Status::IOError("range builder: put " + kv::Printable(path) + ": " + s.ToString());
-  }
-  hasher_->Add(path, value);
-  info_.max_path = path;
-  info_.count++;
-  info_.bytes += path.size() + value.size();
-  return Status::OK();
+  return lo;
 }
 
-Status RangeBuilder::Finish(RangeInfo* info, std::string* sst) {
-  if (!writer_) return Status::Internal("range builder: Finish on an empty range");
-  REFKV_RETURN_IF_ERROR(FromRocks(writer_->Finish(), "range builder: finish " + file_));
-  writer_.reset();
-  sst->clear();
-  rocksdb::Status s = rocksdb::ReadFileToString(ctx_.env(), file_, sst);
-  ctx_.env()->DeleteFile(file_).PermitUncheckedError();
-  file_.clear();
-  REFKV_RETURN_IF_ERROR(FromRocks(s, "range builder: read back"));
-  info_.id = hasher_->Id();
-  hasher_.reset();
-  *info = std::move(info_);
-  info_ = RangeInfo();
-  return Status::OK();
+std::unique_ptr<rocksdb::Iterator> RangeReader::NewIterator() const {
+  return std::make_unique<FlatIterator>(*this);
 }
 
 Result<std::unique_ptr<RangeReader>> RangeReader::Open(SstContext& ctx, std::string_view id,
-                                                       std::string_view sst, bool verify) {
-  std::unique_ptr<RangeReader> r(new RangeReader(ctx, ctx.TempName("read")));
+                                                       std::string_view sst) {
   auto corrupt = [&](std::string_view what) {
     return Status::Corruption("range " + std::string(id) + ": " + std::string(what));
   };
-  rocksdb::Status s = rocksdb::WriteStringToFile(ctx.env(), rocksdb::Slice(sst.data(), sst.size()),
-                                                 r->file_, /*should_sync=*/false);
+  const std::string file = ctx.TempName("read");
+  rocksdb::Status s =
+      rocksdb::WriteStringToFile(ctx.env(), ToSlice(sst), file, /*should_sync=*/false);
   if (!s.ok()) return Status::IOError("range " + std::string(id) + ": stage: " + s.ToString());
-  r->reader_ = std::make_unique<rocksdb::SstFileReader>(ctx.options());
-  s = r->reader_->Open(r->file_);
-  if (!s.ok())
+  struct Cleanup {
+    SstContext& ctx;
+    const std::string& file;
+    ~Cleanup() { ctx.env()->DeleteFile(file).PermitUncheckedError(); }
+  } cleanup{ctx, file};
+
+  rocksdb::SstFileReader sst_reader(ctx.options());
+  s = sst_reader.Open(file);
+  if (!s.ok()) {
     return corrupt("not a readable SST (" + std::to_string(sst.size()) +
                    " bytes): " + s.ToString());
-  if (!verify) return r;
-  // One full pass: the content hash covers every path and value, so a flipped bit
-  // anywhere (or a file stored under the wrong id) is caught here, once per open.
+  }
+  std::unique_ptr<RangeReader> r(new RangeReader());
+  // Exactly what the entries need (the properties count internal keys: 8 bytes more
+  // each), so the reader's memory - its cache charge - is not doubled by growth.
+  if (auto props = sst_reader.GetTableProperties()) {
+    const uint64_t n = props->num_entries;
+    const uint64_t content = props->raw_key_size + props->raw_value_size;
+    if (n < (uint64_t{1} << 32) && content >= 8 * n && content - 8 * n <= (sst.size() << 4)) {
+      r->data_.reserve(content - 8 * n);
+      r->slots_.reserve(n);
+    }
+  }
+  // One pass: decode, check the order and hash the content, so a flipped bit anywhere
+  // (or a file stored under the wrong id) is caught here, once per open.
   RangeHasher hasher;
-  auto it = r->NewIterator();
-  std::string prev;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(sst_reader.NewIterator(ro));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view k(it->key().data(), it->key().size());
-    std::string_view v(it->value().data(), it->value().size());
-    if (r->info_.count == 0) {
-      r->info_.min_path = k;
-    } else if (k <= std::string_view(prev)) {
+    std::string_view k = View(it->key());
+    std::string_view v = View(it->value());
+    if (!r->slots_.empty() && k <= r->key(r->slots_.size() - 1)) {
       return corrupt("paths out of order at " + kv::Printable(k));
     }
-    prev.assign(k);
+    r->Append(k, v);
     hasher.Add(k, v);
-    r->info_.count++;
     r->info_.bytes += k.size() + v.size();
   }
   if (!it->status().ok()) return corrupt("unreadable: " + it->status().ToString());
-  if (r->info_.count == 0) return corrupt("empty range");
-  r->info_.max_path = prev;
+  it.reset();
+  if (r->slots_.empty()) return corrupt("empty range");
+  r->info_.count = r->slots_.size();
+  r->info_.min_path = r->key(0);
+  r->info_.max_path = r->key(r->slots_.size() - 1);
   r->info_.id = hasher.Id();
   if (r->info_.id != id) return corrupt("content hashes to " + r->info_.id);
   return r;
 }
 
-Result<std::unique_ptr<RangeReader>> RangeReader::OpenBuilt(SstContext& ctx, const RangeInfo& info,
-                                                            std::string_view sst) {
-  REFKV_ASSIGN_OR_RETURN(auto r, Open(ctx, info.id, sst, /*verify=*/false));
-  r->info_ = info;
-  return r;
+// ---- RangeBuilder ----------------------------------------------------------------------
+
+void RangeBuilder::Add(std::string_view path, std::string_view value) {
+  if (pending_ == nullptr) pending_.reset(new RangeReader());
+  pending_->Append(path, value);
+  bytes_ += path.size() + value.size();
 }
 
-RangeReader::~RangeReader() {
-  reader_.reset();
-  ctx_.env()->DeleteFile(file_).PermitUncheckedError();
-}
-
-std::unique_ptr<rocksdb::Iterator> RangeReader::NewIterator() const {
-  rocksdb::ReadOptions ro;
-  ro.verify_checksums = true;
-  ro.fill_cache = false;
-  return std::unique_ptr<rocksdb::Iterator>(reader_->NewIterator(ro));
+Status RangeBuilder::Finish(std::string* sst, std::unique_ptr<RangeReader>* reader) {
+  if (empty()) return Status::Internal("range builder: Finish on an empty range");
+  std::unique_ptr<RangeReader> range = std::move(pending_);
+  bytes_ = 0;
+  const std::string file = ctx_.TempName("build");
+  struct Cleanup {
+    SstContext& ctx;
+    const std::string& file;
+    ~Cleanup() { ctx.env()->DeleteFile(file).PermitUncheckedError(); }
+  } cleanup{ctx_, file};
+  {
+    // No page cache to drop (the file lives in memory), no filters to build.
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), ctx_.options(), /*column_family=*/nullptr,
+                                  /*invalidate_page_cache=*/false, rocksdb::Env::IO_TOTAL,
+                                  /*skip_filters=*/true);
+    REFKV_RETURN_IF_ERROR(FromRocks(writer.Open(file), "range builder: open " + file));
+    RangeHasher hasher;
+    for (size_t i = 0; i < range->size(); ++i) {
+      std::string_view k = range->key(i), v = range->value(i);
+      rocksdb::Status s = writer.Put(ToSlice(k), ToSlice(v));
+      if (!s.ok()) {
+        return Status::IOError("range builder: put " + kv::Printable(k) + ": " + s.ToString());
+      }
+      hasher.Add(k, v);
+      range->info_.bytes += k.size() + v.size();
+    }
+    REFKV_RETURN_IF_ERROR(FromRocks(writer.Finish(), "range builder: finish " + file));
+    range->info_.id = hasher.Id();
+  }
+  sst->clear();
+  REFKV_RETURN_IF_ERROR(
+      FromRocks(rocksdb::ReadFileToString(ctx_.env(), file, sst), "range builder: read back"));
+  // A built range grew by doubling: give back the slack before it is cached.
+  if (range->data_.capacity() > range->data_.size() + range->data_.size() / 4) {
+    range->data_.shrink_to_fit();
+  }
+  if (range->slots_.capacity() > range->slots_.size() + range->slots_.size() / 4) {
+    range->slots_.shrink_to_fit();
+  }
+  range->info_.count = range->size();
+  range->info_.min_path = range->key(0);
+  range->info_.max_path = range->key(range->size() - 1);
+  *reader = std::move(range);
+  return Status::OK();
 }
 
 }  // namespace refkv::refstore::internal

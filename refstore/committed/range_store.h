@@ -73,6 +73,11 @@ class RangeStore {
   // (kv): kv::Store::Sync().
   virtual Status Sync() = 0;
 
+  // The kv::Store whose writes hold this range store's objects (the KV range store), or
+  // nullptr (the directory store). A caller writing to that same store may rely on its
+  // ordering instead of Sync() (CommittedManager::Options::sync).
+  virtual const kv::Store* kv_store() const { return nullptr; }
+
   // Every stored id, sorted. For the cleaner; cost proportional to the number of objects.
   virtual Result<std::vector<std::string>> ListRangeIds() = 0;
   virtual Result<std::vector<std::string>> ListMetaRangeIds() = 0;

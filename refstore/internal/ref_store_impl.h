@@ -114,9 +114,16 @@ class RefStoreImpl final : public RefStore {
   // Drops the repository's partitions and its record (the record must be DELETING).
   Status FinishDelete(const pb::Repository& record, const std::string& raw);
   void CacheCommit(const std::string& refs, const pb::Commit& commit);
+  // kv::Store::Sync() when `enabled` (Options::sync_commits or sync_staged_writes): the
+  // last step of an acknowledged write; `what` and `name` say what is made durable.
+  Status SyncIf(bool enabled, std::string_view what, std::string_view name);
   // Releases the staged entries of `tokens` (one DeleteRange each); errors are ignored:
   // the cleaner releases what is left.
   void ReleaseTokens(const Repo& repo, const std::vector<std::string>& tokens);
+  // After a commit: deletes the staging `keys` it read (one batch), or releases `tokens`
+  // whole if `keys` is nullopt (too many to list). Errors are ignored, as above.
+  void ReleaseStaged(const Repo& repo, const std::vector<std::string>& tokens,
+                     const std::optional<std::vector<std::string>>& keys);
 
   // entries.cc
   Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,

@@ -174,6 +174,37 @@ TEST_F(ResolveStoreTest, MalformedDefaultFileIsAnErrorWhenItIsNeeded) {
   EXPECT_TRUE(Resolve({}, "mem://").ok());
 }
 
+TEST_F(ResolveStoreTest, SyncCommitsDefaultsToTrueAndCanBeTurnedOff) {
+  auto def = Resolve({});
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_TRUE(def->sync_commits);
+
+  WriteConfig("database:\n  sync_commits: false\n  rocks:\n    path: ./s\n");
+  auto file = Resolve({});
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_FALSE(file->sync_commits);
+  // The variable wins over the file, and counts with --store and REFKV_STORE too.
+  auto env = Resolve({{"REFKV_DATABASE_SYNC_COMMITS", "true"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_TRUE(env->sync_commits);
+  auto flag = Resolve({{"REFKV_DATABASE_SYNC_COMMITS", "false"}}, "mem://");
+  ASSERT_TRUE(flag.ok()) << flag.status().ToString();
+  EXPECT_FALSE(flag->sync_commits);
+  auto store_env = Resolve({{"REFKV_DATABASE_SYNC_COMMITS", "off"}, {"REFKV_STORE", "mem://"}});
+  ASSERT_TRUE(store_env.ok()) << store_env.status().ToString();
+  EXPECT_FALSE(store_env->sync_commits);
+  EXPECT_TRUE(Resolve({}, "mem://")->sync_commits);
+
+  auto bad = Resolve({{"REFKV_DATABASE_SYNC_COMMITS", "maybe"}}, "mem://");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("REFKV_DATABASE_SYNC_COMMITS"), std::string::npos);
+  WriteConfig("database:\n  sync_commits: sometimes\n");
+  auto bad_file = Resolve({});
+  ASSERT_FALSE(bad_file.ok());
+  EXPECT_NE(bad_file.status().ToString().find("refkv.yaml:2"), std::string::npos)
+      << bad_file.status().ToString();
+}
+
 TEST(ParseConfig, MalformedYamlNamesFileAndLine) {
   auto s = ParseConfig("database:\n  type: rocks\n  rocks: {path: [a, b\n", "conf.yaml");
   ASSERT_FALSE(s.ok());

@@ -11,7 +11,10 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/store.h"
 
@@ -96,6 +99,46 @@ class CallCounter {
   std::atomic<uint64_t> fail_at_{0};
   bool crash_ = false;
   Fault fault_ = Fault::kFailBefore;
+};
+
+// Records every call (verb, partition, key) in order; use as a hook:
+//   CallLog log; faulty.SetHook(std::ref(log));
+// Thread-safe. Optionally fails every call of one verb (`FailVerb`).
+class CallLog {
+ public:
+  struct Entry {
+    std::string verb, partition, key;
+  };
+
+  Fault operator()(const Call& c) {
+    std::lock_guard lock(mu_);
+    calls_.push_back({std::string(c.verb), std::string(c.partition), std::string(c.key)});
+    return c.verb == fail_verb_ ? Fault::kFailBefore : Fault::kNone;
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    calls_.clear();
+  }
+  void FailVerb(std::string verb) {
+    std::lock_guard lock(mu_);
+    fail_verb_ = std::move(verb);
+  }
+  std::vector<Entry> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  // How many calls of `verb` were recorded.
+  size_t Count(std::string_view verb) const {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& c : calls_) n += c.verb == verb;
+    return n;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Entry> calls_;
+  std::string fail_verb_;
 };
 
 }  // namespace refkv::testing

@@ -315,6 +315,30 @@ TEST_P(RefStoreTest, ResetDiscardsStaged) {
   EXPECT_EQ(refs_->Commit("r", "main", req)->outcome, Outcome::kNoChanges);
 }
 
+// A commit releases what it committed from staging (a speed-up, but it keeps staging
+// small): afterwards the staging partition holds only what was staged since.
+TEST_P(RefStoreTest, CommitReleasesTheStagedEntriesItCommitted) {
+  auto repo = refs_->CreateRepository("r");
+  ASSERT_OK(repo);
+  const std::string staging = rs::internal::StagingPartition("r", repo->instance_id);
+  auto staged_keys = [&] {
+    size_t n = 0;
+    auto it = env_.base->Scan(staging, kv::ScanOptions{});
+    EXPECT_TRUE(it.ok());
+    for (; (*it)->Valid(); (*it)->Next()) ++n;
+    return n;
+  };
+  for (int i = 0; i < 20; ++i)
+    ASSERT_OK(refs_->PutEntry("r", "main", "p" + std::to_string(i), "v"));
+  ASSERT_OK(refs_->DeleteEntry("r", "main", "p3"));
+  EXPECT_EQ(staged_keys(), 20u);
+  CommitOk("r", "main");
+  EXPECT_EQ(staged_keys(), 0u);
+  ASSERT_OK(refs_->PutEntry("r", "main", "later", "v"));
+  EXPECT_EQ(staged_keys(), 1u);
+  EXPECT_EQ(AllEntries(*refs_, "r", "main").size(), 20u);  // p0..p19 - p3 + later
+}
+
 TEST_P(RefStoreTest, Tags) {
   ASSERT_OK(refs_->CreateRepository("r"));
   ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
