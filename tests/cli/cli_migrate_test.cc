@@ -13,8 +13,8 @@
 #include "cli/exit_code.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
-#include "tests/support/pg_server.h"
 #include "tests/cli/refkv_runner.h"
+#include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::cli {
