@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -49,7 +51,15 @@ class ProgressBar {
   format::ProgressCallback Callback() {
     return [this](const format::Progress& p) { Update(p); };
   }
-  void Update(const format::Progress& p) {
+  // An export does not know its total; the driver's key estimate (whole store, so only
+  // when every partition is exported) stands in for it, shown as "~N".
+  void SetEstimatedRecords(uint64_t estimate) { estimate_ = estimate; }
+  void Update(format::Progress p) {
+    bool estimated = false;
+    if (p.total_records == 0 && estimate_ > 0) {
+      p.total_records = std::max(estimate_, p.records + 1);
+      estimated = true;
+    }
     last_ = p;
     phase_ = std::string(p.phase);
     if (!live_) return;
@@ -59,7 +69,7 @@ class ProgressBar {
     double secs = std::chrono::duration<double>(now - start_).count();
     double rate = secs > 0 ? p.records / secs : 0;
     std::string line = "\r" + phase_ + ": " + std::to_string(p.records);
-    if (p.total_records > 0) line += "/" + std::to_string(p.total_records);
+    if (p.total_records > 0) line += (estimated ? "/~" : "/") + std::to_string(p.total_records);
     line += " records, " + HumanBytes(static_cast<double>(p.bytes));
     if (p.total_bytes > 0) line += "/" + HumanBytes(static_cast<double>(p.total_bytes));
     char buf[64];
@@ -94,8 +104,21 @@ class ProgressBar {
   bool live_;
   Clock::time_point start_, last_draw_{};
   format::Progress last_;
+  uint64_t estimate_ = 0;
   std::string phase_;
 };
+
+// The driver's estimate of the store's key count ("estimated_keys" in Properties), 0
+// when it has none.
+uint64_t EstimatedKeys(kv::Store& store) {
+  for (const auto& p : store.Properties()) {
+    if (p.name != "estimated_keys") continue;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(p.value.c_str(), &end, 10);
+    return end != p.value.c_str() ? n : 0;
+  }
+  return 0;
+}
 
 Status Export(CliContext& ctx, const FormatArgs& a) {
   if (a.format != "dump" && a.format != "sst") {
@@ -103,6 +126,7 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
   }
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
   ProgressBar bar;
+  if (a.partitions.empty()) bar.SetEstimatedRecords(EstimatedKeys(*store));
   if (a.format == "dump") {
     format::ExportOptions options;
     options.path = a.output;

@@ -228,9 +228,9 @@ TEST_F(CliTest, GetEndsWithANewlineOnlyOnATerminal) {
 }
 
 // Export, verify and import draw a live bar on stderr when it is a terminal (records,
-// bytes, rate; an ETA once the total is known: verify and import know the file's
-// size, export does not know the store's) and end with the one-line summary; off a
-// terminal only the summary line is printed.
+// bytes, rate, percentage and ETA: verify and import know the file's size, export uses
+// the store's key estimate) and end with the one-line summary; off a terminal only the
+// summary line is printed.
 TEST_F(CliTest, ProgressBarOnATerminalOneSummaryLineOtherwise) {
   const std::string s = Rocks();
   ExpectOk(R({"--store", s, "kv", "set", "p", "k", "v"}), "");  // created by the CLI
@@ -269,7 +269,9 @@ TEST_F(CliTest, ProgressBarOnATerminalOneSummaryLineOtherwise) {
     EXPECT_NE(r.out.find("\x1b[K"), std::string::npos) << Describe(r);
   };
   RunResult exported = RunRefkvOnTerminal(dir_.path(), {"--store", s, "export", "-o", "a.dump"});
-  expect_bar(exported, {"export"}, false);
+  // Export knows no total: the store's key estimate stands in ("/~N"), so it has an ETA.
+  expect_bar(exported, {"export"}, true);
+  EXPECT_NE(exported.out.find("/~"), std::string::npos) << Describe(exported);
   EXPECT_NE(exported.out.find("exported a.dump: 3001 records"), std::string::npos)
       << Describe(exported);
   RunResult verified = RunRefkvOnTerminal(dir_.path(), {"dump", "verify", "a.dump"});
