@@ -6,7 +6,6 @@
 // REFKV_MIGRATE_SEED=S repeats a run (the seed is printed).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,9 +20,8 @@
 #include "engine/migrate.h"
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::kv::migrate::testing {
 namespace {
@@ -77,23 +75,8 @@ TEST(MigrateCrash, DISABLED_Child) {
 }
 
 pid_t SpawnChild(const std::string& db, const std::string& op) {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return -1;
-  exe[n] = '\0';
-  std::vector<std::string> env_strings{"REFKV_MIGRATE_CHILD_DB=" + db,
-                                       "REFKV_MIGRATE_CHILD_OP=" + op};
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string filter = "--gtest_filter=MigrateCrash.DISABLED_Child";
-  std::string disabled = "--gtest_also_run_disabled_tests";
-  std::string brief = "--gtest_brief=1";
-  char* argv[] = {exe, filter.data(), disabled.data(), brief.data(), nullptr};
-  pid_t pid = -1;
-  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
-  return pid;
+  return refkv::testing::SpawnTest("MigrateCrash.DISABLED_Child", {"REFKV_MIGRATE_CHILD_DB=" + db,
+                                                                   "REFKV_MIGRATE_CHILD_OP=" + op});
 }
 
 // Waits until the child announced the start of its migration (or exited).
@@ -108,12 +91,7 @@ bool WaitStarted(const std::string& db, pid_t pid) {
   return false;
 }
 
-int WaitChild(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+int WaitChild(pid_t pid) { return refkv::testing::WaitForChild(pid); }
 
 int KillPoints() {
   const char* env = std::getenv("REFKV_MIGRATE_KILL_POINTS");

@@ -11,7 +11,6 @@
 // quarantine and shadow memory make RSS say little, and 1M rows take minutes).
 // REFKV_MIGRATE_RSS_ROWS=N (default 1000000) sets the large run.
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +25,8 @@
 #include "engine/migrate.h"
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::kv::migrate::testing {
 namespace {
@@ -102,22 +100,10 @@ TEST(MigrateMemory, DISABLED_Child) {
 
 // Runs the child in `mode`; returns its peak RSS in KiB, or -1 if it failed.
 long RunChild(const std::string& db, const std::string& mode, int rows) {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return -1;
-  exe[n] = '\0';
-  std::vector<std::string> env_strings{"REFKV_RSS_DB=" + db, "REFKV_RSS_MODE=" + mode,
-                                       "REFKV_RSS_ROWS=" + std::to_string(rows)};
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string filter = "--gtest_filter=MigrateMemory.DISABLED_Child";
-  std::string disabled = "--gtest_also_run_disabled_tests";
-  std::string brief = "--gtest_brief=1";
-  char* argv[] = {exe, filter.data(), disabled.data(), brief.data(), nullptr};
-  pid_t pid = -1;
-  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  pid_t pid = refkv::testing::SpawnTest(
+      "MigrateMemory.DISABLED_Child",
+      {"REFKV_RSS_DB=" + db, "REFKV_RSS_MODE=" + mode, "REFKV_RSS_ROWS=" + std::to_string(rows)});
+  if (pid < 0) return -1;
   int status = 0;
   struct rusage usage {};
   while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {

@@ -5,7 +5,6 @@
 //   - `migrate status` from another process shows the running step's rows done / total.
 // Each process is this binary re-run with a filter (a DISABLED child test).
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,9 +22,8 @@
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
 #include "tests/engine/postgres/pg_test_env.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::kv::migrate::testing {
 namespace {
@@ -82,28 +80,11 @@ TEST(MigratePgProcess, DISABLED_Child) {
 }
 
 pid_t Spawn(const std::vector<std::string>& env) {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return -1;
-  exe[n] = '\0';
-  std::vector<std::string> env_strings = env;
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string filter = "--gtest_filter=MigratePgProcess.DISABLED_Child";
-  std::string disabled = "--gtest_also_run_disabled_tests";
-  std::string brief = "--gtest_brief=1";
-  char* argv[] = {exe, filter.data(), disabled.data(), brief.data(), nullptr};
-  pid_t pid = -1;
-  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
-  return pid;
+  return refkv::testing::SpawnTest("MigratePgProcess.DISABLED_Child", env);
 }
 
 bool WaitOk(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = refkv::testing::WaitForChild(pid);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -2,7 +2,6 @@
 // RocksDB checkpoint, or a dump for mem) brought back over the migrated store; bad
 // backups and a store open elsewhere refused with nothing changed.
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,9 +17,8 @@
 #include "engine/open.h"
 #include "format/backup.h"
 #include "tests/engine/migrate/synthetic.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::kv::migrate::testing {
 namespace {
@@ -230,20 +228,9 @@ TEST(MigrateRestoreTest, StoreOpenInAnotherProcessIsRefused) {
   Migrated m = UpWithBackup(db, dir.Sub("backups"));
   ASSERT_FALSE(m.backup.empty());
 
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  ASSERT_GT(n, 0);
-  exe[n] = '\0';
-  std::string env_db = "REFKV_HOLD_DB=" + db;
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  envp.push_back(env_db.data());
-  envp.push_back(nullptr);
-  std::string filter = "--gtest_filter=MigrateRestoreTest.DISABLED_HoldStore";
-  std::string disabled = "--gtest_also_run_disabled_tests";
-  char* argv[] = {exe, filter.data(), disabled.data(), nullptr};
-  pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()), 0);
+  pid_t pid =
+      refkv::testing::SpawnTest("MigrateRestoreTest.DISABLED_HoldStore", {"REFKV_HOLD_DB=" + db});
+  ASSERT_GT(pid, 0);
   for (int i = 0; i < 30000 && !fs::exists(db + ".held"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -252,8 +239,7 @@ TEST(MigrateRestoreTest, StoreOpenInAnotherProcessIsRefused) {
   format::RestoreRefusal refusal = format::RestoreRefusal::kNone;
   auto r = format::RestoreBackup("rocks://" + db, m.backup, RestoreOpts(&refusal));
   std::ofstream(db + ".release") << "1";
-  int status = 0;
-  waitpid(pid, &status, 0);
+  int status = refkv::testing::WaitForChild(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();

@@ -9,7 +9,6 @@
 // REFKV_MIGRATE_KILL_POINTS=N (default 10) kill points; REFKV_MIGRATE_SEED=S repeats one.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,9 +29,8 @@
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/refstore/harness.h"
 #include "tests/refstore/migrations/fixture.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace refkv::testing {
 namespace {
@@ -309,30 +307,12 @@ TEST(SchemaStepsCrash, DISABLED_Child) {
 // What the child runs: "up" on a schema-1 store, or "cleanup" on a store taken up to 3
 // and back down to 1 (the cleanup drops both indexes).
 pid_t SpawnChild(const std::string& db, const std::string& op) {
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n <= 0) return -1;
-  exe[n] = '\0';
-  std::vector<std::string> env_strings{"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
-                                       "REFKV_REFSTORE_MIGRATE_BATCH=2"};
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string filter = "--gtest_filter=SchemaStepsCrash.DISABLED_Child";
-  std::string disabled = "--gtest_also_run_disabled_tests";
-  char* argv[] = {exe, filter.data(), disabled.data(), nullptr};
-  pid_t pid = -1;
-  if (posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0) return -1;
-  return pid;
+  return refkv::testing::SpawnTest("SchemaStepsCrash.DISABLED_Child",
+                                   {"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
+                                    "REFKV_REFSTORE_MIGRATE_BATCH=2"});
 }
 
-int WaitChild(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+int WaitChild(pid_t pid) { return refkv::testing::WaitForChild(pid); }
 
 bool WaitStarted(const std::string& db, pid_t pid) {
   for (int i = 0; i < 60000; ++i) {
