@@ -22,6 +22,9 @@
 //      writable or missing, disk full, a driver without backup); nothing written
 //  10  bad backup: `migrate restore` found the backup missing, not a backup, or corrupt;
 //      nothing changed
+//  11  nodes running: `migrate up/down`'s pre-flight found a live node (a process with
+//      the store open on PostgreSQL, engine/nodes.h) of an older code schema than the
+//      target (down: newer); nothing written. Stop or upgrade it, or --ignore-nodes
 // A store that cannot be opened at all (newer format, in use by another process) is 1.
 // A commit with nothing staged is not an error: it prints "no changes" and exits 0.
 // 3 and 4 only ever describe the command's own key: a missing store, config file or
@@ -48,6 +51,7 @@ inline constexpr int kExitBusy = 7;
 inline constexpr int kExitNoSpace = 8;
 inline constexpr int kExitBackupFailed = 9;
 inline constexpr int kExitBadBackup = 10;
+inline constexpr int kExitNodesRunning = 11;
 
 // The lines --help ends with.
 inline constexpr std::string_view kExitCodeHelp =
@@ -57,14 +61,15 @@ inline constexpr std::string_view kExitCodeHelp =
     "            staged writes kept), 6 version mismatch (migrate: schema unusable),\n"
     "            7 busy (migration lease held, or store in use for migrate restore),\n"
     "            8 not enough free space (migrate pre-flight), 9 backup failed (migrate\n"
-    "            pre-flight), 10 bad backup (migrate restore); nothing written for 6-10.\n"
+    "            pre-flight), 10 bad backup (migrate restore), 11 nodes running (migrate\n"
+    "            pre-flight: a live node of another schema); nothing written for 6-11.\n"
     "            A commit with nothing staged prints 'no changes', 0.";
 
 // Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
 // command's own verb on the open store).
 enum class Phase { kSetup, kCommand };
 
-// The one Status -> exit code mapping (8, 9 and 10 are set by the migrate commands
+// The one Status -> exit code mapping (8, 9, 10 and 11 are set by the migrate commands
 // through CliContext::SetExitCode, from the refusal the library reports). kSetup errors are
 // always 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5, VersionMismatch 6, Busy 7,
 // InvalidArgument 2, any other error 1; OK 0.

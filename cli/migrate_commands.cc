@@ -3,6 +3,7 @@
 // backups of format/backup.h. The store is opened with the tooling options, so a store
 // at an older schema or mid-migration opens.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -25,7 +26,7 @@ namespace mg = kv::migrate;
 struct MigrateArgs {
   int64_t to = 0;
   CLI::Option* to_option = nullptr;
-  bool dry_run = false, no_backup = false, force = false;
+  bool dry_run = false, no_backup = false, force = false, ignore_nodes = false;
   bool keep_replaced = false, replace = false;
   double lease_ttl = 30, lock_timeout = 60;
   int64_t reserve = 0;
@@ -54,6 +55,12 @@ Result<std::unique_ptr<Tooling>> Open(CliContext& ctx, bool write) {
   }
   t->store = std::move(opened).value();
   return t;
+}
+
+int64_t NowMsForStatus() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string S(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }
@@ -88,7 +95,17 @@ Status StatusCmd(CliContext& ctx, const MigrateArgs&) {
         << ",\"oldest_upgradable_schema\":" << s.version.oldest_upgradable_schema
         << ",\"state\":" << S(s.version.state_name)
         << ",\"detail\":" << S(s.version.state.ToString())
-        << ",\"lease\":" << (s.lease ? S(s.lease->ToString()) : "null") << ",\"kept\":[";
+        << ",\"lease\":" << (s.lease ? S(s.lease->ToString()) : "null") << ",\"nodes\":[";
+    const int64_t now = NowMsForStatus();
+    for (size_t i = 0; i < s.nodes.size(); ++i) {
+      const auto& n = s.nodes[i];
+      out << (i ? "," : "") << "{\"id\":" << S(n.node_id) << ",\"host\":" << S(n.host)
+          << ",\"pid\":" << n.pid << ",\"code_schema\":" << n.code_schema
+          << ",\"code_version\":" << S(n.code_version) << ",\"role\":" << S(n.role)
+          << ",\"age_ms\":" << (now - n.beat_ms) << ",\"ttl_ms\":" << n.ttl_ms
+          << ",\"fenced\":" << S(n.fenced) << "}";
+    }
+    out << "],\"kept\":[";
     for (size_t i = 0; i < s.kept.size(); ++i) out << (i ? "," : "") << S(s.kept[i]);
     out << "],\"history\":[";
     for (size_t i = 0; i < s.history.size(); ++i) {
@@ -103,6 +120,8 @@ Status StatusCmd(CliContext& ctx, const MigrateArgs&) {
   }
   VersionOut(ctx, s.version);
   if (s.lease) out << "lease " << s.lease->ToString() << "\n";
+  const int64_t now = NowMsForStatus();
+  for (const auto& n : s.nodes) out << "node " << n.ToString(now).substr(5) << "\n";
   for (const auto& k : s.kept) out << "kept (awaits cleanup) " << k << "\n";
   for (const auto& h : s.history) {
     out << "history " << h.seq << " " << mg::DirectionName(h.direction) << " " << h.step_id << " "
@@ -158,6 +177,7 @@ mg::RunOptions RunOptionsFor(const MigrateArgs& a) {
   options.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
   options.backup_dir = a.backup_dir;
   options.reserve_bytes = a.reserve;
+  options.ignore_nodes = a.ignore_nodes;
   options.progress = [](const mg::Progress& p) {
     std::cerr << "migrate " << mg::DirectionName(p.direction) << " " << p.step_id << " " << p.from
               << "->" << p.to << ": " << p.rows_done << "/" << p.rows_total << " rows\n";
@@ -204,6 +224,7 @@ Status RunSteps(CliContext& ctx, const MigrateArgs& a, bool up) {
   if (!r.ok()) {
     if (refusal == mg::Refusal::kFreeSpace) ctx.SetExitCode(kExitNoSpace);
     if (refusal == mg::Refusal::kBackup) ctx.SetExitCode(kExitBackupFailed);
+    if (refusal == mg::Refusal::kNodes) ctx.SetExitCode(kExitNodesRunning);
     return r.status();
   }
   return RunOut(ctx, *r, a.dry_run);
@@ -270,6 +291,9 @@ void RunFlags(CLI::App* sub, MigrateArgs& a, bool to_required) {
   sub->add_option("--lock-timeout", a.lock_timeout,
                   "how long to wait for another migration's lease, seconds (60)")
       ->type_name("S");
+  sub->add_flag("--ignore-nodes", a.ignore_nodes,
+                "migrate although live nodes of another schema write the store (pre-flight, "
+                "exit 11); they are fenced and the run waits for that");
 }
 
 }  // namespace
@@ -282,7 +306,8 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   AddLeaf(ctx, *m, "version",
           "store, code and oldest upgradable schema, and the state ('ready' when idle)", a,
           Version);
-  AddLeaf(ctx, *m, "status", "version, lease, history and steps awaiting cleanup", a, StatusCmd);
+  AddLeaf(ctx, *m, "status", "version, lease, live nodes, history and steps awaiting cleanup", a,
+          StatusCmd);
   sub = AddLeaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
   a->to_option =
       sub->add_option("--to", a->to, "target schema N (default: newest)")->type_name("N");

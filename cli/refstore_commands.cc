@@ -47,6 +47,7 @@ Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
   // database.sync_commits: what a command acknowledges survives power loss (one Sync).
   options.sync_commits = source.sync_commits;
   options.sync_staged_writes = source.sync_commits && sync_staged_writes;
+  options.node_role = "refkv cli";  // a node on shared stores (engine/nodes.h)
   refstore::OpenForStoreOptions open_options;
   open_options.refstore = options;
   return refstore::OpenForStore(*store, open_options);

@@ -48,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/nodes.h"
 #include "engine/open.h"
 #include "engine/result.h"
 #include "engine/status.h"
@@ -205,6 +206,7 @@ struct StatusInfo {
   std::vector<HistoryEntry> history;  // oldest first
   std::optional<LeaseInfo> lease;     // the lease record, if any (it may be released)
   std::vector<std::string> kept;      // step ids whose other form awaits Cleanup
+  std::vector<NodeInfo> nodes;        // live node records (engine/nodes.h), fenced included
 };
 
 struct PlannedStep {
@@ -243,6 +245,7 @@ enum class Refusal {
   kNone,
   kFreeSpace,  // fewer free bytes than the plan needs (plus reserve_bytes)
   kBackup,     // the backup could not be taken (target unwritable, disk full, no hook)
+  kNodes,      // a live node of another code schema writes the store (engine/nodes.h)
 };
 
 struct RunOptions {
@@ -266,6 +269,11 @@ struct RunOptions {
   // Free bytes to keep beyond what the plan needs (the check refuses if free < need +
   // reserve_bytes).
   int64_t reserve_bytes = 0;
+  // Up refuses while a live, unfenced node's code schema is older than the target, Down
+  // while one is newer (engine/nodes.h); true skips that refusal. Either way, before
+  // each up step runs, the runner waits (at most one node ttl) until every live node
+  // older than the step's target has recorded its fence or expired.
+  bool ignore_nodes = false;
   // If set, receives why pre-flight refused (kNone when it did not).
   Refusal* refusal = nullptr;
   // Tests only: a holder that stops renewing its lease, as if stalled.
@@ -296,7 +304,8 @@ Result<Plan> PlanDown(Store& store, const StepRegistry& steps, int64_t to);
 // resuming), then each step, checkpointed; finishes or abandons an interrupted step
 // first. A store already at the target writes nothing. Errors: those of Plan; Busy -
 // the lease is held by another (naming it) after lock_timeout, or was lost mid-run;
-// IOError from pre-flight (not enough space, backup failed) before any write; a step's
+// IOError from pre-flight (not enough space, backup failed) before any write;
+// Busy from pre-flight (a live node of another code schema, naming it) before any write; a step's
 // own error (the state stays "migrating" with the last cursor: rerun to resume).
 Result<RunResult> Up(Store& store, const StepRegistry& steps, const RunOptions& options = {});
 Result<RunResult> Down(Store& store, const StepRegistry& steps, const RunOptions& options);

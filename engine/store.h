@@ -145,6 +145,13 @@ class Store {
   // The driver name ("mem", "rocks", "postgres").
   virtual std::string_view driver() const = 0;
 
+  // True if other processes, on this or other machines, may have the same store open
+  // for writing at the same time (PostgreSQL: nodes sharing one database). False where
+  // the store's own lock keeps every other process out (rocks) or the store lives in
+  // one process (mem). The ref store runs a node heartbeat on shared stores
+  // (engine/nodes.h). Wrappers that do not forward it say false.
+  virtual bool shared() const { return false; }
+
   // The value of `key`. NotFound if it does not exist.
   virtual Result<std::string> Get(std::string_view partition, std::string_view key) = 0;
 

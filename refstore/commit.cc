@@ -177,6 +177,7 @@ Result<std::optional<pb::Commit>> RefStoreImpl::FindFoldingCommit(
 
 Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::string_view branch_name,
                                           const CommitRequest& request) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", branch_name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   const std::string key = BranchKey(branch_name);

@@ -34,6 +34,7 @@ std::vector<std::string> TokensOf(const pb::Branch& branch) {
 
 Status RefStoreImpl::StageWrite(std::string_view repo_name, std::string_view branch_name,
                                 std::string_view path, const pb::StagedEntry& entry) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidatePath(path));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, branch_name));

@@ -247,6 +247,7 @@ Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
 }
 
 Result<GcStats> RefStoreImpl::CollectGarbage() {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   GcStats stats;
   const int64_t cutoff = NowMs() - options_.gc_grace.count();
 

@@ -26,7 +26,17 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   CommittedManager::Options committed_options;
   committed_options.sync = ranges.kv_store() != &store;
   REFKV_ASSIGN_OR_RETURN(auto committed, CommittedManager::Create(ranges, committed_options));
-  return NewRefStore(store, std::move(committed), options, schema);
+  std::unique_ptr<kv::migrate::NodeHeartbeat> node;
+  if (options.heartbeat == Options::Heartbeat::kOn ||
+      (options.heartbeat == Options::Heartbeat::kAuto && store.shared())) {
+    kv::migrate::NodeOptions node_options;
+    node_options.code_schema = options.code_schema > 0 ? options.code_schema : kCodeSchema;
+    node_options.role = options.node_role;
+    node_options.interval_ms = std::max<int64_t>(1, options.heartbeat_interval.count());
+    REFKV_ASSIGN_OR_RETURN(node, kv::migrate::NodeHeartbeat::Start(store, node_options));
+  }
+  return std::unique_ptr<RefStore>(std::make_unique<internal::RefStoreImpl>(
+      store, std::move(committed), options, schema, std::move(node)));
 }
 
 Result<std::vector<RepositoryInfo>> RefStore::ListRepositories() {
@@ -59,6 +69,11 @@ namespace internal {
 
 Status Annotate(const Status& status, std::string_view what, std::string_view name) {
   return status.WithContext(std::string(what) + " '" + kv::Printable(name) + "'");
+}
+
+Result<kv::migrate::NodeHeartbeat::WriteGuard> RefStoreImpl::BeginWrite() {
+  if (node_ == nullptr) return kv::migrate::NodeHeartbeat::WriteGuard();
+  return node_->BeginWrite();
 }
 
 Status RefStoreImpl::SyncIf(bool enabled, std::string_view what, std::string_view name) {
@@ -123,6 +138,7 @@ Result<RefStoreImpl::Repo> RefStoreImpl::LoadRepo(std::string_view name) {
 Result<RepositoryInfo> RefStoreImpl::CreateRepository(std::string_view name,
                                                       std::string_view default_branch,
                                                       std::string_view storage_namespace) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRepoName(name));
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", default_branch));
   auto existing = store_.Get(kReposPartition, name);
@@ -203,6 +219,7 @@ Result<RepositoryPage> RefStoreImpl::ListRepositories(const ListOptions& options
 }
 
 Status RefStoreImpl::DeleteRepository(std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRepoName(name));
   for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
     auto raw = store_.Get(kReposPartition, name);
@@ -304,12 +321,13 @@ Result<int64_t> RefStoreImpl::CommitSchema() {
       schema = std::max({schema, from, to});
     }
   }
-  if (schema > kCodeSchema) {
+  if (schema > code_schema_) {
     return Status::VersionMismatch(
         "the store was migrated to schema " + std::to_string(schema) + " (or is migrating to " +
-        "it), newer than this refkv's " + std::to_string(kCodeSchema) +
-        ": this process writes no more commits; restart it with the refkv that migrated the "
-        "store");
+        "it), newer than this refkv's " + std::to_string(code_schema_) +
+        ": this process writes no more commits; restart this node with a refkv that knows "
+        "schema " +
+        std::to_string(schema));
   }
   schema_.store(schema);
   return schema;
@@ -406,6 +424,7 @@ Result<RefStoreImpl::Resolved> RefStoreImpl::Resolve(const Repo& repo, std::stri
 
 Result<BranchInfo> RefStoreImpl::CreateBranch(std::string_view repo_name, std::string_view name,
                                               std::string_view from_ref) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
@@ -444,6 +463,7 @@ Result<BranchPage> RefStoreImpl::ListBranches(std::string_view repo_name,
 }
 
 Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   if (name == repo.record.default_branch()) {
     return Status::InvalidArgument("cannot delete the default branch '" + std::string(name) +
@@ -465,6 +485,7 @@ Status RefStoreImpl::DeleteBranch(std::string_view repo_name, std::string_view n
 }
 
 Status RefStoreImpl::ResetBranch(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   for (int attempt = 0; attempt < options_.max_commit_attempts; ++attempt) {
     REFKV_ASSIGN_OR_RETURN(BranchState state, LoadBranch(repo, name));
@@ -495,6 +516,7 @@ void RefStoreImpl::ReleaseTokens(const Repo& repo, const std::vector<std::string
 
 Result<TagInfo> RefStoreImpl::CreateTag(std::string_view repo_name, std::string_view name,
                                         std::string_view ref) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRefName("tag", name));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   // The cleaner may be deleting the commit as unreachable (gc.cc: ConfirmRefTarget).
@@ -540,6 +562,7 @@ Result<TagPage> RefStoreImpl::ListTags(std::string_view repo_name, const ListOpt
 }
 
 Status RefStoreImpl::DeleteTag(std::string_view repo_name, std::string_view name) {
+  REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(GetTag(repo_name, name).status());
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(repo.refs, TagKey(name)), "deleting tag", name));

@@ -42,6 +42,18 @@
 //   These rely on the kv::Store losing only a suffix of acknowledged writes in a crash
 //   (true of every built-in driver). Off (the default), nothing here calls Sync.
 //
+// Nodes (shared stores): a RefStore on a shared kv::Store (PostgreSQL) registers itself
+// as a node with a heartbeat (engine/nodes.h; Options::heartbeat) recording its code
+// schema, for the whole of its life; `refkv migrate up` refuses to start while a live
+// node is older than its target. When a beat finds the store migrated (or migrating) past
+// this code's schema, the RefStore is fenced for good: every write (PutEntry,
+// DeleteEntry, Commit, Create/Delete/ResetBranch, Create/DeleteRepository,
+// Create/DeleteTag, CollectGarbage) fails first with VersionMismatch, one line naming
+// both schemas and "restart this node with a refkv that knows schema N". Bound: one beat
+// interval (Options::heartbeat_interval, default 2 s) after the migration starts; the
+// runner waits for the fence before its step runs. Reads keep working. Independently,
+// every commit re-reads the schema and refuses past this code's schema (refstore/schema.h).
+//
 // Thread-safety: a RefStore is thread-safe; any number of threads (and processes sharing
 // the kv::Store) may call any method concurrently. The kv::Store and RangeStore it
 // borrows must outlive it.
@@ -84,6 +96,17 @@ struct Options {
   // "Durability" above). The CLI turns both on.
   bool sync_commits = false;
   bool sync_staged_writes = false;
+
+  // Node heartbeat (engine/nodes.h, "Nodes" above). kAuto: on when the kv::Store is
+  // shared (kv::Store::shared(): PostgreSQL), off where the store's own lock keeps other
+  // processes out (rocks) or it lives in one process (mem).
+  enum class Heartbeat { kAuto, kOn, kOff };
+  Heartbeat heartbeat = Heartbeat::kAuto;
+  std::chrono::milliseconds heartbeat_interval{2000};  // the bound; ttl = 3x
+  std::string node_role = "refstore";                  // shown by `refkv migrate status`
+  // Tests only: the code schema this node reports, fences against and checks at each
+  // commit, as if it were an older refkv. 0: kCodeSchema (refstore/schema.h).
+  int64_t code_schema = 0;
 };
 
 struct RepositoryInfo {
@@ -205,7 +228,9 @@ struct GcStats {
 class RefStore {
  public:
   // Opens a ref store on `store`, keeping committed data in `ranges`. Both are borrowed.
-  // Writes nothing. Cost: none beyond setting up the committed-data manager.
+  // Writes nothing, but the node record when the heartbeat is on (one MultiGet + one
+  // SetIf; removed again when the RefStore is destroyed). Cost: none beyond setting up
+  // the committed-data manager (and the heartbeat's thread). Errors: the store's.
   static Result<std::unique_ptr<RefStore>> Open(kv::Store& store, RangeStore& ranges,
                                                 Options options = {});
 

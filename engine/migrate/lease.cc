@@ -13,21 +13,6 @@
 namespace refkv::kv::migrate {
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
-
-std::string NewHolderId() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      std::chrono::steady_clock::now().time_since_epoch().count());
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(gen()));
-  return buf;
-}
-
 // A holder that was a process on this host that no longer exists cannot renew:
 // its lease is taken over at once instead of after its expiry.
 bool HolderIsDeadHere(const LeaseInfo& l) {
@@ -50,7 +35,7 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(Store& store, int64_t ttl_ms, int6
   if (ttl_ms <= 0) return Status::InvalidArgument("migration lease ttl must be positive");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   LeaseInfo mine;
-  mine.holder_id = NewHolderId();
+  mine.holder_id = NewRandomId();
   mine.host = HostName();
   mine.pid = getpid();
   mine.ttl_ms = ttl_ms;

@@ -358,6 +358,7 @@ Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps) {
   info.history = std::move(snap.history);
   REFKV_ASSIGN_OR_RETURN(info.lease, ReadLease(store));
   for (const auto& [id, d] : snap.kept) info.kept.push_back(id);
+  REFKV_ASSIGN_OR_RETURN(info.nodes, ListLiveNodes(store));
   return info;
 }
 

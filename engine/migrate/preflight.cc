@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "engine/migrate/records.h"
 
@@ -45,6 +47,73 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
                            "; free some space and run it again (nothing was changed)");
   }
   return Status::OK();
+}
+
+Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOptions& options) {
+  if (options.ignore_nodes || direction == Direction::kCleanup) return Status::OK();
+  REFKV_ASSIGN_OR_RETURN(std::vector<NodeInfo> live, ListLiveNodes(store));
+  const int64_t now = NowMs();
+  const bool up = direction == Direction::kUp;
+  std::string blocking;
+  int count = 0;
+  for (const NodeInfo& n : live) {
+    if (!n.fenced.empty()) continue;  // it writes nothing any more
+    if (up ? n.code_schema >= target : n.code_schema <= target) continue;
+    blocking += (count++ ? "; " : "") + n.ToString(now);
+  }
+  if (count == 0) return Status::OK();
+  if (options.refusal != nullptr) *options.refusal = Refusal::kNodes;
+  std::string what = up ? "older than the target schema " + std::to_string(target) +
+                              ": they would keep writing the old form while the store changes"
+                        : "newer than the target schema " + std::to_string(target) +
+                              ": they would keep writing the newer form after the store went back";
+  return Status(StatusCode::kBusy,
+                std::to_string(count) + (count == 1 ? " live node writes" : " live nodes write") +
+                    " this store with a code schema " + what + ": " + blocking +
+                    ". Stop those nodes (or upgrade them" + (up ? "" : ": run the older release") +
+                    "), or wait for their ttl if they died, then run it again; "
+                    "--ignore-nodes (ignore_nodes) migrates anyway and fences them. Nothing was "
+                    "changed",
+                /*retryable=*/false);
+}
+
+Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence) {
+  while (true) {
+    int64_t wait_ms = 0;  // 0: nothing to wait for; else the poll period
+    auto wait_for = [&](int64_t interval_ms) {
+      int64_t period = std::clamp<int64_t>(interval_ms / 4, 5, 50);
+      wait_ms = wait_ms == 0 ? period : std::min(wait_ms, period);
+    };
+    {
+      REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(kMetaPartition, ScanOptions::Prefix(kNodePrefix)));
+      std::vector<std::pair<std::string, std::string>> expired;
+      const int64_t now = NowMs();
+      for (; it->Valid(); it->Next()) {
+        REFKV_ASSIGN_OR_RETURN(NodeInfo n, DecodeNode(it->key(), it->value()));
+        if (!n.fenced.empty() || n.code_schema >= schema) continue;
+        // A margin of one interval for clock skew and a beat in flight.
+        const int64_t dead_at = n.beat_ms + n.ttl_ms + n.interval_ms;
+        if (now >= dead_at) {
+          expired.emplace_back(std::string(it->key()), std::string(it->value()));
+        } else {
+          wait_for(n.interval_ms);  // its next beat records the fence
+        }
+      }
+      REFKV_RETURN_IF_ERROR(it->status());
+      for (const auto& [key, raw] : expired) {
+        // A record that beat meanwhile stays (PredicateFailed): judged again next poll.
+        Status s = store.DeleteIf(kMetaPartition, key, Predicate::Equals(raw));
+        if (s.IsPredicateFailed()) {
+          wait_for(0);
+        } else {
+          REFKV_RETURN_IF_ERROR(s);
+        }
+      }
+    }
+    if (wait_ms == 0) return Status::OK();
+    REFKV_RETURN_IF_ERROR(fence());
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+  }
 }
 
 Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions& options) {

@@ -1,8 +1,11 @@
 #include "engine/migrate/records.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <random>
 
 namespace refkv::kv::migrate {
 namespace {
@@ -130,6 +133,21 @@ Result<Direction> ParseDirection(std::string_view name) {
   return Status::Corruption("migration record: unknown direction '" + Printable(name) + "'");
 }
 
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string NewRandomId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+                      std::chrono::steady_clock::now().time_since_epoch().count());
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(gen()));
+  return buf;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -250,6 +268,51 @@ Result<HistoryEntry> DecodeHistory(std::string_view text) {
   REFKV_ASSIGN_OR_RETURN(e.fingerprint, p.Str("fingerprint"));
   e.holder = p.StrOr("holder");
   return e;
+}
+
+std::string NodeKey(std::string_view node_id) {
+  return std::string(kNodePrefix) + std::string(node_id);
+}
+
+std::string EncodeNode(const NodeInfo& n) {
+  Fields f;
+  f.Add("node", n.node_id);
+  f.Add("host", n.host);
+  f.Add("pid", n.pid);
+  f.Add("code_schema", n.code_schema);
+  f.Add("code_version", n.code_version);
+  f.Add("role", n.role);
+  f.Add("started_ms", n.started_ms);
+  f.Add("beat_ms", n.beat_ms);
+  f.Add("interval_ms", n.interval_ms);
+  f.Add("ttl_ms", n.ttl_ms);
+  f.Add("fenced", n.fenced);
+  return (n.fenced.empty() ? "node\n" : "node fenced\n") + f.text();
+}
+
+Result<NodeInfo> DecodeNode(std::string_view key, std::string_view text) {
+  REFKV_ASSIGN_OR_RETURN(Parsed p, Parse(key, text));
+  NodeInfo n;
+  REFKV_ASSIGN_OR_RETURN(n.node_id, p.Str("node"));
+  n.host = p.StrOr("host");
+  REFKV_ASSIGN_OR_RETURN(n.pid, p.Int("pid"));
+  REFKV_ASSIGN_OR_RETURN(n.code_schema, p.Int("code_schema"));
+  n.code_version = p.StrOr("code_version");
+  n.role = p.StrOr("role");
+  REFKV_ASSIGN_OR_RETURN(n.started_ms, p.Int("started_ms"));
+  REFKV_ASSIGN_OR_RETURN(n.beat_ms, p.Int("beat_ms"));
+  REFKV_ASSIGN_OR_RETURN(n.interval_ms, p.Int("interval_ms"));
+  REFKV_ASSIGN_OR_RETURN(n.ttl_ms, p.Int("ttl_ms"));
+  n.fenced = p.StrOr("fenced");
+  return n;
+}
+
+std::string NodeInfo::ToString(int64_t now_ms) const {
+  return "node " + node_id + " (host " + host + ", pid " + std::to_string(pid) + ", refkv " +
+         code_version + ", code schema " + std::to_string(code_schema) +
+         (role.empty() ? "" : ", " + role) + "), last beat " + std::to_string(now_ms - beat_ms) +
+         " ms ago (ttl " + std::to_string(ttl_ms) + " ms)" +
+         (fenced.empty() ? "" : ", fenced: " + fenced);
 }
 
 std::string MigrationState::ToString() const {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "engine/migrate.h"
+#include "engine/nodes.h"
 
 namespace refkv::kv::migrate {
 
@@ -34,9 +35,15 @@ Result<LeaseInfo> DecodeLease(std::string_view text);
 std::string EncodeHistory(const HistoryEntry& entry);
 Result<HistoryEntry> DecodeHistory(std::string_view text);
 
+std::string NodeKey(std::string_view node_id);  // kNodePrefix + id
+std::string EncodeNode(const NodeInfo& node);
+Result<NodeInfo> DecodeNode(std::string_view key, std::string_view text);
+
 Result<Direction> ParseDirection(std::string_view name);
 
-int64_t NowMs();  // unix milliseconds (system clock: comparable across processes)
+std::string HostName();     // gethostname, or "unknown"
+std::string NewRandomId();  // 16 random hex digits (lease holders, nodes)
+int64_t NowMs();            // unix milliseconds (system clock: comparable across processes)
 
 }  // namespace refkv::kv::migrate
 

@@ -199,6 +199,11 @@ Result<HistoryEntry> Run::Apply(const PlannedStep& ps, const Snapshot& snap) {
   st.epoch = lease_.epoch();
   st.holder = lease_.holder_id();
   REFKV_RETURN_IF_ERROR(WriteState(st));  // from here on, a stalled former holder is out
+  if (dir == Direction::kUp) {
+    // Nodes of an older code schema fence themselves at their next beat (engine/nodes.h):
+    // the step must not run before they stopped writing.
+    REFKV_RETURN_IF_ERROR(WaitForOlderNodes(store_, s.to, [this] { return lease_.Check(); }));
+  }
 
   const int64_t old_schema = dir == Direction::kDown ? s.to : s.from;
   const int64_t new_schema = dir == Direction::kDown ? s.from : s.to;
@@ -284,6 +289,7 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
   const Plan& first = result.plan;
   bool resuming = !first.steps.empty() && first.steps.front().resumes;
   if (direction != Direction::kCleanup) {
+    REFKV_RETURN_IF_ERROR(CheckNodes(store, direction, first.target, options));
     if (!options.skip_free_space_check)
       REFKV_RETURN_IF_ERROR(CheckFreeSpace(store, first, options));
     if (!options.no_backup && !first.steps.empty() && !resuming) {

@@ -301,6 +301,7 @@ class PostgresStore final : public Store {
   pg::Pool& pool() { return pool_; }
 
   std::string_view driver() const override { return "postgres"; }
+  bool shared() const override { return true; }
 
   Result<ResultPtr> Run(Stmt stmt, const Params& params, Retry retry, const Where& where) {
     return pg::Run(pool_, statements_[stmt].name, params, retry, where);

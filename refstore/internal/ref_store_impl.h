@@ -16,6 +16,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "engine/nodes.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"
@@ -29,9 +30,15 @@ class RefStoreImpl final : public RefStore {
   // `committed` may be any CommittedManager (tests inject failing ones).
   // `schema`: the store's schema version at open (refstore/schema.h). New commits write
   // the index keys of the store's schema as it is when they are written (CommitSchema).
+  // `node`: the heartbeat of this node on a shared store, or nullptr.
   RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options,
-               int64_t schema)
-      : store_(store), committed_(std::move(committed)), options_(options), schema_(schema) {}
+               int64_t schema, std::unique_ptr<kv::migrate::NodeHeartbeat> node = nullptr)
+      : store_(store),
+        committed_(std::move(committed)),
+        options_(options),
+        code_schema_(options.code_schema > 0 ? options.code_schema : kCodeSchema),
+        schema_(schema),
+        node_(std::move(node)) {}
 
   Result<RepositoryInfo> CreateRepository(std::string_view name, std::string_view default_branch,
                                           std::string_view storage_namespace) override;
@@ -98,6 +105,9 @@ class RefStoreImpl final : public RefStore {
   using Staged = std::optional<std::string>;
 
   // ref_store.cc
+  // First thing of every write: OK (a guard held for the write) unless this node is
+  // fenced (VersionMismatch, see refstore.h "Nodes"). Free without a heartbeat.
+  Result<kv::migrate::NodeHeartbeat::WriteGuard> BeginWrite();
   Result<Repo> LoadRepo(std::string_view name);  // NotFound if absent or DELETING
   Result<BranchState> LoadBranch(const Repo& repo, std::string_view name);
   Result<pb::Commit> LoadCommit(const Repo& repo, std::string_view id);
@@ -109,7 +119,7 @@ class RefStoreImpl final : public RefStore {
   // migration follows it; while a step runs, the higher schema of the step (its keys
   // are written ahead of the switch; the step writes the same bytes). Without metadata
   // (a bare kv::Store): the schema given at construction. VersionMismatch if the store
-  // is at a schema newer than this code (a newer refkv migrated it): no more commits.
+  // is at a schema newer than code_schema_ (a newer refkv migrated it): no more commits.
   Result<int64_t> CommitSchema();
   // Drops the repository's partitions and its record (the record must be DELETING).
   Status FinishDelete(const pb::Repository& record, const std::string& raw);
@@ -161,11 +171,14 @@ class RefStoreImpl final : public RefStore {
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;
   const Options options_;
+  const int64_t code_schema_;    // kCodeSchema, or Options::code_schema (tests)
   std::atomic<int64_t> schema_;  // the schema last seen by CommitSchema
 
   std::mutex cache_mu_;
   std::unordered_map<std::string, pb::Commit> cache_;  // key: refs partition + "\0" + id
   std::deque<std::string> cache_order_;                // FIFO eviction
+
+  std::unique_ptr<kv::migrate::NodeHeartbeat> node_;  // nullptr: no heartbeat
 };
 
 // Wraps errors with "<what> '<name>'" context.

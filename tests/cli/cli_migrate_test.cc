@@ -12,7 +12,10 @@
 
 #include "cli/exit_code.h"
 #include "engine/metadata.h"
+#include "engine/migrate.h"
+#include "engine/nodes.h"
 #include "engine/open.h"
+#include "refstore/schema.h"
 #include "tests/cli/refkv_runner.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
@@ -93,11 +96,12 @@ class CliMigrateTest : public ::testing::Test {
 
 TEST(MigrateExitCodes, AreDistinctAndDocumented) {
   std::vector<int> codes{
-      kExitOk,       kExitError,           kExitUsage, kExitNotFound, kExitPredicateFailed,
-      kExitConflict, kExitVersionMismatch, kExitBusy,  kExitNoSpace,  kExitBackupFailed,
-      kExitBadBackup};
+      kExitOk,        kExitError,           kExitUsage, kExitNotFound, kExitPredicateFailed,
+      kExitConflict,  kExitVersionMismatch, kExitBusy,  kExitNoSpace,  kExitBackupFailed,
+      kExitBadBackup, kExitNodesRunning};
   for (size_t i = 0; i < codes.size(); ++i) EXPECT_EQ(codes[i], static_cast<int>(i));
-  for (const char* doc : {"8 not enough free space", "9 backup failed", "10 bad backup"}) {
+  for (const char* doc :
+       {"8 not enough free space", "9 backup failed", "10 bad backup", "11 nodes running"}) {
     EXPECT_NE(std::string(kExitCodeHelp).find(doc), std::string::npos) << doc;
   }
 }
@@ -205,6 +209,64 @@ TEST_F(CliMigrateTest, PostgresBackupIsADumpAndRestoreImportsIt) {
   Ok({"check"});
   RunResult corrupt = R({"migrate", "restore", dir_.Sub("missing.dump")});
   EXPECT_EQ(corrupt.exit_code, kExitBadBackup) << Describe(corrupt);
+}
+
+// PostgreSQL: a live node of an older code schema (a process with the store open, here
+// this test with a heartbeat reporting schema 1) makes `migrate up` exit 11 naming it,
+// with nothing changed; `migrate status` lists it; --ignore-nodes migrates and fences it;
+// once it stopped, nothing blocks.
+TEST_F(CliMigrateTest, LiveOlderPostgresNodeIsExitElevenUntilStoppedOrOverridden) {
+  auto server = testing::PgServer::Create();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  uri_ = testing::WithParam((*server)->Uri(), "table", "nodes");
+  BuildAtSchema1();
+  // Every CLI command above was a node for its lifetime only.
+  EXPECT_EQ(Ok({"migrate", "status"}).out.find("node "), std::string::npos);
+
+  auto store = kv::Open(uri_, kv::migrate::ToolingOpenOptions(refstore::SchemaSteps()));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::migrate::NodeOptions old_options;
+  old_options.code_schema = 1;
+  old_options.interval_ms = 100;
+  old_options.role = "old release";
+  auto node = kv::migrate::NodeHeartbeat::Start(**store, old_options);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  const std::string id = (*node)->node_id();
+
+  Content before = Read();
+  RunResult refused = R({"migrate", "up", "--no-backup"});
+  EXPECT_EQ(refused.exit_code, kExitNodesRunning) << Describe(refused);
+  for (const std::string& part :
+       {id, "pid " + std::to_string(getpid()), std::string("code schema 1"),
+        std::string("older than the target schema 3"), std::string("--ignore-nodes"),
+        std::string("Nothing was changed")}) {
+    EXPECT_NE(refused.err.find(part), std::string::npos) << part << "\n" << Describe(refused);
+  }
+  EXPECT_EQ(Read(), before);
+  EXPECT_NE(Ok({"migrate", "version"}).out.find("state ready"), std::string::npos);
+  RunResult status = Ok({"migrate", "status"});
+  EXPECT_NE(status.out.find("node " + id), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("old release"), std::string::npos) << status.out;
+  RunResult json = Ok({"--json", "migrate", "status"});
+  EXPECT_NE(json.out.find("\"nodes\":[{\"id\":\"" + id + "\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"code_schema\":1,"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"age_ms\":"), std::string::npos) << json.out;
+
+  // The override migrates (to 2 here) and the old node is fenced before the step runs.
+  Ok({"migrate", "up", "--to", "2", "--no-backup", "--ignore-nodes"});
+  EXPECT_TRUE((*node)->fenced());
+  auto write = (*node)->BeginWrite();
+  ASSERT_FALSE(write.ok());
+  EXPECT_NE(write.status().ToString().find("restart this node with a refkv that knows schema 2"),
+            std::string::npos)
+      << write.status().ToString();
+  EXPECT_NE(Ok({"migrate", "status"}).out.find("fenced: "), std::string::npos);
+  // A fenced node writes nothing: it blocks nothing.
+  Ok({"migrate", "up", "--no-backup"});
+  node->reset();
+  EXPECT_EQ(Ok({"migrate", "status"}).out.find("node "), std::string::npos);
+  Ok({"check"});
+  (void)(*store)->Close();
 }
 
 }  // namespace
