@@ -99,7 +99,8 @@ struct Options {
 
   // Node heartbeat (engine/nodes.h, "Nodes" above). kAuto: on when the kv::Store is
   // shared (kv::Store::shared(): PostgreSQL), off where the store's own lock keeps other
-  // processes out (rocks) or it lives in one process (mem).
+  // processes out (rocks) or it lives in one process (mem). kOff for a store opened
+  // read-only (the node record cannot be written there; nothing else can either).
   enum class Heartbeat { kAuto, kOn, kOff };
   Heartbeat heartbeat = Heartbeat::kAuto;
   std::chrono::milliseconds heartbeat_interval{2000};  // the bound; ttl = 3x
