@@ -16,6 +16,9 @@
 // after writing the commit record, so one opened before a migration writes the index
 // of the new schema (and of a running step's target), and refuses to commit once a
 // newer refkv moved the store past kCodeSchema (refstore/internal/ref_store_impl.h).
+// On shared stores (PostgreSQL) a RefStore also runs a node heartbeat (engine/nodes.h)
+// that fences every write kind, not only commits, within one beat of a migration
+// towards a newer schema starting (refstore/refstore.h, "Nodes").
 //
 // Thread-safety: RegisterSchemaSteps is a pure function of its argument.
 #ifndef REFKV_REFSTORE_SCHEMA_H_

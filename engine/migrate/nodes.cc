@@ -28,9 +28,9 @@ std::string FenceReason(const NodeInfo& me, int64_t schema, const MigrationState
   std::string what;
   if (state.migrating && std::max(state.from, state.to) > me.code_schema) {
     target = std::max({schema, state.from, state.to});
-    what = "a migration (" + std::string(DirectionName(state.direction)) + " " +
-           std::to_string(state.from) + "->" + std::to_string(state.to) + ", step '" +
-           state.step_id + "') is running on the store";
+    what = "the store is migrating to schema " + std::to_string(target) + " (" +
+           std::string(DirectionName(state.direction)) + " " + std::to_string(state.from) +
+           "->" + std::to_string(state.to) + ", step '" + state.step_id + "')";
   } else if (schema > me.code_schema) {
     what = "the store was migrated to schema " + std::to_string(schema);
   } else {
