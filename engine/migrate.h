@@ -36,6 +36,11 @@
 // *and* takes it back down: the late CaS would then succeed. Renewal every ttl/4 and
 // the local-expiry check right before the switch make that stall the only way in.
 //
+// Nodes (shared stores, engine/nodes.h): Up and Down refuse before any write while a live
+// node of an older (Down: newer) code schema than the target writes the store, unless
+// RunOptions::ignore_nodes; and before each up step runs, the runner waits until every
+// live node older than the step's target has recorded its fence or expired.
+//
 // Thread-safety: the functions may be called from any number of threads and processes
 // on one store; the lease serialises the runs. A StepRegistry is immutable once built.
 #ifndef REFKV_ENGINE_MIGRATE_H_

@@ -138,8 +138,8 @@ class NodeHeartbeat {
 
   Store& store_;
   const NodeOptions options_;
-  NodeInfo info_;    // guarded by beat_mu_ (the immutable fields are read freely)
-  std::string raw_;  // the record as last written; guarded by beat_mu_
+  const NodeInfo info_;  // as registered (beat_ms and fenced are set per record written)
+  std::string raw_;      // the record as last written; guarded by beat_mu_
   std::mutex beat_mu_;
   std::atomic<bool> fenced_flag_{false};
   std::atomic<int64_t> inflight_{0};

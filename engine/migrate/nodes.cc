@@ -29,8 +29,8 @@ std::string FenceReason(const NodeInfo& me, int64_t schema, const MigrationState
   if (state.migrating && std::max(state.from, state.to) > me.code_schema) {
     target = std::max({schema, state.from, state.to});
     what = "the store is migrating to schema " + std::to_string(target) + " (" +
-           std::string(DirectionName(state.direction)) + " " + std::to_string(state.from) +
-           "->" + std::to_string(state.to) + ", step '" + state.step_id + "')";
+           std::string(DirectionName(state.direction)) + " " + std::to_string(state.from) + "->" +
+           std::to_string(state.to) + ", step '" + state.step_id + "')";
   } else if (schema > me.code_schema) {
     what = "the store was migrated to schema " + std::to_string(schema);
   } else {
@@ -194,10 +194,7 @@ Status NodeHeartbeat::BeatLocked() {
         if (now.ok() && *now == encoded) s = Status::OK();
       }
     }
-    if (s.ok()) {
-      info_ = next;
-      raw_ = std::move(encoded);
-    }
+    if (s.ok()) raw_ = std::move(encoded);
     return s;
   };
   Status s = write();

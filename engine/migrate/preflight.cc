@@ -78,8 +78,11 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
 }
 
 Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence) {
+  const auto started = std::chrono::steady_clock::now();
+  int64_t longest_ttl = 0;  // of the nodes waited for
   while (true) {
     int64_t wait_ms = 0;  // 0: nothing to wait for; else the poll period
+    std::string pending;  // the nodes still waited for, for the error below
     auto wait_for = [&](int64_t interval_ms) {
       int64_t period = std::clamp<int64_t>(interval_ms / 4, 5, 50);
       wait_ms = wait_ms == 0 ? period : std::min(wait_ms, period);
@@ -97,6 +100,8 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
           expired.emplace_back(std::string(it->key()), std::string(it->value()));
         } else {
           wait_for(n.interval_ms);  // its next beat records the fence
+          longest_ttl = std::max(longest_ttl, n.ttl_ms + n.interval_ms);
+          pending += (pending.empty() ? "" : "; ") + n.ToString(now);
         }
       }
       REFKV_RETURN_IF_ERROR(it->status());
@@ -111,6 +116,18 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
       }
     }
     if (wait_ms == 0) return Status::OK();
+    // A node beats and fences within its interval or goes silent for its ttl: one that
+    // keeps beating unfenced for several ttls is not following the protocol.
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    if (waited > 4 * longest_ttl + 1000) {
+      return Status(StatusCode::kBusy,
+                    "older nodes kept writing this store without fencing themselves for " +
+                        std::to_string(waited) + " ms after the migration step started: " +
+                        pending + "; stop them and run the migration again (it resumes)",
+                    /*retryable=*/false);
+    }
     REFKV_RETURN_IF_ERROR(fence());
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
   }

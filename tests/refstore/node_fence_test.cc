@@ -13,6 +13,7 @@
 
 #include "engine/metadata.h"
 #include "engine/migrate.h"
+#include "engine/nodes.h"
 #include "refstore/schema.h"
 #include "tests/refstore/harness.h"
 
@@ -189,6 +190,28 @@ TEST_P(NodeFenceTest, NodesOfThisCodeAreNotFencedByAnUpgradeToTheirSchema) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));    // a few beats
   ASSERT_OK((*current)->PutEntry("r", "main", "x", "1"));
   ASSERT_OK((*current)->Commit("r", "main", {"t", "m", {}, {}}));
+}
+
+// Options::Heartbeat::kAuto: a node exactly on shared stores (PostgreSQL), for the
+// RefStore's lifetime.
+TEST_P(NodeFenceTest, AutoHeartbeatRegistersOnSharedStoresOnly) {
+  ASSERT_TRUE(mg::ListNodes(*env_.base)->empty());
+  {
+    auto refs = refstore::RefStore::Open(*env_.base, *env_.ranges, TestOptions());
+    ASSERT_OK(refs);
+    auto nodes = mg::ListNodes(*env_.base);
+    ASSERT_OK(nodes);
+    if (GetParam() == "postgres") {
+      ASSERT_EQ(nodes->size(), 1u);
+      EXPECT_EQ((*nodes)[0].role, "refstore");
+      EXPECT_EQ((*nodes)[0].code_schema, refstore::kCodeSchema);
+      EXPECT_EQ((*nodes)[0].interval_ms, 2000);
+      EXPECT_EQ((*nodes)[0].ttl_ms, 6000);
+    } else {
+      EXPECT_TRUE(nodes->empty()) << "a heartbeat on a store no other process can open";
+    }
+  }
+  EXPECT_TRUE(mg::ListNodes(*env_.base)->empty()) << "the record outlived the RefStore";
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, NodeFenceTest, ::testing::ValuesIn(Drivers()),
