@@ -227,7 +227,7 @@ TEST_F(CliMigrateTest, LiveOlderPostgresNodeIsExitElevenUntilStoppedOrOverridden
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   kv::migrate::NodeOptions old_options;
   old_options.code_schema = 1;
-  old_options.interval_ms = 100;
+  old_options.interval_ms = 500;
   old_options.role = "old release";
   auto node = kv::migrate::NodeHeartbeat::Start(**store, old_options);
   ASSERT_TRUE(node.ok()) << node.status().ToString();

@@ -113,7 +113,7 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(NodesTest, RegistersBeatsWithItsTtlAndUnregisters) {
-  auto node = StartNode(Node(2, 20));
+  auto node = StartNode(Node(2, 200));  // ttl 600 ms: stays live on a loaded machine
   ASSERT_NE(node, nullptr);
   auto first = Record(node->node_id());
   ASSERT_TRUE(first.has_value());
@@ -122,8 +122,8 @@ TEST_P(NodesTest, RegistersBeatsWithItsTtlAndUnregisters) {
   EXPECT_EQ(first->code_schema, 2);
   EXPECT_EQ(first->code_version, CodeVersion());
   EXPECT_EQ(first->role, "test");
-  EXPECT_EQ(first->interval_ms, 20);
-  EXPECT_EQ(first->ttl_ms, 60);  // 3 x interval, recorded for every reader
+  EXPECT_EQ(first->interval_ms, 200);
+  EXPECT_EQ(first->ttl_ms, 600);  // 3 x interval, recorded for every reader
   EXPECT_TRUE(first->fenced.empty());
   EXPECT_TRUE(Eventually([&] {
     auto now = Record(node->node_id());
@@ -140,7 +140,7 @@ TEST_P(NodesTest, RegistersBeatsWithItsTtlAndUnregisters) {
 }
 
 TEST_P(NodesTest, ARecordExpiresAfterItsTtlAndLongDeadOnesAreRemoved) {
-  auto beating = StartNode(Node(3, 20));
+  auto beating = StartNode(Node(3, 200));
   NodeOptions stalled = Node(3, 20);
   stalled.beat = false;  // never renews, and leaves its record like a killed process
   std::string dead_id = StartNode(stalled)->node_id();
@@ -225,7 +225,7 @@ TEST_P(NodesTest, AStalledNodeWhoseRecordWasRemovedIsFencedBeforeItsNextWrite) {
 }
 
 TEST_P(NodesTest, PreflightRefusesALiveOlderNodeAndWritesNothing) {
-  auto node = StartNode(Node(1, 50));
+  auto node = StartNode(Node(1, 200));
   auto before = DumpAll(*store_, /*include_meta=*/false);
   ASSERT_OK(before);
   RunOptions o = Fast();
@@ -305,7 +305,7 @@ TEST_P(NodesTest, OverrideMigratesAndTheStepRunsOnlyOnceOlderNodesAreFenced) {
 
 TEST_P(NodesTest, DownRefusesANewerLiveNode) {
   ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
-  auto node = StartNode(Node(3, 50));
+  auto node = StartNode(Node(3, 200));
   RunOptions o = Fast();
   o.to = 1;
   Refusal refusal = Refusal::kNone;
