@@ -12,6 +12,7 @@
 
 #include "engine/metadata.h"
 #include "engine/migrate.h"
+#include "engine/migrate/records.h"
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
 #include "tests/engine/postgres/pg_test_env.h"
@@ -301,6 +302,48 @@ TEST_P(NodesTest, OverrideMigratesAndTheStepRunsOnlyOnceOlderNodesAreFenced) {
   EXPECT_EQ(unfenced.load(), 0) << "a step ran while an older node could still write";
   EXPECT_FALSE(old_node->BeginWrite().ok());
   EXPECT_FALSE(silent->BeginWrite().ok());  // its record is gone: fenced on confirming
+}
+
+// A "node" that keeps its record fresh but never fences itself (not this code: a
+// record rewritten by hand) cannot hold a migration forever: after 4 ttls the run
+// stops with Busy naming it, before the step wrote anything; a rerun resumes.
+TEST_P(NodesTest, TheWaitForANodeThatNeverFencesIsBounded) {
+  NodeInfo rogue;
+  rogue.node_id = "rogue";
+  rogue.host = "elsewhere";
+  rogue.pid = 1;
+  rogue.code_schema = 1;
+  rogue.code_version = "0.0.1";
+  rogue.interval_ms = 100;
+  rogue.ttl_ms = 300;
+  auto beat = [&] {
+    NodeInfo n = rogue;
+    n.beat_ms = NowMs();
+    return store_->Set(kMetaPartition, NodeKey(n.node_id), EncodeNode(n));
+  };
+  ASSERT_OK(beat());  // registered before the run starts
+  std::atomic<bool> stop{false};
+  std::thread beater([&] {
+    while (!stop.load()) {
+      (void)beat();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  RunOptions o = Fast();
+  o.ignore_nodes = true;
+  const auto started = Clock::now();
+  auto r = Up(*store_, MakeRegistry(), o);
+  stop = true;
+  beater.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find("node rogue (host elsewhere"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(20));
+  EXPECT_EQ(Schema(), 1);
+  ASSERT_OK(store_->Delete(kMetaPartition, NodeKey("rogue")));
+  ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));  // resumes the interrupted step
+  EXPECT_EQ(Schema(), 3);
 }
 
 TEST_P(NodesTest, DownRefusesANewerLiveNode) {
