@@ -16,6 +16,10 @@
 // after writing the commit record, so one opened before a migration writes the index
 // of the new schema (and of a running step's target), and refuses to commit once a
 // newer refkv moved the store past kCodeSchema (refstore/internal/ref_store_impl.h).
+// A commit writes its record, then its index keys, then moves the branch: a reachable
+// commit always has both; a crash leaves at most an unpublished record without index
+// keys. The cleaner deletes a record's index keys before the record, and index keys
+// whose record is absent (refstore/gc.cc).
 //
 // Thread-safety: RegisterSchemaSteps is a pure function of its argument.
 #ifndef REFKV_REFSTORE_SCHEMA_H_
