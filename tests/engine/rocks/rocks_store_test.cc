@@ -15,14 +15,14 @@
 
 #include "engine/metadata.h"
 #include "engine/open.h"
-#include "tests/engine/rocks/child_process.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::kv {
 namespace {
 
 namespace fs = std::filesystem;
-using refkv::kv::testing::ChildProcess;
+using refkv::testing::ChildProcess;
 
 std::vector<std::string> Keys(Store& store, std::string_view partition) {
   std::vector<std::string> out;
@@ -267,15 +267,15 @@ TEST(RocksOpen, ReadOnlyReadsAndRefusesWrites) {
 
 // The child half of OtherProcessHoldsTheStore: opens the store and waits to be killed.
 TEST(DISABLED_RocksChild, HoldOpen) {
-  int fd = testing::ChildReportFd();
+  int fd = refkv::testing::ChildReportFd();
   const char* uri = std::getenv("REFKV_CHILD_URI");
   if (fd < 0 || uri == nullptr) GTEST_SKIP() << "only run as a child";
   auto store = Open(uri);
   if (!store.ok()) {
-    testing::Report(fd, "error " + store.status().ToString());
+    refkv::testing::Report(fd, "error " + store.status().ToString());
     return;
   }
-  testing::Report(fd, "open " + std::to_string(getpid()));
+  refkv::testing::Report(fd, "open " + std::to_string(getpid()));
   std::this_thread::sleep_for(std::chrono::seconds(120));
 }
 
@@ -305,7 +305,7 @@ TEST(RocksOpen, OtherProcessHoldsTheStore) {
 // The child half of ProcessesOpeningAtOnceGetOkOrBusy: opens, writes and closes the
 // store REFKV_CHILD_ROUNDS times; reports "done" or the first unexpected error.
 TEST(DISABLED_RocksChild, OpenCloseLoop) {
-  int fd = testing::ChildReportFd();
+  int fd = refkv::testing::ChildReportFd();
   const char* uri = std::getenv("REFKV_CHILD_URI");
   const char* rounds = std::getenv("REFKV_CHILD_ROUNDS");
   if (fd < 0 || uri == nullptr || rounds == nullptr) GTEST_SKIP() << "only run as a child";
@@ -317,12 +317,12 @@ TEST(DISABLED_RocksChild, OpenCloseLoop) {
     if (s.ok()) s = (*store)->Set("data", "k" + std::to_string(getpid()), std::to_string(i));
     if (s.ok()) s = (*store)->Close();
     if (!s.ok()) {
-      testing::Report(fd, "error " + s.ToString());
+      refkv::testing::Report(fd, "error " + s.ToString());
       return;
     }
     ++opened;
   }
-  testing::Report(fd, "done " + std::to_string(opened));
+  refkv::testing::Report(fd, "done " + std::to_string(opened));
 }
 
 // Processes opening one store at once: each open succeeds or is Busy, nothing else.
