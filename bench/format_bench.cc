@@ -87,6 +87,51 @@ void Finish(benchmark::State& state, uint64_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
+// Runs `op` (returning a Status) once per iteration; an error skips the case.
+template <typename Op>
+void RepeatCase(benchmark::State& state, Op&& op) {
+  for (auto _ : state) {
+    Status s = op();
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+  }
+  Finish(state, Data().raw_bytes);
+}
+
+// Runs `body(target)` per iteration on a fresh mem store made outside the timing.
+template <typename Body>
+void MemImportCase(benchmark::State& state, Body&& body) {
+  RepeatCase(state, [&] {
+    state.PauseTiming();
+    auto target = std::move(*kv::Open("mem://"));
+    state.ResumeTiming();
+    return body(*target);
+  });
+}
+
+// Every record of the fixture written into `target` with Store::Set: the baseline of
+// the imports.
+Status RewriteWithSets(kv::Store& target) {
+  Fixture& f = Data();
+  for (size_t p = 0; p < kPartitions; ++p) {
+    std::string partition = "partition-" + std::to_string(p);
+    auto it = std::move(*f.store->Scan(partition, {}));
+    for (; it->Valid(); it->Next()) {
+      REFKV_RETURN_IF_ERROR(target.Set(partition, it->key(), it->value()));
+    }
+  }
+  return Status::OK();
+}
+
+// The registrations of the cases with a thread-count argument (1, then 0: the default).
+void ThreadCases(benchmark::internal::Benchmark* b) {
+  b->Arg(1)
+      ->Arg(0)
+      ->ArgName("threads")
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(3);
+}
+
 // Args: uring (1: io_uring, 0: pread/pwrite), threads (compression workers; 0: the
 // default, DefaultDumpThreads()). Wall time: the workers' CPU is not the caller's.
 void BM_DumpExport(benchmark::State& state) {
@@ -96,11 +141,7 @@ void BM_DumpExport(benchmark::State& state) {
   opts.overwrite = true;
   opts.io.backend = state.range(0) ? io::Backend::kUring : io::Backend::kPosix;
   opts.threads = static_cast<unsigned>(state.range(1));
-  for (auto _ : state) {
-    auto done = ExportDump(*f.store, opts);
-    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
-  }
-  Finish(state, f.raw_bytes);
+  RepeatCase(state, [&] { return ExportDump(*f.store, opts).status(); });
   state.counters["threads"] = opts.threads == 0 ? DefaultDumpThreads() : opts.threads;
 }
 BENCHMARK(BM_DumpExport)
@@ -115,54 +156,27 @@ BENCHMARK(BM_DumpExport)
 
 // Arg: threads (decompression workers; 0: the default).
 void BM_DumpVerify(benchmark::State& state) {
-  Fixture& f = Data();
   const auto threads = static_cast<unsigned>(state.range(0));
-  for (auto _ : state) {
-    auto done = VerifyDump(f.dump, {}, {}, threads);
-    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
-  }
-  Finish(state, f.raw_bytes);
+  RepeatCase(state, [&] { return VerifyDump(Data().dump, {}, {}, threads).status(); });
 }
-BENCHMARK(BM_DumpVerify)
-    ->Arg(1)
-    ->Arg(0)
-    ->ArgName("threads")
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
+BENCHMARK(BM_DumpVerify)->Apply(ThreadCases);
 
 void BM_DumpImport(benchmark::State& state) {
-  Fixture& f = Data();
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto target = std::move(*kv::Open("mem://"));
-    state.ResumeTiming();
+  MemImportCase(state, [&](kv::Store& target) {
     ImportOptions opts;
     opts.on_conflict = OnConflict::kOverwrite;
     opts.threads = static_cast<unsigned>(state.range(0));
-    auto done = ImportDump(f.dump, *target, opts);
-    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
-  }
-  Finish(state, f.raw_bytes);
+    return ImportDump(Data().dump, target, opts).status();
+  });
 }
-BENCHMARK(BM_DumpImport)
-    ->Arg(1)
-    ->Arg(0)
-    ->ArgName("threads")
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
+BENCHMARK(BM_DumpImport)->Apply(ThreadCases);
 
 void BM_SstExport(benchmark::State& state) {
   Fixture& f = Data();
   SstExportOptions opts;
   opts.dir = f.dir + "/sst";
   opts.overwrite = true;
-  for (auto _ : state) {
-    auto done = ExportSst(*f.store, opts);
-    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
-  }
-  Finish(state, f.raw_bytes);
+  RepeatCase(state, [&] { return ExportSst(*f.store, opts).status(); });
 }
 BENCHMARK(BM_SstExport)->Unit(benchmark::kMillisecond)->Iterations(3);
 
@@ -172,16 +186,11 @@ void BM_SstImport(benchmark::State& state) {
   eo.dir = f.dir + "/sst-in";
   eo.overwrite = true;
   (void)ExportSst(*f.store, eo);
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto target = std::move(*kv::Open("mem://"));
-    state.ResumeTiming();
+  MemImportCase(state, [&](kv::Store& target) {
     SstImportOptions opts;
     opts.on_conflict = OnConflict::kOverwrite;
-    auto done = ImportSst(eo.dir, *target, opts);
-    if (!done.ok()) state.SkipWithError(done.status().ToString().c_str());
-  }
-  Finish(state, f.raw_bytes);
+    return ImportSst(eo.dir, target, opts).status();
+  });
 }
 BENCHMARK(BM_SstImport)->Unit(benchmark::kMillisecond)->Iterations(3);
 
@@ -269,20 +278,7 @@ void BM_Baseline_ZstdDecompress(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_ZstdDecompress)->Unit(benchmark::kMillisecond)->Iterations(3);
 
-void BM_Baseline_SetRewrite(benchmark::State& state) {
-  Fixture& f = Data();
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto target = std::move(*kv::Open("mem://"));
-    state.ResumeTiming();
-    for (size_t p = 0; p < kPartitions; ++p) {
-      std::string partition = "partition-" + std::to_string(p);
-      auto it = std::move(*f.store->Scan(partition, {}));
-      for (; it->Valid(); it->Next()) (void)target->Set(partition, it->key(), it->value());
-    }
-  }
-  Finish(state, f.raw_bytes);
-}
+void BM_Baseline_SetRewrite(benchmark::State& state) { MemImportCase(state, RewriteWithSets); }
 BENCHMARK(BM_Baseline_SetRewrite)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // SST import into the RocksDB driver: ImportSst (verification pass, on-conflict=fail
@@ -304,6 +300,11 @@ const std::string& SstExportDir() {
     return eo.dir;
   }();
   return dir;
+}
+
+// The registrations of the RocksDB cases (Arg: shared).
+void MappingCases(benchmark::internal::Benchmark* b) {
+  b->Arg(0)->Arg(1)->ArgName("shared")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 }
 
 template <typename Body>
@@ -336,13 +337,7 @@ void BM_SstImportRocks_Ingest(benchmark::State& state) {
     return done.status();
   });
 }
-BENCHMARK(BM_SstImportRocks_Ingest)
-    ->Arg(0)
-    ->Arg(1)
-    ->ArgName("shared")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(3);
+BENCHMARK(BM_SstImportRocks_Ingest)->Apply(MappingCases);
 
 void BM_SstImportRocks_Stream(benchmark::State& state) {
   const std::string& dir = SstExportDir();
@@ -352,34 +347,12 @@ void BM_SstImportRocks_Stream(benchmark::State& state) {
     return ImportSst(dir, target, opts).status();
   });
 }
-BENCHMARK(BM_SstImportRocks_Stream)
-    ->Arg(0)
-    ->Arg(1)
-    ->ArgName("shared")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(3);
+BENCHMARK(BM_SstImportRocks_Stream)->Apply(MappingCases);
 
 void BM_Baseline_RocksSetRewrite(benchmark::State& state) {
-  Fixture& f = Data();
-  RocksImportCase(state, [&](kv::Store& target) {
-    for (size_t p = 0; p < kPartitions; ++p) {
-      std::string partition = "partition-" + std::to_string(p);
-      auto it = std::move(*f.store->Scan(partition, {}));
-      for (; it->Valid(); it->Next()) {
-        REFKV_RETURN_IF_ERROR(target.Set(partition, it->key(), it->value()));
-      }
-    }
-    return Status::OK();
-  });
+  RocksImportCase(state, RewriteWithSets);
 }
-BENCHMARK(BM_Baseline_RocksSetRewrite)
-    ->Arg(0)
-    ->Arg(1)
-    ->ArgName("shared")
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(3);
+BENCHMARK(BM_Baseline_RocksSetRewrite)->Apply(MappingCases);
 
 }  // namespace
 }  // namespace refkv::format

@@ -5,6 +5,7 @@
 #include "engine/metadata.h"
 #include "engine/migrate.h"
 #include "refstore/committed/committed.h"
+#include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
 
 namespace refkv::refstore {
@@ -26,6 +27,18 @@ Result<CheckReport> Check(kv::Store& store, RefStore& refs, RangeStore& ranges) 
     add("store schema", Status::VersionMismatch("schema " + std::to_string(version->store_schema) +
                                                 " is newer than this code's " +
                                                 std::to_string(version->code_schema)));
+  }
+
+  if (version.ok() && version->store_schema <= version->code_schema) {
+    auto index = migrations::CheckIndex(store, version->store_schema);
+    if (!index.ok()) {
+      add("commit index", index.status());
+    } else {
+      for (const auto& v : *index) {
+        report.violations.push_back(
+            {"index " + v.partition + " " + kv::Printable(v.key), v.problem});
+      }
+    }
   }
 
   REFKV_ASSIGN_OR_RETURN(auto manager,

@@ -9,7 +9,9 @@
 //   tag        every tag's commit exists;
 //   commit     every commit reachable from a branch or tag: its parents exist, its
 //              metarange exists, and the metarange and every range it lists verify
-//              (content hashes, per-range min/max/count/bytes, order).
+//              (content hashes, per-range min/max/count/bytes, order);
+//   index      at schema >= 2, every reachable commit's index keys are present and equal
+//              to what its record implies (migrations::CheckIndex).
 // Visible objects only: leftovers the cleaner removes (partitions of half-created or
 // deleted repositories, unreferenced tokens and ranges) are not violations.
 //

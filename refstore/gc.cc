@@ -22,7 +22,8 @@
 //   its creation time: the record of a commit attempt that lost its final compare-and-set
 //   (or of a deleted branch's history). Deleted inside the fenced sweep, before ranges are
 //   marked, so its ranges go in the same sweep; its index keys ("a/<id>", "k/<parent>/<id>")
-//   go after it. Why a live record is never deleted:
+//   go just before it (a commit writes them just after its record). Why a live record is
+//   never deleted:
 //     * Branches and tags are scanned before commit records, and every record younger than
 //       gc_grace counts as a root too (with everything it reaches).
 //     * A commit stamps its record when the attempt builds it and publishes it only while
@@ -34,6 +35,13 @@
 //       after writing the ref; if a sweep overlapped, it waits for the sweep to end and
 //       then checks that the record still exists, else removes its ref and fails NotFound
 //       (ConfirmRefTarget).
+// - An index key whose commit record is absent: left by an older refkv that wrote the
+//   index before the record and died in between, or by a commit that stalled past
+//   gc_grace after this cleaner removed its record. Deleted inside the fenced sweep, each
+//   record looked up again just before. A commit writes its record before its index
+//   keys, so a live commit's keys are never seen without it; and any commit whose keys a
+//   sweep could have removed re-reads the fence after writing them and tries again (its
+//   InsertCommit rewrites them) before it may publish.
 #include <random>
 #include <set>
 #include <sstream>
@@ -41,6 +49,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "refstore/internal/commit_graph.h"
 #include "refstore/internal/ref_store_impl.h"
 #include "refstore/migrations/commit_index.h"
 
@@ -84,77 +93,67 @@ bool RefStoreImpl::SweepRunning(std::string_view fence) const {
 Status RefStoreImpl::SweepCommits(const pb::Repository& record, int64_t cutoff, int64_t deadline,
                                   std::set<std::string>* metaranges, GcStats* stats) {
   const std::string refs = RefsPartition(record.name(), record.instance_id());
-  // Roots first (see the top of this file): branch heads, tags, the initial commit.
-  std::vector<std::string> pending;
-  pending.push_back(record.initial_commit_id());
-  for (std::string_view prefix : {kBranchPrefix, kTagPrefix}) {
-    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(prefix)));
-    for (; it->Valid(); it->Next()) {
-      const std::string where = refs + "/" + kv::Printable(it->key());
-      if (prefix == kBranchPrefix) {
-        pb::Branch branch;
-        REFKV_RETURN_IF_ERROR(Decode(it->value(), &branch, where));
-        pending.push_back(branch.commit_id());
-      } else {
-        pb::Tag tag;
-        REFKV_RETURN_IF_ERROR(Decode(it->value(), &tag, where));
-        pending.push_back(tag.commit_id());
-      }
-    }
-    REFKV_RETURN_IF_ERROR(it->status());
-  }
-  // Then every commit record; the young ones are roots too.
-  struct Node {
-    std::vector<std::string> parents;
-    std::string metarange;
-    bool reached = false;
-  };
-  std::unordered_map<std::string, Node> commits;
-  {
-    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(kCommitPrefix)));
-    for (; it->Valid(); it->Next()) {
-      pb::Commit commit;
-      REFKV_RETURN_IF_ERROR(Decode(it->value(), &commit, refs + "/" + kv::Printable(it->key())));
-      std::string id(it->key().substr(kCommitPrefix.size()));
-      if (commit.creation_time_ms() > cutoff) pending.push_back(id);
-      Node& node = commits[id];
-      node.parents.assign(commit.parents().begin(), commit.parents().end());
-      node.metarange = commit.metarange_id();
-    }
-    REFKV_RETURN_IF_ERROR(it->status());
-  }
-  // Mark. An id without a record (written after our scan) ends its walk: what it reaches
-  // is reached from a root too (see above).
-  while (!pending.empty()) {
-    std::string id = std::move(pending.back());
-    pending.pop_back();
-    auto found = commits.find(id);
-    if (found == commits.end() || found->second.reached) continue;
-    found->second.reached = true;
-    for (const auto& p : found->second.parents) pending.push_back(p);
-  }
+  // Roots first, then every commit record; the young ones are roots too (see the top).
+  REFKV_ASSIGN_OR_RETURN(CommitGraph graph,
+                         LoadCommitGraph(store_, refs, record.initial_commit_id(), cutoff));
   // Sweep the rest; keep the metaranges of what stays.
-  for (const auto& [id, node] : commits) {
+  for (const auto& [id, node] : graph) {
     if (node.reached) {
       metaranges->insert(node.metarange);
       continue;
     }
     if (NowMs() > deadline) return Status::Timeout("commit sweep ran out of its lease");
+    // Index keys before the record: a crash in between leaves a record without index
+    // keys, which the next sweep deletes; never index keys without a record.
+    kv::WriteBatch index;
+    index.Delete(migrations::AncestryKey(id));
+    for (const auto& p : node.parents) index.Delete(migrations::ChildKey(p, id));
+    REFKV_RETURN_IF_ERROR(
+        Annotate(store_.Write(refs, index), "deleting the index keys of commit", id));
     REFKV_RETURN_IF_ERROR(
         Annotate(store_.Delete(refs, CommitKey(id)), "deleting unreachable commit", id));
     {
       std::lock_guard lock(cache_mu_);
       cache_.erase(refs + '\0' + id);
     }
-    // Index keys after the record (a record is never visible without them).
-    REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(refs, migrations::AncestryKey(id)),
-                                   "deleting ancestry of commit", id));
-    for (const auto& p : node.parents) {
-      REFKV_RETURN_IF_ERROR(Annotate(store_.Delete(refs, migrations::ChildKey(p, id)),
-                                     "deleting child index of commit", id));
-    }
     ++stats->commits_deleted;
   }
+  return SweepOrphanIndex(refs, graph, deadline, stats);
+}
+
+Status RefStoreImpl::SweepOrphanIndex(const std::string& refs, const CommitGraph& graph,
+                                      int64_t deadline, GcStats* stats) {
+  // Index keys of commits the graph does not keep: "a/<id>" and "k/<parent>/<id>".
+  std::vector<std::pair<std::string, std::string>> candidates;  // (key, commit id)
+  for (std::string_view prefix : {migrations::kAncestryPrefix, migrations::kChildPrefix}) {
+    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(refs, kv::ScanOptions::Prefix(prefix)));
+    for (; it->Valid(); it->Next()) {
+      std::string_view key = it->key();
+      std::string_view id = prefix == migrations::kAncestryPrefix ? key.substr(prefix.size())
+                                                                  : key.substr(key.rfind('/') + 1);
+      auto node = graph.find(std::string(id));
+      if (node != graph.end() && node->second.reached) continue;
+      candidates.emplace_back(std::string(key), std::string(id));
+    }
+    REFKV_RETURN_IF_ERROR(it->status());
+  }
+  if (candidates.empty()) return Status::OK();
+  // A record written after the graph's scan keeps its keys: look each one up again.
+  std::vector<std::string> record_keys;
+  for (const auto& c : candidates) record_keys.push_back(CommitKey(c.second));
+  REFKV_ASSIGN_OR_RETURN(auto records, store_.MultiGet(refs, record_keys));
+  kv::WriteBatch orphans;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (records[i].ok()) continue;
+    if (!records[i].status().IsNotFound()) {
+      return Annotate(records[i].status(), "commit", candidates[i].second);
+    }
+    orphans.Delete(candidates[i].first);
+  }
+  if (orphans.empty()) return Status::OK();
+  if (NowMs() > deadline) return Status::Timeout("index sweep ran out of its lease");
+  REFKV_RETURN_IF_ERROR(Annotate(store_.Write(refs, orphans), "deleting orphan index keys", refs));
+  stats->index_keys_deleted += orphans.ops().size();
   return Status::OK();
 }
 

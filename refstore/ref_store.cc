@@ -337,39 +337,38 @@ Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
   commit->clear_id();
   commit->set_id(ComputeCommitId(*commit));
   const std::string key = CommitKey(commit->id());
-  // Index keys first: a commit record is never visible without them (refstore/schema.h).
-  auto write_index = [&](int64_t schema) -> Status {
-    if (schema < kSchemaAncestryIndex) return Status::OK();
+  // Refused before anything is written if a newer refkv moved the store on.
+  REFKV_RETURN_IF_ERROR(CommitSchema().status());
+  Status s = store_.SetIf(repo.refs, key, Encode(*commit), kv::Predicate::Absent());
+  if (!s.ok()) {
+    // Insert-only: an existing record with the same content is success (a retried commit,
+    // or a write whose outcome was unknown). Equal ids mean equal content.
+    auto existing = store_.Get(repo.refs, key);
+    pb::Commit current;
+    const bool same = existing.ok() && Decode(*existing, &current, key).ok() &&
+                      ComputeCommitId(current) == commit->id();
+    if (!same) {
+      if (s.IsPredicateFailed()) {
+        return Status::Corruption("commit record " + repo.refs + "/" + key +
+                                  " exists with different content");
+      }
+      return Annotate(s, "writing commit", commit->id());
+    }
+  }
+  // The index keys after the record, every time (refstore/schema.h): a crash in between
+  // leaves an unpublished record without them, never index keys without a record, and a
+  // retry restores any the cleaner removed. The schema is read after the record: a
+  // migration that started before it was written may have scanned past it already, and
+  // then CommitSchema names the step's target.
+  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema());
+  if (schema >= kSchemaAncestryIndex) {
     kv::WriteBatch index;
     migrations::AddIndexKeys(*commit, schema, &index);
-    Status is = store_.Write(repo.refs, index);
-    return is.ok() ? is : Annotate(is, "indexing commit", commit->id());
-  };
-  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema());
-  REFKV_RETURN_IF_ERROR(write_index(schema));
-  Status s = store_.SetIf(repo.refs, key, Encode(*commit), kv::Predicate::Absent());
-  if (s.ok()) {
-    // A migration that began between the read above and the record may have scanned
-    // past this commit already: read again and add the newer keys ourselves. (The
-    // window left: a crash right here, during a migration that started meanwhile.)
-    REFKV_ASSIGN_OR_RETURN(const int64_t after, CommitSchema());
-    if (after > schema) REFKV_RETURN_IF_ERROR(write_index(after));
-    CacheCommit(repo.refs, *commit);
-    return s;
+    REFKV_RETURN_IF_ERROR(
+        Annotate(store_.Write(repo.refs, index), "indexing commit", commit->id()));
   }
-  // Insert-only: an existing record with the same content is success (a retried commit, or
-  // a write whose outcome was unknown). Equal ids mean equal content.
-  auto existing = store_.Get(repo.refs, key);
-  pb::Commit current;
-  if (existing.ok() && Decode(*existing, &current, key).ok() &&
-      ComputeCommitId(current) == commit->id()) {
-    return Status::OK();
-  }
-  if (s.IsPredicateFailed()) {
-    return Status::Corruption("commit record " + repo.refs + "/" + key +
-                              " exists with different content");
-  }
-  return Annotate(s, "writing commit", commit->id());
+  CacheCommit(repo.refs, *commit);
+  return Status::OK();
 }
 
 // ---- Refs ------------------------------------------------------------------------------

@@ -223,7 +223,8 @@ struct GcStats {
   size_t staging_tokens_released = 0;
   size_t metaranges_deleted = 0;
   size_t ranges_deleted = 0;
-  size_t commits_deleted = 0;  // unreachable commit records (e.g. of commits that lost a race)
+  size_t commits_deleted = 0;     // unreachable commit records (e.g. of commits that lost a race)
+  size_t index_keys_deleted = 0;  // commit index keys left without their record (a crash)
 };
 
 class RefStore {
@@ -338,8 +339,9 @@ class RefStore {
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops
   // partitions of deleted or half-created repositories, releases staging tokens no branch
   // references, deletes commit records no branch or tag reaches through parents (those of
-  // commit attempts that lost their race, the history of deleted branches), and deletes
-  // ranges and metaranges no remaining commit names. Only touches things older than
+  // commit attempts that lost their race, the history of deleted branches) with their
+  // index keys, index keys whose commit record is gone (a crash), and deletes ranges and
+  // metaranges no remaining commit names. Only touches things older than
   // Options::gc_grace (ranges: unreachable at all); safe while writers and committers run
   // (a sweep holds new commits and ref creations off until it is done, fenced by a
   // lease). Busy if another sweep holds the fence.

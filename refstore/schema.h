@@ -19,6 +19,10 @@
 // On shared stores (PostgreSQL) a RefStore also runs a node heartbeat (engine/nodes.h)
 // that fences every write kind, not only commits, within one beat of a migration
 // towards a newer schema starting (refstore/refstore.h, "Nodes").
+// A commit writes its record, then its index keys, then moves the branch: a reachable
+// commit always has both; a crash leaves at most an unpublished record without index
+// keys. The cleaner deletes a record's index keys before the record, and index keys
+// whose record is absent (refstore/gc.cc).
 //
 // Thread-safety: RegisterSchemaSteps is a pure function of its argument.
 #ifndef REFKV_REFSTORE_SCHEMA_H_

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <initializer_list>
+#include <variant>
 
 namespace refkv::kv::migrate {
 namespace {
@@ -164,21 +166,97 @@ std::string KeptKey(std::string_view step_id) {
   return std::string(kKeptPrefix) + std::string(step_id);
 }
 
+namespace {
+
+// One field of a record kind: its name, the member it holds, and whether decoding
+// requires it (integers always are; an absent optional string decodes as "").
+template <typename R>
+struct FieldSpec {
+  std::string_view name;
+  std::variant<int64_t R::*, std::string R::*, Direction R::*> member;
+  bool required = true;
+};
+
+template <typename R>
+using FieldTable = std::initializer_list<FieldSpec<R>>;
+
+template <typename R>
+void EncodeFields(const R& r, FieldTable<R> table, Fields* f) {
+  for (const auto& spec : table) {
+    if (auto* i = std::get_if<int64_t R::*>(&spec.member)) {
+      f->Add(spec.name, r.**i);
+    } else if (auto* s = std::get_if<std::string R::*>(&spec.member)) {
+      f->Add(spec.name, std::string_view(r.**s));
+    } else {
+      f->Add(spec.name, DirectionName(r.*std::get<Direction R::*>(spec.member)));
+    }
+  }
+}
+
+template <typename R>
+Status DecodeFields(const Parsed& p, FieldTable<R> table, R* r) {
+  for (const auto& spec : table) {
+    const std::string name(spec.name);
+    if (auto* i = std::get_if<int64_t R::*>(&spec.member)) {
+      REFKV_ASSIGN_OR_RETURN(r->**i, p.Int(name));
+    } else if (auto* s = std::get_if<std::string R::*>(&spec.member)) {
+      if (spec.required) {
+        REFKV_ASSIGN_OR_RETURN(r->**s, p.Str(name));
+      } else {
+        r->** s = p.StrOr(name);
+      }
+    } else {
+      REFKV_ASSIGN_OR_RETURN(std::string dir, p.Str(name));
+      REFKV_ASSIGN_OR_RETURN(r->*std::get<Direction R::*>(spec.member), ParseDirection(dir));
+    }
+  }
+  return Status::OK();
+}
+
+using S = MigrationState;
+// Every state record; then, while migrating, the step's.
+const FieldTable<S> kStateFields = {{"epoch", &S::epoch}, {"holder", &S::holder, false}};
+const FieldTable<S> kStepFields = {{"step", &S::step_id},
+                                   {"from", &S::from},
+                                   {"to", &S::to},
+                                   {"direction", &S::direction},
+                                   {"cursor", &S::cursor},
+                                   {"rows_done", &S::rows_done},
+                                   {"rows_total", &S::rows_total},
+                                   {"started_ms", &S::started_ms},
+                                   {"seq", &S::seq},
+                                   {"backup", &S::backup, false}};
+
+using L = LeaseInfo;
+const FieldTable<L> kLeaseFields = {{"holder", &L::holder_id, false},
+                                    {"host", &L::host, false},
+                                    {"pid", &L::pid},
+                                    {"epoch", &L::epoch},
+                                    {"expiry_ms", &L::expiry_ms},
+                                    {"ttl_ms", &L::ttl_ms},
+                                    {"code_version", &L::code_version, false}};
+
+using H = HistoryEntry;
+const FieldTable<H> kHistoryFields = {{"seq", &H::seq},
+                                      {"step", &H::step_id},
+                                      {"from", &H::from},
+                                      {"to", &H::to},
+                                      {"direction", &H::direction},
+                                      {"code_version", &H::code_version, false},
+                                      {"started_ms", &H::started_ms},
+                                      {"finished_ms", &H::finished_ms},
+                                      {"rows", &H::rows},
+                                      {"backup", &H::backup, false},
+                                      {"fingerprint", &H::fingerprint},
+                                      {"holder", &H::holder, false}};
+
+}  // namespace
+
 std::string EncodeState(const MigrationState& s) {
   Fields f;
-  f.Add("epoch", s.epoch);
-  f.Add("holder", s.holder);
+  EncodeFields(s, kStateFields, &f);
   if (!s.migrating) return "ready\n" + f.text();
-  f.Add("step", s.step_id);
-  f.Add("from", s.from);
-  f.Add("to", s.to);
-  f.Add("direction", DirectionName(s.direction));
-  f.Add("cursor", s.cursor);
-  f.Add("rows_done", s.rows_done);
-  f.Add("rows_total", s.rows_total);
-  f.Add("started_ms", s.started_ms);
-  f.Add("seq", s.seq);
-  f.Add("backup", s.backup);
+  EncodeFields(s, kStepFields, &f);
   // The first line is what kv::Open prints when it refuses a store mid-migration.
   return "migrating " + std::string(DirectionName(s.direction)) + " " + std::to_string(s.from) +
          "->" + std::to_string(s.to) + " step " + Escape(s.step_id) + "\n" + f.text();
@@ -187,66 +265,32 @@ std::string EncodeState(const MigrationState& s) {
 Result<MigrationState> DecodeState(std::string_view text) {
   REFKV_ASSIGN_OR_RETURN(Parsed p, Parse(kStateKey, text));
   MigrationState s;
-  REFKV_ASSIGN_OR_RETURN(s.epoch, p.Int("epoch"));
-  s.holder = p.StrOr("holder");
+  REFKV_RETURN_IF_ERROR(DecodeFields(p, kStateFields, &s));
   if (p.first_line == "ready") return s;
   if (p.first_line.rfind("migrating", 0) != 0) {
     return p.Error("unknown state '" + Printable(p.first_line) + "'");
   }
   s.migrating = true;
-  REFKV_ASSIGN_OR_RETURN(s.step_id, p.Str("step"));
-  REFKV_ASSIGN_OR_RETURN(s.from, p.Int("from"));
-  REFKV_ASSIGN_OR_RETURN(s.to, p.Int("to"));
-  REFKV_ASSIGN_OR_RETURN(std::string dir, p.Str("direction"));
-  REFKV_ASSIGN_OR_RETURN(s.direction, ParseDirection(dir));
-  REFKV_ASSIGN_OR_RETURN(s.cursor, p.Str("cursor"));
-  REFKV_ASSIGN_OR_RETURN(s.rows_done, p.Int("rows_done"));
-  REFKV_ASSIGN_OR_RETURN(s.rows_total, p.Int("rows_total"));
-  REFKV_ASSIGN_OR_RETURN(s.started_ms, p.Int("started_ms"));
-  REFKV_ASSIGN_OR_RETURN(s.seq, p.Int("seq"));
-  s.backup = p.StrOr("backup");
+  REFKV_RETURN_IF_ERROR(DecodeFields(p, kStepFields, &s));
   return s;
 }
 
 std::string EncodeLease(const LeaseInfo& l) {
   Fields f;
-  f.Add("holder", l.holder_id);
-  f.Add("host", l.host);
-  f.Add("pid", l.pid);
-  f.Add("epoch", l.epoch);
-  f.Add("expiry_ms", l.expiry_ms);
-  f.Add("ttl_ms", l.ttl_ms);
-  f.Add("code_version", l.code_version);
+  EncodeFields(l, kLeaseFields, &f);
   return (l.holder_id.empty() ? "lease released\n" : "lease held\n") + f.text();
 }
 
 Result<LeaseInfo> DecodeLease(std::string_view text) {
   REFKV_ASSIGN_OR_RETURN(Parsed p, Parse(kLeaseKey, text));
   LeaseInfo l;
-  l.holder_id = p.StrOr("holder");
-  l.host = p.StrOr("host");
-  REFKV_ASSIGN_OR_RETURN(l.pid, p.Int("pid"));
-  REFKV_ASSIGN_OR_RETURN(l.epoch, p.Int("epoch"));
-  REFKV_ASSIGN_OR_RETURN(l.expiry_ms, p.Int("expiry_ms"));
-  REFKV_ASSIGN_OR_RETURN(l.ttl_ms, p.Int("ttl_ms"));
-  l.code_version = p.StrOr("code_version");
+  REFKV_RETURN_IF_ERROR(DecodeFields(p, kLeaseFields, &l));
   return l;
 }
 
 std::string EncodeHistory(const HistoryEntry& e) {
   Fields f;
-  f.Add("seq", e.seq);
-  f.Add("step", e.step_id);
-  f.Add("from", e.from);
-  f.Add("to", e.to);
-  f.Add("direction", DirectionName(e.direction));
-  f.Add("code_version", e.code_version);
-  f.Add("started_ms", e.started_ms);
-  f.Add("finished_ms", e.finished_ms);
-  f.Add("rows", e.rows);
-  f.Add("backup", e.backup);
-  f.Add("fingerprint", e.fingerprint);
-  f.Add("holder", e.holder);
+  EncodeFields(e, kHistoryFields, &f);
   return std::string(DirectionName(e.direction)) + " " + std::to_string(e.from) + "->" +
          std::to_string(e.to) + " " + Escape(e.step_id) + "\n" + f.text();
 }
@@ -254,19 +298,7 @@ std::string EncodeHistory(const HistoryEntry& e) {
 Result<HistoryEntry> DecodeHistory(std::string_view text) {
   REFKV_ASSIGN_OR_RETURN(Parsed p, Parse("migration/history", text));
   HistoryEntry e;
-  REFKV_ASSIGN_OR_RETURN(e.seq, p.Int("seq"));
-  REFKV_ASSIGN_OR_RETURN(e.step_id, p.Str("step"));
-  REFKV_ASSIGN_OR_RETURN(e.from, p.Int("from"));
-  REFKV_ASSIGN_OR_RETURN(e.to, p.Int("to"));
-  REFKV_ASSIGN_OR_RETURN(std::string dir, p.Str("direction"));
-  REFKV_ASSIGN_OR_RETURN(e.direction, ParseDirection(dir));
-  e.code_version = p.StrOr("code_version");
-  REFKV_ASSIGN_OR_RETURN(e.started_ms, p.Int("started_ms"));
-  REFKV_ASSIGN_OR_RETURN(e.finished_ms, p.Int("finished_ms"));
-  REFKV_ASSIGN_OR_RETURN(e.rows, p.Int("rows"));
-  e.backup = p.StrOr("backup");
-  REFKV_ASSIGN_OR_RETURN(e.fingerprint, p.Str("fingerprint"));
-  e.holder = p.StrOr("holder");
+  REFKV_RETURN_IF_ERROR(DecodeFields(p, kHistoryFields, &e));
   return e;
 }
 

@@ -1,13 +1,16 @@
-// Opening a RocksDB store: URI parameters, path checks, RocksDB options, the LOCK and
-// the pid file, the mapping record, and the partitions found at open.
+// Opening a RocksDB store: URI parameters, path checks, RocksDB options, the opening
+// lock, the LOCK and the pid file, the mapping record, and the partitions found at open.
+#include <fcntl.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +65,53 @@ std::string ReadPid(const std::string& dir) {
     return "unknown";
   }
   return pid;
+}
+
+// Serialises the opening of one store directory across processes: an exclusive
+// flock(2) on the directory, taken before RocksDB touches any file and released when
+// the open is over (or the process dies). RocksDB's DB::Open rotates and trims the info
+// LOG files, and ListColumnFamilies reads CURRENT and the MANIFEST that an opener
+// replaces, all before RocksDB takes its LOCK: processes opening one store at once
+// raced on those files, and one failed with an IOError ("while unlink() file:
+// .../LOG.old.N: No such file or directory") instead of opening or getting Busy.
+// Opens are short, so a second opener simply waits. Where the file system has no
+// flock, opens go unserialised, as before.
+class OpeningLock {
+ public:
+  explicit OpeningLock(const std::string& dir)
+      : fd_(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_ < 0) return;
+    while (flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      close(fd_);
+      fd_ = -1;
+      return;
+    }
+  }
+  ~OpeningLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock
+  }
+  OpeningLock(const OpeningLock&) = delete;
+  OpeningLock& operator=(const OpeningLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// The pid of another process that holds RocksDB's LOCK on the store in `dir` (an fcntl
+// write lock), or nullopt. Stable only under the OpeningLock: nobody else can take the
+// LOCK meanwhile. Precondition: this process does not hold that LOCK (the claim makes
+// sure), since closing any descriptor of the file would drop this process's own lock.
+std::optional<pid_t> LockHolder(const std::string& dir) {
+  int fd = open((dir + "/LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;  // no LOCK file: a fresh store, nobody holds it
+  struct flock probe = {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  int r = fcntl(fd, F_GETLK, &probe);
+  close(fd);
+  if (r != 0 || probe.l_type == F_UNLCK) return std::nullopt;
+  return probe.l_pid;  // 0 if the holder is in another pid namespace
 }
 
 bool IsLockError(const rocksdb::Status& s) {
@@ -218,6 +268,21 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
     }
   } unclaimer{canonical, claimed};
 
+  // From here to the end of the open no other process opens this store; a writer that
+  // finds the store held answers Busy without touching any of its files.
+  OpeningLock opening(canonical);
+  auto busy = [&](std::string holder) {
+    return Status::Busy("rocks store '" + canonical + "' is in use by another process (pid " +
+                        holder + ")");
+  };
+  if (!options.read_only) {
+    if (std::optional<pid_t> holder = LockHolder(canonical)) {
+      return busy(*holder > 0 ? std::to_string(*holder) : ReadPid(canonical));
+    }
+  }
+  // Another process may have created the store while this one waited.
+  if (fresh && fs::exists(fs::path(canonical) / "CURRENT", ec)) fresh = false;
+
   Tuning tuning = MakeTuning(cache_mb);
   rocksdb::DBOptions db_options = MakeDbOptions();
   // MultiRead through io_uring (io/rocks_fs.h); without it (probe failed, io_uring=false,
@@ -247,10 +312,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
           ? rocksdb::DB::OpenForReadOnly(db_options, canonical, descriptors, &handles, &raw)
           : rocksdb::DB::Open(db_options, canonical, descriptors, &handles, &raw);
   if (!s.ok()) {
-    if (IsLockError(s)) {
-      return Status::Busy("rocks store '" + canonical + "' is in use by another process (pid " +
-                          ReadPid(canonical) + ")");
-    }
+    if (IsLockError(s)) return busy(ReadPid(canonical));
     return FromRocks(s, "rocks open of '" + canonical + "'");
   }
   std::unique_ptr<rocksdb::DB> db(raw);

@@ -49,8 +49,10 @@
 // file, not a refkv store directory"); a non-empty directory without a RocksDB CURRENT
 // file, or a RocksDB database without the refkv marker -> InvalidArgument, and nothing
 // is written to it; missing with !create_if_missing -> NotFound; open in another process
-// -> Busy naming that process's pid (from PATH/refkv.pid); open twice in this process ->
-// Busy; a bad parameter -> InvalidArgument naming it.
+// -> Busy naming that process's pid (the holder of RocksDB's LOCK, else PATH/refkv.pid),
+// without touching any file of the store; open twice in this process -> Busy; a bad
+// parameter -> InvalidArgument naming it. Processes opening one store at once are
+// serialised (a flock on PATH held for the open only), so each gets OK or Busy.
 //
 // OpenOptions::read_only opens with RocksDB's OpenForReadOnly: no LOCK, no pid file, so
 // it works beside a writer in another process (seeing the state as of its open); every

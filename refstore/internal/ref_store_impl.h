@@ -19,6 +19,7 @@
 #include "engine/nodes.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/codec.h"
+#include "refstore/internal/commit_graph.h"
 #include "refstore/internal/keys.h"
 #include "refstore/refstore.h"
 #include "refstore/schema.h"
@@ -161,6 +162,10 @@ class RefStoreImpl final : public RefStore {
   Status SweepRanges(int64_t cutoff, GcStats* stats);
   Status SweepCommits(const pb::Repository& record, int64_t cutoff, int64_t deadline,
                       std::set<std::string>* metaranges, GcStats* stats);
+  // Deletes the index keys ("a/", "k/") in `refs` whose commit record is absent: ids the
+  // graph does not keep, each looked up again (one MultiGet) before its keys go.
+  Status SweepOrphanIndex(const std::string& refs, const CommitGraph& graph, int64_t deadline,
+                          GcStats* stats);
   // After writing the ref `ref_key` (stored bytes `ref_raw`) at `commit_id`, with
   // `fence_before` read before the commit was resolved: OK if no sweep overlapped or the
   // record survived it; NotFound (and the ref removed again) if a sweep deleted it.

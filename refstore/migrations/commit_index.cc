@@ -1,10 +1,13 @@
 #include "refstore/migrations/commit_index.h"
 
+#include <algorithm>
 #include <map>
 #include <queue>
 #include <set>
+#include <tuple>
 
 #include "refstore/internal/codec.h"
+#include "refstore/internal/commit_graph.h"
 #include "refstore/internal/keys.h"
 
 namespace refkv::refstore::migrations {
@@ -175,7 +178,7 @@ Result<std::vector<std::string>> Children(kv::Store& store, std::string_view ref
   std::vector<std::string> found;
   for (; it->Valid(); it->Next()) found.emplace_back(it->key().substr(prefix.size()));
   REFKV_RETURN_IF_ERROR(it->status());
-  // Index keys are written before their commit record: keep only recorded commits.
+  // Only recorded commits: an index key may outlive its record until the cleaner runs.
   std::vector<std::string> keys;
   for (const auto& id : found) keys.push_back(internal::CommitKey(id));
   REFKV_ASSIGN_OR_RETURN(auto got, store.MultiGet(refs, keys));
@@ -193,32 +196,45 @@ Result<std::vector<std::string>> Children(kv::Store& store, std::string_view ref
 Result<std::vector<IndexViolation>> CheckIndex(kv::Store& store, int64_t schema) {
   std::vector<IndexViolation> out;
   if (schema < 2) return out;
-  REFKV_ASSIGN_OR_RETURN(auto partitions, store.ListPartitions());
-  for (const auto& part : partitions) {
-    internal::RepoPartition rp;
-    if (!internal::ParseRepoPartition(part, &rp) || rp.kind != "refs") continue;
-    REFKV_ASSIGN_OR_RETURN(auto it,
-                           store.Scan(part, kv::ScanOptions::Prefix(internal::kCommitPrefix)));
-    for (; it->Valid(); it->Next()) {
+  auto repos_or = store.Scan(internal::kReposPartition, kv::ScanOptions{});
+  if (repos_or.status().IsNotFound()) return out;  // no ref store in this store
+  REFKV_ASSIGN_OR_RETURN(auto repos, std::move(repos_or));
+  std::vector<pb::Repository> active;
+  for (; repos->Valid(); repos->Next()) {
+    pb::Repository r;
+    REFKV_RETURN_IF_ERROR(
+        internal::Decode(repos->value(), &r, "repository " + kv::Printable(repos->key())));
+    if (r.state() == pb::Repository::ACTIVE) active.push_back(std::move(r));
+  }
+  REFKV_RETURN_IF_ERROR(repos->status());
+  for (const auto& r : active) {
+    const std::string part = internal::RefsPartition(r.name(), r.instance_id());
+    auto loaded = internal::LoadCommitGraph(store, part, r.initial_commit_id());
+    if (loaded.status().IsNotFound()) continue;  // being created or deleted
+    REFKV_ASSIGN_OR_RETURN(internal::CommitGraph graph, std::move(loaded));
+    for (const auto& [id, node] : graph) {
+      if (!node.reached) continue;  // unpublished: its index may be incomplete (gc.cc)
       pb::Commit c;
-      REFKV_RETURN_IF_ERROR(
-          internal::Decode(it->value(), &c, part + "/" + kv::Printable(it->key())));
-      auto a = store.Get(part, AncestryKey(c.id()));
+      c.set_generation(node.generation);
+      for (const auto& p : node.parents) c.add_parents(p);
+      auto a = store.Get(part, AncestryKey(id));
       if (!a.ok() && !a.status().IsNotFound()) return a.status();
       if (!a.ok()) {
-        out.push_back({part, AncestryKey(c.id()), "missing ancestry record"});
+        out.push_back({part, AncestryKey(id), "missing ancestry record"});
       } else if (*a != EncodeAncestry(c)) {
-        out.push_back({part, AncestryKey(c.id()), "ancestry record differs from the commit"});
+        out.push_back({part, AncestryKey(id), "ancestry record differs from the commit"});
       }
       if (schema < 3) continue;
-      for (const auto& p : c.parents()) {
-        auto k = store.Get(part, ChildKey(p, c.id()));
+      for (const auto& p : node.parents) {
+        auto k = store.Get(part, ChildKey(p, id));
         if (!k.ok() && !k.status().IsNotFound()) return k.status();
-        if (!k.ok()) out.push_back({part, ChildKey(p, c.id()), "missing child key"});
+        if (!k.ok()) out.push_back({part, ChildKey(p, id), "missing child key"});
       }
     }
-    REFKV_RETURN_IF_ERROR(it->status());
   }
+  std::sort(out.begin(), out.end(), [](const IndexViolation& a, const IndexViolation& b) {
+    return std::tie(a.partition, a.key) < std::tie(b.partition, b.key);
+  });
   return out;
 }
 

@@ -60,11 +60,14 @@ Result<std::optional<std::string>> MergeBase(kv::Store& store, std::string_view 
 Result<std::vector<std::string>> Children(kv::Store& store, std::string_view refs,
                                           std::string_view parent);
 
-// What `refkv check` verifies of the indexes on a store at `schema`: in every
-// repository's refs partition, each commit record has its ancestry record, equal to the
-// one derived from it (schema >= 2), and a child key for each parent link (>= 3).
-// Index keys of commits that do not exist are not violations (a commit writes its index
-// first). Cost: one scan of every refs partition, a Get per expected key.
+// What `refkv check` verifies of the indexes on a store at `schema`: in every active
+// repository's refs partition, each commit reachable from a branch, a tag or the initial
+// commit has its ancestry record, equal to the one derived from it (schema >= 2), and a
+// child key for each parent link (>= 3). Sorted by (partition, key). Not violations: an
+// unpublished record without its index keys (a commit writes its record, then its index,
+// then publishes; a crash in between), and index keys without a record (the cleaner's
+// leftovers, collected by its next sweep). Cost: one scan of every refs partition, a Get
+// per expected key.
 struct IndexViolation {
   std::string partition;
   std::string key;

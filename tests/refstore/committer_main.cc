@@ -20,6 +20,7 @@
 #include "engine/open.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"
+#include "refstore/schema.h"
 
 namespace rs = refkv::refstore;
 
@@ -30,7 +31,9 @@ int main(int argc, char** argv) {
   }
   const std::string uri = argv[1], repo = argv[2], branch = argv[3], tag = argv[4];
   const int n = std::atoi(argv[5]);
-  auto store = refkv::kv::Open(uri);
+  refkv::kv::OpenOptions open;
+  open.code_schema_version = rs::kCodeSchema;  // as the harness that made the store
+  auto store = refkv::kv::Open(uri, open);
   if (!store.ok()) {
     std::fprintf(stderr, "open %s: %s\n", uri.c_str(), store.status().ToString().c_str());
     return 1;

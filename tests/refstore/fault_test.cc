@@ -1,10 +1,14 @@
 // Fault injection: the n-th KV call of repository creation, commit and deletion fails,
 // for every n, in three ways (fails once; succeeds but reports an unknown outcome; the
 // process "dies": every call from the n-th on fails). Afterwards, in a fresh process:
-// nothing half-made is visible, every reachable id resolves, the operation can be
-// retried to completion, no staged write is lost, and the cleaner removes every leftover.
+// nothing half-made is visible, every reachable id resolves and has its index keys, the
+// operation can be retried to completion, no staged write is lost, and the cleaner
+// removes every leftover (orphan index keys included).
 #include <gtest/gtest.h>
 
+#include "refstore/internal/keys.h"
+#include "refstore/migrations/commit_index.h"
+#include "refstore/schema.h"
 #include "tests/refstore/harness.h"
 
 namespace refkv::testing {
@@ -67,6 +71,11 @@ class FaultTest : public ::testing::TestWithParam<std::tuple<std::string, Mode>>
       ASSERT_OK(env.Reopen(TestOptions()));
       check(env, s);
       if (HasFatalFailure()) return;
+      // Whatever failed, every published commit has its index keys.
+      auto index = rs::migrations::CheckIndex(*env.base, rs::kCodeSchema);
+      ASSERT_OK(index);
+      for (const auto& v : *index)
+        ADD_FAILURE() << v.partition << " " << v.key << ": " << v.problem;
       // The cleaner leaves nothing unreachable behind.
       ASSERT_OK(env.refs->CollectGarbage());
       ExpectNoLeftovers(*env.base, *env.ranges);
@@ -197,6 +206,47 @@ INSTANTIATE_TEST_SUITE_P(Drivers, FaultTest,
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_" + ModeName(std::get<1>(info.param));
                          });
+
+// Index keys left without their commit record (a commit of older refkv that died between
+// its index and its record, or one that stalled past gc_grace): the cleaner deletes them
+// and nothing else; `check`'s index verification and the ancestry queries stay right.
+TEST(OrphanIndex, CleanerDeletesIndexKeysWithoutRecordOnly) {
+  for (const auto& driver : Drivers()) {
+    SCOPED_TRACE(driver);
+    TestEnv env;
+    ASSERT_OK(OpenEnv(driver, TestOptions(), &env));
+    ASSERT_OK(env.refs->CreateRepository("r"));
+    ASSERT_OK(env.refs->PutEntry("r", "main", "a", "1"));
+    auto made = env.refs->Commit("r", "main", Req("c"));
+    ASSERT_OK(made);
+    const std::string head = made->commit.id;
+    auto repo = env.refs->GetRepository("r");
+    ASSERT_OK(repo);
+    const std::string refs = rs::internal::RefsPartition("r", repo->instance_id);
+    const std::string ghost(32, 'f');  // no record has this id
+    ASSERT_OK(env.base->Set(refs, rs::migrations::AncestryKey(ghost), std::string(8, '\0')));
+    ASSERT_OK(env.base->Set(refs, rs::migrations::ChildKey(head, ghost), ""));
+    auto children = rs::migrations::Children(*env.base, refs, head);
+    ASSERT_OK(children);
+    EXPECT_TRUE(children->empty()) << "an orphan child key is not a child";
+
+    auto stats = env.refs->CollectGarbage();
+    ASSERT_OK(stats);
+    EXPECT_EQ(stats->index_keys_deleted, 2u);
+    EXPECT_EQ(stats->commits_deleted, 0u);
+    EXPECT_TRUE(env.base->Get(refs, rs::migrations::AncestryKey(ghost)).status().IsNotFound());
+    ExpectNoLeftovers(*env.base, *env.ranges);  // the live commits keep their index keys
+    auto violations = rs::migrations::CheckIndex(*env.base, rs::kCodeSchema);
+    ASSERT_OK(violations);
+    EXPECT_TRUE(violations->empty()) << violations->front().key;
+    auto anc = rs::migrations::IsAncestor(*env.base, refs, made->commit.parents.at(0), head);
+    ASSERT_OK(anc);
+    EXPECT_TRUE(*anc);
+    auto again = env.refs->CollectGarbage();
+    ASSERT_OK(again);
+    EXPECT_EQ(again->index_keys_deleted, 0u);
+  }
+}
 
 // A writer that stores an object while the cleaner deletes the same id (content
 // addressing: a new commit may produce a range an unreachable one had) keeps what it wrote:

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <set>
 
+#include "engine/metadata.h"
 #include "engine/open.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/keys.h"
 #include "refstore/refstore.pb.h"
+#include "refstore/schema.h"
 #include "tests/support/pg_server.h"
 
 namespace refkv::testing {
@@ -65,7 +67,9 @@ Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* e
   env->driver = driver;
   env->dir = std::make_unique<TempDir>("refstore");
   REFKV_ASSIGN_OR_RETURN(env->uri, DriverUri(driver, *env->dir));
-  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri));
+  kv::OpenOptions open;
+  open.code_schema_version = rs::kCodeSchema;  // a new store starts with every index
+  REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri, open));
   env->store = std::make_unique<InterposedStore>(*env->base);
   REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
   return env->Reopen(options);
@@ -128,6 +132,8 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
   namespace in = rs::internal;
   std::set<std::string> live;        // partitions
   std::set<std::string> metaranges;  // named by commit records
+  auto md = kv::ReadMetadata(base);
+  const int64_t schema = md.ok() ? md->schema_version : rs::kCodeSchema;
   auto repos = base.Scan(in::kReposPartition, {});
   ASSERT_TRUE(repos.ok());
   for (; (*repos)->Valid(); (*repos)->Next()) {
@@ -141,6 +147,8 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
     std::set<std::string> tokens;
     std::vector<std::string> roots{r.initial_commit_id()};
     std::map<std::string, std::vector<std::string>> commits;  // id -> parents
+    std::set<std::string> ancestry;                           // "a/<id>": ids
+    std::set<std::pair<std::string, std::string>> children;   // "k/<parent>/<id>"
     auto it = base.Scan(refs, {});
     ASSERT_TRUE(it.ok());
     for (; (*it)->Valid(); (*it)->Next()) {
@@ -160,6 +168,29 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
         ASSERT_TRUE(c.ParseFromArray((*it)->value().data(), (*it)->value().size()));
         metaranges.insert(c.metarange_id());
         commits[c.id()].assign(c.parents().begin(), c.parents().end());
+      } else if (key.substr(0, 2) == "a/") {
+        ancestry.emplace(key.substr(2));
+      } else if (key.substr(0, 2) == "k/") {
+        const size_t slash = key.rfind('/');
+        children.emplace(key.substr(2, slash - 2), key.substr(slash + 1));
+      }
+    }
+    // Index keys and records match one to one: no index key without its record (the
+    // cleaner collects those), no record without its index keys (all are reachable now).
+    for (const auto& id : ancestry) {
+      EXPECT_TRUE(commits.count(id)) << "orphan index key a/" << id << " in " << refs;
+    }
+    for (const auto& [parent, id] : children) {
+      EXPECT_TRUE(commits.count(id))
+          << "orphan index key k/" << parent << "/" << id << " in " << refs;
+    }
+    for (const auto& [id, parents] : commits) {
+      if (schema >= rs::kSchemaAncestryIndex) {
+        EXPECT_TRUE(ancestry.count(id)) << "commit " << id << " has no a/ key in " << refs;
+      }
+      if (schema < rs::kSchemaChildIndex) continue;
+      for (const auto& p : parents) {
+        EXPECT_TRUE(children.count({p, id})) << "commit " << id << " has no k/ key in " << refs;
       }
     }
     // Every commit record is reachable from a branch, a tag or the initial commit.

@@ -49,7 +49,8 @@ void ExpectConsistent(refstore::RefStore& refs);
 
 // No leftovers (call after CollectGarbage with gc_grace 0 and nothing running): only
 // partitions of active repositories, only staging tokens some branch references, only
-// metaranges some commit record names and only ranges those reach.
+// metaranges some commit record names and only ranges those reach; every commit index key
+// ("a/", "k/") has its record and every record its index keys (at the store's schema).
 void ExpectNoLeftovers(kv::Store& base, refstore::RangeStore& ranges);
 
 // Every entry at `ref`, read page by page.

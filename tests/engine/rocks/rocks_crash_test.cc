@@ -11,13 +11,13 @@
 
 #include "engine/open.h"
 #include "engine/rocks/rocks_store.h"
-#include "tests/engine/rocks/child_process.h"
+#include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::kv {
 namespace {
 
-using refkv::kv::testing::ChildProcess;
+using refkv::testing::ChildProcess;
 
 std::string ValueFor(int round, int i) {
   return "round" + std::to_string(round) + "-value" + std::to_string(i) + std::string(i % 50, 'x');
@@ -27,20 +27,20 @@ std::string ValueFor(int round, int i) {
 // acknowledged write: "set" for a Set of k<i>, "batch" for a Write of b<i>.0..3,
 // "cas" for a SetIf that advanced the counter to i.
 TEST(DISABLED_RocksCrashChild, Write) {
-  int fd = testing::ChildReportFd();
+  int fd = refkv::testing::ChildReportFd();
   const char* uri = std::getenv("REFKV_CHILD_URI");
   const char* round_env = std::getenv("REFKV_CHILD_ROUND");
   if (fd < 0 || uri == nullptr || round_env == nullptr) GTEST_SKIP() << "only run as a child";
   int round = std::atoi(round_env);
   auto store = Open(uri);
   if (!store.ok()) {
-    testing::Report(fd, "error " + store.status().ToString());
+    refkv::testing::Report(fd, "error " + store.status().ToString());
     return;
   }
   const std::string part = "crash" + std::to_string(round % 2);
   std::string counter = "0";
   if (!(*store)->Set(part, "counter", counter).ok()) return;
-  testing::Report(fd, "open");
+  refkv::testing::Report(fd, "open");
   for (int i = 0;; ++i) {
     std::string line;
     switch (i % 3) {
@@ -65,7 +65,7 @@ TEST(DISABLED_RocksCrashChild, Write) {
         break;
       }
     }
-    if (!testing::Report(fd, line)) return;
+    if (!refkv::testing::Report(fd, line)) return;
   }
 }
 
