@@ -5,8 +5,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <random>
 #include <initializer_list>
+#include <random>
 #include <variant>
 
 namespace refkv::kv::migrate {
