@@ -84,6 +84,10 @@ struct Options {
   // "Durability" above). The CLI turns both on.
   bool sync_commits = false;
   bool sync_staged_writes = false;
+  // At schema >= 4 a commit stores a metarange of more than this many ranges as a
+  // two-level tree (refstore/committed/FORMAT.md), smaller ones flat. Tests set 0 so
+  // that every tree is two-level.
+  size_t metarange_flat_max_ranges = 128;
 };
 
 struct RepositoryInfo {
@@ -198,6 +202,7 @@ struct GcStats {
   size_t partitions_dropped = 0;     // of deleted or half-created repositories
   size_t staging_tokens_released = 0;
   size_t metaranges_deleted = 0;
+  size_t metarange_parts_deleted = 0;  // parts of two-level metaranges
   size_t ranges_deleted = 0;
   size_t commits_deleted = 0;  // unreachable commit records (e.g. of commits that lost a race)
 };
