@@ -222,6 +222,8 @@ Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
       if (!info.ok()) return Annotate(info.status(), "metarange", id);
       for (const auto& r : info->ranges) ranges.insert(r.id);
       auto part_ids = committed_->MetaRangePartIds(id);
+      // Describe may have answered from the cache for a tree swept meanwhile.
+      if (part_ids.status().IsNotFound()) continue;
       if (!part_ids.ok()) return Annotate(part_ids.status(), "metarange", id);
       parts.insert(part_ids->begin(), part_ids->end());
     }
