@@ -18,7 +18,8 @@
 //
 // Ids: range id = 32 lowercase hex digits of XXH3-128 over "refkv.range.v1" and every entry
 // as varint(len path) path varint(len value) value. Metarange id = XXH3-128 hex over its
-// encoded bytes (format in refstore/committed/encoding.h). Every read verifies the hash:
+// flat (v1) encoding (refstore/committed/encoding.h), whether it is stored flat or as a
+// two-level root plus parts (v2, refstore/committed/two_level.h; Apply's `format`). Every read verifies the hash:
 // a range whose content does not hash to its id, or a metarange whose bytes do not, is
 // Corruption naming the id.
 //
