@@ -317,6 +317,7 @@ void Register() {
           ->Arg(100000)
           ->Arg(1000000)
           ->Unit(benchmark::kMicrosecond)
+          ->MeasureProcessCPUTime()  // CPU: all threads, flush and compaction included
           ->UseRealTime();
     }
     for (bool durable : {false, true}) {

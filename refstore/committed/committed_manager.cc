@@ -156,13 +156,19 @@ class ManagerImpl final : public CommittedManager {
     MetaRangeBuilder out;
     // A range just written is the one the next commit on this branch most likely
     // touches or reads: keep it decoded (no read back, no verification needed).
-    Chunker chunker(
-        sst_, ranges_, options_, &out, &stats, [this](std::unique_ptr<RangeReader> range) {
-          std::string id = range->info().id;
-          if (readers_.Get(id) != nullptr) return;
-          const size_t charge = range->memory();
-          readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)), charge);
-        });
+    // Base ranges read and merged: unless rewritten unchanged, they are the previous
+    // version of what this Apply wrote, and only readers of older trees want them again.
+    std::vector<std::string> replaced;
+    std::unordered_set<std::string> written;
+    Chunker chunker(sst_, ranges_, options_, &out, &stats,
+                    [this, &written](std::unique_ptr<RangeReader> range) {
+                      std::string id = range->info().id;
+                      written.insert(id);
+                      if (readers_.Get(id) != nullptr) return;
+                      const size_t charge = range->memory();
+                      readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)),
+                                   charge);
+                    });
 
     for (size_t i = 0; i < base_ranges->size(); ++i) {
       const RangeRef r = (*base_ranges)[i];
@@ -178,6 +184,7 @@ class ManagerImpl final : public CommittedManager {
       // cached: the next commit of this branch likely touches it again).
       REFKV_ASSIGN_OR_RETURN(std::shared_ptr<const RangeReader> reader, LoadRange(r.id));
       stats.ranges_read++;
+      replaced.emplace_back(r.id);
       const size_t n = reader->size();
       size_t pos = 0;
       while (true) {
@@ -222,6 +229,11 @@ class ManagerImpl final : public CommittedManager {
       metaranges_.Put(id, shared, shared->encoded().size());
     }
     if (options_.sync) REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    // Commits on a branch head keep the head's ranges cached instead of a growing tail of
+    // replaced versions (at 1M entries the head's ranges alone take most of the cache).
+    for (const std::string& old_id : replaced) {
+      if (written.count(old_id) == 0) readers_.Demote(old_id);
+    }
     if (stats_out != nullptr) *stats_out = stats;
     return id;
   }
