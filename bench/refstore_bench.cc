@@ -1,6 +1,9 @@
 // The ref store under commit-heavy load, each case beside its baseline in the same run:
 //   refstore/<driver>/commit_latency/branch_entries:N   1-entry commit on a branch of N
 //                                                      committed entries (N = 1k, 100k, 1M)
+//   refstore/<driver>/commit_latency_v1/branch_entries:N
+//                                                      baseline: the same on a store at
+//                                                      schema 3 (flat v1 metaranges)
 //   refstore/<driver>/commits/<one|separate>_branch/durable:D/threads:C
 //                                                      commits/s, 10 staged entries each
 //   refstore/<driver>/raw_kv_sets/entries:10/durable:D/threads:C
@@ -34,6 +37,7 @@
 #include "refstore/internal/keys.h"
 #include "refstore/open_for_store.h"
 #include "refstore/refstore.h"
+#include "refstore/schema.h"
 
 namespace refkv::refstore {
 namespace {
@@ -68,11 +72,15 @@ struct Env {
 };
 
 // `durable`: one Sync per commit (Options::sync_commits) on a sync=false store.
-std::unique_ptr<Env> MakeEnv(const std::string& driver, bool durable) {
+// `schema`: the store's schema (0: kv::Open's default, 1); at schema >= 4 commits write
+// two-level metaranges, below flat (v1) ones.
+std::unique_ptr<Env> MakeEnv(const std::string& driver, bool durable, int64_t schema = 0) {
   auto env = std::make_unique<Env>();
   env->dir = NewBenchDir();
   std::string uri = driver == "mem" ? "mem://" : "rocks://" + env->dir + "/db?sync=false";
-  auto kv = kv::Open(uri);
+  kv::OpenOptions open;
+  if (schema > 0) open.code_schema_version = schema;
+  auto kv = kv::Open(uri, open);
   if (!kv.ok()) return nullptr;
   env->kv = std::move(kv).value();
   OpenForStoreOptions options;
@@ -103,15 +111,50 @@ bool Fill(benchmark::State& state, RefStore& refs, const std::string& branch, in
   return true;
 }
 
-void CommitLatency(benchmark::State& state, const std::string& driver) {
+// The filled env of the latency case, one at a time, keyed by (driver, n): Google Benchmark
+// calls the function several times per case (1, 10, 100... iterations, and once per
+// repetition) and the 1M fill takes tens of seconds, so it is filled once per case and a
+// profile of the running case sees the commits, not the fill. A new key releases the
+// previous env; an atexit handler releases the last one (registered at run time, so it
+// runs before RocksDB's static destructors: closing a store after them aborts).
+std::mutex filled_mu;
+std::string* filled_key = new std::string;
+std::unique_ptr<Env>* filled_env = new std::unique_ptr<Env>;
+
+void ReleaseFilledEnv() {
+  std::lock_guard lock(filled_mu);
+  filled_env->reset();
+  filled_key->clear();
+}
+
+// `schema` as for MakeEnv: commit_latency runs at this code's schema (two-level
+// metaranges), commit_latency_v1 at schema 3 (flat metaranges, as before schema 4): its
+// baseline in the same run. Both write the commit indexes of schema 3.
+void CommitLatency(benchmark::State& state, const std::string& driver, int64_t schema) {
   const int64_t n = state.range(0);
-  auto env = MakeEnv(driver, false);
-  if (!env) return state.SkipWithError(("cannot open " + driver).c_str());
-  if (!Fill(state, *env->refs, "main", n)) return;
-  std::mt19937_64 rng(1);
+  Env* env = nullptr;
+  {
+    std::lock_guard lock(filled_mu);
+    const std::string key = driver + "/" + std::to_string(n) + "/" + std::to_string(schema);
+    if (*filled_key != key || !*filled_env) {
+      static const bool kAtExit = (std::atexit(ReleaseFilledEnv), true);
+      (void)kAtExit;
+      filled_env->reset();
+      filled_key->clear();
+      auto made = MakeEnv(driver, false, schema);
+      if (!made) return state.SkipWithError(("cannot open " + driver).c_str());
+      if (!Fill(state, *made->refs, "main", n)) return;
+      *filled_env = std::move(made);
+      *filled_key = key;
+    }
+    env = filled_env->get();
+  }
+  static thread_local std::mt19937_64 rng(1);
+  static std::atomic<int64_t> commits_total{0};
   int64_t commits = 0;
   for (auto _ : state) {
-    Status s = env->refs->PutEntry("bench", "main", PathOf(rng() % n), std::to_string(commits));
+    Status s = env->refs->PutEntry("bench", "main", PathOf(rng() % n),
+                                   std::to_string(commits_total.fetch_add(1)));
     if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
     auto c = env->refs->Commit("bench", "main", {});
     if (!c.ok() || c->outcome != CommitResult::Outcome::kCommitted) {
@@ -265,13 +308,18 @@ void RawGets(benchmark::State& state, const std::string& driver) {
 void Register() {
   for (const std::string driver : {"mem", "rocks"}) {
     const std::string p = "refstore/" + driver + "/";
-    benchmark::RegisterBenchmark((p + "commit_latency").c_str(), CommitLatency, driver)
-        ->ArgName("branch_entries")
-        ->Arg(1000)
-        ->Arg(100000)
-        ->Arg(1000000)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    for (const int64_t schema : {kCodeSchema, kSchemaChildIndex}) {
+      benchmark::RegisterBenchmark(
+          (p + (schema == kCodeSchema ? "commit_latency" : "commit_latency_v1")).c_str(),
+          CommitLatency, driver, schema)
+          ->ArgName("branch_entries")
+          ->Arg(1000)
+          ->Arg(100000)
+          ->Arg(1000000)
+          ->Unit(benchmark::kMicrosecond)
+          ->MeasureProcessCPUTime()  // CPU: all threads, flush and compaction included
+          ->UseRealTime();
+    }
     for (bool durable : {false, true}) {
       if (driver == "mem" && durable) continue;
       const std::string d = "/durable:" + std::to_string(durable);

@@ -418,15 +418,17 @@ Status Gc(CliContext& ctx, const RefArgs& a) {
               << ",\"partitions_dropped\":" << s.partitions_dropped
               << ",\"staging_tokens_released\":" << s.staging_tokens_released
               << ",\"metaranges_deleted\":" << s.metaranges_deleted
+              << ",\"metarange_parts_deleted\":" << s.metarange_parts_deleted
               << ",\"ranges_deleted\":" << s.ranges_deleted
               << ",\"commits_deleted\":" << s.commits_deleted
               << ",\"index_keys_deleted\":" << s.index_keys_deleted << "}\n";
   } else {
     ctx.out() << "repositories finished " << s.repositories_finished << ", partitions dropped "
               << s.partitions_dropped << ", staging tokens released " << s.staging_tokens_released
-              << ", metaranges deleted " << s.metaranges_deleted << ", ranges deleted "
-              << s.ranges_deleted << ", commits deleted " << s.commits_deleted
-              << ", index keys deleted " << s.index_keys_deleted << "\n";
+              << ", metaranges deleted " << s.metaranges_deleted << " (parts "
+              << s.metarange_parts_deleted << "), ranges deleted " << s.ranges_deleted
+              << ", commits deleted " << s.commits_deleted << ", index keys deleted "
+              << s.index_keys_deleted << "\n";
   }
   return Status::OK();
 }

@@ -276,10 +276,13 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     std::string metarange = base.metarange_id();
     // The staged keys read, so they can be released one by one (nullopt: too many).
     std::optional<std::vector<std::string>> read_keys;
+    MetaRangeFormat format = MetaRangeFormat::kFlat;
     {
       REFKV_ASSIGN_OR_RETURN(auto staged, StagedChanges::Open(store_, repo.staging, tokens));
       if (!staged->Empty()) {
-        REFKV_ASSIGN_OR_RETURN(metarange, committed_->Apply(base.metarange_id(), *staged));
+        REFKV_ASSIGN_OR_RETURN(format, CommitMetaRangeFormat());
+        REFKV_ASSIGN_OR_RETURN(metarange,
+                               committed_->Apply(base.metarange_id(), *staged, nullptr, format));
       }
       read_keys = staged->TakeKeys();
     }  // the scans end here
@@ -309,8 +312,18 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     commit.set_generation(base.generation() + 1);
     commit.set_metarange_id(metarange);
     for (const auto& t : tokens) commit.add_folded_tokens(t);
-    REFKV_RETURN_IF_ERROR(InsertCommit(repo, &commit));
+    MetaRangeFormat now = MetaRangeFormat::kFlat;
+    REFKV_RETURN_IF_ERROR(InsertCommit(repo, &commit, &now));
     written = commit.id();
+    if (format == MetaRangeFormat::kTwoLevel) {
+      // A 4->3 step that began after our format check may have listed the roots before
+      // ours (or the record existed already and we did not look): store the flat form
+      // too, which every schema reads.
+      if (now != MetaRangeFormat::kTwoLevel) {
+        REFKV_RETURN_IF_ERROR(Annotate(committed_->WriteFlatMetaRange(metarange),
+                                       "writing flat metarange", metarange));
+      }
+    }
     REFKV_ASSIGN_OR_RETURN(std::string fence_after, ReadSweepFence());
     if (fence_after != fence) {
       // A sweep may have removed a range we reused: Apply again.

@@ -212,6 +212,7 @@ Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
       REFKV_RETURN_IF_ERROR(SweepCommits(record, cutoff, deadline, &metaranges, stats));
     }
     std::unordered_set<std::string> ranges;
+    std::unordered_set<std::string> parts;  // of two-level metaranges
     const std::string empty = committed_->EmptyMetaRangeId();
     for (const auto& id : metaranges) {
       if (id == empty) continue;
@@ -219,6 +220,11 @@ Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
       if (info.status().IsNotFound()) continue;  // an unpublished commit's, already swept
       if (!info.ok()) return Annotate(info.status(), "metarange", id);
       for (const auto& r : info->ranges) ranges.insert(r.id);
+      auto part_ids = committed_->MetaRangePartIds(id);
+      // Describe may have answered from the cache for a tree swept meanwhile.
+      if (part_ids.status().IsNotFound()) continue;
+      if (!part_ids.ok()) return Annotate(part_ids.status(), "metarange", id);
+      parts.insert(part_ids->begin(), part_ids->end());
     }
     // Sweep, only while the lease holds (a commit that sees it expired goes ahead).
     REFKV_ASSIGN_OR_RETURN(auto meta_ids, committed_->ListMetaRangeIds());
@@ -227,6 +233,14 @@ Status RefStoreImpl::SweepRanges(int64_t cutoff, GcStats* stats) {
       if (NowMs() > deadline) return Status::Timeout("range sweep ran out of its lease");
       REFKV_RETURN_IF_ERROR(Annotate(committed_->DeleteMetaRange(id), "deleting metarange", id));
       ++stats->metaranges_deleted;
+    }
+    REFKV_ASSIGN_OR_RETURN(auto part_ids, committed_->ListMetaRangePartIds());
+    for (const auto& id : part_ids) {
+      if (parts.count(id)) continue;
+      if (NowMs() > deadline) return Status::Timeout("range sweep ran out of its lease");
+      REFKV_RETURN_IF_ERROR(
+          Annotate(committed_->DeleteMetaRangePart(id), "deleting metarange part", id));
+      ++stats->metarange_parts_deleted;
     }
     REFKV_ASSIGN_OR_RETURN(auto range_ids, committed_->ListRangeIds());
     for (const auto& id : range_ids) {

@@ -1,8 +1,12 @@
 #include "refstore/open_for_store.h"
 
 #include "engine/uri.h"
+#include "refstore/schema.h"
 
 namespace refkv::refstore {
+
+static_assert(kRangesPartition == kDefaultRangesPartition,
+              "the schema steps must convert the partition the CLI keeps ranges in");
 
 Result<std::string> DefaultRangeDir(std::string_view uri) {
   REFKV_ASSIGN_OR_RETURN(kv::Uri parsed, kv::Uri::Parse(uri));

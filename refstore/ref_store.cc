@@ -25,6 +25,7 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   // another commit wrote and this one reuses, too: it was visible, so already in the log.
   CommittedManager::Options committed_options;
   committed_options.sync = ranges.kv_store() != &store;
+  committed_options.flat_max_ranges = options.metarange_flat_max_ranges;
   REFKV_ASSIGN_OR_RETURN(auto committed, CommittedManager::Create(ranges, committed_options));
   std::unique_ptr<kv::migrate::NodeHeartbeat> node;
   if (options.heartbeat == Options::Heartbeat::kOn ||
@@ -291,7 +292,15 @@ Result<pb::Commit> RefStoreImpl::LoadCommit(const Repo& repo, std::string_view i
   return commit;
 }
 
-Result<int64_t> RefStoreImpl::CommitSchema() {
+Result<MetaRangeFormat> RefStoreImpl::CommitMetaRangeFormat() {
+  bool migrating = false;
+  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema(&migrating));
+  return schema >= kSchemaTwoLevelMetaRange && !migrating ? MetaRangeFormat::kTwoLevel
+                                                          : MetaRangeFormat::kFlat;
+}
+
+Result<int64_t> RefStoreImpl::CommitSchema(bool* migrating) {
+  if (migrating != nullptr) *migrating = false;
   REFKV_ASSIGN_OR_RETURN(
       auto both, store_.MultiGet(kv::kMetaPartition, {std::string(kv::kMetaSchemaVersion),
                                                       std::string(kv::kMetaMigrationState)}));
@@ -310,6 +319,7 @@ Result<int64_t> RefStoreImpl::CommitSchema() {
   // "migrating <up|down> N->M ...": the keys of max(N, M) are harmless at either schema.
   if (!state.ok() && !state.status().IsNotFound()) return state.status();
   if (state.ok() && state->rfind("migrating ", 0) == 0) {
+    if (migrating != nullptr) *migrating = true;
     std::string_view line(*state);
     line = line.substr(0, line.find('\n'));
     size_t arrow = line.find("->");
@@ -333,7 +343,9 @@ Result<int64_t> RefStoreImpl::CommitSchema() {
   return schema;
 }
 
-Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
+Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit,
+                                  MetaRangeFormat* format_after) {
+  if (format_after != nullptr) *format_after = MetaRangeFormat::kFlat;
   commit->clear_id();
   commit->set_id(ComputeCommitId(*commit));
   const std::string key = CommitKey(commit->id());
@@ -360,12 +372,17 @@ Status RefStoreImpl::InsertCommit(const Repo& repo, pb::Commit* commit) {
   // retry restores any the cleaner removed. The schema is read after the record: a
   // migration that started before it was written may have scanned past it already, and
   // then CommitSchema names the step's target.
-  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema());
+  bool migrating = false;
+  REFKV_ASSIGN_OR_RETURN(const int64_t schema, CommitSchema(&migrating));
   if (schema >= kSchemaAncestryIndex) {
     kv::WriteBatch index;
     migrations::AddIndexKeys(*commit, schema, &index);
     REFKV_RETURN_IF_ERROR(
         Annotate(store_.Write(repo.refs, index), "indexing commit", commit->id()));
+  }
+  // Two-level only if this call inserted the record and no step runs (see format_after).
+  if (format_after != nullptr && s.ok() && schema >= kSchemaTwoLevelMetaRange && !migrating) {
+    *format_after = MetaRangeFormat::kTwoLevel;
   }
   CacheCommit(repo.refs, *commit);
   return Status::OK();

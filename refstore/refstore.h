@@ -108,6 +108,10 @@ struct Options {
   // Tests only: the code schema this node reports, fences against and checks at each
   // commit, as if it were an older refkv. 0: kCodeSchema (refstore/schema.h).
   int64_t code_schema = 0;
+  // At schema >= 4 a commit stores a metarange of more than this many ranges as a
+  // two-level tree (refstore/committed/FORMAT.md), smaller ones flat. Tests set 0 so
+  // that every tree is two-level.
+  size_t metarange_flat_max_ranges = 128;
 };
 
 struct RepositoryInfo {
@@ -222,6 +226,7 @@ struct GcStats {
   size_t partitions_dropped = 0;     // of deleted or half-created repositories
   size_t staging_tokens_released = 0;
   size_t metaranges_deleted = 0;
+  size_t metarange_parts_deleted = 0;  // parts of two-level metaranges
   size_t ranges_deleted = 0;
   size_t commits_deleted = 0;     // unreachable commit records (e.g. of commits that lost a race)
   size_t index_keys_deleted = 0;  // commit index keys left without their record (a crash)

@@ -10,8 +10,15 @@
 //      batched MultiGets. Written by every new commit at schema >= 2.
 //   3  + child index "k/<parent>/<child>": the children of a commit are one prefix scan
 //      (descendant queries, "which commits build on X"). Written by new commits at >= 3.
-// Both steps only add keys beside the commit records; `down` is the schema switch
-// alone and `migrate cleanup` after a down drops the index keys.
+//   4  two-level metaranges (refstore/committed/FORMAT.md, format v2): a commit writes a
+//      small root and only the parts of the range list its change touches, instead of
+//      the whole flat list (~100 KB at 1M entries). Tree ids are unchanged (the hash of
+//      the flat encoding). Written by commits at schema >= 4 while no step runs.
+// Steps 1->2 and 2->3 only add keys beside the commit records; `down` is the schema
+// switch alone and `migrate cleanup` after a down drops the index keys. Step 3->4
+// rewrites nothing on the way up (code of schema 4 reads both formats); its `down`
+// writes the flat form of every v2 root beside it under the same id, and `migrate
+// cleanup` after that down drops the roots and parts (after an up: nothing).
 // A RefStore reads the store's schema (and migration state) at every commit, before and
 // after writing the commit record, so one opened before a migration writes the index
 // of the new schema (and of a running step's target), and refuses to commit once a
@@ -29,6 +36,7 @@
 #define REFKV_REFSTORE_SCHEMA_H_
 
 #include <cstdint>
+#include <string_view>
 
 #include "engine/migrate.h"
 #include "engine/status.h"
@@ -38,15 +46,22 @@ namespace refkv::refstore {
 inline constexpr int64_t kSchemaOriginal = 1;
 inline constexpr int64_t kSchemaAncestryIndex = 2;
 inline constexpr int64_t kSchemaChildIndex = 3;
+inline constexpr int64_t kSchemaTwoLevelMetaRange = 4;
 // The schema this code writes; a new store starts here.
-inline constexpr int64_t kCodeSchema = kSchemaChildIndex;
+inline constexpr int64_t kCodeSchema = kSchemaTwoLevelMetaRange;
 
-// Adds the ref store's steps (1->2, 2->3) to `registry`. The errors of
-// StepRegistry::Add (InvalidArgument if a step of the same id or `from` is present).
-Status RegisterSchemaSteps(kv::migrate::StepRegistry& registry);
+// The KV range store partition the 3<->4 step converts (refstore/open_for_store.h's
+// kRangesPartition, where the CLI keeps ranges).
+inline constexpr std::string_view kDefaultRangesPartition = "refstore.ranges";
+
+// Adds the ref store's steps (1->2, 2->3, 3->4) to `registry`; the 3<->4 step works on
+// the ranges in `ranges_partition`. The errors of StepRegistry::Add (InvalidArgument if
+// a step of the same id or `from` is present).
+Status RegisterSchemaSteps(kv::migrate::StepRegistry& registry,
+                           std::string_view ranges_partition = kDefaultRangesPartition);
 
 // A registry holding exactly the ref store's steps (base schema 1).
-kv::migrate::StepRegistry SchemaSteps();
+kv::migrate::StepRegistry SchemaSteps(std::string_view ranges_partition = kDefaultRangesPartition);
 
 }  // namespace refkv::refstore
 

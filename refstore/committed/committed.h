@@ -18,7 +18,8 @@
 //
 // Ids: range id = 32 lowercase hex digits of XXH3-128 over "refkv.range.v1" and every entry
 // as varint(len path) path varint(len value) value. Metarange id = XXH3-128 hex over its
-// encoded bytes (format in refstore/committed/encoding.h). Every read verifies the hash:
+// flat (v1) encoding (refstore/committed/encoding.h), whether it is stored flat or as a
+// two-level root plus parts (v2, refstore/committed/two_level.h; Apply's `format`). Every read verifies the hash:
 // a range whose content does not hash to its id, or a metarange whose bytes do not, is
 // Corruption naming the id.
 //
@@ -101,14 +102,27 @@ struct MetaRangeInfo {
   uint64_t bytes = 0;             // content bytes in the tree
 };
 
+// How Apply stores the metarange it builds (refstore/committed/FORMAT.md). Readers read
+// both; the id of a tree is the same in both (the hash of its flat v1 encoding).
+//   kFlat      v1: one object listing every range (~100 bytes per range).
+//   kTwoLevel  v2: a root listing parts of ~48 ranges; only parts that are new are
+//              written (a 1-range change writes the root and one or two parts). Trees of
+//              at most Options::flat_max_ranges (128) ranges are written flat anyway. Code of
+//              schema < 4 cannot read it: the ref store asks for it only at schema >= 4
+//              (refstore/schema.h).
+enum class MetaRangeFormat { kFlat, kTwoLevel };
+
 // What one Apply did.
 struct ApplyStats {
-  uint64_t ranges_reused = 0;    // base ranges kept by id, not read
-  uint64_t ranges_read = 0;      // base ranges read and merged with changes
-  uint64_t ranges_written = 0;   // new ranges built (stored unless the id existed)
-  uint64_t entries_read = 0;     // entries read from base ranges
-  uint64_t entries_written = 0;  // entries written into new ranges
-  uint64_t changes = 0;          // changes consumed
+  uint64_t ranges_reused = 0;            // base ranges kept by id, not read
+  uint64_t ranges_read = 0;              // base ranges read and merged with changes
+  uint64_t ranges_written = 0;           // new ranges built (stored unless the id existed)
+  uint64_t entries_read = 0;             // entries read from base ranges
+  uint64_t entries_written = 0;          // entries written into new ranges
+  uint64_t changes = 0;                  // changes consumed
+  uint64_t parts_written = 0;            // two-level parts stored (new ids)
+  uint64_t parts_reused = 0;             // two-level parts kept from the base by id
+  uint64_t metarange_bytes_written = 0;  // flat metarange, or root + parts written
 };
 
 // A cursor over the entries of one tree in path order, within [start, end).
@@ -154,6 +168,15 @@ class CommittedManager {
     // costs a read of the range and one pass to decode it and check its hash (~0.1-0.3 ms
     // for 1000 entries).
     size_t range_cache_bytes = size_t{64} << 20;
+    // Two-level metaranges (MetaRangeFormat::kTwoLevel; refstore/committed/two_level.h):
+    // trees of at most flat_max_ranges ranges are written flat; a part ends after a range
+    // whose id's xxh64 has part_boundary_bits low bits zero once it holds min_part_ranges,
+    // or at max_part_ranges (16 + ~32 = ~48 ranges, ~5 KB, per part by default). Like the range
+    // options these decide what is written (and so what is reused), never an id.
+    size_t flat_max_ranges = 128;
+    int part_boundary_bits = 5;
+    size_t min_part_ranges = 16;
+    size_t max_part_ranges = 256;
     // Compress range blocks with LZ4 (if the RocksDB build supports it), else none.
     bool compress = false;
     // Apply ends with RangeStore::Sync(), so its result is durable when OK. false: Apply
@@ -168,7 +191,7 @@ class CommittedManager {
   virtual ~CommittedManager() = default;
 
   // `ranges` is borrowed and must outlive the manager. InvalidArgument on bad options
-  // (boundary_bits outside [1, 30], a zero max, min > max).
+  // (boundary_bits or part_boundary_bits outside [1, 30], a zero max, min > max).
   static Result<std::unique_ptr<CommittedManager>> Create(RangeStore& ranges, Options options);
 
   // The id of the empty tree (always readable, never stored).
@@ -181,12 +204,16 @@ class CommittedManager {
   // every other range by id. Cost: O(touched ranges x range size + ranges in base).
   // InvalidArgument: unsorted/duplicate/empty paths. NotFound/Corruption: base or one of
   // its touched ranges missing/corrupt. IOError: the range store failed.
+  // `format`: how the new metarange is stored (see MetaRangeFormat); the id does not
+  // depend on it.
   virtual Result<std::string> Apply(std::string_view base,
                                     const std::vector<Change>& sorted_changes,
-                                    ApplyStats* stats = nullptr) = 0;
+                                    ApplyStats* stats = nullptr,
+                                    MetaRangeFormat format = MetaRangeFormat::kFlat) = 0;
   // The same for a streaming source of changes (memory bounded by one range).
   virtual Result<std::string> Apply(std::string_view base, ChangeSource& changes,
-                                    ApplyStats* stats = nullptr) = 0;
+                                    ApplyStats* stats = nullptr,
+                                    MetaRangeFormat format = MetaRangeFormat::kFlat) = 0;
 
   // The value at `path` in tree `metarange`. NotFound if absent (or if the metarange does
   // not exist: check with Describe if you need to tell them apart). Cost: one cached
@@ -216,10 +243,29 @@ class CommittedManager {
 
   // For the cleaner: every stored id; removal (idempotent). Deleting drops the object
   // from the caches too. Deleting something reachable breaks trees: the caller decides.
+  // ListMetaRangeIds lists every tree stored in either format; DeleteMetaRange removes
+  // both forms of the tree (not its parts: see below).
   virtual Result<std::vector<std::string>> ListRangeIds() = 0;
   virtual Result<std::vector<std::string>> ListMetaRangeIds() = 0;
   virtual Status DeleteRange(std::string_view id) = 0;
   virtual Status DeleteMetaRange(std::string_view id) = 0;
+
+  // Two-level metaranges (format v2), for the cleaner and the schema 3<->4 migration.
+  // Trees stored as a v2 root (sorted); the parts root `metarange` lists (empty when
+  // it is stored flat only; NotFound if stored in neither form; Corruption: a bad root);
+  // every stored part id (sorted); removal of one part (idempotent; a part may be shared
+  // by many roots: the caller decides).
+  virtual Result<std::vector<std::string>> ListMetaRangeRootIds() = 0;
+  virtual Result<std::vector<std::string>> MetaRangePartIds(std::string_view metarange) = 0;
+  virtual Result<std::vector<std::string>> ListMetaRangePartIds() = 0;
+  virtual Status DeleteMetaRangePart(std::string_view id) = 0;
+  // Writes tree `metarange` in the flat v1 format beside its v2 root (OK without writing
+  // if the flat form exists). Reads and verifies the tree (cached). Durable after the
+  // range store's next Sync.
+  virtual Status WriteFlatMetaRange(std::string_view metarange) = 0;
+  // Removes the v2 root of `metarange` only (idempotent). NotFound (nothing removed)
+  // unless its flat form exists, so the tree stays readable.
+  virtual Status DeleteMetaRangeRoot(std::string_view metarange) = 0;
 };
 
 }  // namespace refkv::refstore

@@ -14,12 +14,14 @@
 // starting a new range.
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 #include "engine/store.h"
 #include "refstore/committed/committed.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/lru_cache.h"
 #include "refstore/committed/range_io.h"
+#include "refstore/committed/two_level.h"
 
 namespace refkv::refstore {
 
@@ -140,13 +142,13 @@ class ManagerImpl final : public CommittedManager {
   std::string EmptyMetaRangeId() const override { return empty_id_; }
 
   Result<std::string> Apply(std::string_view base, const std::vector<Change>& sorted_changes,
-                            ApplyStats* stats) override {
+                            ApplyStats* stats, MetaRangeFormat format) override {
     VectorChangeSource source(sorted_changes);
-    return Apply(base, source, stats);
+    return Apply(base, source, stats, format);
   }
 
-  Result<std::string> Apply(std::string_view base, ChangeSource& source,
-                            ApplyStats* stats_out) override {
+  Result<std::string> Apply(std::string_view base, ChangeSource& source, ApplyStats* stats_out,
+                            MetaRangeFormat format) override {
     ApplyStats stats;
     REFKV_ASSIGN_OR_RETURN(auto base_ranges, LoadMetaRange(base));
     ChangeCursor changes(source);
@@ -154,13 +156,19 @@ class ManagerImpl final : public CommittedManager {
     MetaRangeBuilder out;
     // A range just written is the one the next commit on this branch most likely
     // touches or reads: keep it decoded (no read back, no verification needed).
-    Chunker chunker(
-        sst_, ranges_, options_, &out, &stats, [this](std::unique_ptr<RangeReader> range) {
-          std::string id = range->info().id;
-          if (readers_.Get(id) != nullptr) return;
-          const size_t charge = range->memory();
-          readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)), charge);
-        });
+    // Base ranges read and merged: unless rewritten unchanged, they are the previous
+    // version of what this Apply wrote, and only readers of older trees want them again.
+    std::vector<std::string> replaced;
+    std::unordered_set<std::string> written;
+    Chunker chunker(sst_, ranges_, options_, &out, &stats,
+                    [this, &written](std::unique_ptr<RangeReader> range) {
+                      std::string id = range->info().id;
+                      written.insert(id);
+                      if (readers_.Get(id) != nullptr) return;
+                      const size_t charge = range->memory();
+                      readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)),
+                                   charge);
+                    });
 
     for (size_t i = 0; i < base_ranges->size(); ++i) {
       const RangeRef r = (*base_ranges)[i];
@@ -176,6 +184,7 @@ class ManagerImpl final : public CommittedManager {
       // cached: the next commit of this branch likely touches it again).
       REFKV_ASSIGN_OR_RETURN(std::shared_ptr<const RangeReader> reader, LoadRange(r.id));
       stats.ranges_read++;
+      replaced.emplace_back(r.id);
       const size_t n = reader->size();
       size_t pos = 0;
       while (true) {
@@ -208,12 +217,23 @@ class ManagerImpl final : public CommittedManager {
 
     std::string id = empty_id_;
     if (out.size() > 0) {
-      auto built = std::make_shared<const MetaRange>(out.Finish());
-      id = internal::MetaRangeIdOf(built->encoded());
-      REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, built->encoded()));
-      metaranges_.Put(id, built, built->encoded().size());
+      MetaRange built = out.Finish();
+      id = internal::MetaRangeIdOf(built.encoded());
+      if (format == MetaRangeFormat::kTwoLevel && built.size() > options_.flat_max_ranges) {
+        REFKV_RETURN_IF_ERROR(StoreTwoLevel(id, *base_ranges, &built, &stats));
+      } else {
+        REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(id, built.encoded()));
+        stats.metarange_bytes_written += built.encoded().size();
+      }
+      auto shared = std::make_shared<const MetaRange>(std::move(built));
+      metaranges_.Put(id, shared, shared->encoded().size());
     }
     if (options_.sync) REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    // Commits on a branch head keep the head's ranges cached instead of a growing tail of
+    // replaced versions (at 1M entries the head's ranges alone take most of the cache).
+    for (const std::string& old_id : replaced) {
+      if (written.count(old_id) == 0) readers_.Demote(old_id);
+    }
     if (stats_out != nullptr) *stats_out = stats;
     return id;
   }
@@ -254,7 +274,14 @@ class ManagerImpl final : public CommittedManager {
 
   Result<std::vector<std::string>> ListRangeIds() override { return ranges_.ListRangeIds(); }
   Result<std::vector<std::string>> ListMetaRangeIds() override {
-    return ranges_.ListMetaRangeIds();
+    REFKV_ASSIGN_OR_RETURN(std::vector<std::string> flat, ranges_.ListMetaRangeIds());
+    REFKV_ASSIGN_OR_RETURN(std::vector<std::string> roots,
+                           ranges_.ListMetaObjectIds(RangeStore::MetaObject::kRoot));
+    std::vector<std::string> all;
+    all.reserve(flat.size() + roots.size());
+    std::merge(flat.begin(), flat.end(), roots.begin(), roots.end(), std::back_inserter(all));
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
   }
   Status DeleteRange(std::string_view id) override {
     readers_.Erase(id);
@@ -262,15 +289,64 @@ class ManagerImpl final : public CommittedManager {
   }
   Status DeleteMetaRange(std::string_view id) override {
     metaranges_.Erase(id);
+    REFKV_RETURN_IF_ERROR(ranges_.DeleteMetaObject(RangeStore::MetaObject::kRoot, id));
     return ranges_.DeleteMetaRange(id);
+  }
+
+  Result<std::vector<std::string>> ListMetaRangeRootIds() override {
+    return ranges_.ListMetaObjectIds(RangeStore::MetaObject::kRoot);
+  }
+  Result<std::vector<std::string>> MetaRangePartIds(std::string_view metarange) override {
+    if (!internal::IsValidId(metarange)) {
+      return Status::InvalidArgument("malformed metarange id " + kv::Printable(metarange));
+    }
+    Result<std::string> root = ranges_.GetMetaObject(RangeStore::MetaObject::kRoot, metarange);
+    if (root.status().IsNotFound()) {
+      // Flat only, or missing altogether.
+      REFKV_RETURN_IF_ERROR(ranges_.GetMetaRange(metarange).status());
+      return std::vector<std::string>{};
+    }
+    REFKV_RETURN_IF_ERROR(root.status());
+    REFKV_ASSIGN_OR_RETURN(auto parts, internal::DecodeMetaRoot(metarange, *root));
+    std::vector<std::string> ids;
+    ids.reserve(parts.size());
+    for (auto& p : parts) ids.push_back(std::move(p.id));
+    return ids;
+  }
+  Result<std::vector<std::string>> ListMetaRangePartIds() override {
+    return ranges_.ListMetaObjectIds(RangeStore::MetaObject::kPart);
+  }
+  Status DeleteMetaRangePart(std::string_view id) override {
+    return ranges_.DeleteMetaObject(RangeStore::MetaObject::kPart, id);
+  }
+  Status WriteFlatMetaRange(std::string_view metarange) override {
+    if (metarange == empty_id_) return Status::OK();
+    REFKV_ASSIGN_OR_RETURN(auto tree, LoadMetaRange(metarange));
+    return ranges_.PutMetaRange(metarange, tree->encoded());
+  }
+  Status DeleteMetaRangeRoot(std::string_view metarange) override {
+    if (metarange == empty_id_) return Status::OK();
+    Result<std::string> flat = ranges_.GetMetaRange(metarange);
+    if (!flat.ok()) {
+      if (!flat.status().IsNotFound()) return flat.status();
+      return Status::NotFound("metarange " + std::string(metarange) +
+                              " has no flat (v1) form: its v2 root is kept");
+    }
+    if (internal::MetaRangeIdOf(*flat) != metarange) {
+      return Status::Corruption("metarange " + std::string(metarange) + ": flat form hashes to " +
+                                internal::MetaRangeIdOf(*flat) + ": its v2 root is kept");
+    }
+    return ranges_.DeleteMetaObject(RangeStore::MetaObject::kRoot, metarange);
   }
 
   // The parsed, hash-checked metarange `id` (cached).
   Result<std::shared_ptr<const MetaRange>> LoadMetaRange(std::string_view id) {
     if (id == empty_id_) return empty_list_;
     if (auto hit = metaranges_.Get(id)) return hit;
-    REFKV_ASSIGN_OR_RETURN(std::string bytes, ReadMetaRangeBytes(id));
+    std::vector<std::string> part_ids;
+    REFKV_ASSIGN_OR_RETURN(std::string bytes, ReadMetaRangeBytes(id, &part_ids));
     REFKV_ASSIGN_OR_RETURN(MetaRange parsed, MetaRange::Parse(id, std::move(bytes)));
+    parsed.set_part_ids(std::move(part_ids));
     auto shared = std::make_shared<const MetaRange>(std::move(parsed));
     metaranges_.Put(std::string(id), shared, shared->encoded().size());
     return shared;
@@ -288,11 +364,63 @@ class ManagerImpl final : public CommittedManager {
   }
 
  private:
-  // The stored bytes of metarange `id`, checked against its hash.
-  Result<std::string> ReadMetaRangeBytes(std::string_view id) {
+  // Writes `built` (tree `id`) as a v2 root and the parts the base does not have.
+  Status StoreTwoLevel(const std::string& id, const MetaRange& base, MetaRange* built,
+                       ApplyStats* stats) {
+    internal::PartRule rule;
+    rule.boundary_bits = options_.part_boundary_bits;
+    rule.min_ranges = options_.min_part_ranges;
+    rule.max_ranges = options_.max_part_ranges;
+    std::vector<internal::MetaPart> parts = internal::SplitMetaRange(*built, rule);
+    const std::unordered_set<std::string_view> have(base.part_ids().begin(), base.part_ids().end());
+    std::vector<std::string> ids;
+    ids.reserve(parts.size());
+    for (const internal::MetaPart& p : parts) {
+      ids.push_back(p.id);
+      if (have.count(p.id) != 0) {
+        stats->parts_reused++;
+        continue;
+      }
+      REFKV_RETURN_IF_ERROR(ranges_.PutMetaObject(RangeStore::MetaObject::kPart, p.id, p.bytes));
+      stats->parts_written++;
+      stats->metarange_bytes_written += p.bytes.size();
+    }
+    const std::string root = internal::EncodeMetaRoot(parts);
+    REFKV_RETURN_IF_ERROR(ranges_.PutMetaObject(RangeStore::MetaObject::kRoot, id, root));
+    stats->metarange_bytes_written += root.size();
+    built->set_part_ids(std::move(ids));
+    return Status::OK();
+  }
+
+  // The flat (v1) bytes of metarange `id`, checked against its hash: from its v2 root and
+  // parts (each checked against its own hash; `part_ids` receives them) if it has one,
+  // else from its flat form.
+  Result<std::string> ReadMetaRangeBytes(std::string_view id,
+                                         std::vector<std::string>* part_ids = nullptr) {
     if (!internal::IsValidId(id)) {
       return Status::InvalidArgument("malformed metarange id " + kv::Printable(id));
     }
+    Result<std::string> root = ranges_.GetMetaObject(RangeStore::MetaObject::kRoot, id);
+    if (root.ok()) {
+      REFKV_ASSIGN_OR_RETURN(std::vector<internal::MetaPart> parts,
+                             internal::DecodeMetaRoot(id, *root));
+      for (internal::MetaPart& p : parts) {
+        Result<std::string> bytes = ranges_.GetMetaObject(RangeStore::MetaObject::kPart, p.id);
+        if (bytes.status().IsNotFound()) {
+          return Status::NotFound("metarange " + std::string(id) + ": part " + p.id + " not found");
+        }
+        REFKV_RETURN_IF_ERROR(bytes.status());
+        std::string actual = internal::MetaRangeIdOf(*bytes);
+        if (actual != p.id) {
+          return Status::Corruption("metarange " + std::string(id) + ": part " + p.id +
+                                    ": content hashes to " + actual);
+        }
+        p.bytes = std::move(bytes).value();
+        if (part_ids != nullptr) part_ids->push_back(p.id);
+      }
+      return internal::JoinMetaParts(id, parts);
+    }
+    if (!root.status().IsNotFound()) return root.status();
     REFKV_ASSIGN_OR_RETURN(std::string bytes, ranges_.GetMetaRange(id));
     std::string actual = internal::MetaRangeIdOf(bytes);
     if (actual != id) {
@@ -530,6 +658,13 @@ Result<std::unique_ptr<CommittedManager>> CommittedManager::Create(RangeStore& r
   if (options.boundary_bits < 1 || options.boundary_bits > 30) {
     return Status::InvalidArgument("committed: boundary_bits must be in [1, 30], got " +
                                    std::to_string(options.boundary_bits));
+  }
+  if (options.part_boundary_bits < 1 || options.part_boundary_bits > 30) {
+    return Status::InvalidArgument("committed: part_boundary_bits must be in [1, 30], got " +
+                                   std::to_string(options.part_boundary_bits));
+  }
+  if (options.max_part_ranges == 0 || options.min_part_ranges > options.max_part_ranges) {
+    return Status::InvalidArgument("committed: max_part_ranges must be > 0 and >= min_part_ranges");
   }
   if (options.min_range_entries > options.max_range_entries) {
     return Status::InvalidArgument("committed: min_range_entries > max_range_entries");

@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::string_view kRangeSuffix = ".sst";
 constexpr std::string_view kMetaSuffix = ".meta";
+constexpr std::string_view kRootSuffix = ".root";
+constexpr std::string_view kPartSuffix = ".part";
 
 bool IsMissing(const rocksdb::Status& s) { return s.IsNotFound() || s.IsPathNotFound(); }
 
@@ -50,6 +52,18 @@ class DirRangeStore final : public RangeStore {
     return Put(id, kMetaSuffix, bytes);
   }
   Result<std::string> GetMetaRange(std::string_view id) override { return Get(id, kMetaSuffix); }
+  Status PutMetaObject(MetaObject kind, std::string_view id, std::string_view bytes) override {
+    return Put(id, SuffixOf(kind), bytes);
+  }
+  Result<std::string> GetMetaObject(MetaObject kind, std::string_view id) override {
+    return Get(id, SuffixOf(kind));
+  }
+  Result<std::vector<std::string>> ListMetaObjectIds(MetaObject kind) override {
+    return List(SuffixOf(kind));
+  }
+  Status DeleteMetaObject(MetaObject kind, std::string_view id) override {
+    return Delete(id, SuffixOf(kind));
+  }
   Result<std::vector<std::string>> ListRangeIds() override { return List(kRangeSuffix); }
   Result<std::vector<std::string>> ListMetaRangeIds() override { return List(kMetaSuffix); }
   Status DeleteRange(std::string_view id) override { return Delete(id, kRangeSuffix); }
@@ -71,8 +85,14 @@ class DirRangeStore final : public RangeStore {
   std::string PathOf(std::string_view id, std::string_view suffix) const {
     return dir_ + "/" + std::string(id) + std::string(suffix);
   }
+  static std::string_view SuffixOf(MetaObject kind) {
+    return kind == MetaObject::kRoot ? kRootSuffix : kPartSuffix;
+  }
   std::string_view What(std::string_view suffix) const {
-    return suffix == kRangeSuffix ? "range" : "metarange";
+    if (suffix == kRangeSuffix) return "range";
+    if (suffix == kRootSuffix) return "metarange root";
+    if (suffix == kPartSuffix) return "metarange part";
+    return "metarange";
   }
 
   Status Put(std::string_view id, std::string_view suffix, std::string_view bytes) {

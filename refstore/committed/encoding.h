@@ -89,6 +89,10 @@ class MetaRange {
   const std::string& encoded() const { return encoded_; }
   // The index of the first range whose max path is >= `path` (size() if none).
   size_t LowerBoundByMax(std::string_view path) const;
+  // The parts of the two-level root this tree was read from or written as (empty: flat),
+  // so the next Apply writes only parts that are new.
+  const std::vector<std::string>& part_ids() const { return part_ids_; }
+  void set_part_ids(std::vector<std::string> ids) { part_ids_ = std::move(ids); }
 
  private:
   friend class MetaRangeBuilder;
@@ -99,6 +103,7 @@ class MetaRange {
   };
   std::string encoded_;
   std::vector<Record> records_;
+  std::vector<std::string> part_ids_;
 };
 
 // Builds a metarange from records copied from another one and new ranges, in order.

@@ -72,6 +72,32 @@ class KvRangeStore final : public RangeStore {
     return Put('m', id, bytes);
   }
   Result<std::string> GetMetaRange(std::string_view id) override { return Get('m', id); }
+  Status PutMetaObject(MetaObject kind, std::string_view id, std::string_view bytes) override {
+    REFKV_RETURN_IF_ERROR(CheckId(id));
+    return store_.Set(partition_, ObjectKey(kind, id), bytes);
+  }
+  Result<std::string> GetMetaObject(MetaObject kind, std::string_view id) override {
+    REFKV_RETURN_IF_ERROR(CheckId(id));
+    Result<std::string> v = store_.Get(partition_, ObjectKey(kind, id));
+    if (v.status().IsNotFound()) {
+      return Status::NotFound(std::string(ObjectWhat(kind)) + " " + std::string(id) +
+                              " not found in kv range store partition " +
+                              kv::Printable(partition_));
+    }
+    return v;
+  }
+  Result<std::vector<std::string>> ListMetaObjectIds(MetaObject kind) override {
+    const std::string prefix = ObjectKey(kind, "");
+    REFKV_ASSIGN_OR_RETURN(auto it, store_.Scan(partition_, kv::ScanOptions::Prefix(prefix)));
+    std::vector<std::string> ids;
+    for (; it->Valid(); it->Next()) ids.emplace_back(it->key().substr(prefix.size()));
+    REFKV_RETURN_IF_ERROR(it->status());
+    return ids;
+  }
+  Status DeleteMetaObject(MetaObject kind, std::string_view id) override {
+    REFKV_RETURN_IF_ERROR(CheckId(id));
+    return store_.Delete(partition_, ObjectKey(kind, id));
+  }
   Status Sync() override { return store_.Sync(); }
   const kv::Store* kv_store() const override { return &store_; }
   Result<std::vector<std::string>> ListRangeIds() override { return List('r'); }
@@ -85,6 +111,12 @@ class KvRangeStore final : public RangeStore {
       return Status::InvalidArgument("range store: malformed id " + kv::Printable(id));
     }
     return Status::OK();
+  }
+  static std::string ObjectKey(MetaObject kind, std::string_view id) {
+    return (kind == MetaObject::kRoot ? "m2/" : "p2/") + std::string(id);
+  }
+  static std::string_view ObjectWhat(MetaObject kind) {
+    return kind == MetaObject::kRoot ? "metarange root" : "metarange part";
   }
   static std::string_view What(char kind) { return kind == 'r' ? "range" : "metarange"; }
   static std::string ManifestKey(char kind, std::string_view id) {

@@ -52,6 +52,15 @@ class LruCache {
     }
   }
 
+  // Makes the entry the least recently used (the next to be evicted), if present: for a
+  // value the caller expects no one to ask for again soon, kept while there is room.
+  void Demote(std::string_view id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(std::string(id));
+    if (it == map_.end()) return;
+    order_.splice(order_.end(), order_, it->second);
+  }
+
   void Erase(std::string_view id) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(std::string(id));

@@ -8,7 +8,8 @@
 // CommittedManager computes ids, verifies content hashes on read and builds/reads SSTs.
 //
 // Two implementations:
-//   - OpenDirRangeStore(dir): files `<dir>/<id>.sst` and `<dir>/<id>.meta`, each written
+//   - OpenDirRangeStore(dir): files `<dir>/<id>.sst` and `<dir>/<id>.meta` (and `.root`,
+//     `.part` for two-level metaranges), each written
 //     to `<dir>/.tmp-<id>-<random>`, fsynced, renamed into place and the directory
 //     fsynced (the rename is durable after Sync(): one directory fsync). The default
 //     beside a RocksDB store. One process per directory. Opening removes temp files older
@@ -22,6 +23,8 @@
 //       rm/<id>                    the manifest, written last with SetIf(absent):
 //                                  "<token> <size> <chunks> <xxh64 of bytes>";
 //       mc/<id>/<token>/<chunk#>, mm/<id>   the same for metaranges.
+//       m2/<id>                    a two-level metarange root (format v2), one value;
+//       p2/<id>                    a part of two-level metaranges, one value.
 //     An object exists once its manifest exists; the manifest is only ever inserted, so
 //     the store is insert-only and correct with the five KV verbs. A writer that loses the
 //     manifest race deletes its own chunks. Deleting an object removes its manifest
@@ -68,6 +71,17 @@ class RangeStore {
   // The same for metaranges.
   virtual Status PutMetaRange(std::string_view id, std::string_view bytes) = 0;
   virtual Result<std::string> GetMetaRange(std::string_view id) = 0;
+
+  // Two-level metaranges (refstore/committed/two_level.h): roots, named by their tree's id,
+  // and parts, named by their content hash, in namespaces of their own. Both are small
+  // (a root ~40 bytes per part, a part ~100 bytes per range). Put writes unconditionally
+  // (equal ids mean equal bytes, so a rewrite changes nothing). Cost (kv): one Set or Get;
+  // (dir) as PutMetaRange. Get: NotFound if absent.
+  enum class MetaObject { kRoot, kPart };
+  virtual Status PutMetaObject(MetaObject kind, std::string_view id, std::string_view bytes) = 0;
+  virtual Result<std::string> GetMetaObject(MetaObject kind, std::string_view id) = 0;
+  virtual Result<std::vector<std::string>> ListMetaObjectIds(MetaObject kind) = 0;
+  virtual Status DeleteMetaObject(MetaObject kind, std::string_view id) = 0;
 
   // Makes every Put that returned OK durable. Cost (dir): one directory fsync;
   // (kv): kv::Store::Sync().

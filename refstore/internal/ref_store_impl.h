@@ -114,14 +114,21 @@ class RefStoreImpl final : public RefStore {
   Result<pb::Commit> LoadCommit(const Repo& repo, std::string_view id);
   Result<Resolved> Resolve(const Repo& repo, std::string_view ref);
   // Inserts `commit` (its id is computed here). An identical existing record is success.
-  Status InsertCommit(const Repo& repo, pb::Commit* commit);
+  // `format_after` (optional) receives CommitMetaRangeFormat() as read right after the
+  // record was inserted (kFlat if an identical record existed).
+  Status InsertCommit(const Repo& repo, pb::Commit* commit,
+                      MetaRangeFormat* format_after = nullptr);
   // The schema whose index keys a commit written now must carry: the store's current
   // schema, read from its metadata (one MultiGet), so that a RefStore opened before a
   // migration follows it; while a step runs, the higher schema of the step (its keys
   // are written ahead of the switch; the step writes the same bytes). Without metadata
   // (a bare kv::Store): the schema given at construction. VersionMismatch if the store
   // is at a schema newer than code_schema_ (a newer refkv migrated it): no more commits.
-  Result<int64_t> CommitSchema();
+  // `migrating` (optional) receives whether a migration step is running.
+  Result<int64_t> CommitSchema(bool* migrating = nullptr);
+  // How a commit stores its metarange now: two-level at schema >= 4 while no step runs;
+  // flat otherwise (so a 4->3 step never misses a root written behind its cursor).
+  Result<MetaRangeFormat> CommitMetaRangeFormat();
   // Drops the repository's partitions and its record (the record must be DELETING).
   Status FinishDelete(const pb::Repository& record, const std::string& raw);
   void CacheCommit(const std::string& refs, const pb::Commit& commit);

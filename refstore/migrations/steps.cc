@@ -13,6 +13,7 @@
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"
 #include "refstore/migrations/commit_index.h"
+#include "refstore/migrations/two_level_step.h"
 #include "refstore/schema.h"
 
 namespace refkv::refstore {
@@ -140,7 +141,7 @@ Result<mg::StepEstimate> Estimate(kv::Store& store, mg::Direction direction) {
 
 }  // namespace
 
-Status RegisterSchemaSteps(mg::StepRegistry& registry) {
+Status RegisterSchemaSteps(mg::StepRegistry& registry, std::string_view ranges_partition) {
   mg::MigrationStep a;
   a.id = "refs-ancestry-index";
   a.from = kSchemaOriginal;
@@ -176,13 +177,15 @@ Status RegisterSchemaSteps(mg::StepRegistry& registry) {
   };
   k.estimate = Estimate;
   k.fingerprint = "refs-child-index/1";
-  return registry.Add(std::move(k));
+  REFKV_RETURN_IF_ERROR(registry.Add(std::move(k)));
+
+  return registry.Add(migrations::TwoLevelMetaRangeStep(std::string(ranges_partition)));
 }
 
-kv::migrate::StepRegistry SchemaSteps() {
+kv::migrate::StepRegistry SchemaSteps(std::string_view ranges_partition) {
   mg::StepRegistry registry(kSchemaOriginal,
                             "no refkv release wrote a ref store older than schema 1");
-  Status s = RegisterSchemaSteps(registry);
+  Status s = RegisterSchemaSteps(registry, ranges_partition);
   (void)s;  // cannot fail on an empty registry
   return registry;
 }

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   }
   const std::string uri = argv[1], repo = argv[2], branch = argv[3], tag = argv[4];
   const int n = std::atoi(argv[5]);
-  refkv::kv::OpenOptions open;
-  open.code_schema_version = rs::kCodeSchema;  // as the harness that made the store
+  refkv::kv::OpenOptions open;  // the schema the test harness creates stores at
+  open.code_schema_version = refkv::refstore::kCodeSchema;
   auto store = refkv::kv::Open(uri, open);
   if (!store.ok()) {
     std::fprintf(stderr, "open %s: %s\n", uri.c_str(), store.status().ToString().c_str());
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   options.max_commit_attempts = 50;
   options.backoff_base = std::chrono::milliseconds(1);
   options.backoff_max = std::chrono::milliseconds(16);
+  options.metarange_flat_max_ranges = 0;  // two-level trees, as the harness
   auto refs = rs::RefStore::Open(**store, **ranges, options);
   if (!refs.ok()) {
     std::fprintf(stderr, "refstore: %s\n", refs.status().ToString().c_str());

@@ -54,6 +54,8 @@ rs::Options TestOptions() {
   options.gc_grace = std::chrono::milliseconds(0);
   options.backoff_base = std::chrono::milliseconds(1);
   options.backoff_max = std::chrono::milliseconds(8);
+  // Every tree two-level (at schema >= 4), small ones included: the tests' trees are small.
+  options.metarange_flat_max_ranges = 0;
   return options;
 }
 
@@ -63,12 +65,13 @@ Status TestEnv::Reopen(const rs::Options& options) {
   return Status::OK();
 }
 
-Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* env) {
+Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* env,
+               int64_t schema) {
   env->driver = driver;
   env->dir = std::make_unique<TempDir>("refstore");
   REFKV_ASSIGN_OR_RETURN(env->uri, DriverUri(driver, *env->dir));
   kv::OpenOptions open;
-  open.code_schema_version = rs::kCodeSchema;  // a new store starts with every index
+  open.code_schema_version = schema;
   REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri, open));
   env->store = std::make_unique<InterposedStore>(*env->base);
   REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
@@ -226,12 +229,20 @@ void ExpectNoLeftovers(kv::Store& base, rs::RangeStore& ranges) {
   }
   auto committed = rs::CommittedManager::Create(ranges, {});
   ASSERT_TRUE(committed.ok());
-  std::set<std::string> reachable_ranges;
+  std::set<std::string> reachable_ranges, reachable_parts;
   for (const auto& m : metaranges) {
     if (m == (*committed)->EmptyMetaRangeId()) continue;
     auto info = (*committed)->Describe(m);
     ASSERT_TRUE(info.ok()) << "metarange " << m << ": " << info.status().ToString();
     for (const auto& r : info->ranges) reachable_ranges.insert(r.id);
+    auto parts = (*committed)->MetaRangePartIds(m);
+    ASSERT_TRUE(parts.ok()) << "metarange " << m << ": " << parts.status().ToString();
+    reachable_parts.insert(parts->begin(), parts->end());
+  }
+  auto part_ids = (*committed)->ListMetaRangePartIds();
+  ASSERT_TRUE(part_ids.ok());
+  for (const auto& id : *part_ids) {
+    EXPECT_TRUE(reachable_parts.count(id)) << "leftover metarange part " << id;
   }
   auto meta_ids = (*committed)->ListMetaRangeIds();
   ASSERT_TRUE(meta_ids.ok());

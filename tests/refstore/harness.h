@@ -17,6 +17,7 @@
 #include "engine/store.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"
+#include "refstore/schema.h"
 #include "tests/refstore/interposed_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,7 +39,9 @@ struct TestEnv {
 // Opens a fresh env. Unsupported if the driver is not available in this build (the test
 // then skips). The range store lives in the KV store behind the interposer, so injected
 // faults reach it too.
-Status OpenEnv(const std::string& driver, const refstore::Options& options, TestEnv* env);
+// A new store starts at `schema` (default: this code's, every index and two-level trees).
+Status OpenEnv(const std::string& driver, const refstore::Options& options, TestEnv* env,
+               int64_t schema = refstore::kCodeSchema);
 
 // Options for tests: no grace (nothing runs concurrently with the cleaner), short backoff.
 refstore::Options TestOptions();

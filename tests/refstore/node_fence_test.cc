@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 class NodeFenceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    Status s = OpenEnv(GetParam(), TestOptions(), &env_);
+    Status s = OpenEnv(GetParam(), TestOptions(), &env_, refstore::kSchemaOriginal);
     if (s.IsUnsupported()) GTEST_SKIP() << s.ToString();
     ASSERT_OK(s);
     // The store at schema 2, as an older release left it.
@@ -43,6 +43,7 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
 
   static mg::RunOptions Run() {
     mg::RunOptions o;
+    o.to = 3;  // the older node knows 2; the newer schemas behave the same
     o.no_backup = true;
     o.lease_ttl_ms = 5000;
     o.lock_timeout_ms = 10000;

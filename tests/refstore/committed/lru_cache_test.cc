@@ -26,6 +26,22 @@ TEST(LruCache, EvictsLeastRecentlyUsedByCharge) {
   EXPECT_NE(cache.Get("d"), nullptr);
 }
 
+TEST(LruCache, DemotedEntryIsEvictedFirstButKeptWhileThereIsRoom) {
+  LruCache<int> cache(12);
+  cache.Put("a", std::make_shared<int>(1), 4);
+  cache.Put("b", std::make_shared<int>(2), 4);
+  cache.Put("c", std::make_shared<int>(3), 4);  // order: c b a
+  cache.Demote("c");                            // order: b a c
+  cache.Demote("absent");                       // no-op
+  EXPECT_EQ(*cache.Get("c"), 3);                // still there; a hit promotes it again
+  cache.Demote("c");
+  cache.Put("d", std::make_shared<int>(4), 4);  // 16 > 12: evicts c, not a
+  EXPECT_EQ(cache.Get("c"), nullptr);
+  EXPECT_NE(cache.Get("a"), nullptr);
+  EXPECT_NE(cache.Get("b"), nullptr);
+  EXPECT_NE(cache.Get("d"), nullptr);
+}
+
 TEST(LruCache, EvictedValueOutlivesTheCacheWhileHeld) {
   LruCache<std::string> cache(1);
   cache.Put("a", std::make_shared<std::string>("held"));

@@ -83,6 +83,8 @@ Result<RefEnv> OpenRefEnv(kv::Store& store) {
   REFKV_ASSIGN_OR_RETURN(env.ranges, rs::OpenKvRangeStore(store, std::string(kRangesPartition)));
   rs::Options options;
   options.gc_grace = std::chrono::milliseconds(0);
+  // At schema >= 4 every tree is two-level, small ones included (the fixtures are small).
+  options.metarange_flat_max_ranges = 0;
   REFKV_ASSIGN_OR_RETURN(env.refs, rs::RefStore::Open(store, *env.ranges, options));
   return env;
 }

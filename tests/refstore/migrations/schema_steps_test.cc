@@ -23,6 +23,8 @@
 #include "engine/migrate.h"
 #include "engine/open.h"
 #include "format/dump.h"
+#include "refstore/check.h"
+#include "refstore/committed/range_store.h"
 #include "refstore/internal/keys.h"
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
@@ -37,6 +39,9 @@ namespace {
 
 namespace mg = kv::migrate;
 namespace rs = refstore;
+
+// The ref store's steps, converting the fixture's range partition (3<->4).
+mg::StepRegistry Steps() { return rs::SchemaSteps(kRangesPartition); }
 
 std::string Fixture(int schema) {
   return std::string(REFKV_FIXTURE_DIR) + "/refstore_schema" + std::to_string(schema) + ".dump";
@@ -106,7 +111,7 @@ TEST_P(SchemaSteps, UpDownCleanupUpFromSchema1) {
   auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   kv::Store& s = **store;
-  const mg::StepRegistry steps = rs::SchemaSteps();
+  const mg::StepRegistry steps = Steps();
   ASSERT_EQ(steps.newest(), rs::kCodeSchema);
   ExpectIndex(s, false, false);  // the fixture was written before the indexes existed
   const std::string before = SnapshotOf(s);
@@ -118,8 +123,8 @@ TEST_P(SchemaSteps, UpDownCleanupUpFromSchema1) {
 
   auto up = mg::Up(s, steps, RunOpts());
   ASSERT_TRUE(up.ok()) << up.status().ToString();
-  EXPECT_EQ(up->applied.size(), 2u);
-  EXPECT_EQ(SchemaOf(s), 3);
+  EXPECT_EQ(up->applied.size(), 3u);
+  EXPECT_EQ(SchemaOf(s), rs::kCodeSchema);
   ExpectIndex(s, true, true);
   EXPECT_EQ(SnapshotOf(s), before);
 
@@ -154,10 +159,11 @@ TEST_P(SchemaSteps, UpFromSchema2) {
   kv::Store& s = **store;
   ExpectIndex(s, true, false);  // schema-2 code wrote ancestry records with each commit
   const std::string before = SnapshotOf(s);
-  auto up = mg::Up(s, rs::SchemaSteps(), RunOpts());
+  auto up = mg::Up(s, Steps(), RunOpts());
   ASSERT_TRUE(up.ok()) << up.status().ToString();
-  ASSERT_EQ(up->applied.size(), 1u);
+  ASSERT_EQ(up->applied.size(), 2u);
   EXPECT_EQ(up->applied[0].step_id, "refs-child-index");
+  EXPECT_EQ(up->applied[1].step_id, "refs-two-level-metarange");
   ExpectIndex(s, true, true);
   EXPECT_EQ(SnapshotOf(s), before);
 }
@@ -176,7 +182,7 @@ TEST_P(SchemaSteps, NewCommitsMaintainTheIndexOfTheirSchema) {
     ASSERT_TRUE(env->refs->Commit("alpha", "main", req).ok());
   }
   ExpectIndex(s, false, false);
-  ASSERT_TRUE(mg::Up(s, rs::SchemaSteps(), RunOpts()).ok());
+  ASSERT_TRUE(mg::Up(s, Steps(), RunOpts()).ok());
   auto env = OpenRefEnv(s);
   ASSERT_TRUE(env.ok());
   auto head = env->refs->GetBranch("alpha", "main");
@@ -204,7 +210,7 @@ TEST_P(SchemaSteps, NewCommitsMaintainTheIndexOfTheirSchema) {
 
 TEST_P(SchemaSteps, NewStoreStartsAtTheNewestSchema) {
   TempDir dir("schema-steps4");
-  const mg::StepRegistry steps = rs::SchemaSteps();
+  const mg::StepRegistry steps = Steps();
   kv::OpenOptions open = mg::ToolingOpenOptions(steps);
   auto store = kv::Open(Uri(GetParam(), dir, "db"), open);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -222,7 +228,7 @@ TEST_P(SchemaSteps, CheckFindsAMissingIndexKey) {
   TempDir dir("schema-steps5");
   auto store = ImportFixture(Uri(GetParam(), dir, "db"), 1);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE(mg::Up(**store, rs::SchemaSteps(), RunOpts()).ok());
+  ASSERT_TRUE(mg::Up(**store, Steps(), RunOpts()).ok());
   auto clean = rs::migrations::CheckIndex(**store, 3);
   ASSERT_TRUE(clean.ok());
   EXPECT_TRUE(clean->empty());
@@ -255,8 +261,8 @@ TEST_P(SchemaSteps, RefStoreOpenedBeforeTheMigrationFollowsIt) {
   kv::Store& s = **store;
   auto env = OpenRefEnv(s);  // opened at schema 1
   ASSERT_TRUE(env.ok());
-  ASSERT_TRUE(mg::Up(s, rs::SchemaSteps(), RunOpts()).ok());
-  ASSERT_EQ(SchemaOf(s), 3);
+  ASSERT_TRUE(mg::Up(s, Steps(), RunOpts()).ok());
+  ASSERT_EQ(SchemaOf(s), rs::kCodeSchema);
   ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "after", "1").ok());
   rs::CommitRequest req;
   req.message = "by a ref store opened at schema 1";
@@ -267,7 +273,7 @@ TEST_P(SchemaSteps, RefStoreOpenedBeforeTheMigrationFollowsIt) {
   EXPECT_TRUE(missing->empty()) << (missing->empty() ? "" : (*missing)[0].key);
 
   // A newer refkv's schema: refused with what to do, the branch unmoved.
-  ASSERT_TRUE(kv::SetSchemaVersion(s, 3, rs::kCodeSchema + 1).ok());
+  ASSERT_TRUE(kv::SetSchemaVersion(s, rs::kCodeSchema, rs::kCodeSchema + 1).ok());
   ASSERT_TRUE(env->refs->PutEntry("alpha", "main", "later", "2").ok());
   auto refused = env->refs->Commit("alpha", "main", req);
   ASSERT_FALSE(refused.ok());
@@ -278,6 +284,117 @@ TEST_P(SchemaSteps, RefStoreOpenedBeforeTheMigrationFollowsIt) {
   EXPECT_EQ(head->commit_id, made->commit.id);
 }
 
+// The v2 roots and parts in the fixture's range store, and whether every root has its
+// flat (v1) form beside it.
+struct TwoLevelCounts {
+  size_t roots = 0, parts = 0, roots_without_flat = 0;
+};
+TwoLevelCounts CountTwoLevel(kv::Store& store) {
+  TwoLevelCounts n;
+  auto ranges = rs::OpenKvRangeStore(store, std::string(kRangesPartition));
+  EXPECT_TRUE(ranges.ok());
+  if (!ranges.ok()) return n;
+  auto roots = (*ranges)->ListMetaObjectIds(rs::RangeStore::MetaObject::kRoot);
+  auto parts = (*ranges)->ListMetaObjectIds(rs::RangeStore::MetaObject::kPart);
+  EXPECT_TRUE(roots.ok() && parts.ok());
+  if (!roots.ok() || !parts.ok()) return n;
+  n.roots = roots->size();
+  n.parts = parts->size();
+  for (const auto& id : *roots) {
+    if (!(*ranges)->GetMetaRange(id).ok()) ++n.roots_without_flat;
+  }
+  return n;
+}
+
+void ExpectCheckPasses(kv::Store& store) {
+  auto env = OpenRefEnv(store);
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  auto report = rs::Check(store, *env->refs, *env->ranges);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& v : report->violations) ADD_FAILURE() << v.location << ": " << v.problem;
+  EXPECT_GT(report->metaranges, 3u);
+}
+
+// Commits on several branches of the fixture content (at schema 4: two-level trees).
+void CommitMore(kv::Store& store, int rounds) {
+  auto env = OpenRefEnv(store);
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  for (int r = 0; r < rounds; ++r) {
+    for (const auto& [repo, branch] : std::vector<std::pair<std::string, std::string>>{
+             {"alpha", "main"}, {"alpha", "feature"}, {"beta", "dev"}}) {
+      ASSERT_TRUE(
+          env->refs->PutEntry(repo, branch, "v4/" + std::to_string(r), "round " + std::to_string(r))
+              .ok());
+      rs::CommitRequest req;
+      req.message = "at schema 4, round " + std::to_string(r);
+      auto made = env->refs->Commit(repo, branch, req);
+      ASSERT_TRUE(made.ok()) << made.status().ToString();
+    }
+  }
+}
+
+// Schema 3 -> 4 -> 3 on the fixture written at schema 3 (flat metaranges): up rewrites
+// nothing; commits at 4 write two-level trees; down writes their flat forms beside
+// them; cleanup drops roots and parts; every step keeps the content and passes check.
+TEST_P(SchemaSteps, TwoLevelMetaRangesUpDownCleanupFromSchema3) {
+  TempDir dir("schema-steps7");
+  auto store = ImportFixture(Uri(GetParam(), dir, "db"), 3);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  kv::Store& s = **store;
+  const mg::StepRegistry steps = Steps();
+  EXPECT_EQ(CountTwoLevel(s).roots, 0u);  // written by schema-3 code: flat only
+  const std::string fixture = SnapshotOf(s);
+  ExpectCheckPasses(s);
+
+  auto up = mg::Up(s, steps, RunOpts());
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  ASSERT_EQ(up->applied.size(), 1u);
+  EXPECT_EQ(up->applied[0].step_id, "refs-two-level-metarange");
+  EXPECT_EQ(SchemaOf(s), 4);
+  EXPECT_EQ(CountTwoLevel(s).roots, 0u);  // nothing rewritten
+  EXPECT_EQ(SnapshotOf(s), fixture);
+  ExpectCheckPasses(s);
+
+  CommitMore(s, 3);
+  TwoLevelCounts at4 = CountTwoLevel(s);
+  EXPECT_EQ(at4.roots, 9u);  // one per new commit
+  EXPECT_EQ(at4.roots_without_flat, at4.roots);
+  EXPECT_GE(at4.parts, 3u);
+  const std::string before = SnapshotOf(s);
+  EXPECT_NE(before, fixture);
+  ExpectCheckPasses(s);
+
+  mg::RunOptions down = RunOpts();
+  down.to = 3;
+  auto d = mg::Down(s, steps, down);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->applied.size(), 1u);
+  EXPECT_EQ(d->applied[0].rows, 9);
+  EXPECT_EQ(SchemaOf(s), 3);
+  TwoLevelCounts after_down = CountTwoLevel(s);
+  EXPECT_EQ(after_down.roots, at4.roots);  // kept until cleanup
+  EXPECT_EQ(after_down.roots_without_flat, 0u);
+  EXPECT_EQ(SnapshotOf(s), before);
+  ExpectCheckPasses(s);
+
+  auto c = mg::Cleanup(s, steps, RunOpts());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  TwoLevelCounts cleaned = CountTwoLevel(s);
+  EXPECT_EQ(cleaned.roots, 0u);
+  EXPECT_EQ(cleaned.parts, 0u);
+  EXPECT_EQ(SnapshotOf(s), before);
+  ExpectCheckPasses(s);
+
+  // Schema-3 commits write flat trees; up again changes nothing.
+  CommitMore(s, 1);
+  EXPECT_EQ(CountTwoLevel(s).roots, 0u);
+  const std::string at3 = SnapshotOf(s);
+  ASSERT_TRUE(mg::Up(s, steps, RunOpts()).ok());
+  EXPECT_EQ(SchemaOf(s), 4);
+  EXPECT_EQ(SnapshotOf(s), at3);
+  ExpectCheckPasses(s);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks", "postgres"));
 
 // ---- kill -9 ------------------------------------------------------------------------
@@ -285,7 +402,7 @@ INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks",
 TEST(SchemaStepsCrash, DISABLED_Child) {
   const char* db = std::getenv("REFKV_SCHEMA_CHILD_DB");
   ASSERT_NE(db, nullptr);
-  kv::OpenOptions open = mg::ToolingOpenOptions(rs::SchemaSteps());
+  kv::OpenOptions open = mg::ToolingOpenOptions(Steps());
   open.create_if_missing = false;
   auto store = kv::Open(std::string("rocks://") + db, open);
   if (!store.ok()) _exit(3);
@@ -297,15 +414,20 @@ TEST(SchemaStepsCrash, DISABLED_Child) {
   o.progress = [](const mg::Progress&) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   };
-  const char* op = std::getenv("REFKV_SCHEMA_CHILD_OP");
-  auto r = op != nullptr && std::string(op) == "cleanup"
-               ? mg::Cleanup(**store, rs::SchemaSteps(), o)
-               : mg::Up(**store, rs::SchemaSteps(), o);
+  const std::string op =
+      std::getenv("REFKV_SCHEMA_CHILD_OP") ? std::getenv("REFKV_SCHEMA_CHILD_OP") : "up";
+  mg::RunOptions down = o;
+  down.to = 3;
+  auto r = op == "cleanup" || op == "cleanup4" ? mg::Cleanup(**store, Steps(), o)
+           : op == "down4"                     ? mg::Down(**store, Steps(), down)
+                                               : mg::Up(**store, Steps(), o);
   _exit(r.ok() ? 0 : 4);
 }
 
-// What the child runs: "up" on a schema-1 store, or "cleanup" on a store taken up to 3
-// and back down to 1 (the cleanup drops both indexes).
+// What the child runs: "up" on a schema-1 store, "cleanup" on a store taken up to the
+// newest schema and back down to 1 (the cleanup drops both indexes), "down4" (4 -> 3,
+// writing the flat form of every two-level tree) on a store taken up to 4 with commits
+// made there, "cleanup4" (dropping the roots and parts) on that store after down4.
 pid_t SpawnChild(const std::string& db, const std::string& op) {
   return refkv::testing::SpawnTest("SchemaStepsCrash.DISABLED_Child",
                                    {"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
@@ -324,14 +446,27 @@ bool WaitStarted(const std::string& db, pid_t pid) {
   return false;
 }
 
-void MakeStore(const std::string& db, const std::string& op) {
+// Makes the store the child works on; `*expected` receives its content for the
+// two-level ops (made with new commits, so unlike the fixture's).
+void MakeStore(const std::string& db, const std::string& op, std::string* expected) {
   auto store = ImportFixture("rocks://" + db, 1);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   if (op == "cleanup") {
-    ASSERT_TRUE(mg::Up(**store, rs::SchemaSteps(), RunOpts()).ok());
+    ASSERT_TRUE(mg::Up(**store, Steps(), RunOpts()).ok());
     mg::RunOptions down = RunOpts();
     down.to = 1;
-    ASSERT_TRUE(mg::Down(**store, rs::SchemaSteps(), down).ok());
+    ASSERT_TRUE(mg::Down(**store, Steps(), down).ok());
+  }
+  if (op == "down4" || op == "cleanup4") {
+    ASSERT_TRUE(mg::Up(**store, Steps(), RunOpts()).ok());
+    CommitMore(**store, 8);
+    ASSERT_EQ(CountTwoLevel(**store).roots, 24u);
+    if (op == "cleanup4") {
+      mg::RunOptions down = RunOpts();
+      down.to = 3;
+      ASSERT_TRUE(mg::Down(**store, Steps(), down).ok());
+    }
+    *expected = SnapshotOf(**store);
   }
   ASSERT_TRUE((*store)->Close().ok());
 }
@@ -340,25 +475,41 @@ void MakeStore(const std::string& db, const std::string& op) {
 // and content.
 void FinishAndVerify(const std::string& db, const std::string& op, const std::string& expected,
                      int* mid) {
-  kv::OpenOptions open = mg::ToolingOpenOptions(rs::SchemaSteps());
+  kv::OpenOptions open = mg::ToolingOpenOptions(Steps());
   open.create_if_missing = false;
   auto store = kv::Open("rocks://" + db, open);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto v = mg::Version(**store, rs::SchemaSteps());
+  auto v = mg::Version(**store, Steps());
   ASSERT_TRUE(v.ok());
   if (v->state.migrating) ++*mid;
   mg::RunOptions o = RunOpts();
   o.lease_ttl_ms = 1000;
   o.lock_timeout_ms = 10000;
-  if (op == "cleanup") {
-    auto c = mg::Cleanup(**store, rs::SchemaSteps(), o);
+  if (op == "down4") {
+    mg::RunOptions down = o;
+    down.to = 3;
+    auto d = mg::Down(**store, Steps(), down);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 3);
+    TwoLevelCounts n = CountTwoLevel(**store);
+    EXPECT_EQ(n.roots, 24u);
+    EXPECT_EQ(n.roots_without_flat, 0u);
+  } else if (op == "cleanup4") {
+    auto c = mg::Cleanup(**store, Steps(), o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(SchemaOf(**store), 3);
+    TwoLevelCounts n = CountTwoLevel(**store);
+    EXPECT_EQ(n.roots, 0u);
+    EXPECT_EQ(n.parts, 0u);
+  } else if (op == "cleanup") {
+    auto c = mg::Cleanup(**store, Steps(), o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     EXPECT_EQ(SchemaOf(**store), 1);
     ExpectIndex(**store, false, false);
   } else {
-    auto up = mg::Up(**store, rs::SchemaSteps(), o);
+    auto up = mg::Up(**store, Steps(), o);
     ASSERT_TRUE(up.ok()) << up.status().ToString();
-    EXPECT_EQ(SchemaOf(**store), 3);
+    EXPECT_EQ(SchemaOf(**store), rs::kCodeSchema);
     ExpectIndex(**store, true, true);
   }
   EXPECT_EQ(SnapshotOf(**store), expected);
@@ -385,7 +536,8 @@ void KillAtRandomPoints(const std::string& op) {
   }
   // Calibrate: an uninterrupted child run.
   const std::string calibrate = dir.Sub("calibrate");
-  MakeStore(calibrate, op);
+  MakeStore(calibrate, op, &expected);
+  if (::testing::Test::HasFatalFailure()) return;
   pid_t pid = SpawnChild(calibrate, op);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitStarted(calibrate, pid));
@@ -402,7 +554,7 @@ void KillAtRandomPoints(const std::string& op) {
   mid = 0;
   for (int i = 0; i < points; ++i) {
     const std::string db = dir.Sub("p" + std::to_string(i));
-    MakeStore(db, op);
+    MakeStore(db, op, &expected);
     if (::testing::Test::HasFatalFailure()) return;
     const int64_t kill_at = std::uniform_int_distribution<int64_t>(0, full_us)(rng);
     SCOPED_TRACE("kill point " + std::to_string(i) + " at " + std::to_string(kill_at) + " us");
@@ -424,6 +576,8 @@ void KillAtRandomPoints(const std::string& op) {
 
 TEST(SchemaStepsCrash, KillUpAtRandomPoints) { KillAtRandomPoints("up"); }
 TEST(SchemaStepsCrash, KillCleanupAfterDownAtRandomPoints) { KillAtRandomPoints("cleanup"); }
+TEST(SchemaStepsCrash, KillTwoLevelDownAtRandomPoints) { KillAtRandomPoints("down4"); }
+TEST(SchemaStepsCrash, KillTwoLevelCleanupAtRandomPoints) { KillAtRandomPoints("cleanup4"); }
 
 }  // namespace
 }  // namespace refkv::testing
