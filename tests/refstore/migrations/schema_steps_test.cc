@@ -2,11 +2,14 @@
 // on mem, rocks and PostgreSQL:
 // up, down, cleanup and up again keep every ref, entry, log, tag and ancestry answer
 // equal; the index keys are complete after up and gone after cleanup; new commits
-// maintain them; a rocks child SIGKILLed at random points inside `migrate up` (or inside
-// `migrate cleanup` after a down, which deletes the index keys) leaves a
-// store that the next run finishes, with the unmigrated content.
+// maintain them; a child (rocks, or PostgreSQL on a fresh schema of the shared server)
+// SIGKILLed at random points inside `migrate up` (or inside `migrate cleanup` after a
+// down, which deletes the index keys) leaves a store that the next run finishes, with the
+// unmigrated content. A killed PostgreSQL child leaves its lease (1 s ttl) behind; the next
+// run takes it over. The PostgreSQL kill cases skip when no server can be started.
 //
-// REFKV_MIGRATE_KILL_POINTS=N (default 10) kill points; REFKV_MIGRATE_SEED=S repeats one.
+// REFKV_MIGRATE_KILL_POINTS=N kill points per op and driver (default 10 on rocks, 3 on
+// PostgreSQL, where each point waits out a lease); REFKV_MIGRATE_SEED=S repeats one.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -31,6 +34,7 @@
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/refstore/harness.h"
 #include "tests/refstore/migrations/fixture.h"
+#include "tests/support/pg_server.h"
 #include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
 
@@ -399,14 +403,33 @@ INSTANTIATE_TEST_SUITE_P(Drivers, SchemaSteps, ::testing::Values("mem", "rocks",
 
 // ---- kill -9 ------------------------------------------------------------------------
 
+// A store of one kill point: the URI the child and the parent open, and the marker file
+// the child creates when its run starts (in the test's TempDir for every driver).
+struct Target {
+  std::string uri;
+  std::string marker;
+};
+
+Result<Target> FreshTarget(const std::string& driver, TempDir& dir, const std::string& name) {
+  Target t;
+  t.marker = dir.Sub(name + ".started");
+  if (driver == "rocks") {
+    t.uri = "rocks://" + dir.Sub(name);
+    return t;
+  }
+  REFKV_ASSIGN_OR_RETURN(t.uri, DriverUri(driver, dir));  // a fresh schema
+  return t;
+}
+
 TEST(SchemaStepsCrash, DISABLED_Child) {
-  const char* db = std::getenv("REFKV_SCHEMA_CHILD_DB");
-  ASSERT_NE(db, nullptr);
+  const char* uri = std::getenv("REFKV_SCHEMA_CHILD_URI");
+  const char* marker = std::getenv("REFKV_SCHEMA_CHILD_MARKER");
+  ASSERT_TRUE(uri != nullptr && marker != nullptr);
   kv::OpenOptions open = mg::ToolingOpenOptions(Steps());
   open.create_if_missing = false;
-  auto store = kv::Open(std::string("rocks://") + db, open);
+  auto store = kv::Open(uri, open);
   if (!store.ok()) _exit(3);
-  std::FILE* started = std::fopen((std::string(db) + ".started").c_str(), "w");
+  std::FILE* started = std::fopen(marker, "w");
   if (started != nullptr) std::fclose(started);
   mg::RunOptions o = RunOpts();
   o.lease_ttl_ms = 1000;
@@ -428,17 +451,18 @@ TEST(SchemaStepsCrash, DISABLED_Child) {
 // newest schema and back down to 1 (the cleanup drops both indexes), "down4" (4 -> 3,
 // writing the flat form of every two-level tree) on a store taken up to 4 with commits
 // made there, "cleanup4" (dropping the roots and parts) on that store after down4.
-pid_t SpawnChild(const std::string& db, const std::string& op) {
-  return refkv::testing::SpawnTest("SchemaStepsCrash.DISABLED_Child",
-                                   {"REFKV_SCHEMA_CHILD_DB=" + db, "REFKV_SCHEMA_CHILD_OP=" + op,
-                                    "REFKV_REFSTORE_MIGRATE_BATCH=2"});
+pid_t SpawnChild(const Target& t, const std::string& op) {
+  return refkv::testing::SpawnTest(
+      "SchemaStepsCrash.DISABLED_Child",
+      {"REFKV_SCHEMA_CHILD_URI=" + t.uri, "REFKV_SCHEMA_CHILD_MARKER=" + t.marker,
+       "REFKV_SCHEMA_CHILD_OP=" + op, "REFKV_REFSTORE_MIGRATE_BATCH=2"});
 }
 
 int WaitChild(pid_t pid) { return refkv::testing::WaitForChild(pid); }
 
-bool WaitStarted(const std::string& db, pid_t pid) {
+bool WaitStarted(const Target& t, pid_t pid) {
   for (int i = 0; i < 60000; ++i) {
-    if (access((db + ".started").c_str(), F_OK) == 0) return true;
+    if (access(t.marker.c_str(), F_OK) == 0) return true;
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -448,8 +472,8 @@ bool WaitStarted(const std::string& db, pid_t pid) {
 
 // Makes the store the child works on; `*expected` receives its content for the
 // two-level ops (made with new commits, so unlike the fixture's).
-void MakeStore(const std::string& db, const std::string& op, std::string* expected) {
-  auto store = ImportFixture("rocks://" + db, 1);
+void MakeStore(const std::string& uri, const std::string& op, std::string* expected) {
+  auto store = ImportFixture(uri, 1);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   if (op == "cleanup") {
     ASSERT_TRUE(mg::Up(**store, Steps(), RunOpts()).ok());
@@ -471,13 +495,13 @@ void MakeStore(const std::string& db, const std::string& op, std::string* expect
   ASSERT_TRUE((*store)->Close().ok());
 }
 
-// Opens `db` after a kill, finishes with the same operation, checks the schema, index
+// Opens `uri` after a kill, finishes with the same operation, checks the schema, index
 // and content.
-void FinishAndVerify(const std::string& db, const std::string& op, const std::string& expected,
+void FinishAndVerify(const std::string& uri, const std::string& op, const std::string& expected,
                      int* mid) {
   kv::OpenOptions open = mg::ToolingOpenOptions(Steps());
   open.create_if_missing = false;
-  auto store = kv::Open("rocks://" + db, open);
+  auto store = kv::Open(uri, open);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto v = mg::Version(**store, Steps());
   ASSERT_TRUE(v.ok());
@@ -516,18 +540,24 @@ void FinishAndVerify(const std::string& db, const std::string& op, const std::st
   ASSERT_TRUE((*store)->Close().ok());
 }
 
-void KillAtRandomPoints(const std::string& op) {
+void KillAtRandomPoints(const std::string& driver, const std::string& op) {
+  TempDir dir("schema-crash");
+  if (driver == "postgres") {
+    auto base = SharedPostgresUri();
+    if (!base.ok()) GTEST_SKIP() << "PostgreSQL unavailable: " << base.status().ToString();
+  }
   const char* points_env = std::getenv("REFKV_MIGRATE_KILL_POINTS");
-  const int points = points_env != nullptr ? std::max(1, std::atoi(points_env)) : 10;
+  const int points = points_env != nullptr ? std::max(1, std::atoi(points_env))
+                     : driver == "rocks"   ? 10
+                                           : 3;
   const char* seed_env = std::getenv("REFKV_MIGRATE_SEED");
   const uint64_t seed =
       seed_env != nullptr
           ? std::strtoull(seed_env, nullptr, 10)
           : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::cout << "REFKV_MIGRATE_SEED=" << seed << "\n";
+  std::cout << driver << ": REFKV_MIGRATE_SEED=" << seed << ", " << points << " kill points\n";
   std::mt19937_64 rng(seed);
 
-  TempDir dir("schema-crash");
   std::string expected;
   {
     auto mem = ImportFixture("mem://expected", 1);
@@ -535,12 +565,13 @@ void KillAtRandomPoints(const std::string& op) {
     expected = SnapshotOf(**mem);
   }
   // Calibrate: an uninterrupted child run.
-  const std::string calibrate = dir.Sub("calibrate");
-  MakeStore(calibrate, op, &expected);
+  auto calibrate = FreshTarget(driver, dir, "calibrate");
+  ASSERT_TRUE(calibrate.ok()) << calibrate.status().ToString();
+  MakeStore(calibrate->uri, op, &expected);
   if (::testing::Test::HasFatalFailure()) return;
-  pid_t pid = SpawnChild(calibrate, op);
+  pid_t pid = SpawnChild(*calibrate, op);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(WaitStarted(calibrate, pid));
+  ASSERT_TRUE(WaitStarted(*calibrate, pid));
   auto t0 = std::chrono::steady_clock::now();
   int status = WaitChild(pid);
   const int64_t full_us =
@@ -548,23 +579,25 @@ void KillAtRandomPoints(const std::string& op) {
           .count();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   int mid = 0;
-  FinishAndVerify(calibrate, op, expected, &mid);
+  FinishAndVerify(calibrate->uri, op, expected, &mid);
+  if (::testing::Test::HasFatalFailure()) return;
   std::cout << "uninterrupted " << op << " in the child: " << full_us / 1000 << " ms\n";
 
   mid = 0;
   for (int i = 0; i < points; ++i) {
-    const std::string db = dir.Sub("p" + std::to_string(i));
-    MakeStore(db, op, &expected);
+    auto target = FreshTarget(driver, dir, "p" + std::to_string(i));
+    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    MakeStore(target->uri, op, &expected);
     if (::testing::Test::HasFatalFailure()) return;
     const int64_t kill_at = std::uniform_int_distribution<int64_t>(0, full_us)(rng);
     SCOPED_TRACE("kill point " + std::to_string(i) + " at " + std::to_string(kill_at) + " us");
-    pid = SpawnChild(db, op);
+    pid = SpawnChild(*target, op);
     ASSERT_GT(pid, 0);
-    ASSERT_TRUE(WaitStarted(db, pid));
+    ASSERT_TRUE(WaitStarted(*target, pid));
     std::this_thread::sleep_for(std::chrono::microseconds(kill_at));
     kill(pid, SIGKILL);
     WaitChild(pid);
-    FinishAndVerify(db, op, expected, &mid);
+    FinishAndVerify(target->uri, op, expected, &mid);
     if (::testing::Test::HasFatalFailure()) return;
   }
   std::cout << mid << " of " << points << " kills of " << op << " left a step running\n";
@@ -574,10 +607,19 @@ void KillAtRandomPoints(const std::string& op) {
   }
 }
 
-TEST(SchemaStepsCrash, KillUpAtRandomPoints) { KillAtRandomPoints("up"); }
-TEST(SchemaStepsCrash, KillCleanupAfterDownAtRandomPoints) { KillAtRandomPoints("cleanup"); }
-TEST(SchemaStepsCrash, KillTwoLevelDownAtRandomPoints) { KillAtRandomPoints("down4"); }
-TEST(SchemaStepsCrash, KillTwoLevelCleanupAtRandomPoints) { KillAtRandomPoints("cleanup4"); }
+class SchemaStepsKill : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SchemaStepsKill, KillUpAtRandomPoints) { KillAtRandomPoints(GetParam(), "up"); }
+TEST_P(SchemaStepsKill, KillCleanupAfterDownAtRandomPoints) {
+  KillAtRandomPoints(GetParam(), "cleanup");
+}
+TEST_P(SchemaStepsKill, KillTwoLevelDownAtRandomPoints) { KillAtRandomPoints(GetParam(), "down4"); }
+TEST_P(SchemaStepsKill, KillTwoLevelCleanupAtRandomPoints) {
+  KillAtRandomPoints(GetParam(), "cleanup4");
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, SchemaStepsKill, ::testing::Values("rocks", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace refkv::testing
