@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/open.h"
+#include "tests/refstore/committed/test_range_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::refstore {
@@ -20,18 +21,10 @@ using Model = std::map<std::string, std::string>;
 class CommittedTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "dir") {
-      auto rs = OpenDirRangeStore(dir_.Sub("ranges"));
-      ASSERT_TRUE(rs.ok()) << rs.status().ToString();
-      ranges_ = std::move(rs).value();
-    } else {
-      auto kv = kv::Open("mem://committed");
-      ASSERT_TRUE(kv.ok()) << kv.status().ToString();
-      kv_ = std::move(kv).value();
-      auto rs = OpenKvRangeStore(*kv_, "refstore.ranges");
-      ASSERT_TRUE(rs.ok()) << rs.status().ToString();
-      ranges_ = std::move(rs).value();
-    }
+    auto opened = OpenTestRangeStore(GetParam(), dir_.Sub("ranges"), "mem://committed");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    kv_ = std::move(opened->kv);
+    ranges_ = std::move(opened->ranges);
   }
 
   std::unique_ptr<CommittedManager> NewManager(CommittedManager::Options options) {

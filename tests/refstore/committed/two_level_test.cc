@@ -12,6 +12,7 @@
 
 #include "engine/open.h"
 #include "refstore/committed/committed.h"
+#include "tests/refstore/committed/test_range_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::refstore {
@@ -23,18 +24,10 @@ using Kind = RangeStore::MetaObject;
 class TwoLevelTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "dir") {
-      auto rs = OpenDirRangeStore(dir_.Sub("ranges"));
-      ASSERT_TRUE(rs.ok()) << rs.status().ToString();
-      ranges_ = std::move(rs).value();
-    } else {
-      auto kv = kv::Open("mem://two-level");
-      ASSERT_TRUE(kv.ok()) << kv.status().ToString();
-      kv_ = std::move(kv).value();
-      auto rs = OpenKvRangeStore(*kv_, "refstore.ranges");
-      ASSERT_TRUE(rs.ok()) << rs.status().ToString();
-      ranges_ = std::move(rs).value();
-    }
+    auto opened = OpenTestRangeStore(GetParam(), dir_.Sub("ranges"), "mem://two-level");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    kv_ = std::move(opened->kv);
+    ranges_ = std::move(opened->ranges);
   }
 
   // Ranges of 4-20 entries and parts of 2-8 ranges: a few hundred entries make many
