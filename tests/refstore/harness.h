@@ -19,6 +19,7 @@
 #include "refstore/refstore.h"
 #include "refstore/schema.h"
 #include "tests/refstore/interposed_store.h"
+#include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::testing {
@@ -67,25 +68,6 @@ std::vector<std::string> Drivers();
 // the shared PostgreSQL server.
 Result<std::string> DriverUri(const std::string& driver, const TempDir& dir);
 
-}  // namespace refkv::testing
-
-#define ASSERT_OK(expr)                                                                 \
-  do {                                                                                  \
-    auto&& _s = (expr);                                                                 \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << ::refkv::testing::StatusOf(_s).ToString(); \
-  } while (0)
-#define EXPECT_OK(expr)                                                                 \
-  do {                                                                                  \
-    auto&& _s = (expr);                                                                 \
-    EXPECT_TRUE(_s.ok()) << #expr << ": " << ::refkv::testing::StatusOf(_s).ToString(); \
-  } while (0)
-
-namespace refkv::testing {
-inline const Status& StatusOf(const Status& s) { return s; }
-template <typename T>
-const Status& StatusOf(const Result<T>& r) {
-  return r.status();
-}
 }  // namespace refkv::testing
 
 #endif  // REFKV_TESTS_REFSTORE_HARNESS_H_

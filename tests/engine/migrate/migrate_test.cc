@@ -17,25 +17,13 @@
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
 #include "tests/engine/postgres/pg_test_env.h"
+#include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::kv::migrate::testing {
 namespace {
 
 constexpr int kRows = 200;
-
-Status StatusOf(const Status& s) { return s; }
-template <typename T>
-Status StatusOf(const Result<T>& r) {
-  return r.status();
-}
-
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    const auto& _s = (expr);                                   \
-    ASSERT_TRUE(StatusOf(_s).ok()) << StatusOf(_s).ToString(); \
-  } while (0)
-#define EXPECT_OK(expr) EXPECT_TRUE(StatusOf(expr).ok()) << StatusOf(expr).ToString()
 
 // A one-shot gate: threads wait until it is opened.
 class Gate {

@@ -16,21 +16,10 @@
 #include "engine/open.h"
 #include "tests/engine/migrate/synthetic.h"
 #include "tests/engine/postgres/pg_test_env.h"
+#include "tests/support/status_assert.h"
 
 namespace refkv::kv::migrate::testing {
 namespace {
-
-Status StatusOf(const Status& s) { return s; }
-template <typename T>
-Status StatusOf(const Result<T>& r) {
-  return r.status();
-}
-
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    const auto& _s = (expr);                                   \
-    ASSERT_TRUE(StatusOf(_s).ok()) << StatusOf(_s).ToString(); \
-  } while (0)
 
 // OK unless the node refuses to write.
 #define EXPECT_OK_WRITE(node)                                                 \
