@@ -314,7 +314,9 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("PATH")
       ->required();
   sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
-  sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
+  sub->add_flag("--overwrite", a->overwrite,
+                "replace PATH if it exists (sst: only a directory holding an SST export and "
+                "nothing else)");
   sub->add_option("--threads", a->threads,
                   "dump: blocks compressed in parallel (default: the number of cores, at most "
                   "8; 1: no worker threads); the file is the same whatever the count")

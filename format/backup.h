@@ -8,7 +8,10 @@
 //     metadata partition; its header carries the schema version.
 //
 // Restoring a checkpoint (RestoreBackup with a directory) never leaves a half-restored
-// store: it verifies the backup, builds the restored store *beside* the target
+// store: it refuses a backup holding anything but regular files (a symbolic link, whose
+// target it would copy into the store, a directory, a FIFO ...: kBadBackup naming the
+// entry, before anything is read or changed), verifies the backup, builds the restored store
+// *beside* the target
 // ("PATH.restore-new": SST files hard-linked, the rest copied), reads every record of
 // it, then switches with one atomic rename (renameat2 RENAME_EXCHANGE where the file
 // system has it, else two renames), and only then removes the replaced store (or keeps
@@ -43,8 +46,10 @@ namespace refkv::format {
 
 // Writes a dump of every partition of `store` (but the metadata) to
 // "<dir>/refkv-backup-s<schema>-<unix ms>.dump" ("." if `dir` is empty) and returns the
-// path. IOError / NotFound naming the file if it cannot be written (nothing else is
-// written). Cost: one ExportDump.
+// path. OK: the file and its name are durable (ExportDump: file fdatasynced, renamed
+// without replacing anything, directory fsynced), so a migration that records the path
+// never records a backup a power loss can take. IOError / NotFound naming the file if it
+// cannot be written (nothing else is written). Cost: one ExportDump.
 Result<std::string> DumpBackup(kv::Store& store, int64_t schema, const std::string& dir);
 
 // Why a restore was refused before it changed anything (the CLI maps each to an exit code).
@@ -82,7 +87,8 @@ struct RestoreSummary {
 
 // Brings the backup at `backup` back into the store at `store_uri`: a directory is a
 // checkpoint (the store must be rocks://, missing or not open anywhere), a file a dump.
-// Errors: NotFound / Corruption / InvalidArgument (bad backup, refusal kBadBackup);
+// Errors: NotFound / Corruption / InvalidArgument (bad backup, refusal kBadBackup; a
+// checkpoint holding a link or another non-regular entry is Corruption naming it);
 // Busy (the store is open in another process or its migration lease is held,
 // kStoreInUse); InvalidArgument (a checkpoint for a non-rocks store, the backup is the
 // store itself, the backup is of another store without `force`); AlreadyExists (a dump

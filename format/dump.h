@@ -84,8 +84,10 @@ struct DumpInfo {
 };
 
 struct ExportOptions {
-  // The file to write. Written as "<path>.tmp", synced, then renamed over `path`, so
-  // `path` never holds half a dump.
+  // The file to write. Written to a temporary of its own beside it ("<path>.tmp-<random
+  // hex>", created with O_EXCL | O_NOFOLLOW, so no existing file or link is touched),
+  // synced, renamed to `path`, and the directory synced: `path` never holds half a dump,
+  // and once ExportDump returns OK the file and its name survive a power loss.
   std::string path;
   // Partitions to export; empty: every partition except kv::kMetaPartition. A named
   // partition that does not exist is NotFound; kMetaPartition is InvalidArgument.
@@ -94,7 +96,9 @@ struct ExportOptions {
   int zstd_level = 3;
   // Uncompressed bytes of records per block, 4 KiB .. kMaxBlockSize.
   size_t block_size = kDefaultBlockSize;
-  // Replace an existing file at `path`; otherwise AlreadyExists.
+  // Replace an existing file (or link: the link itself, never its target) at `path`;
+  // otherwise AlreadyExists, also when a file appears at `path` while the export runs
+  // (the final rename never replaces then: renameat2 RENAME_NOREPLACE).
   bool overwrite = false;
   // I/O back end and the number of block writes in flight (queue_depth).
   io::FileOptions io = {io::Backend::kAuto, 4};
@@ -114,8 +118,10 @@ struct ExportSummary {
 // OK: the file is complete, synced and renamed into place; the summary describes it.
 // Errors: InvalidArgument (bad options, a record larger than 64 MiB encoded),
 // NotFound (a named partition), AlreadyExists (path exists, !overwrite), IOError
-// (the file), and any error of the store's Scan. On error the temporary file is removed.
-// Cost: one Scan per partition, one zstd compression per block, sequential writes.
+// (the file), and any error of the store's Scan. On error the temporary file is removed
+// (only it: nothing this call did not create).
+// Cost: one Scan per partition, one zstd compression per block, sequential writes, one
+// fsync of the file and one of its directory.
 Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options);
 
 // Reads the header, the trailer and the footer index, checking their checksums and

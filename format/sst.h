@@ -4,9 +4,15 @@
 // Layout of an export directory (spec: format/SST_FORMAT.md):
 //   MANIFEST.refkv   text manifest: versions, store id, one line per partition
 //                    (hex name, file, record count, xxHash64 of the records), checksum
-//   000000.sst ...   one SST per non-empty partition, written by rocksdb::SstFileWriter
-//                    with the default (bytewise) comparator: `sst_dump --file=000000.sst
-//                    --command=scan` lists its entries.
+//   refkv-000000.sst ...  one SST per non-empty partition, written by
+//                    rocksdb::SstFileWriter with the default (bytewise) comparator:
+//                    `sst_dump --file=refkv-000000.sst --command=scan` lists its entries.
+//                    RocksDB never names a file so: an export never takes the place of a
+//                    store's table files (older exports' "000000.sst" still import).
+//
+// An export writes only into a missing or empty directory, or (overwrite) into one that
+// holds an SST export and nothing else; it never follows a link and creates every file
+// with O_EXCL | O_NOFOLLOW (SST_FORMAT.md, "Where an export may write").
 //
 // Import streams every file through rocksdb::SstFileReader into Store::Write batches,
 // after a full verification pass (SST block checksums, every file's record count and
@@ -39,7 +45,7 @@ inline constexpr std::string_view kSstManifestName = "MANIFEST.refkv";
 
 struct SstPartition {
   std::string name;
-  std::string file;       // file name inside the directory ("000003.sst")
+  std::string file;       // plain file name inside the directory ("refkv-000003.sst")
   uint64_t records = 0;   // >= 1
   uint64_t checksum = 0;  // xxHash64 of the records, encoded as in a dump block
 };
@@ -52,11 +58,16 @@ struct SstManifest {
 };
 
 struct SstExportOptions {
-  // The directory to write; created if missing. AlreadyExists if it holds a
-  // manifest, unless overwrite. The manifest is written last (temp file, sync,
-  // rename): a directory without one is an unfinished export.
+  // The directory to write: missing (created, with its parents) or empty. Not a
+  // symbolic link. The manifest is written last (a temporary of its own, fdatasync,
+  // rename, directory fsync): a directory without one is an unfinished export.
   std::string dir;
   std::vector<std::string> partitions;  // empty: all but kMetaPartition
+  // Also accept a directory holding an SST export and nothing else (its manifest and
+  // the files it names; or, without a manifest, an unfinished export's refkv-*.sst files
+  // and manifest temporaries). The old manifest is removed first (directory fsynced),
+  // then its files, then the new export is written: a crash leaves a directory without
+  // a manifest, never one naming files of two exports.
   bool overwrite = false;
   ProgressCallback progress;
 };
@@ -67,9 +78,16 @@ struct SstExportSummary {
   double seconds = 0;
 };
 
-// Writes one SST per non-empty chosen partition and the manifest. Errors:
-// InvalidArgument, NotFound (a named partition), AlreadyExists, IOError (RocksDB's
-// writer), the store's errors.
+// Writes one SST per non-empty chosen partition and the manifest. OK: the export is
+// complete and durable (files, manifest and their names synced). Errors:
+// InvalidArgument, NotFound (a named partition), AlreadyExists (the directory is a link,
+// not a directory, not empty, or with overwrite holds anything but an export: the
+// message names the first such entry; or a file appeared at one of the export's names
+// while it ran), IOError (RocksDB's writer, the file system), the store's errors. Every
+// refusal comes before the first change; on a later error the files this call created
+// are removed (only those), and with overwrite the old export is already gone.
+// Cost: one Scan per partition, one fdatasync per file, two directory fsyncs (four
+// with overwrite).
 Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options);
 
 // Reads and checks the manifest only (its checksum, syntax, bounds, version).

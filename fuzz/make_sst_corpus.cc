@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     fuzz::ExportSeed(dir, keys);
     Copy(fs::path(dir) / std::string(format::kSstManifestName),
          root / "sst_manifest" / ("manifest-" + std::to_string(keys) + ".refkv"));
-    for (const char* f : {"000000.sst", "000001.sst"}) {
+    for (const char* f : {"refkv-000000.sst", "refkv-000001.sst"}) {
       Copy(fs::path(dir) / f, root / "sst_import" / (std::to_string(keys) + "-" + f));
     }
   }

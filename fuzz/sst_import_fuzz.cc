@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes as the SST file of an export whose manifest is
-// valid (fuzz/sst_fuzz_util.h, SeedStore(5): partition "a" is 000000.sst). VerifySst
+// valid (fuzz/sst_fuzz_util.h, SeedStore(5): partition "a" is refkv-000000.sst). VerifySst
 // and ImportSst (into a mem store) must end in OK or an error Status, never a crash,
 // leak or hang; a rejected import writes nothing.
 #include <cstddef>
@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace refkv;
   const std::string& dir = fuzz::SeedExportDir("sst-import-fuzz");
-  fuzz::WriteBytes(dir + "/000000.sst", data, size);
+  fuzz::WriteBytes(dir + "/refkv-000000.sst", data, size);
   auto verified = format::VerifySst(dir);
   auto store = std::move(*kv::Open("mem://"));
   auto imported = format::ImportSst(dir, *store);

@@ -60,10 +60,11 @@ struct FileOptions {
   unsigned queue_depth = 32;
 };
 
-// OpenForWrite modes.
+// OpenForWrite modes. No mode follows a symbolic link at the path itself (O_NOFOLLOW):
+// nothing is ever written through a link planted where a file is expected.
 enum class WriteMode {
   kCreateOrTruncate,  // create, or truncate an existing file to 0 bytes
-  kCreateNew,         // AlreadyExists if the file exists
+  kCreateNew,         // AlreadyExists if anything exists at the path (a link too): O_EXCL
   kExisting,          // open an existing file for writing without truncation; NotFound if missing
 };
 
@@ -107,9 +108,15 @@ class File {
   static Result<std::unique_ptr<File>> OpenForRead(const std::string& path,
                                                    const FileOptions& options = {});
   // Opens `path` for reading and writing (see WriteMode). Errors as OpenForRead, plus
-  // AlreadyExists for kCreateNew.
+  // AlreadyExists for kCreateNew, and IOError naming the path if it is a symbolic link.
   static Result<std::unique_ptr<File>> OpenForWrite(const std::string& path, WriteMode mode,
                                                     const FileOptions& options = {});
+  // Creates a new, empty file beside `path`, named "<path>.tmp-<16 random hex digits>",
+  // with O_EXCL | O_NOFOLLOW (kCreateNew): never an existing file, never through a link;
+  // a name already taken is retried with another. Sets *temp_path to the name. The
+  // caller owns the file: it removes it on failure or renames it into place (io/fs.h).
+  static Result<std::unique_ptr<File>> CreateTemp(const std::string& path, std::string* temp_path,
+                                                  const FileOptions& options = {});
   // Wraps an already open descriptor (not owned: Close does not close it). For tests
   // of error paths (a bad descriptor) and for callers that open files themselves.
   static Result<std::unique_ptr<File>> Adopt(int fd, const std::string& name,

@@ -1,6 +1,7 @@
 // RestoreCheckpoint: brings a RocksDB checkpoint back as the store at PATH, beside and
 // then by rename (format/backup.h).
 //
+//   0. the backup must hold regular files only (no links, directories, FIFOs ...);
 //   1. clean up what an interrupted restore left (PATH.restore-new; PATH.restore-old
 //      moved back if PATH is missing);
 //   2. the backup must open read-only as a refkv store this code can read, of the same
@@ -18,14 +19,17 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "io/fs.h"
 
 namespace refkv::format::backup_internal {
 namespace {
@@ -60,8 +64,9 @@ std::string RocksUri(const std::string& path) {
   return out;
 }
 
-Status SyncPath(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+// fsync of a copied file (directories: io::SyncDir).
+Status SyncFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Status::IOError("open '" + path + "' to sync it: " + Errno(errno));
   int r = ::fsync(fd);
   int e = errno;
@@ -103,8 +108,38 @@ Result<std::pair<kv::StoreMetadata, uint64_t>> Inspect(const std::string& dir,
   return result;
 }
 
+// A checkpoint holds regular files only. A symbolic link (whose target the restore
+// would copy into the store, or link there as a link) or anything else (a directory, a
+// FIFO, a socket) is refused before anything is read through it. Names the first entry.
+Status CheckBackupEntries(const std::string& backup) {
+  std::error_code ec;
+  std::vector<fs::directory_entry> entries;
+  for (const auto& entry : fs::directory_iterator(backup, ec)) entries.push_back(entry);
+  if (ec) return Status::IOError("cannot list backup '" + backup + "': " + ec.message());
+  std::sort(entries.begin(), entries.end());
+  for (const auto& entry : entries) {
+    const auto type = entry.symlink_status(ec).type();
+    if (ec) return Status::IOError("cannot stat '" + entry.path().string() + "': " + ec.message());
+    if (type == fs::file_type::symlink) {
+      return Status::Corruption("backup '" + backup + "' holds '" +
+                                entry.path().filename().string() +
+                                "', a symbolic link: a checkpoint holds only regular files and "
+                                "nothing is restored through a link; nothing was changed");
+    }
+    if (type != fs::file_type::regular) {
+      return Status::Corruption("backup '" + backup + "' holds '" +
+                                entry.path().filename().string() +
+                                "', which is not a regular file: a checkpoint holds only "
+                                "regular files; nothing was changed");
+    }
+  }
+  return Status::OK();
+}
+
 // Hard-links the immutable files (SST, blob) and copies the rest; skips the LOCK, the
-// pid file and RocksDB's info logs. Syncs what it copied and the directory.
+// pid file and RocksDB's info logs. Syncs what it copied and the directory. Entries
+// are checked again (CheckBackupEntries ran before): a link that appeared meanwhile is
+// refused, never followed.
 Status CopyStoreDir(const std::string& from, const std::string& to) {
   std::error_code ec;
   if (!fs::create_directory(to, ec) || ec) {
@@ -114,17 +149,17 @@ Status CopyStoreDir(const std::string& from, const std::string& to) {
     const std::string name = entry.path().filename().string();
     if (name == "LOCK" || name == "refkv.pid" || name.rfind("LOG", 0) == 0) continue;
     const std::string src = entry.path().string(), dst = to + "/" + name;
-    if (!entry.is_regular_file()) {
+    if (entry.symlink_status(ec).type() != fs::file_type::regular) {
       return Status::Corruption("unexpected entry '" + src + "' in the checkpoint");
     }
     const bool immutable = name.ends_with(".sst") || name.ends_with(".blob");
     if (immutable && ::link(src.c_str(), dst.c_str()) == 0) continue;
     fs::copy_file(src, dst, fs::copy_options::none, ec);
     if (ec) return Status::IOError("copy '" + src + "' to '" + dst + "': " + ec.message());
-    REFKV_RETURN_IF_ERROR(SyncPath(dst, false));
+    REFKV_RETURN_IF_ERROR(SyncFile(dst));
   }
   if (ec) return Status::IOError("cannot list '" + from + "': " + ec.message());
-  return SyncPath(to, true);
+  return io::SyncDir(to);
 }
 
 // The target's RocksDB LOCK, held with an fcntl write lock (the lock RocksDB takes).
@@ -176,6 +211,10 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
   const std::string fresh = target + ".restore-new", old = target + ".restore-old";
   RestoreSummary summary;
   summary.kind = "checkpoint";
+
+  // 0. The backup's entries, before anything is touched or read through them.
+  Status entries = CheckBackupEntries(source);
+  if (!entries.ok()) return Refuse(options, RestoreRefusal::kBadBackup, entries);
 
   // 1. Leftovers of an interrupted restore.
   if (!fs::exists(target, ec) && fs::exists(old, ec)) {
@@ -258,7 +297,7 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
     }
   } else if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
     // PATH is the restored store; the old one is at `fresh` now.
-    REFKV_RETURN_IF_ERROR(SyncPath(parent, true));
+    REFKV_RETURN_IF_ERROR(io::SyncDir(parent));
     if (::rename(fresh.c_str(), old.c_str()) != 0) {
       return Status::IOError("restored, but cannot rename the replaced store '" + fresh + "' to '" +
                              old + "': " + Errno(errno));
@@ -277,7 +316,7 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
                              " (the store was left as it was)");
     }
   }
-  REFKV_RETURN_IF_ERROR(SyncPath(parent, true));
+  REFKV_RETURN_IF_ERROR(io::SyncDir(parent));
 
   // 6. The replaced store.
   if (target_exists) {

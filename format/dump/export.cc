@@ -1,4 +1,5 @@
-// ExportDump: scan partitions in order into a DumpWriter; temp file, sync, rename.
+// ExportDump: scan partitions in order into a DumpWriter; a temporary file of our own,
+// sync, rename (never replacing without overwrite), directory sync.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,8 @@
 #include "engine/open.h"
 #include "format/dump.h"
 #include "format/dump/writer.h"
+#include "io/file.h"
+#include "io/fs.h"
 
 namespace refkv::format {
 namespace {
@@ -57,8 +60,11 @@ Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options)
   auto start = std::chrono::steady_clock::now();
   if (options.path.empty()) return Status::InvalidArgument("export: no output path");
   std::error_code ec;
-  if (!options.overwrite && std::filesystem::exists(options.path, ec)) {
-    return Status::AlreadyExists("export: '" + options.path + "' exists");
+  // symlink_status: a link at the path (even a dangling one) exists too.
+  if (!options.overwrite && std::filesystem::symlink_status(options.path, ec).type() !=
+                                std::filesystem::file_type::not_found) {
+    return Status::AlreadyExists("export: '" + options.path +
+                                 "' exists (pass --overwrite to replace it)");
   }
   REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions,
                          ChoosePartitions(store, options.partitions));
@@ -76,21 +82,26 @@ Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options)
     return md.status().WithContext("export: reading the store's metadata");
   }
 
-  const std::string tmp = options.path + ".tmp";
-  std::filesystem::remove(tmp, ec);
   if (options.threads > kMaxDumpThreads) {
     return Status::InvalidArgument("export: threads must be 0.." + std::to_string(kMaxDumpThreads) +
                                    ", got " + std::to_string(options.threads));
   }
   internal::WriterOptions wopts{options.zstd_level, options.block_size, options.io,
                                 options.threads == 0 ? DefaultDumpThreads() : options.threads};
-  REFKV_ASSIGN_OR_RETURN(auto writer, internal::DumpWriter::Create(tmp, header, wopts));
-
+  // A temporary of our own (a unique name, O_EXCL): a file of the user's that happens
+  // to be called PATH.tmp is never touched, and only this file is removed on failure.
+  std::string tmp;
+  REFKV_ASSIGN_OR_RETURN(auto file, io::File::CreateTemp(options.path, &tmp, options.io));
+  std::unique_ptr<internal::DumpWriter> writer;
   auto fail = [&](Status s) {
     writer.reset();
+    file.reset();
     std::filesystem::remove(tmp, ec);
     return s;
   };
+  auto created = internal::DumpWriter::Create(std::move(file), header, wopts);
+  if (!created.ok()) return fail(created.status());
+  writer = std::move(created).value();
   Progress progress{"export"};
   uint64_t last_reported = 0;
   auto report = [&](bool force) {
@@ -119,12 +130,19 @@ Result<ExportSummary> ExportDump(kv::Store& store, const ExportOptions& options)
   auto info = writer->Finish();
   if (!info.ok()) return fail(info.status());
   report(true);
-  writer.reset();
-  std::filesystem::rename(tmp, options.path, ec);
-  if (ec) {
-    return fail(
-        Status::IOError("export: rename '" + tmp + "' to '" + options.path + "': " + ec.message()));
+  writer.reset();  // Finish synced the file
+  // Without --overwrite a file that appeared at the path meanwhile is not replaced.
+  Status renamed = io::Rename(
+      tmp, options.path, options.overwrite ? io::RenameMode::kReplace : io::RenameMode::kNoReplace);
+  if (renamed.IsAlreadyExists()) {
+    return fail(Status::AlreadyExists("export: '" + options.path +
+                                      "' was created by someone else while the export ran; it "
+                                      "was left alone and the export discarded"));
   }
+  if (!renamed.ok()) return fail(renamed.WithContext("export"));
+  // The new name must survive a power loss as well as the bytes (a backup recorded in a
+  // migration's history names this file).
+  REFKV_RETURN_IF_ERROR(io::SyncParentDir(options.path).WithContext("export"));
   ExportSummary summary;
   summary.info = std::move(*info);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -91,23 +91,15 @@ Status DumpReader::ReadHeader() {
   uint32_t version = 0, body_len = 0;
   (void)c.U32(&version);
   (void)c.U32(&body_len);
-  if (version != kDumpFormatVersion) {
-    if (version > kDumpFormatVersion) {
-      return Status::VersionMismatch("dump '" + name + "': format version " +
-                                     std::to_string(version) + " is newer than this code's " +
-                                     std::to_string(kDumpFormatVersion));
-    }
-    return RegionError(name, "header", 8, "unknown format version " + std::to_string(version));
-  }
-  if (body_len < kMinHeaderBody || body_len > kMaxHeaderBody ||
-      kHeaderPrefix + body_len + 8 + kTrailerSize + kMinFooterLength > size) {
+  // The framing (magic, version, body_length <= kMaxHeaderBody, body, checksum) is the
+  // same in every format version, so the checksum is verified before the version is
+  // believed: a flipped bit in the version field is corruption, not a newer format.
+  if (body_len > kMaxHeaderBody || kHeaderPrefix + body_len + 8 > size) {
     return RegionError(name, "header", 12,
                        "header length " + std::to_string(body_len) + " out of bounds");
   }
   std::string rest;
   REFKV_RETURN_IF_ERROR(source_->Read(kHeaderPrefix, body_len + 8, &rest));
-  XXH64_update(file_hash_, prefix.data(), prefix.size());
-  XXH64_update(file_hash_, rest.data(), body_len + 8);
   XXH64_state_t* h = XXH64_createState();
   XXH64_reset(h, 0);
   XXH64_update(h, prefix.data(), prefix.size());
@@ -117,6 +109,22 @@ Status DumpReader::ReadHeader() {
   if (kCheckChecksums && LoadLE(rest.data() + body_len, 8) != want) {
     return RegionError(name, "header", kHeaderPrefix + body_len, "header checksum mismatch");
   }
+  if (version != kDumpFormatVersion) {
+    if (version > kDumpFormatVersion) {
+      return Status::VersionMismatch("dump '" + name + "': format version " +
+                                     std::to_string(version) + " is newer than this code's " +
+                                     std::to_string(kDumpFormatVersion));
+    }
+    return RegionError(name, "header", 8, "unknown format version " + std::to_string(version));
+  }
+  // Version 1's own bounds.
+  if (body_len < kMinHeaderBody ||
+      kHeaderPrefix + body_len + 8 + kTrailerSize + kMinFooterLength > size) {
+    return RegionError(name, "header", 12,
+                       "header length " + std::to_string(body_len) + " out of bounds");
+  }
+  XXH64_update(file_hash_, prefix.data(), prefix.size());
+  XXH64_update(file_hash_, rest.data(), body_len + 8);
   Cursor b(std::string_view(rest).substr(0, body_len));
   DumpHeader& hd = info_.header;
   hd.format_version = version;

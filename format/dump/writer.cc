@@ -23,7 +23,7 @@ DumpWriter::~DumpWriter() {
   XXH64_freeState(part_hash_);
 }
 
-Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(const std::string& path,
+Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(std::unique_ptr<io::File> file,
                                                        const DumpHeader& header,
                                                        const WriterOptions& options) {
   if (options.block_size < 4096 || options.block_size > kMaxUncompressed) {
@@ -43,8 +43,6 @@ Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(const std::string& path,
     return Status::InvalidArgument("dump: threads must be 1.." + std::to_string(kMaxDumpThreads) +
                                    ", got " + std::to_string(options.threads));
   }
-  REFKV_ASSIGN_OR_RETURN(auto file,
-                         io::File::OpenForWrite(path, io::WriteMode::kCreateNew, options.io));
   std::unique_ptr<DumpWriter> w(new DumpWriter(std::move(file), options));
   if (!w->cctx_ || !w->file_hash_ || !w->part_hash_) return Status::Internal("dump: out of memory");
   if (ZSTD_isError(ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(w->cctx_),

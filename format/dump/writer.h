@@ -38,8 +38,9 @@ struct WriterOptions {
 
 class DumpWriter {
  public:
-  // Creates `path` (AlreadyExists if it exists) and writes the header.
-  static Result<std::unique_ptr<DumpWriter>> Create(const std::string& path,
+  // Writes the header into `file`, a new empty file the caller created (export: a
+  // temporary from io::File::CreateTemp) and removes if this or a later call fails.
+  static Result<std::unique_ptr<DumpWriter>> Create(std::unique_ptr<io::File> file,
                                                     const DumpHeader& header,
                                                     const WriterOptions& options);
   ~DumpWriter();

@@ -18,6 +18,9 @@
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump/encoding.h"
+#include "format/sst/export_dir.h"
+#include "io/file.h"
+#include "io/fs.h"
 
 namespace refkv::format {
 namespace {
@@ -63,11 +66,6 @@ bool ParseNumber(std::string_view text, T* out, int base = 10) {
   if (text.empty()) return false;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, base);
   return ec == std::errc() && ptr == text.data() + text.size();
-}
-
-bool ValidFileName(std::string_view name) {
-  if (name.size() < 5 || name.size() > 24 || name.substr(name.size() - 4) != ".sst") return false;
-  return std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Streaming xxHash64 of records in the dump block encoding.
@@ -119,14 +117,29 @@ std::string ManifestText(const SstManifest& m) {
   return body + "checksum " + Hex64(XXH64(body.data(), body.size(), 0)) + "\n";
 }
 
-Status WriteFileSynced(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return Status::IOError("sst export: cannot create '" + path + "'");
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
-            ::fdatasync(fileno(f)) == 0;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) return Status::IOError("sst export: writing '" + path + "' failed");
-  return Status::OK();
+// Writes the manifest: a temporary of its own (O_EXCL), fdatasync, a rename that never
+// replaces (whatever was at the name was removed before the export began), a directory
+// fsync. The data files' names were made durable before, so a manifest that survives a
+// power loss never names a file that did not.
+Status WriteManifest(const std::string& dir, const std::string& text,
+                     std::vector<std::string>* created) {
+  const std::string path = (fs::path(dir) / kSstManifestName).string();
+  std::string tmp;
+  REFKV_ASSIGN_OR_RETURN(auto file, io::File::CreateTemp(path, &tmp, {io::Backend::kPosix, 1}));
+  created->push_back(tmp);
+  REFKV_RETURN_IF_ERROR(file->WriteAt(0, text).WithContext("sst export"));
+  REFKV_RETURN_IF_ERROR(file->Sync().WithContext("sst export"));
+  REFKV_RETURN_IF_ERROR(file->Close().WithContext("sst export"));
+  REFKV_RETURN_IF_ERROR(io::SyncDir(dir).WithContext("sst export"));
+  Status renamed = io::Rename(tmp, path, io::RenameMode::kNoReplace);
+  if (renamed.IsAlreadyExists()) {
+    return Status::AlreadyExists("sst export: a manifest '" + path +
+                                 "' appeared while the export ran (another export into the "
+                                 "same directory?); it was left alone and this export discarded");
+  }
+  REFKV_RETURN_IF_ERROR(renamed.WithContext("sst export"));
+  created->back() = path;
+  return io::SyncDir(dir).WithContext("sst export");
 }
 
 // Scans one SST file: block checksums, then every entry; count and hash must match.
@@ -165,21 +178,12 @@ Status ScanSst(const std::string& dir, const SstPartition& p, Fn&& on_entry) {
   return Status::OK();
 }
 
-}  // namespace
-
-Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  if (options.dir.empty()) return Status::InvalidArgument("sst export: no directory");
-  std::error_code ec;
+// Everything ExportSst does after PrepareExportDir: the old export removed (overwrite),
+// one SST per non-empty partition, the manifest. `created` receives each file made.
+Result<SstExportSummary> WriteExport(kv::Store& store, const SstExportOptions& options,
+                                     const sst_internal::ExportDir& target,
+                                     std::vector<std::string>* created) {
   const fs::path dir(options.dir);
-  const std::string manifest_path = (dir / kSstManifestName).string();
-  if (fs::exists(manifest_path, ec) && !options.overwrite) {
-    return Status::AlreadyExists("sst export: '" + options.dir + "' already holds an export");
-  }
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("sst export: mkdir '" + options.dir + "': " + ec.message());
-  fs::remove(manifest_path, ec);
-
   REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, store.ListPartitions());
   std::vector<std::string> partitions;
   if (options.partitions.empty()) {
@@ -216,11 +220,14 @@ Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& opt
     return md.status();
   }
 
+  // The first change to an existing directory.
+  REFKV_RETURN_IF_ERROR(sst_internal::RemoveOldExport(target));
+  std::unique_ptr<rocksdb::Env> env = sst_internal::NewCreateOnlyEnv();
   rocksdb::Options ropts;
+  ropts.env = env.get();
   Progress progress{"export"};
   for (const auto& partition : partitions) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "%06zu.sst", m.partitions.size());
+    const std::string name = sst_internal::DataFileName(m.partitions.size());
     const std::string path = (dir / name).string();
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), ropts);
     kv::ScanOptions scan;
@@ -232,6 +239,7 @@ Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& opt
     for (; it->Valid(); it->Next()) {
       if (!open) {
         REFKV_RETURN_IF_ERROR(FromRocks(writer.Open(path), "sst export: creating '" + path + "'"));
+        created->push_back(path);
         open = true;
       }
       rocksdb::Slice key(it->key().data(), it->key().size());
@@ -244,6 +252,7 @@ Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& opt
     REFKV_RETURN_IF_ERROR(it->status());
     if (!open) continue;  // an empty partition has no records to export
     rocksdb::ExternalSstFileInfo info;
+    // Finish fdatasyncs the file.
     REFKV_RETURN_IF_ERROR(FromRocks(writer.Finish(&info), "sst export: finishing '" + path + "'"));
     entry.checksum = hash.Digest();
     summary.file_bytes += info.file_size;
@@ -255,12 +264,28 @@ Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& opt
       options.progress(progress);
     }
   }
-  const std::string tmp = manifest_path + ".tmp";
-  REFKV_RETURN_IF_ERROR(WriteFileSynced(tmp, ManifestText(m)));
-  fs::rename(tmp, manifest_path, ec);
-  if (ec) return Status::IOError("sst export: rename '" + tmp + "': " + ec.message());
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REFKV_RETURN_IF_ERROR(WriteManifest(options.dir, ManifestText(m), created));
   return summary;
+}
+
+}  // namespace
+
+Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.dir.empty()) return Status::InvalidArgument("sst export: no directory");
+  // Every refusal comes before the first change (a missing directory is created).
+  REFKV_ASSIGN_OR_RETURN(sst_internal::ExportDir target,
+                         sst_internal::PrepareExportDir(options.dir, options.overwrite));
+  std::vector<std::string> created;  // paths of the files this export made
+  auto fail = [&](Status s) {
+    sst_internal::RemoveCreated(target, created);
+    return s;
+  };
+  auto written = WriteExport(store, options, target, &created);
+  if (!written.ok()) return fail(written.status());
+  written->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return written;
 }
 
 Result<SstManifest> ReadSstManifest(const std::string& dir) {
@@ -339,8 +364,11 @@ Result<SstManifest> ReadSstManifest(const std::string& dir) {
     std::string tag, name_hex, file, records, checksum, extra;
     fields >> tag >> name_hex >> file >> records >> checksum;
     SstPartition p;
+    if (file.find('/') != std::string::npos || file == "." || file == "..") {
+      return bad(n, "file name '" + file + "' is not a plain file name");
+    }
     if (tag != "partition" || (fields >> extra) || !Unhex(name_hex, &p.name) || p.name.empty() ||
-        p.name.size() > internal::kMaxPartitionLen || !ValidFileName(file) ||
+        p.name.size() > internal::kMaxPartitionLen || !sst_internal::IsDataFileName(file) ||
         !ParseNumber(records, &p.records) || p.records == 0 || checksum.size() != 16 ||
         !ParseNumber(checksum, &p.checksum, 16)) {
       return bad(n, "malformed partition line");

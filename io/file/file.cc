@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <random>
 
 #include "io/file/backends.h"
 
@@ -91,6 +93,10 @@ Result<std::unique_ptr<File>> OpenPath(const std::string& path, int flags,
   if (fd < 0) {
     int err = errno;
     if (err == EEXIST) return Status::AlreadyExists("io: open '" + path + "': file exists");
+    if (err == ELOOP && (flags & O_NOFOLLOW) != 0) {
+      return Status::IOError("io: open '" + path +
+                             "': is a symbolic link (refusing to write through it)");
+    }
     return internal::IoErrorAt("open", path, 0, 0, err);
   }
   return Wrap(fd, true, path, options);
@@ -127,7 +133,7 @@ Result<std::unique_ptr<File>> File::OpenForRead(const std::string& path,
 
 Result<std::unique_ptr<File>> File::OpenForWrite(const std::string& path, WriteMode mode,
                                                  const FileOptions& options) {
-  int flags = O_RDWR;
+  int flags = O_RDWR | O_NOFOLLOW;
   switch (mode) {
     case WriteMode::kCreateOrTruncate:
       flags |= O_CREAT | O_TRUNC;
@@ -139,6 +145,22 @@ Result<std::unique_ptr<File>> File::OpenForWrite(const std::string& path, WriteM
       break;
   }
   return OpenPath(path, flags, options);
+}
+
+Result<std::unique_ptr<File>> File::CreateTemp(const std::string& path, std::string* temp_path,
+                                               const FileOptions& options) {
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   (static_cast<uint64_t>(::getpid()) << 32));
+  for (int attempt = 0;; ++attempt) {
+    char suffix[24];
+    std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", static_cast<unsigned long long>(rng()));
+    std::string name = path + suffix;
+    auto file = OpenForWrite(name, WriteMode::kCreateNew, options);
+    // A taken name is someone else's file: leave it and draw another.
+    if (file.status().IsAlreadyExists() && attempt < 16) continue;
+    if (file.ok()) *temp_path = std::move(name);
+    return file;
+  }
 }
 
 Result<std::unique_ptr<File>> File::Adopt(int fd, const std::string& name,

@@ -1,6 +1,7 @@
 #include "format/dump.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <filesystem>
 #include <fstream>
@@ -90,7 +91,9 @@ TEST_P(DumpTest, RoundTripOfRandomBinaryDataWithManyPartitions) {
   EXPECT_GT(exported->info.blocks, 10u);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().records, exported->info.records);
-  EXPECT_FALSE(std::filesystem::exists(opts.path + ".tmp"));
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
 
   auto md = kv::ReadMetadata(*src);
   ASSERT_TRUE(md.ok());
@@ -397,6 +400,73 @@ TEST_P(DumpTest, ParallelCompressionIsByteIdentical) {
   bad.threads = kMaxDumpThreads + 1;
   EXPECT_TRUE(ExportDump(*src, bad).status().IsInvalidArgument());
   EXPECT_FALSE(std::filesystem::exists(bad.path));
+}
+
+// The version field is covered by the header checksum: a damaged version is corruption
+// of the header, not a newer format (it used to read "format version 3841 is newer").
+TEST_P(CorruptionTest, AByteFlippedInTheVersionFieldIsCorruptionNotANewerVersion) {
+  for (size_t at = 8; at < 12; ++at) {
+    for (unsigned char mask : {0x01, 0x0f, 0x80, 0xff}) {
+      std::string bad = good_;
+      bad[at] = static_cast<char>(bad[at] ^ mask);
+      const std::string path = dir_.Sub("version.dump");
+      WriteFile(path, bad);
+      auto v = InspectDump(path);
+      EXPECT_TRUE(v.status().IsCorruption())
+          << at << "/" << int{mask} << ": " << v.status().ToString();
+      EXPECT_FALSE(v.status().IsVersionMismatch());
+      ExpectRejected(bad,
+                     "header at offset " + std::to_string(layout_.header_end - 8) +
+                         ": header checksum mismatch",
+                     "version byte " + std::to_string(at));
+    }
+  }
+}
+
+// A newer version in a header whose checksum matches is still VersionMismatch.
+TEST_P(CorruptionTest, ANewerVersionWithAValidChecksumIsVersionMismatch) {
+  std::string newer = good_;
+  newer[8] = 2;
+  const size_t body_end = layout_.header_end - 8;
+  uint64_t sum = XXH64(newer.data(), body_end, 0);
+  for (int i = 0; i < 8; ++i) newer[body_end + i] = static_cast<char>(sum >> (8 * i));
+  const std::string path = dir_.Sub("newer.dump");
+  WriteFile(path, newer);
+  auto v = VerifyDump(path);
+  EXPECT_TRUE(v.status().IsVersionMismatch()) << v.status().ToString();
+  EXPECT_NE(v.status().message().find("format version 2 is newer"), std::string::npos);
+}
+
+TEST_P(DumpTest, ExportNeverTouchesAFileItDidNotCreate) {
+  auto src = NewStore();
+  testing::FillRandom(*src, rng_, 3, 50);
+  auto opts = Export("x.dump");
+  WriteFile(opts.path + ".tmp", "mine");
+  ASSERT_TRUE(ExportDump(*src, opts).ok());
+  EXPECT_EQ(ReadFile(opts.path + ".tmp"), "mine");
+  ASSERT_TRUE(VerifyDump(opts.path).ok());
+  // No temporary left behind.
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2u);
+  // A file that appears at the path while the export runs is not replaced (without
+  // overwrite): the export fails and removes only its own temporary.
+  auto raced = Export("raced.dump");
+  raced.progress = [&](const Progress&) {
+    if (!std::filesystem::exists(raced.path)) WriteFile(raced.path, "theirs");
+  };
+  auto r = ExportDump(*src, raced);
+  EXPECT_TRUE(r.status().IsAlreadyExists()) << r.status().ToString();
+  EXPECT_EQ(ReadFile(raced.path), "theirs");
+  entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3u);
 }
 
 TEST_P(DumpTest, MissingFile) {

@@ -1,11 +1,13 @@
 #include "format/sst.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "engine/metadata.h"
 #include "engine/open.h"
@@ -31,6 +33,22 @@ std::string ReadFile(const std::string& path) {
 }
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+}
+
+// `text` (a manifest) with its checksum line recomputed, as if a writer had written it.
+std::string Resign(const std::string& text) {
+  std::string body = text.substr(0, text.rfind("checksum "));
+  char sum[17];
+  std::snprintf(sum, sizeof sum, "%016llx",
+                static_cast<unsigned long long>(XXH64(body.data(), body.size(), 0)));
+  return body + "checksum " + sum + "\n";
+}
+
+// Entry names of `dir`.
+std::set<std::string> Names(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
 }
 
 class SstTest : public ::testing::Test {
@@ -181,6 +199,158 @@ TEST_F(SstTest, OnConflict) {
   over.on_conflict = OnConflict::kOverwrite;
   ASSERT_TRUE(ImportSst(opts_dir(), *dst, over).ok());
   EXPECT_EQ(ReadAll(*dst), written_);
+}
+
+TEST_F(SstTest, DataFilesHaveNamesRocksDbNeverUses) {
+  std::set<std::string> want{std::string(kSstManifestName)};
+  for (size_t i = 0; i < summary_.manifest.partitions.size(); ++i) {
+    const std::string& file = summary_.manifest.partitions[i].file;
+    char name[32];
+    std::snprintf(name, sizeof name, "refkv-%06zu.sst", i);
+    EXPECT_EQ(file, name);
+    want.insert(file);
+  }
+  EXPECT_EQ(Names(opts_dir()), want);  // no temporary left behind
+}
+
+// Exports written before issue 14 named their files 000000.sst ...: the manifest is
+// the authority, and such an export still imports.
+TEST_F(SstTest, ExportWithTheOldFileNamesStillImports) {
+  const std::string manifest = opts_dir() + "/" + std::string(kSstManifestName);
+  std::string text = ReadFile(manifest);
+  for (size_t i = 0; i < summary_.manifest.partitions.size(); ++i) {
+    const std::string& file = summary_.manifest.partitions[i].file;
+    char old_name[32];
+    std::snprintf(old_name, sizeof old_name, "%06zu.sst", i);
+    fs::rename(opts_dir() + "/" + file, opts_dir() + "/" + old_name);
+    size_t at = text.find(" " + file + " ");
+    ASSERT_NE(at, std::string::npos) << file;
+    text.replace(at + 1, file.size(), old_name);
+  }
+  WriteFile(manifest, Resign(text));
+  auto dst = NewStore();
+  auto imported = ImportSst(opts_dir(), *dst);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(ReadAll(*dst), written_);
+  // And --overwrite replaces it (its files are the ones its manifest names).
+  SstExportOptions again;
+  again.dir = opts_dir();
+  again.overwrite = true;
+  ASSERT_TRUE(ExportSst(*src_, again).ok());
+  EXPECT_EQ(Names(opts_dir()).count("000000.sst"), 0u);
+}
+
+TEST_F(SstTest, ManifestNamingAFileOutsideItsDirectoryIsRejected) {
+  const std::string manifest = opts_dir() + "/" + std::string(kSstManifestName);
+  const std::string text = ReadFile(manifest);
+  const std::string& file = summary_.manifest.partitions[0].file;
+  fs::copy_file(opts_dir() + "/" + file, dir_.Sub("x"));
+  fs::copy_file(opts_dir() + "/" + file, dir_.Sub("000009.sst"));
+  for (const std::string bad :
+       {"../x", "../000009.sst", "/etc/passwd", "a/000000.sst", "..", "000000.sst/"}) {
+    SCOPED_TRACE(bad);
+    std::string edited = text;
+    edited.replace(edited.find(" " + file + " ") + 1, file.size(), bad);
+    WriteFile(manifest, Resign(edited));
+    auto read = ReadSstManifest(opts_dir());
+    EXPECT_TRUE(read.status().IsCorruption()) << read.status().ToString();
+    ExpectRefused(StatusCode::kCorruption, bad);
+  }
+}
+
+TEST_F(SstTest, ExportGoesOnlyIntoAMissingOrEmptyDirectory) {
+  SstExportOptions opts;
+  opts.dir = dir_.Sub("busy");
+  fs::create_directory(opts.dir);
+  WriteFile(opts.dir + "/CURRENT", "MANIFEST-000005\n");
+  for (bool overwrite : {false, true}) {
+    opts.overwrite = overwrite;
+    auto r = ExportSst(*src_, opts);
+    EXPECT_TRUE(r.status().IsAlreadyExists()) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("'CURRENT'"), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(Names(opts.dir), std::set<std::string>{"CURRENT"});
+  }
+  // Empty, and missing (parents too): fine.
+  opts.overwrite = false;
+  opts.dir = dir_.Sub("empty");
+  fs::create_directory(opts.dir);
+  ASSERT_TRUE(ExportSst(*src_, opts).ok());
+  opts.dir = dir_.Sub("new/deeper");
+  ASSERT_TRUE(ExportSst(*src_, opts).ok());
+  ASSERT_TRUE(VerifySst(opts.dir).ok());
+}
+
+TEST_F(SstTest, OverwriteReplacesTheExportAndNothingElse) {
+  SstExportOptions opts;
+  opts.dir = opts_dir();
+  opts.overwrite = true;
+  opts.partitions = {summary_.manifest.partitions[1].name};
+  auto one = ExportSst(*src_, opts);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(Names(opts_dir()),
+            (std::set<std::string>{std::string(kSstManifestName), "refkv-000000.sst"}));
+  // A file the manifest does not name: refused, named, nothing removed.
+  WriteFile(opts_dir() + "/refkv-000007.sst", "not listed");
+  auto foreign = ExportSst(*src_, opts);
+  EXPECT_TRUE(foreign.status().IsAlreadyExists()) << foreign.status().ToString();
+  EXPECT_NE(foreign.status().message().find("'refkv-000007.sst'"), std::string::npos);
+  EXPECT_EQ(Names(opts_dir()).size(), 3u);
+  ASSERT_TRUE(VerifySst(opts_dir()).ok());
+  // An export interrupted before its manifest (data files, a temporary manifest): a
+  // rerun with overwrite takes the directory over.
+  fs::remove(opts_dir() + "/" + std::string(kSstManifestName));
+  WriteFile(opts_dir() + "/" + std::string(kSstManifestName) + ".tmp-0123456789abcdef", "half");
+  opts.partitions.clear();
+  auto rerun = ExportSst(*src_, opts);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  EXPECT_EQ(Names(opts_dir()).size(), summary_.manifest.partitions.size() + 1);
+  auto dst = NewStore();
+  ASSERT_TRUE(ImportSst(opts_dir(), *dst).ok());
+  EXPECT_EQ(ReadAll(*dst), written_);
+}
+
+TEST_F(SstTest, ExportNeverWritesThroughALink) {
+  WriteFile(dir_.Sub("victim"), "precious");
+  SstExportOptions opts;
+  opts.dir = dir_.Sub("planted");
+  fs::create_directory(opts.dir);
+  fs::create_symlink(dir_.Sub("victim"), opts.dir + "/refkv-000000.sst");
+  for (bool overwrite : {false, true}) {
+    opts.overwrite = overwrite;
+    auto r = ExportSst(*src_, opts);
+    EXPECT_TRUE(r.status().IsAlreadyExists()) << r.status().ToString();
+  }
+  EXPECT_EQ(ReadFile(dir_.Sub("victim")), "precious");
+  EXPECT_TRUE(fs::is_symlink(opts.dir + "/refkv-000000.sst"));
+  // The directory itself a link.
+  fs::create_directory(dir_.Sub("real"));
+  fs::create_directory_symlink(dir_.Sub("real"), dir_.Sub("link"));
+  opts.dir = dir_.Sub("link");
+  opts.overwrite = false;
+  auto r = ExportSst(*src_, opts);
+  EXPECT_TRUE(r.status().IsAlreadyExists()) << r.status().ToString();
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("real")));
+}
+
+// Files that appear while an export runs (another export into the same directory) are
+// never replaced: the export fails, removes what it made, and leaves them.
+TEST_F(SstTest, AFileThatAppearsDuringTheExportIsNeitherReplacedNorRemoved) {
+  SstExportOptions opts;
+  opts.dir = dir_.Sub("race");
+  int calls = 0;
+  opts.progress = [&](const Progress&) {
+    if (++calls == 1) {
+      WriteFile(opts.dir + "/refkv-000001.sst", "theirs 1");
+      WriteFile(opts.dir + "/" + std::string(kSstManifestName), "theirs 2");
+    }
+  };
+  auto r = ExportSst(*src_, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("refkv-000001.sst"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(Names(opts.dir),
+            (std::set<std::string>{"refkv-000001.sst", std::string(kSstManifestName)}));
+  EXPECT_EQ(ReadFile(opts.dir + "/refkv-000001.sst"), "theirs 1");
 }
 
 }  // namespace
