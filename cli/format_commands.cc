@@ -171,7 +171,7 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
   if (!is_dir && !std::filesystem::exists(a.path, ec)) {
     return Status::NotFound("no dump file or SST directory '" + a.path + "'");
   }
-  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kLoad));
   ProgressBar bar;
   Result<format::ImportSummary> summary = Status::OK();
   if (is_dir) {
@@ -191,6 +191,11 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
   bar.Clear();
   REFKV_RETURN_IF_ERROR(summary.status());
   bar.Finish("imported " + a.path, summary->written, summary->info.file_bytes);
+  if (summary->schema_set != 0) {
+    std::cerr << "refkv: note: the store is now at schema " << summary->schema_set
+              << ", the file's; run `refkv migrate up` to bring it to schema "
+              << refstore::kCodeSchema << " (until then other commands refuse it)\n";
+  }
   if (ctx.options().json) {
     ctx.out() << "{\"written\":" << summary->written << ",\"skipped\":" << summary->skipped
               << ",\"skipped_meta\":" << summary->skipped_meta
@@ -262,12 +267,15 @@ Status Migrate(CliContext& ctx, const FormatArgs& a) {
   if (!source.ok()) return source.status().WithContext("cannot open --from '" + a.from + "'");
   kv::OpenOptions write_options;
   write_options.code_schema_version = refstore::kCodeSchema;
+  write_options.allow_pending_load = true;  // a copy interrupted before: this run finishes it
   auto target = kv::Open(a.to, write_options);
   if (!target.ok()) return target.status().WithContext("cannot open --to '" + a.to + "'");
   ProgressBar bar;
   format::CopyOptions options;
   options.partitions = a.partitions;
   options.allow_non_empty_target = a.allow_non_empty;
+  options.source_name = a.from;
+  options.target_name = a.to;
   options.progress = bar.Callback();
   auto summary = format::CopyStore(**source, **target, options);
   bar.Clear();
