@@ -28,6 +28,7 @@
 #include "engine/metadata.h"
 #include "engine/migrate.h"
 #include "engine/open.h"
+#include "format/backup.h"
 #include "format/copy.h"
 #include "format/dump.h"
 #include "format/sst.h"
@@ -123,8 +124,8 @@ std::string Env(const char* name) {
 }
 
 // The child: loads REFKV_IMPORT_SOURCE into REFKV_IMPORT_TARGET as REFKV_IMPORT_OP says
-// (dump, sst, copy), killing itself after REFKV_IMPORT_KILL_AFTER data writes (0: never).
-// Writes the number of data writes to REFKV_IMPORT_COUNT when it finishes.
+// (dump, sst, copy, restore: a dump with --replace), killing itself after REFKV_IMPORT_KILL_AFTER
+// data writes (0: never). Writes the number of data writes to REFKV_IMPORT_COUNT when it finishes.
 TEST(CliImportCrash, DISABLED_Child) {
   const std::string op = Env("REFKV_IMPORT_OP"), source = Env("REFKV_IMPORT_SOURCE"),
                     target = Env("REFKV_IMPORT_TARGET");
@@ -142,6 +143,12 @@ TEST(CliImportCrash, DISABLED_Child) {
   } else if (op == "sst") {
     format::SstImportOptions o;
     s = format::ImportSst(source, killing, o).status();
+  } else if (op == "restore") {
+    format::RestoreOptions o;
+    o.open = kv::migrate::ToolingOpenOptions(refstore::SchemaSteps());
+    o.replace = true;
+    o.lease.lease_ttl_ms = 1000;  // a killed run's lease: the rerun takes it over soon
+    s = format::RestoreDump(killing, source, o).status();
   } else {
     kv::OpenOptions read;
     read.create_if_missing = false;
@@ -317,6 +324,35 @@ TEST_F(CliImportTest, KilledSstImportIsRefusedUntilTheRerunFinishesIt) {
     int status = RunChild("sst", sst, target, point);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
     ExpectRefusedThenFinished(target, "import of SST directory " + sst, {"import", sst}, want);
+  }
+}
+
+// A dump restore with --replace killed while it drops the store's data or imports the
+// dump (item 2: the store used to be left half-dropped) is finished by running it again.
+TEST_F(CliImportTest, KilledDumpRestoreIsRefusedUntilTheRerunFinishesIt) {
+  const std::string src = Rocks("src"), dump = dir_.Sub("src.dump");
+  BuildRefStore(src);
+  Ok(src, {"export", "-o", dump});
+  const Content want = Read(src);
+  // The store to restore into holds other ref store data.
+  auto other_store = [&](const std::string& target) {
+    Ok(target, {"repo", "create", "other"});
+    Ok(target, {"entry", "put", "other", "main", "o", "1"});
+    Ok(target, {"commit", "other", "main", "-m", "other"});
+  };
+  uint64_t writes = 0;
+  other_store(Rocks("count"));
+  ASSERT_EQ(RunChild("restore", dump, Rocks("count"), 0, &writes), 0);
+  ASSERT_GT(writes, 3u);  // drops, then import batches
+  EXPECT_EQ(Read(Rocks("count")), want);
+  for (uint64_t point : KillPoints(writes)) {
+    SCOPED_TRACE("killed after write " + std::to_string(point) + " of " + std::to_string(writes));
+    const std::string target = Rocks("t" + std::to_string(point));
+    other_store(target);
+    int status = RunChild("restore", dump, target, point);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    // No --replace needed: the rerun finishes its own restore.
+    ExpectRefusedThenFinished(target, "restore of " + dump, {"migrate", "restore", dump}, want);
   }
 }
 
