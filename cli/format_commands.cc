@@ -31,7 +31,7 @@ namespace {
 struct FormatArgs {
   std::string format = "dump", output, path, on_conflict = "fail", from, to;
   std::vector<std::string> partitions;
-  bool overwrite = false, allow_non_empty = false, allow_older_schema = false;
+  bool overwrite = false, allow_non_empty = false, allow_older_schema = false, abort = false;
   unsigned threads = 0;  // 0: format::DefaultDumpThreads()
 };
 
@@ -178,6 +178,7 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     format::SstImportOptions options;
     options.on_conflict = mode;
     options.allow_older_schema = a.allow_older_schema;
+    options.abort = a.abort;
     options.progress = bar.Callback();
     summary = format::ImportSst(a.path, *store, options);
   } else {
@@ -185,11 +186,17 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     options.on_conflict = mode;
     options.allow_older_schema = a.allow_older_schema;
     options.threads = a.threads;
+    options.abort = a.abort;
     options.progress = bar.Callback();
     summary = format::ImportDump(a.path, *store, options);
   }
   bar.Clear();
   REFKV_RETURN_IF_ERROR(summary.status());
+  if (a.abort) {
+    ctx.out() << "rolled back the unfinished import of " << a.path << ": removed "
+              << summary->removed << " records\n";
+    return Status::OK();
+  }
   bar.Finish("imported " + a.path, summary->written, summary->info.file_bytes);
   if (summary->schema_set != 0) {
     std::cerr << "refkv: note: the store is now at schema " << summary->schema_set
@@ -338,7 +345,10 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
                   "when a key exists: fail (import nothing), skip, overwrite")
       ->type_name("fail|skip|overwrite");
   sub->add_flag("--allow-older-schema", a->allow_older_schema,
-                "accept a file written at an older schema");
+                "accept a file written at an older schema (into a store holding no data)");
+  sub->add_flag("--abort", a->abort,
+                "roll back an interrupted import of PATH that ran with --on-conflict fail "
+                "(delete its keys) instead of finishing it");
   sub->add_option("--threads", a->threads,
                   "dump: blocks checked and decompressed in parallel (default: the number of "
                   "cores, at most 8)")

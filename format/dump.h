@@ -153,6 +153,12 @@ struct ImportOptions {
   // `refkv migrate up` brings it forward. Into a target holding data it is refused all
   // the same (data of two schemas cannot be mixed). A newer dump is always refused.
   bool allow_older_schema = false;
+  // Roll back instead: an import of this dump that was interrupted (its pending-load
+  // record is in the store) and ran with on-conflict fail (so no key of the dump existed
+  // before it) is undone by deleting every key of the dump, then the record. NotFound if
+  // no import of this dump is pending; InvalidArgument if it ran with skip or overwrite
+  // (what it replaced is gone: finish it instead). A schema it set stays.
+  bool abort = false;
   // Records per Store::Write call (each call is atomic within one partition).
   size_t write_batch = 1000;
   io::FileOptions io = {io::Backend::kAuto, 4};
@@ -168,6 +174,7 @@ struct ImportSummary {
   uint64_t skipped = 0;       // kSkip: records whose key existed
   uint64_t skipped_meta = 0;  // records of kMetaPartition in the file, never imported
   uint64_t ingested = 0;      // of `written`: added by SST ingestion (ImportSst only)
+  uint64_t removed = 0;       // abort: keys of the file deleted
   // The schema the import set the target to (an older file into an empty store with
   // allow_older_schema: `refkv migrate up` brings it forward); 0 if it left it.
   int64_t schema_set = 0;

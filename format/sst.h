@@ -89,6 +89,9 @@ struct SstImportOptions {
   // Use the store's SST ingestion (Store::IngestSstFiles) where it has one; false
   // always streams through Write (a benchmark baseline, a driver bug workaround).
   bool ingest = true;
+  // Roll back an interrupted import of this export that ran with on-conflict fail: as
+  // ImportOptions::abort.
+  bool abort = false;
   ProgressCallback progress;
 };
 

@@ -120,7 +120,7 @@ Result<DumpInfo> VerifyDumpBytes(std::string_view bytes, std::string_view name) 
 
 Result<ImportSummary> internal::ImportDumpRecords(
     const std::string& path, kv::Store& store, const ImportOptions& options, bool check_conflicts,
-    const std::function<Status(const DumpInfo&)>& before_write) {
+    const std::function<Status(const DumpInfo&)>& before_write, bool remove) {
   auto start = std::chrono::steady_clock::now();
   const size_t batch_size = std::max<size_t>(1, options.write_batch);
   ImportSummary summary;
@@ -179,14 +179,18 @@ Result<ImportSummary> internal::ImportDumpRecords(
                 ++summary.skipped;
                 continue;
               }
-              batch.Put(records[i].key, records[i].value);
+              if (remove) {
+                batch.Delete(records[i].key);
+              } else {
+                batch.Put(records[i].key, records[i].value);
+              }
             }
             if (batch.empty()) continue;
             Status s = store.Write(partition, batch);
             if (!s.ok()) {
               return s.WithContext("import: writing partition '" + kv::Printable(partition) + "'");
             }
-            summary.written += batch.size();
+            (remove ? summary.removed : summary.written) += batch.size();
           }
           return Status::OK();
         });
@@ -228,6 +232,23 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
   const kv::PendingLoad load = DumpImportLoad(path, inspected, options);
   REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending,
                          internal::CheckPendingLoad(store, load));
+  if (options.abort) {
+    REFKV_RETURN_IF_ERROR(internal::CheckAbort(pending, load));
+    auto removed = internal::ImportDumpRecords(
+        path, store, options, /*check_conflicts=*/false,
+        [&](const DumpInfo& verified) {
+          return verified.file_checksum == inspected.file_checksum
+                     ? Status::OK()
+                     : Status::Corruption("import: '" + path + "' changed while it was read");
+        },
+        /*remove=*/true);
+    Status s = removed.status();
+    if (s.ok()) s = internal::FinishLoad(store);
+    kv::PendingLoad again = *pending;
+    again.resume += " --abort";
+    REFKV_RETURN_IF_ERROR(internal::Unfinished(s, again));
+    return removed;
+  }
   REFKV_ASSIGN_OR_RETURN(int64_t schema,
                          internal::ImportSchema(store, inspected.header.schema_version,
                                                 options.allow_older_schema, "import"));

@@ -38,6 +38,20 @@ Status BeginLoad(kv::Store& store, kv::PendingLoad load, bool supersede) {
   return store.Sync();
 }
 
+Status CheckAbort(const std::optional<kv::PendingLoad>& pending, const kv::PendingLoad& load) {
+  if (!pending) {
+    return Status::NotFound("the store holds no unfinished " + load.what +
+                            " to abort; nothing was changed");
+  }
+  if (pending->mode != "fail") {
+    return Status::InvalidArgument(
+        "the unfinished " + load.what + " ran with --on-conflict " + pending->mode +
+        ": the values it replaced are gone, so it cannot be rolled back; run `" + pending->resume +
+        "` again to finish it (nothing was changed)");
+  }
+  return Status::OK();
+}
+
 Status FinishLoad(kv::Store& store) {
   REFKV_RETURN_IF_ERROR(store.Sync());
   REFKV_RETURN_IF_ERROR(store.Delete(kv::kMetaPartition, kv::kMetaPendingLoad));

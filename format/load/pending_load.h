@@ -37,6 +37,11 @@ Result<std::optional<kv::PendingLoad>> CheckPendingLoad(kv::Store& store,
 // data of the load it replaces); otherwise a record written meanwhile is AlreadyExists.
 Status BeginLoad(kv::Store& store, kv::PendingLoad load, bool supersede = false);
 
+// Whether an import may be rolled back (ImportOptions::abort): `pending` (what
+// CheckPendingLoad found for `load`) exists and ran with on-conflict fail. NotFound /
+// InvalidArgument (naming the command that finishes it) otherwise.
+Status CheckAbort(const std::optional<kv::PendingLoad>& pending, const kv::PendingLoad& load);
+
 // After the load's last write: Store::Sync, delete the record, Sync again.
 Status FinishLoad(kv::Store& store);
 

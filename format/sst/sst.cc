@@ -451,6 +451,41 @@ Status WriteSst(const std::string& dir, const SstManifest& m, kv::Store& store,
   return Status::OK();
 }
 
+// ImportSst with abort: verifies every file, then deletes every key of the export.
+Result<ImportSummary> AbortSst(const std::string& dir, const SstManifest& m, kv::Store& store,
+                               const SstImportOptions& options,
+                               const std::optional<kv::PendingLoad>& pending,
+                               const kv::PendingLoad& load) {
+  REFKV_RETURN_IF_ERROR(internal::CheckAbort(pending, load));
+  REFKV_RETURN_IF_ERROR(VerifySst(dir, options.progress).status());
+  ImportSummary summary;
+  summary.info.header = m.header;
+  summary.info.records = m.records;
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  Status s;
+  for (const auto& part : m.partitions) {
+    if (part.name == kv::kMetaPartition || !s.ok()) continue;
+    kv::WriteBatch batch;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      REFKV_RETURN_IF_ERROR(store.Write(part.name, batch));
+      summary.removed += batch.size();
+      batch.Clear();
+      return Status::OK();
+    };
+    s = ScanSst(dir, part, [&](std::string_view key, std::string_view) {
+      batch.Delete(key);
+      return batch.size() >= batch_size ? flush() : Status::OK();
+    });
+    if (s.ok()) s = flush();
+  }
+  if (s.ok()) s = internal::FinishLoad(store);
+  kv::PendingLoad again = *pending;
+  again.resume += " --abort";
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(s, again));
+  return summary;
+}
+
 }  // namespace
 
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
@@ -469,6 +504,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
   load.resume = internal::CommandLine(args);
   REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending,
                          internal::CheckPendingLoad(store, load));
+  if (options.abort) return AbortSst(dir, m, store, options, pending, load);
   REFKV_ASSIGN_OR_RETURN(int64_t schema,
                          internal::ImportSchema(store, m.header.schema_version,
                                                 options.allow_older_schema, "sst import"));

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -248,6 +249,9 @@ class CliImportTest : public ::testing::Test {
       uint64_t p = n == 1 ? writes : 1 + (writes - 1) * i / (n - 1);
       if (points.empty() || points.back() != p) points.push_back(p);
     }
+    std::cout << "kill points:";
+    for (uint64_t p : points) std::cout << " " << p;
+    std::cout << " (of " << writes << " writes)" << std::endl;
     return points;
   }
 
@@ -324,6 +328,33 @@ TEST_F(CliImportTest, KilledSstImportIsRefusedUntilTheRerunFinishesIt) {
     int status = RunChild("sst", sst, target, point);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
     ExpectRefusedThenFinished(target, "import of SST directory " + sst, {"import", sst}, want);
+  }
+}
+
+// `import --abort` rolls an interrupted on-conflict=fail import back (dump and SST):
+// the store is as before it, and `check` passes.
+TEST_F(CliImportTest, AbortRollsBackAnInterruptedImport) {
+  const std::string src = Rocks("src"), dump = dir_.Sub("src.dump"), sst = dir_.Sub("src.sst");
+  BuildRefStore(src);
+  Ok(src, {"export", "-o", dump});
+  Ok(src, {"export", "--format", "sst", "-o", sst});
+  for (const std::string& path : {dump, sst}) {
+    SCOPED_TRACE(path);
+    const std::string target = Rocks(path == dump ? "dump-target" : "sst-target");
+    Ok(target, {"repo", "create", "other"});
+    Ok(target, {"entry", "put", "other", "main", "o", "1"});
+    Ok(target, {"commit", "other", "main", "-m", "other"});
+    const Content before = Read(target);
+    RunResult nothing = R(target, {"import", path, "--abort"});
+    EXPECT_EQ(nothing.exit_code, kExitNotFound) << Describe(nothing);
+    int status = RunChild(path == dump ? "dump" : "sst", path, target, 2);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    EXPECT_NE(Read(target), before);
+    RunResult aborted = Ok(target, {"import", path, "--abort"});
+    EXPECT_NE(aborted.out.find("rolled back"), std::string::npos) << Describe(aborted);
+    EXPECT_EQ(Read(target), before);
+    Ok(target, {"check"});
+    EXPECT_NE(Ok(target, {"repo", "list"}).out.find("other"), std::string::npos);
   }
 }
 
