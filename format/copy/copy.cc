@@ -217,7 +217,7 @@ Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOp
   if (!pending) REFKV_RETURN_IF_ERROR(internal::BeginLoad(target, load));
   Status copied = CopyPartitions(source, target, partitions, options, allow_non_empty, &summary);
   if (copied.ok()) copied = internal::FinishLoad(target);
-  REFKV_RETURN_IF_ERROR(internal::Unfinished(copied, load));
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(copied, pending ? *pending : load));
 
   if (options.verify) {
     Progress vp{"verify", 0, 0, summary.records, 0};

@@ -277,7 +277,8 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
     }
     summary = finished;
   }
-  return begun ? internal::Unfinished(summary.status(), load) : summary.status();
+  if (!begun) return summary.status();
+  return internal::Unfinished(summary.status(), pending ? *pending : load);
 }
 
 }  // namespace refkv::format

@@ -564,7 +564,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
   if (!pending) REFKV_RETURN_IF_ERROR(internal::BeginLoad(store, load));
   Status written = WriteSst(dir, m, store, options, mode, schema, &summary);
   if (written.ok()) written = internal::FinishLoad(store);
-  REFKV_RETURN_IF_ERROR(internal::Unfinished(written, load));
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(written, pending ? *pending : load));
   summary.schema_set = schema;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
