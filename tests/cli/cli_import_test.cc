@@ -358,6 +358,28 @@ TEST_F(CliImportTest, AbortRollsBackAnInterruptedImport) {
   }
 }
 
+// A dump restore into a store holding another unfinished import: refused naming it;
+// with --replace it supersedes it (that data is dropped with the rest).
+TEST_F(CliImportTest, RestoreReplaceSupersedesAnUnfinishedImport) {
+  const std::string src = Rocks("src"), dump = dir_.Sub("src.dump");
+  BuildRefStore(src);
+  Ok(src, {"export", "-o", dump});
+  const std::string other = Rocks("other"), backup = dir_.Sub("other.dump");
+  Ok(other, {"repo", "create", "other"});
+  Ok(other, {"export", "-o", backup});
+  const std::string target = Rocks("target");
+  int status = RunChild("dump", dump, target, 2);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  RunResult refused = R(target, {"migrate", "restore", backup});
+  EXPECT_EQ(refused.exit_code, kExitError) << Describe(refused);
+  EXPECT_NE(refused.err.find("unfinished import of " + dump), std::string::npos)
+      << Describe(refused);
+  EXPECT_NE(refused.err.find("--replace"), std::string::npos) << Describe(refused);
+  Ok(target, {"migrate", "restore", backup, "--replace"});
+  Ok(target, {"check"});
+  EXPECT_EQ(Read(target), Read(other));
+}
+
 // A dump restore with --replace killed while it drops the store's data or imports the
 // dump (item 2: the store used to be left half-dropped) is finished by running it again.
 TEST_F(CliImportTest, KilledDumpRestoreIsRefusedUntilTheRerunFinishesIt) {
