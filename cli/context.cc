@@ -49,11 +49,13 @@ Result<kv::Store*> CliContext::OpenStore(const StoreSource& source, Access acces
   kv::OpenOptions options;
   // New stores start at the ref store's newest schema; older ones need `migrate up`.
   options.code_schema_version = refstore::kCodeSchema;
-  if (access != Access::kWrite) {
+  if (access == Access::kRead || access == Access::kInspect) {
     options.create_if_missing = false;
     options.read_only = true;
   }
   if (access == Access::kInspect) options.allow_older_schema = options.allow_migrating = true;
+  if (access == Access::kInspect || access == Access::kLoad) options.allow_pending_load = true;
+  if (access == Access::kLoad) options.allow_older_schema = true;
   // database.auto_migrate: a store opened for writing is brought to the newest schema.
   auto opened = source.auto_migrate && access == Access::kWrite
                     ? kv::migrate::OpenAndMigrate(source.uri, refstore::SchemaSteps())

@@ -42,9 +42,14 @@ struct GlobalOptions {
 enum class Access {
   kRead,   // must exist; opened read-only where the driver can (no lock, nothing written)
   kWrite,  // created if missing
-  // As kRead, but a store at any schema this code knows opens, even mid-migration
-  // (`check`: it verifies old schemas too).
+  // As kRead, but a store at any schema this code knows opens, even mid-migration or
+  // holding an unfinished load (`check`, `store info`: they report those states).
   kInspect,
+  // As kWrite (created if missing), for `import`: a store at an older schema opens (the
+  // import compares the file's schema with it), and so does one holding an unfinished
+  // load (the import that finishes it). Never auto-migrated; a store mid-migration is
+  // refused.
+  kLoad,
 };
 
 class CliContext {

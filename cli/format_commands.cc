@@ -31,7 +31,7 @@ namespace {
 struct FormatArgs {
   std::string format = "dump", output, path, on_conflict = "fail", from, to;
   std::vector<std::string> partitions;
-  bool overwrite = false, allow_non_empty = false, allow_older_schema = false;
+  bool overwrite = false, allow_non_empty = false, allow_older_schema = false, abort = false;
   unsigned threads = 0;  // 0: format::DefaultDumpThreads()
 };
 
@@ -171,13 +171,14 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
   if (!is_dir && !std::filesystem::exists(a.path, ec)) {
     return Status::NotFound("no dump file or SST directory '" + a.path + "'");
   }
-  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kLoad));
   ProgressBar bar;
   Result<format::ImportSummary> summary = Status::OK();
   if (is_dir) {
     format::SstImportOptions options;
     options.on_conflict = mode;
     options.allow_older_schema = a.allow_older_schema;
+    options.abort = a.abort;
     options.progress = bar.Callback();
     summary = format::ImportSst(a.path, *store, options);
   } else {
@@ -185,12 +186,23 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     options.on_conflict = mode;
     options.allow_older_schema = a.allow_older_schema;
     options.threads = a.threads;
+    options.abort = a.abort;
     options.progress = bar.Callback();
     summary = format::ImportDump(a.path, *store, options);
   }
   bar.Clear();
   REFKV_RETURN_IF_ERROR(summary.status());
+  if (a.abort) {
+    ctx.out() << "rolled back the unfinished import of " << a.path << ": removed "
+              << summary->removed << " records\n";
+    return Status::OK();
+  }
   bar.Finish("imported " + a.path, summary->written, summary->info.file_bytes);
+  if (summary->schema_set != 0) {
+    std::cerr << "refkv: note: the store is now at schema " << summary->schema_set
+              << ", the file's; run `refkv migrate up` to bring it to schema "
+              << refstore::kCodeSchema << " (until then other commands refuse it)\n";
+  }
   if (ctx.options().json) {
     ctx.out() << "{\"written\":" << summary->written << ",\"skipped\":" << summary->skipped
               << ",\"skipped_meta\":" << summary->skipped_meta
@@ -262,12 +274,15 @@ Status Migrate(CliContext& ctx, const FormatArgs& a) {
   if (!source.ok()) return source.status().WithContext("cannot open --from '" + a.from + "'");
   kv::OpenOptions write_options;
   write_options.code_schema_version = refstore::kCodeSchema;
+  write_options.allow_pending_load = true;  // a copy interrupted before: this run finishes it
   auto target = kv::Open(a.to, write_options);
   if (!target.ok()) return target.status().WithContext("cannot open --to '" + a.to + "'");
   ProgressBar bar;
   format::CopyOptions options;
   options.partitions = a.partitions;
   options.allow_non_empty_target = a.allow_non_empty;
+  options.source_name = a.from;
+  options.target_name = a.to;
   options.progress = bar.Callback();
   auto summary = format::CopyStore(**source, **target, options);
   bar.Clear();
@@ -332,7 +347,10 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
                   "when a key exists: fail (import nothing), skip, overwrite")
       ->type_name("fail|skip|overwrite");
   sub->add_flag("--allow-older-schema", a->allow_older_schema,
-                "accept a file written at an older schema");
+                "accept a file written at an older schema (into a store holding no data)");
+  sub->add_flag("--abort", a->abort,
+                "roll back an interrupted import of PATH that ran with --on-conflict fail "
+                "(delete its keys) instead of finishing it");
   sub->add_option("--threads", a->threads,
                   "dump: blocks checked and decompressed in parallel (default: the number of "
                   "cores, at most 8)")

@@ -47,7 +47,10 @@ Result<std::unique_ptr<Tooling>> Open(CliContext& ctx, bool write) {
   auto t = std::make_unique<Tooling>();
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   kv::OpenOptions options = mg::ToolingOpenOptions(t->steps);
-  if (!write) options.create_if_missing = false;
+  if (!write) {
+    options.create_if_missing = false;
+    options.allow_pending_load = true;  // version, status, plan report; they write nothing
+  }
   auto opened = kv::Open(source.uri, options);
   if (!opened.ok()) {
     return opened.status().WithContext("cannot open store '" + source.uri + "' (" +

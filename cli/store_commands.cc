@@ -1,6 +1,7 @@
 // refkv store info / store uri.
 #include <CLI/CLI.hpp>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "cli/bytes_format.h"
@@ -30,7 +31,7 @@ void Row(std::ostream& out, std::string_view name, const std::string& value) {
 
 Status Info(CliContext& ctx) {
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
-  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
+  REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kInspect));
   return WriteStoreInfo(ctx, source, *store);
 }
 
@@ -49,6 +50,8 @@ Status Uri(CliContext& ctx) {
 
 Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& store) {
   REFKV_ASSIGN_OR_RETURN(kv::StoreMetadata md, kv::ReadMetadata(store));
+  REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> load, kv::ReadPendingLoad(store));
+  const std::string pending = load ? kv::DescribePendingLoad(*load) : "";
   std::vector<kv::StoreProperty> properties = store.Properties();
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
@@ -65,7 +68,8 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
         << num("schema_version", md.schema_version) << ","
         << num("code_schema_version", refstore::kCodeSchema) << ","
         << str("writer_version", md.writer_version) << "," << str("code_version", kv::CodeVersion())
-        << "," << num("created_at", md.created_at) << "," << JsonString("properties") << ":{";
+        << "," << num("created_at", md.created_at) << "," << str("pending_load", pending) << ","
+        << JsonString("properties") << ":{";
     for (size_t i = 0; i < properties.size(); ++i) {
       out << (i == 0 ? "" : ",") << str(properties[i].name, properties[i].value);
     }
@@ -84,6 +88,7 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
   Row(out, "writer version",
       md.writer_version + " (this refkv: " + std::string(kv::CodeVersion()) + ")");
   Row(out, "created at", UtcTime(md.created_at));
+  if (load) Row(out, "pending load", pending);
   for (const kv::StoreProperty& p : properties) Row(out, p.name, EscapeText(p.value));
   return Status::OK();
 }

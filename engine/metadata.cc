@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <chrono>
+#include <ctime>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace refkv::kv {
 namespace {
@@ -44,7 +47,97 @@ Status SetIfAbsent(Store& store, std::string_view key, std::string_view value) {
   return s.IsPredicateFailed() ? Status::OK() : s;
 }
 
+// The pending-load record's fields, in the order they are written.
+constexpr std::string_view kLoadFields[] = {"what",   "identity",   "mode",
+                                            "resume", "started_at", "writer"};
+
+std::string* LoadField(PendingLoad& load, std::string_view name) {
+  if (name == "what") return &load.what;
+  if (name == "identity") return &load.identity;
+  if (name == "mode") return &load.mode;
+  if (name == "resume") return &load.resume;
+  if (name == "writer") return &load.writer;
+  return nullptr;
+}
+
+Status BadLoadRecord(const std::string& what) {
+  return Status::Corruption("store metadata: key '" + std::string(kMetaPendingLoad) +
+                            "' in partition '" + std::string(kMetaPartition) + "' " + what);
+}
+
 }  // namespace
+
+std::string EncodePendingLoad(const PendingLoad& load) {
+  PendingLoad copy = load;
+  std::string started = std::to_string(load.started_at);
+  std::string out;
+  for (std::string_view name : kLoadFields) {
+    const std::string* value = name == "started_at" ? &started : LoadField(copy, name);
+    out += name;
+    out += ' ';
+    for (char c : *value) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+Result<PendingLoad> DecodePendingLoad(std::string_view value) {
+  PendingLoad load;
+  size_t at = 0;
+  while (at < value.size()) {
+    size_t end = value.find('\n', at);
+    if (end == std::string_view::npos) return BadLoadRecord("has an unterminated line");
+    std::string_view line = value.substr(at, end - at);
+    at = end + 1;
+    size_t space = line.find(' ');
+    if (space == std::string_view::npos) return BadLoadRecord("has a line without a value");
+    std::string text;
+    for (size_t i = space + 1; i < line.size(); ++i) {
+      if (line[i] != '\\') {
+        text += line[i];
+      } else if (i + 1 < line.size() && (line[i + 1] == '\\' || line[i + 1] == 'n')) {
+        text += line[++i] == 'n' ? '\n' : '\\';
+      } else {
+        return BadLoadRecord("has a bad escape");
+      }
+    }
+    std::string_view name = line.substr(0, space);
+    if (name == "started_at") {
+      REFKV_ASSIGN_OR_RETURN(load.started_at, ParseInt(kMetaPendingLoad, text));
+    } else if (std::string* field = LoadField(load, name)) {
+      *field = std::move(text);
+    }  // unknown fields: written by a newer release, not needed to finish or describe it
+  }
+  if (load.identity.empty() || load.what.empty() || load.resume.empty()) {
+    return BadLoadRecord("lacks identity, what or resume");
+  }
+  return load;
+}
+
+Result<std::optional<PendingLoad>> ReadPendingLoad(Store& store) {
+  auto value = store.Get(kMetaPartition, kMetaPendingLoad);
+  if (value.status().IsNotFound()) return std::optional<PendingLoad>();
+  if (!value.ok()) return value.status();
+  REFKV_ASSIGN_OR_RETURN(PendingLoad load, DecodePendingLoad(*value));
+  return std::optional<PendingLoad>(std::move(load));
+}
+
+std::string DescribePendingLoad(const PendingLoad& load) {
+  std::time_t t = static_cast<std::time_t>(load.started_at);
+  std::tm tm{};
+  char when[32] = "?";
+  if (gmtime_r(&t, &tm) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return "store has an unfinished " + load.what + " (started " + when + "): run `" + load.resume +
+         "` again to finish it";
+}
 
 Result<StoreMetadata> ReadMetadata(Store& store) {
   auto id = store.Get(kMetaPartition, kMetaStoreId);
@@ -109,6 +202,11 @@ Result<StoreMetadata> InitOrCheckMetadata(Store& store, const OpenOptions& optio
                                      "): run 'refkv migrate up' to finish it (or 'refkv migrate "
                                      "down --to N' to go back)");
     }
+  }
+  if (!options.allow_pending_load) {
+    // Every open, read-only too: the store's data is half-loaded.
+    REFKV_ASSIGN_OR_RETURN(std::optional<PendingLoad> load, ReadPendingLoad(store));
+    if (load) return Status::VersionMismatch(DescribePendingLoad(*load));
   }
   if (md.schema_version < options.code_schema_version && !options.allow_older_schema) {
     return Status::VersionMismatch("store schema version " + std::to_string(md.schema_version) +

@@ -2,7 +2,8 @@
 //
 // Keys (values are ASCII): "store_id" (random 128-bit hex), "format_version",
 // "schema_version", "writer_version" (code version that last opened it for writing),
-// "created_at" (unix seconds). The migration runner adds its own keys under "migration/".
+// "created_at" (unix seconds). The migration runner adds its own keys under "migration/";
+// an unfinished load (import, store copy, dump restore) is recorded in "load/pending".
 //
 // Thread-safety: the functions are safe to call concurrently; initialisation of a new
 // store uses SetIf(absent) so racing openers (PostgreSQL nodes) agree on one store id.
@@ -10,6 +11,7 @@
 #define REFKV_ENGINE_METADATA_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "engine/open.h"
@@ -34,6 +36,34 @@ inline constexpr std::string_view kMetaCreatedAt = "created_at";
 // The migration runner's state record (engine/migrate.h); its first line is "ready" or
 // "migrating <up|down> N->M step ID".
 inline constexpr std::string_view kMetaMigrationState = "migration/state";
+
+// An import, store copy or dump restore that started writing into the store and has not
+// finished (format/dump.h, format/sst.h, format/copy.h, format/backup.h). The loader
+// writes it (SetIf absent, then Store::Sync) before its first write and deletes it only
+// after its last write is durable, so a load killed part way leaves it behind. While it
+// exists, Open refuses the store (read-only opens too) unless
+// OpenOptions::allow_pending_load (the loading and inspecting tools); `refkv check`
+// reports it; a rerun of the same load (same identity) finishes the load and deletes it.
+inline constexpr std::string_view kMetaPendingLoad = "load/pending";
+
+struct PendingLoad {
+  std::string what;        // for messages: "import of /x/a.dump", "copy from rocks:///x"
+  std::string identity;    // what a rerun of the same load matches: "dump-import <checksum>"
+  std::string mode;        // the load's conflict mode ("fail", "skip", "overwrite"; "" none)
+  std::string resume;      // the command that finishes it: "refkv import /x/a.dump"
+  int64_t started_at = 0;  // unix seconds
+  std::string writer;      // the code version that started it
+};
+
+// The record's value: one "field value" line per field, '\\' and '\n' escaped.
+std::string EncodePendingLoad(const PendingLoad& load);
+// Corruption (naming the key) if `value` is malformed or lacks identity, what or resume.
+Result<PendingLoad> DecodePendingLoad(std::string_view value);
+// The store's pending load, std::nullopt if none; Corruption if the record is malformed.
+Result<std::optional<PendingLoad>> ReadPendingLoad(Store& store);
+// One line for errors and `check`: "store has an unfinished import of X (started
+// 2026-12-02 08:52:45 UTC): run `refkv import X` again to finish it".
+std::string DescribePendingLoad(const PendingLoad& load);
 
 // Reads the metadata. NotFound if the store has none (new or not a refkv store);
 // Corruption (naming the key) if a field is missing or malformed.

@@ -307,7 +307,9 @@ Result<Plan> PlanDown(Store& store, const StepRegistry& steps, int64_t to);
 
 // Runs the plan under the lease: pre-flight (free space), backup (unless no_backup or
 // resuming), then each step, checkpointed; finishes or abandons an interrupted step
-// first. A store already at the target writes nothing. Errors: those of Plan; Busy -
+// first. A store already at the target writes nothing. Errors: those of Plan;
+// VersionMismatch - the store holds an unfinished load (engine/metadata.h: finish it
+// first; the message names the command), before any write; Busy -
 // the lease is held by another (naming it) after lock_timeout, or was lost mid-run;
 // IOError from pre-flight (not enough space, backup failed) before any write;
 // Busy from pre-flight (a live node of another code schema, naming it) before any write; a step's

@@ -50,6 +50,12 @@ struct OpenOptions {
   // writing (VersionMismatch naming the versions and 'refkv migrate up'); read-only
   // opens are always allowed.
   bool allow_migrating = false;
+  // Let the loading tools (import, `kv migrate`'s target, `migrate restore`) and the
+  // inspecting ones (check, store info, migrate version/status) open a store holding an
+  // unfinished load (engine/metadata.h, kMetaPendingLoad). Otherwise every open of such a
+  // store, read-only too, is refused (VersionMismatch naming the load and the command
+  // that finishes it): its data is half-loaded.
+  bool allow_pending_load = false;
   // Skip the metadata check entirely (recovery tools, tests of the drivers alone).
   bool skip_metadata = false;
 };
@@ -72,7 +78,9 @@ std::vector<std::string> RegisteredDrivers();
 // InvalidArgument: malformed URI or parameter. NotFound: unknown driver, or a missing
 // store with !create_if_missing. Busy: held by another process (the message names the
 // holder's pid when known). VersionMismatch: format or schema newer than this code, or
-// an older schema without allow_older_schema (the message names both versions).
+// an older schema without allow_older_schema (the message names both versions), a store
+// mid-migration (writing) or holding an unfinished load (unless allowed; the message
+// names the command that finishes it).
 // Corruption: metadata unreadable.
 Result<std::unique_ptr<Store>> Open(std::string_view uri, const OpenOptions& options = {});
 

@@ -21,11 +21,17 @@
 // next restore removes leftovers (and, after a crash between the two renames of the
 // fallback, moves "PATH.restore-old" back first).
 //
-// Restoring a dump (a file) verifies the whole file first (nothing is written if it is
-// corrupt), then, under the migration lease, imports it into the store, which must hold
-// no data unless `replace` (then every partition but the metadata is dropped first),
-// and sets the schema version to the dump's (migrate::ResetAfterRestore). A failure
-// during the import leaves a partly restored store: rerun with `replace`.
+// Restoring a dump (a file) first runs every check that can refuse, before anything is
+// written: the whole file verified (corrupt: kBadBackup), its schema (0, a store without
+// metadata, is not a backup: kBadBackup; newer than options.open.code_schema_version:
+// VersionMismatch), then under the migration lease the store (it must hold no data
+// unless `replace`). Then, under the pending-load record (engine/metadata.h; the same
+// protocol as ImportDump), every partition but the metadata is dropped, the dump
+// imported, the schema version set to the dump's (migrate::ResetAfterRestore) and the
+// record deleted. A restore killed or failing part way leaves the record: ordinary opens
+// refuse the store, and running the same restore again (with or without `replace`)
+// finishes it. With `replace`, a pending load of something else is superseded (its data
+// is dropped with the rest); without, it is refused naming it.
 //
 // Thread-safety: the functions are reentrant; one restore per store at a time (the LOCK
 // or the lease enforces it).
@@ -87,13 +93,15 @@ struct RestoreSummary {
 
 // Brings the backup at `backup` back into the store at `store_uri`: a directory is a
 // checkpoint (the store must be rocks://, missing or not open anywhere), a file a dump.
-// Errors: NotFound / Corruption / InvalidArgument (bad backup, refusal kBadBackup; a
-// checkpoint holding a link or another non-regular entry is Corruption naming it);
+// Errors: NotFound / Corruption / InvalidArgument (bad backup or a schema-0 dump,
+// refusal kBadBackup; a checkpoint holding a link or another non-regular entry is
+// Corruption naming it);
 // Busy (the store is open in another process or its migration lease is held,
 // kStoreInUse); InvalidArgument (a checkpoint for a non-rocks store, the backup is the
 // store itself, the backup is of another store without `force`); AlreadyExists (a dump
-// into a store with data, without `replace`); VersionMismatch (a backup newer than this
-// code); IOError (the file system). Every refusal comes before any change.
+// into a store with data or another pending load, without `replace`); VersionMismatch
+// (a backup newer than this code); IOError (the file system). Every refusal comes
+// before any change. The store is opened with options.open plus allow_pending_load.
 Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::string& backup,
                                      const RestoreOptions& options);
 

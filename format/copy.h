@@ -4,10 +4,17 @@
 //
 // A partition the target does not hold yet is bulk-loaded with Store::InsertNew where
 // the driver has it (PostgreSQL: COPY), else written with Store::Write; partitions that
-// hold data (a re-run) always go through Write (overwrite semantics), so an
-// interrupted copy can be re-run with allow_non_empty_target and finishes without
-// duplicating or losing entries (keys are unique per partition; a re-run rewrites the
-// same values).
+// hold data (a re-run) always go through Write (overwrite semantics).
+//
+// All or nothing as the target's users see it: before its first write the copy records
+// a pending load in the target's metadata partition (engine/metadata.h: the source's
+// store id, the partitions, `refkv kv migrate --from .. --to ..`), synced, and deletes
+// it once every write is durable (Store::Sync), before the verification. A copy killed
+// or failing part way leaves the record: ordinary opens of the target refuse it,
+// `refkv check` reports it, and running the same copy again finishes it (as with
+// allow_non_empty_target, which it then need not be given) without duplicating or
+// losing entries (keys are unique per partition; a re-run rewrites the same values).
+// A different copy or import into a target holding the record is refused naming it.
 // Keys that exist only in the target are left alone and make the verification fail.
 //
 // Thread-safety: both stores must be thread-safe (every kv::Store is); `threads`
@@ -40,6 +47,9 @@ struct CopyOptions {
   bool verify = true;    // the verification pass at the end
   // Called after each batch, from the copying threads one at a time (serialised).
   ProgressCallback progress;
+  // The stores' URIs, for the pending-load record's command that finishes an
+  // interrupted copy ("refkv kv migrate --from SOURCE --to TARGET").
+  std::string source_name, target_name;
 };
 
 // Count and checksum of one partition on one side.
@@ -69,9 +79,9 @@ struct CopySummary {
 Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view partition);
 
 // Copies and (with verify) checks. OK only if every partition matched. Errors:
-// AlreadyExists (non-empty target), NotFound (a named partition), InvalidArgument
-// (kMetaPartition named, bad options), VersionMismatch (both stores have metadata
-// and their schema versions differ), Corruption (verification failed: the message
+// AlreadyExists (non-empty target, another load pending in the target), NotFound (a named
+// partition), InvalidArgument (kMetaPartition named, bad options), VersionMismatch (both stores
+// have metadata and their schema versions differ), Corruption (verification failed: the message
 // names the first partition that differs with both counts; the summary is lost, so
 // call DigestPartition to inspect), and either store's errors.
 Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOptions& options);

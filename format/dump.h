@@ -14,7 +14,8 @@
 //
 // The metadata partition (kv::kMetaPartition) is never exported as records: its facts
 // are in the header (store id, format and schema version, code version). Import never
-// writes the target's metadata partition.
+// imports records into the target's metadata partition; it writes there only its
+// pending-load record and, for an older dump into an empty store, the schema version.
 //
 // Thread-safety: the functions are reentrant; distinct calls may run concurrently on
 // distinct files. The store may be used concurrently, but an export sees each
@@ -81,6 +82,7 @@ struct DumpInfo {
   uint64_t blocks = 0;
   uint64_t uncompressed_bytes = 0;  // sum of block payloads before compression
   uint64_t file_bytes = 0;
+  uint64_t file_checksum = 0;  // the footer's whole-file checksum: the dump's identity
 };
 
 struct ExportOptions {
@@ -152,9 +154,17 @@ std::string_view OnConflictName(OnConflict mode);
 
 struct ImportOptions {
   OnConflict on_conflict = OnConflict::kFail;
-  // Accept a dump whose schema version is older than the target's (the caller
-  // migrates afterwards). A newer dump is always refused.
+  // Accept a dump whose schema version is older than the target's, into a target that
+  // holds no data: the target takes the dump's schema (ImportSummary::schema_set) and
+  // `refkv migrate up` brings it forward. Into a target holding data it is refused all
+  // the same (data of two schemas cannot be mixed). A newer dump is always refused.
   bool allow_older_schema = false;
+  // Roll back instead: an import of this dump that was interrupted (its pending-load
+  // record is in the store) and ran with on-conflict fail (so no key of the dump existed
+  // before it) is undone by deleting every key of the dump, then the record. NotFound if
+  // no import of this dump is pending; InvalidArgument if it ran with skip or overwrite
+  // (what it replaced is gone: finish it instead). A schema it set stays.
+  bool abort = false;
   // Records per Store::Write call (each call is atomic within one partition).
   size_t write_batch = 1000;
   io::FileOptions io = {io::Backend::kAuto, 4};
@@ -170,21 +180,32 @@ struct ImportSummary {
   uint64_t skipped = 0;       // kSkip: records whose key existed
   uint64_t skipped_meta = 0;  // records of kMetaPartition in the file, never imported
   uint64_t ingested = 0;      // of `written`: added by SST ingestion (ImportSst only)
+  uint64_t removed = 0;       // abort: keys of the file deleted
+  // The schema the import set the target to (an older file into an empty store with
+  // allow_older_schema: `refkv migrate up` brings it forward); 0 if it left it.
+  int64_t schema_set = 0;
   double seconds = 0;
 };
 
-// Imports the dump at `path` into `store`:
+// Imports the dump at `path` into `store`, all or nothing as the store's users see it:
 //   1. a full verification pass (VerifyDump); with kFail it also looks up every key of
 //      the dump in the target (MultiGet per block and partition);
-//   2. only if the file verified (and, with kFail, no key exists): a second pass that
-//      writes the records in batches of options.write_batch with Store::Write.
+//   2. only if the file verified (and, with kFail, no key exists): the pending-load
+//      record (engine/metadata.h, kMetaPendingLoad: the dump's whole-file checksum, its
+//      path, the mode, the command that finishes it) is written and synced, then a
+//      second pass writes the records in batches of options.write_batch with
+//      Store::Write; Store::Sync; the record is deleted.
 // So a file that fails verification imports nothing, and kFail imports nothing when a
-// key exists. Errors: those of VerifyDump (Corruption naming block and offset);
-// AlreadyExists naming the first conflicting partition and key (kFail);
-// VersionMismatch when the dump's schema version is newer than the target's (or older,
-// without allow_older_schema); any error of the store. An error in pass 2 (the store
-// failing, or the file changing between the passes: Corruption) leaves the records
-// written so far in place: the summary of the error says how far it got.
+// key exists. An import killed or failing in pass 2 leaves the record: ordinary opens
+// refuse the store (naming the import and `refkv import PATH`), `refkv check` reports
+// it, and running the same import again (the same dump, wherever it lies) finishes it:
+// without the conflict check, fail and overwrite continuing as overwrite, skip (as
+// recorded) as skip. Errors: those of VerifyDump (Corruption naming block and offset);
+// AlreadyExists naming the first conflicting partition and key (kFail), or naming
+// another pending load; VersionMismatch when the dump's schema version is newer than
+// the target's, or older (see allow_older_schema); any error of the store. An error in
+// pass 2 (the store failing, or the file changing between the passes: Corruption) says
+// how far it got and what finishes the import.
 Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
                                  const ImportOptions& options = {});
 

@@ -55,6 +55,7 @@ struct SstManifest {
   DumpHeader header;                     // the same facts as a dump header (format_version unused)
   std::vector<SstPartition> partitions;  // ascending names
   uint64_t records = 0;
+  uint64_t checksum = 0;  // ReadSstManifest: its checksum line, the export's identity
 };
 
 struct SstExportOptions {
@@ -106,15 +107,20 @@ struct SstImportOptions {
   // Use the store's SST ingestion (Store::IngestSstFiles) where it has one; false
   // always streams through Write (a benchmark baseline, a driver bug workaround).
   bool ingest = true;
+  // Roll back an interrupted import of this export that ran with on-conflict fail: as
+  // ImportOptions::abort.
+  bool abort = false;
   ProgressCallback progress;
 };
 
 // Imports the export at `dir` into `store`: VerifySst first (with kFail also a
 // MultiGet of every key), then a second pass that ingests or writes. Errors and
-// guarantees as ImportDump (nothing imported from a directory that fails
-// verification). With ingestion, on-conflict fail checks keys in pass 1 and a key
-// written concurrently between the passes is overwritten (as with streaming); each
-// partition is ingested atomically, partitions one after another.
+// guarantees as ImportDump (nothing imported from a directory that fails verification;
+// the schema rules; the second pass under the pending-load record, which names the
+// export by its manifest checksum, so a killed import is refused by ordinary opens and
+// finished by running it again). With ingestion, on-conflict fail checks keys in pass 1
+// and a key written concurrently between the passes is overwritten (as with streaming);
+// each partition is ingested atomically, partitions one after another.
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                                 const SstImportOptions& options = {});
 

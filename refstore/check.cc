@@ -19,6 +19,12 @@ Result<CheckReport> Check(kv::Store& store, RefStore& refs, RangeStore& ranges) 
   // The store's own records.
   auto metadata = kv::ReadMetadata(store);
   if (!metadata.ok()) add("store metadata", metadata.status());
+  auto load = kv::ReadPendingLoad(store);
+  if (!load.ok()) {
+    add("store pending load", load.status());
+  } else if (*load) {
+    add("store pending load", Status::VersionMismatch(kv::DescribePendingLoad(**load)));
+  }
   kv::migrate::StepRegistry steps = SchemaSteps();
   auto version = kv::migrate::Version(store, steps);
   if (!version.ok()) {

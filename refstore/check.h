@@ -3,7 +3,8 @@
 //
 // What is checked, each violation reported with its location:
 //   store      the metadata record (store id, format and schema versions) and the
-//              migration state record parse; the schema is one this code knows;
+//              migration state record parse; the schema is one this code knows; no
+//              load (import, copy, dump restore) is unfinished (kMetaPendingLoad);
 //   repository every active repository's default branch exists;
 //   branch     every branch's head commit exists;
 //   tag        every tag's commit exists;

@@ -283,6 +283,9 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
   REFKV_ASSIGN_OR_RETURN(result.plan, PlanFor(store, snap, steps, direction, options.to));
   auto nothing_to_do = [](const Plan& p) { return p.steps.empty() && p.abandons.empty(); };
   if (options.dry_run || nothing_to_do(result.plan)) return result;
+  // A half-loaded store is finished by its load first (engine/metadata.h).
+  REFKV_ASSIGN_OR_RETURN(std::optional<PendingLoad> load, ReadPendingLoad(store));
+  if (load) return Status::VersionMismatch(DescribePendingLoad(*load));
 
   // Pre-flight and backup come before any write, the lease included; the backup thus
   // holds no lease of ours and opens as an ordinary store.

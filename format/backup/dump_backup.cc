@@ -8,6 +8,8 @@
 #include "engine/uri.h"
 #include "format/backup.h"
 #include "format/backup/checkpoint_restore.h"
+#include "format/dump/import.h"
+#include "format/load/pending_load.h"
 
 namespace refkv::format {
 namespace {
@@ -23,22 +25,27 @@ Status Refuse(const RestoreOptions& options, RestoreRefusal why, Status s) {
   return s;
 }
 
-// Partitions (but the metadata) that hold at least one record.
-Result<std::vector<std::string>> NonEmptyPartitions(kv::Store& store) {
-  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, store.ListPartitions());
-  std::vector<std::string> out;
-  for (const auto& p : all) {
-    if (p == kv::kMetaPartition) continue;
-    kv::ScanOptions one;
-    one.batch_size = 1;
-    REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(p, one));
-    if (it->Valid()) {
-      out.push_back(p);
-    } else {
-      REFKV_RETURN_IF_ERROR(it->status());
-    }
+// Whether the store can take the dump's schema: refusals before anything is written.
+Status CheckRestoreSchema(const std::string& dump_path, const DumpHeader& header,
+                          const RestoreOptions& options) {
+  if (header.schema_version == 0) {
+    // migrate up never writes one: the store it backs up has metadata. Its data would be
+    // of no known schema, and the store one that nothing opens or migrates.
+    return Refuse(options, RestoreRefusal::kBadBackup,
+                  Status::InvalidArgument(
+                      "backup '" + dump_path +
+                      "' is a dump of a store without refkv metadata (schema version 0), not a "
+                      "backup taken by 'migrate up'; load it with 'refkv import'; nothing was "
+                      "changed"));
   }
-  return out;
+  if (header.schema_version > options.open.code_schema_version) {
+    return Status::VersionMismatch(
+        "backup '" + dump_path + "' is at schema version " + std::to_string(header.schema_version) +
+        ", newer than this refkv's " + std::to_string(options.open.code_schema_version) + " (" +
+        std::string(kv::CodeVersion()) + "); restore it with refkv " + header.refkv_version +
+        " or newer; nothing was changed");
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -59,46 +66,68 @@ Result<std::string> DumpBackup(kv::Store& store, int64_t schema, const std::stri
 Result<RestoreSummary> RestoreDump(kv::Store& store, const std::string& dump_path,
                                    const RestoreOptions& options) {
   if (options.refusal != nullptr) *options.refusal = RestoreRefusal::kNone;
-  // 1. The whole file, before anything is written.
+  // 1. Everything that can refuse, before anything is written: the whole file, then its
+  //    schema (the store takes it).
   auto info = VerifyDump(dump_path, options.progress);
   if (!info.ok()) {
     return Refuse(options, RestoreRefusal::kBadBackup,
                   info.status().WithContext("backup '" + dump_path +
                                             "' is not a usable refkv dump; nothing was changed"));
   }
+  REFKV_RETURN_IF_ERROR(CheckRestoreSchema(dump_path, info->header, options));
+  const int64_t schema = info->header.schema_version;
   RestoreSummary summary;
   summary.kind = "dump";
-  summary.schema = info->header.schema_version;
-  // 2. Under the lease: no migration runs while the data is replaced.
+  summary.schema = schema;
+  kv::PendingLoad load;
+  load.what = "restore of " + dump_path;
+  char sum[17];
+  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(info->file_checksum));
+  load.identity = "dump-restore " + std::string(sum) + " " + std::to_string(info->file_bytes);
+  load.resume = internal::CommandLine({"refkv", "migrate", "restore", dump_path});
+  // 2. Under the lease (no migration runs while the data is replaced) and the
+  //    pending-load record (format/load/pending_load.h): drop, import, set the schema.
+  //    A restore killed or failing part way is finished by running it again.
   Status s = kv::migrate::RunUnderLease(store, options.lease, [&]() -> Status {
-    REFKV_ASSIGN_OR_RETURN(std::vector<std::string> full, NonEmptyPartitions(store));
-    if (!full.empty() && !options.replace) {
-      std::string names;
-      for (size_t i = 0; i < full.size() && i < 5; ++i) names += (i ? ", " : "") + full[i];
-      return Status::AlreadyExists(
-          "the store holds data (partitions " + names + (full.size() > 5 ? ", ..." : "") +
-          "); restore a dump into a fresh store, or pass --replace to drop its data first "
-          "(nothing was changed)");
+    REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending, kv::ReadPendingLoad(store));
+    const bool resume = pending && pending->identity == load.identity;
+    if (!resume && !options.replace) {
+      if (pending) {
+        return Status::AlreadyExists(kv::DescribePendingLoad(*pending) +
+                                     "; or pass --replace to drop its data with the store's "
+                                     "(nothing was changed)");
+      }
+      REFKV_ASSIGN_OR_RETURN(std::string full, internal::FirstNonEmptyPartition(store));
+      if (!full.empty()) {
+        return Status::AlreadyExists(
+            "the store holds data (partition '" + kv::Printable(full) +
+            "'); restore a dump into a fresh store, or pass --replace to drop its data first "
+            "(nothing was changed)");
+      }
     }
-    if (options.replace) {
+    // --replace drops the data of a pending load of something else too: the restore
+    // supersedes it.
+    if (!resume) REFKV_RETURN_IF_ERROR(internal::BeginLoad(store, load, pending.has_value()));
+    auto restored = [&]() -> Status {
       REFKV_ASSIGN_OR_RETURN(std::vector<std::string> all, store.ListPartitions());
       for (const auto& p : all) {
         if (p != kv::kMetaPartition) REFKV_RETURN_IF_ERROR(store.DropPartition(p));
       }
-    }
-    ImportOptions import;
-    import.on_conflict = OnConflict::kOverwrite;
-    import.allow_older_schema = true;
-    import.progress = options.progress;
-    auto imported = ImportDump(dump_path, store, import);
-    if (!imported.ok()) {
-      return imported.status().WithContext(
-          "restore of '" + dump_path +
-          "' failed part way: the store is partly restored; run the restore again with "
-          "--replace");
-    }
-    summary.records = imported->written;
-    return kv::migrate::ResetAfterRestore(store, summary.schema);
+      ImportOptions import;
+      import.on_conflict = OnConflict::kOverwrite;
+      import.progress = options.progress;
+      auto imported = internal::ImportDumpRecords(
+          dump_path, store, import, /*check_conflicts=*/false, [&](const DumpInfo& verified) {
+            return verified.file_checksum == info->file_checksum
+                       ? Status::OK()
+                       : Status::Corruption("backup '" + dump_path + "' changed while it was read");
+          });
+      REFKV_RETURN_IF_ERROR(imported.status());
+      summary.records = imported->written;
+      REFKV_RETURN_IF_ERROR(kv::migrate::ResetAfterRestore(store, schema));
+      return internal::FinishLoad(store);
+    }();
+    return internal::Unfinished(restored, load);
   });
   if (s.IsBusy()) return Refuse(options, RestoreRefusal::kStoreInUse, s);
   REFKV_RETURN_IF_ERROR(s);
@@ -140,7 +169,12 @@ Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::stri
                                                  "' is not a usable refkv dump; nothing was "
                                                  "changed"));
   }
-  auto opened = kv::Open(store_uri, options.open);
+  REFKV_RETURN_IF_ERROR(CheckRestoreSchema(backup, inspected->header, options));
+  // A store holding an unfinished load opens: this restore finishes it (the same dump)
+  // or, with --replace, drops it with the store's data.
+  kv::OpenOptions open = options.open;
+  open.allow_pending_load = true;
+  auto opened = kv::Open(store_uri, open);
   if (!opened.ok()) {
     Status s = opened.status().WithContext("cannot open store '" + std::string(store_uri) + "'");
     if (s.IsBusy()) return Refuse(options, RestoreRefusal::kStoreInUse, s);

@@ -11,6 +11,7 @@
 
 #include "engine/metadata.h"
 #include "format/dump/encoding.h"
+#include "format/load/pending_load.h"
 
 namespace refkv::format {
 namespace {
@@ -53,62 +54,38 @@ Status CheckVersions(kv::Store& source, kv::Store& target) {
   return Status::OK();
 }
 
-Status CheckTargetEmpty(kv::Store& target) {
-  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> parts, target.ListPartitions());
-  for (const auto& p : parts) {
-    if (p == kv::kMetaPartition) continue;
-    REFKV_ASSIGN_OR_RETURN(auto it, target.Scan(p, {}));
-    if (it->Valid()) {
-      return Status::AlreadyExists("copy: the target is not empty (partition '" + kv::Printable(p) +
-                                   "' holds data); allow a non-empty target "
-                                   "to resume an interrupted copy");
-    }
-    REFKV_RETURN_IF_ERROR(it->status());
+// The pending-load record of this copy (format/load/pending_load.h): the source is
+// known by its store id (its name if it has no metadata) and the partitions chosen.
+Result<kv::PendingLoad> CopyLoad(kv::Store& source, const std::vector<std::string>& partitions,
+                                 const CopyOptions& options) {
+  const std::string from = options.source_name.empty() ? "SOURCE" : options.source_name;
+  const std::string to = options.target_name.empty() ? "TARGET" : options.target_name;
+  kv::PendingLoad load;
+  load.what = "copy from " + from;
+  auto md = kv::ReadMetadata(source);
+  if (!md.ok() && !md.status().IsNotFound()) return md.status();
+  load.identity = "copy " + (md.ok() ? "store " + md->store_id : "uri " + from);
+  if (!options.partitions.empty()) {
+    std::string names;
+    for (const auto& p : partitions) names += p + '\0';
+    char sum[17];
+    std::snprintf(sum, sizeof sum, "%016llx",
+                  static_cast<unsigned long long>(XXH64(names.data(), names.size(), 0)));
+    load.identity += " partitions " + std::string(sum);
   }
-  return Status::OK();
+  std::vector<std::string_view> args{"refkv", "kv", "migrate", "--from", from, "--to", to};
+  for (const auto& p : options.partitions) args.insert(args.end(), {"--partition", p});
+  load.resume = internal::CommandLine(args);
+  return load;
 }
 
-}  // namespace
-
-Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view partition) {
-  kv::ScanOptions scan;
-  scan.batch_size = 1000;
-  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
-  XXH64_state_t* state = XXH64_createState();
-  XXH64_reset(state, 0);
-  PartitionDigest d;
-  std::string buf;
-  for (; it->Valid(); it->Next()) {
-    std::string_view key = it->key(), value = it->value();
-    buf.clear();
-    internal::PutVarint(&buf, partition.size());
-    buf += partition;
-    internal::PutVarint(&buf, key.size());
-    buf += key;
-    internal::PutVarint(&buf, value.size());
-    XXH64_update(state, buf.data(), buf.size());
-    XXH64_update(state, value.data(), value.size());
-    ++d.records;
-    d.bytes += buf.size() + value.size();
-  }
-  d.checksum = XXH64_digest(state);
-  XXH64_freeState(state);
-  REFKV_RETURN_IF_ERROR(it->status());
-  return d;
-}
-
-Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  if (options.threads == 0 || options.threads > 64) {
-    return Status::InvalidArgument("copy: threads must be 1..64");
-  }
+// Copies every partition of `partitions` (the pending-load record written).
+Status CopyPartitions(kv::Store& source, kv::Store& target,
+                      const std::vector<std::string>& partitions, const CopyOptions& options,
+                      bool allow_non_empty, CopySummary* out) {
+  CopySummary& summary = *out;
   const size_t batch_size = std::max<size_t>(1, options.write_batch);
-  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions, Choose(source, options));
-  REFKV_RETURN_IF_ERROR(CheckVersions(source, target));
-  if (!options.allow_non_empty_target) REFKV_RETURN_IF_ERROR(CheckTargetEmpty(target));
   REFKV_RETURN_IF_ERROR(target.PreparePartitions(partitions));
-
-  CopySummary summary;
   std::mutex mu;  // guards summary, first_error and the progress callback
   Status first_error;
   std::atomic<size_t> next{0};
@@ -122,7 +99,7 @@ Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOp
     // a re-run writes partitions that hold data with Write, which overwrites. If
     // InsertNew finds a key (someone wrote meanwhile) or cannot tell whether its
     // batch committed, the batch and the rest of the partition go through Write.
-    bool insert_new = !options.allow_non_empty_target;
+    bool insert_new = !allow_non_empty;
     if (!insert_new) {
       REFKV_ASSIGN_OR_RETURN(auto existing, target.Scan(partition, {}));
       REFKV_RETURN_IF_ERROR(existing->status());
@@ -183,8 +160,64 @@ Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOp
   for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  REFKV_RETURN_IF_ERROR(first_error);
-  REFKV_RETURN_IF_ERROR(target.Sync());
+  return first_error;
+}
+
+}  // namespace
+
+Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view partition) {
+  kv::ScanOptions scan;
+  scan.batch_size = 1000;
+  REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
+  XXH64_state_t* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  PartitionDigest d;
+  std::string buf;
+  for (; it->Valid(); it->Next()) {
+    std::string_view key = it->key(), value = it->value();
+    buf.clear();
+    internal::PutVarint(&buf, partition.size());
+    buf += partition;
+    internal::PutVarint(&buf, key.size());
+    buf += key;
+    internal::PutVarint(&buf, value.size());
+    XXH64_update(state, buf.data(), buf.size());
+    XXH64_update(state, value.data(), value.size());
+    ++d.records;
+    d.bytes += buf.size() + value.size();
+  }
+  d.checksum = XXH64_digest(state);
+  XXH64_freeState(state);
+  REFKV_RETURN_IF_ERROR(it->status());
+  return d;
+}
+
+Result<CopySummary> CopyStore(kv::Store& source, kv::Store& target, const CopyOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.threads == 0 || options.threads > 64) {
+    return Status::InvalidArgument("copy: threads must be 1..64");
+  }
+  REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions, Choose(source, options));
+  REFKV_RETURN_IF_ERROR(CheckVersions(source, target));
+  CopySummary summary;
+  REFKV_ASSIGN_OR_RETURN(kv::PendingLoad load, CopyLoad(source, partitions, options));
+  REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending,
+                         internal::CheckPendingLoad(target, load));
+  // A rerun of an interrupted copy finishes it: the data it finds is its own.
+  const bool allow_non_empty = options.allow_non_empty_target || pending.has_value();
+  if (!allow_non_empty) {
+    REFKV_ASSIGN_OR_RETURN(std::string full, internal::FirstNonEmptyPartition(target));
+    if (!full.empty()) {
+      return Status::AlreadyExists("copy: the target is not empty (partition '" +
+                                   kv::Printable(full) +
+                                   "' holds data); allow a non-empty target to copy into it "
+                                   "anyway (--allow-non-empty)");
+    }
+  }
+  if (!pending) REFKV_RETURN_IF_ERROR(internal::BeginLoad(target, load));
+  Status copied = CopyPartitions(source, target, partitions, options, allow_non_empty, &summary);
+  if (copied.ok()) copied = internal::FinishLoad(target);
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(copied, pending ? *pending : load));
 
   if (options.verify) {
     Progress vp{"verify", 0, 0, summary.records, 0};

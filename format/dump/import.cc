@@ -1,10 +1,13 @@
 // VerifyDump, InspectDump, ImportDump: passes of the DumpReader.
+#include "format/dump/import.h"
+
 #include <chrono>
 #include <map>
 
 #include "engine/metadata.h"
 #include "format/dump.h"
 #include "format/dump/reader.h"
+#include "format/load/pending_load.h"
 
 namespace refkv::format {
 namespace {
@@ -72,29 +75,6 @@ Result<std::vector<bool>> Existing(kv::Store& store, std::string_view partition,
   return exists;
 }
 
-Status CheckSchema(kv::Store& store, const DumpHeader& header, const ImportOptions& options) {
-  if (header.schema_version == 0) return Status::OK();  // the source had no metadata
-  auto md = kv::ReadMetadata(store);
-  if (!md.ok()) {
-    if (md.status().IsNotFound()) return Status::OK();  // a bare target: nothing to compare
-    return md.status().WithContext("import: reading the target's metadata");
-  }
-  if (header.schema_version > md->schema_version) {
-    return Status::VersionMismatch(
-        "import: the dump's schema version " + std::to_string(header.schema_version) +
-        " is newer than the target store's " + std::to_string(md->schema_version) +
-        "; upgrade the target (refkv migrate up) first");
-  }
-  if (header.schema_version < md->schema_version && !options.allow_older_schema) {
-    return Status::VersionMismatch(
-        "import: the dump's schema version " + std::to_string(header.schema_version) +
-        " is older than the target store's " + std::to_string(md->schema_version) +
-        "; import into a store at version " + std::to_string(header.schema_version) +
-        " and migrate it, or allow an older schema");
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<OnConflict> ParseOnConflict(std::string_view text) {
@@ -138,17 +118,17 @@ Result<DumpInfo> VerifyDumpBytes(std::string_view bytes, std::string_view name) 
   return reader->info();
 }
 
-Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
-                                 const ImportOptions& options) {
+Result<ImportSummary> internal::ImportDumpRecords(
+    const std::string& path, kv::Store& store, const ImportOptions& options, bool check_conflicts,
+    const std::function<Status(const DumpInfo&)>& before_write, bool remove) {
   auto start = std::chrono::steady_clock::now();
   const size_t batch_size = std::max<size_t>(1, options.write_batch);
   ImportSummary summary;
 
-  // Pass 1: verify everything (and, with kFail, look for keys that exist).
+  // Pass 1: verify everything (and, with check_conflicts, look for keys that exist).
   REFKV_ASSIGN_OR_RETURN(auto reader, OpenReader(path, options.io, options.threads));
-  REFKV_RETURN_IF_ERROR(CheckSchema(store, reader->info().header, options));
   Status conflict;
-  const bool check = options.on_conflict == OnConflict::kFail;
+  const bool check = check_conflicts;
   REFKV_RETURN_IF_ERROR(Pass(
       *reader, check ? "check" : "verify", options.progress,
       [&](const std::vector<Record>& records) -> Status {
@@ -171,6 +151,7 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
   REFKV_RETURN_IF_ERROR(conflict);
   summary.info = reader->info();
   reader.reset();
+  if (before_write) REFKV_RETURN_IF_ERROR(before_write(summary.info));
 
   // Pass 2: write. The file is re-verified as it is read (it could change in between).
   REFKV_ASSIGN_OR_RETURN(reader, OpenReader(path, options.io, options.threads));
@@ -198,14 +179,18 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
                 ++summary.skipped;
                 continue;
               }
-              batch.Put(records[i].key, records[i].value);
+              if (remove) {
+                batch.Delete(records[i].key);
+              } else {
+                batch.Put(records[i].key, records[i].value);
+              }
             }
             if (batch.empty()) continue;
             Status s = store.Write(partition, batch);
             if (!s.ok()) {
               return s.WithContext("import: writing partition '" + kv::Printable(partition) + "'");
             }
-            summary.written += batch.size();
+            (remove ? summary.removed : summary.written) += batch.size();
           }
           return Status::OK();
         });
@@ -216,6 +201,84 @@ Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+namespace {
+
+// The pending-load record of an import of the dump at `path` (format/load/pending_load.h):
+// the dump is known by its whole-file checksum, wherever it lies.
+kv::PendingLoad DumpImportLoad(const std::string& path, const DumpInfo& info,
+                               const ImportOptions& options) {
+  kv::PendingLoad load;
+  load.what = "import of " + path;
+  char sum[17];
+  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(info.file_checksum));
+  load.identity = "dump-import " + std::string(sum) + " " + std::to_string(info.file_bytes);
+  load.mode = std::string(OnConflictName(options.on_conflict));
+  std::vector<std::string_view> args{"refkv", "import", path};
+  if (options.on_conflict == OnConflict::kSkip) args.insert(args.end(), {"--on-conflict", "skip"});
+  if (options.allow_older_schema) args.push_back("--allow-older-schema");
+  load.resume = internal::CommandLine(args);
+  return load;
+}
+
+}  // namespace
+
+Result<ImportSummary> ImportDump(const std::string& path, kv::Store& store,
+                                 const ImportOptions& options) {
+  // The header and footer (a few reads) name the dump; everything that can refuse runs
+  // before the first write.
+  REFKV_ASSIGN_OR_RETURN(DumpInfo inspected, InspectDump(path, options.io));
+  const kv::PendingLoad load = DumpImportLoad(path, inspected, options);
+  REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending,
+                         internal::CheckPendingLoad(store, load));
+  if (options.abort) {
+    REFKV_RETURN_IF_ERROR(internal::CheckAbort(pending, load));
+    auto removed = internal::ImportDumpRecords(
+        path, store, options, /*check_conflicts=*/false,
+        [&](const DumpInfo& verified) {
+          return verified.file_checksum == inspected.file_checksum
+                     ? Status::OK()
+                     : Status::Corruption("import: '" + path + "' changed while it was read");
+        },
+        /*remove=*/true);
+    Status s = removed.status();
+    if (s.ok()) s = internal::FinishLoad(store);
+    kv::PendingLoad again = *pending;
+    again.resume += " --abort";
+    REFKV_RETURN_IF_ERROR(internal::Unfinished(s, again));
+    return removed;
+  }
+  REFKV_ASSIGN_OR_RETURN(int64_t schema,
+                         internal::ImportSchema(store, inspected.header.schema_version,
+                                                options.allow_older_schema, "import"));
+  // A rerun finishes the interrupted import: the keys it finds are mostly its own, so
+  // fail and overwrite continue as overwrite, skip (the mode it recorded) as skip.
+  ImportOptions run = options;
+  if (pending)
+    run.on_conflict = pending->mode == "skip" ? OnConflict::kSkip : OnConflict::kOverwrite;
+  bool begun = pending.has_value();
+  auto summary = internal::ImportDumpRecords(
+      path, store, run, !pending && options.on_conflict == OnConflict::kFail,
+      [&](const DumpInfo& verified) -> Status {
+        if (verified.file_checksum != inspected.file_checksum) {
+          return Status::Corruption("import: '" + path +
+                                    "' changed while it was read; nothing was written");
+        }
+        if (!begun) REFKV_RETURN_IF_ERROR(internal::BeginLoad(store, load));
+        begun = true;
+        return schema != 0 ? internal::SetImportSchema(store, schema) : Status::OK();
+      });
+  if (summary.ok()) {
+    Status finished = internal::FinishLoad(store);
+    if (finished.ok()) {
+      summary->schema_set = schema;
+      return summary;
+    }
+    summary = finished;
+  }
+  if (!begun) return summary.status();
+  return internal::Unfinished(summary.status(), pending ? *pending : load);
 }
 
 }  // namespace refkv::format

@@ -195,6 +195,7 @@ Status DumpReader::ReadFooter() {
                            ", trailer says " + std::to_string(blocks_end_));
   }
   info_.uncompressed_bytes = footer_uncompressed_;
+  info_.file_checksum = footer_file_checksum_;
   return Status::OK();
 }
 

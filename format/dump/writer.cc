@@ -287,7 +287,8 @@ Result<DumpInfo> DumpWriter::Finish() {
   PutU64(&footer, info_.blocks);
   PutU64(&footer, info_.uncompressed_bytes);
   PutU64(&footer, blocks_end);
-  PutU64(&footer, XXH64_digest(file_hash_));
+  info_.file_checksum = XXH64_digest(file_hash_);
+  PutU64(&footer, info_.file_checksum);
   PutU64(&footer, XXH64(footer.data(), footer.size(), 0));
   if (footer.size() > kMaxFooterLength) {
     return error_ = Status::InvalidArgument(

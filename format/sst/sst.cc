@@ -18,6 +18,7 @@
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump/encoding.h"
+#include "format/load/pending_load.h"
 #include "format/sst/export_dir.h"
 #include "io/file.h"
 #include "io/fs.h"
@@ -315,6 +316,7 @@ Result<SstManifest> ReadSstManifest(const std::string& dir) {
   if (XXH64(text.data(), cut, 0) != want) return bad(0, "manifest checksum mismatch");
 
   SstManifest m;
+  m.checksum = want;
   std::istringstream lines(text.substr(0, cut));
   std::string line;
   size_t n = 0;
@@ -398,25 +400,146 @@ Result<SstManifest> VerifySst(const std::string& dir, const ProgressCallback& pr
   return m;
 }
 
+namespace {
+
+// ImportSst's write pass, under the pending-load record.
+Status WriteSst(const std::string& dir, const SstManifest& m, kv::Store& store,
+                const SstImportOptions& options, OnConflict mode, int64_t schema,
+                ImportSummary* out) {
+  ImportSummary& summary = *out;
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  if (schema != 0) REFKV_RETURN_IF_ERROR(internal::SetImportSchema(store, schema));
+  std::vector<std::string> names;
+  for (const auto& p : m.partitions) {
+    if (p.name != kv::kMetaPartition) names.push_back(p.name);
+  }
+  REFKV_RETURN_IF_ERROR(store.PreparePartitions(names));
+  Progress progress{"import", 0, 0, m.records, 0};
+  for (const auto& part : m.partitions) {
+    if (part.name == kv::kMetaPartition) {
+      summary.skipped_meta += part.records;
+      continue;
+    }
+    // fail (checked in pass 1) and overwrite need no per-key decision: hand the whole
+    // file to the driver's ingestion path (RocksDB: IngestExternalFile, newest wins)
+    // where it has one; skip decides per key and streams.
+    if (mode != OnConflict::kSkip && options.ingest) {
+      Status s = store.IngestSstFiles(part.name, {(fs::path(dir) / part.file).string()}, false);
+      if (s.ok()) {
+        summary.written += part.records;
+        summary.ingested += part.records;
+        progress.records += part.records;
+        if (options.progress) options.progress(progress);
+        continue;
+      }
+      if (!s.IsUnsupported()) {
+        return s.WithContext("sst import stopped after writing " + std::to_string(summary.written) +
+                             " records");
+      }
+    }
+    kv::WriteBatch batch;
+    std::vector<std::string> keys;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      kv::WriteBatch out;
+      if (mode == OnConflict::kSkip) {
+        for (const auto& op : batch.ops()) keys.push_back(op.key);
+        REFKV_ASSIGN_OR_RETURN(auto found, store.MultiGet(part.name, keys));
+        keys.clear();
+        for (size_t i = 0; i < batch.ops().size(); ++i) {
+          if (found[i].ok()) {
+            ++summary.skipped;
+          } else if (found[i].status().IsNotFound()) {
+            out.Put(batch.ops()[i].key, batch.ops()[i].value);
+          } else {
+            return found[i].status();
+          }
+        }
+      }
+      const kv::WriteBatch& write = mode == OnConflict::kSkip ? out : batch;
+      if (!write.empty()) {
+        Status s = store.Write(part.name, write);
+        if (!s.ok()) {
+          return s.WithContext("sst import stopped after writing " +
+                               std::to_string(summary.written) + " records");
+        }
+      }
+      summary.written += write.size();
+      batch.Clear();
+      return Status::OK();
+    };
+    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
+      batch.Put(key, value);
+      return batch.size() >= batch_size ? flush() : Status::OK();
+    }));
+    REFKV_RETURN_IF_ERROR(flush());
+    progress.records += part.records;
+    if (options.progress) options.progress(progress);
+  }
+  return Status::OK();
+}
+
+// ImportSst with abort: verifies every file, then deletes every key of the export.
+Result<ImportSummary> AbortSst(const std::string& dir, const SstManifest& m, kv::Store& store,
+                               const SstImportOptions& options,
+                               const std::optional<kv::PendingLoad>& pending,
+                               const kv::PendingLoad& load) {
+  REFKV_RETURN_IF_ERROR(internal::CheckAbort(pending, load));
+  REFKV_RETURN_IF_ERROR(VerifySst(dir, options.progress).status());
+  ImportSummary summary;
+  summary.info.header = m.header;
+  summary.info.records = m.records;
+  const size_t batch_size = std::max<size_t>(1, options.write_batch);
+  Status s;
+  for (const auto& part : m.partitions) {
+    if (part.name == kv::kMetaPartition || !s.ok()) continue;
+    kv::WriteBatch batch;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      REFKV_RETURN_IF_ERROR(store.Write(part.name, batch));
+      summary.removed += batch.size();
+      batch.Clear();
+      return Status::OK();
+    };
+    s = ScanSst(dir, part, [&](std::string_view key, std::string_view) {
+      batch.Delete(key);
+      return batch.size() >= batch_size ? flush() : Status::OK();
+    });
+    if (s.ok()) s = flush();
+  }
+  if (s.ok()) s = internal::FinishLoad(store);
+  kv::PendingLoad again = *pending;
+  again.resume += " --abort";
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(s, again));
+  return summary;
+}
+
+}  // namespace
+
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                                 const SstImportOptions& options) {
   auto start = std::chrono::steady_clock::now();
   REFKV_ASSIGN_OR_RETURN(SstManifest m, ReadSstManifest(dir));
-  // Schema: as for dumps.
-  if (m.header.schema_version != 0) {
-    auto md = kv::ReadMetadata(store);
-    if (md.ok()) {
-      if (m.header.schema_version > md->schema_version ||
-          (m.header.schema_version < md->schema_version && !options.allow_older_schema)) {
-        return Status::VersionMismatch(
-            "sst import: the export's schema version " + std::to_string(m.header.schema_version) +
-            " differs from the target store's " + std::to_string(md->schema_version) +
-            (m.header.schema_version > md->schema_version ? " (newer)" : " (older)"));
-      }
-    } else if (!md.status().IsNotFound()) {
-      return md.status();
-    }
-  }
+  // The pending-load record (format/load/pending_load.h): the export is known by its
+  // manifest's checksum. Everything that can refuse runs before the first write.
+  kv::PendingLoad load;
+  load.what = "import of SST directory " + dir;
+  load.identity = "sst-import " + Hex64(m.checksum) + " " + std::to_string(m.records);
+  load.mode = std::string(OnConflictName(options.on_conflict));
+  std::vector<std::string_view> args{"refkv", "import", dir};
+  if (options.on_conflict == OnConflict::kSkip) args.insert(args.end(), {"--on-conflict", "skip"});
+  if (options.allow_older_schema) args.push_back("--allow-older-schema");
+  load.resume = internal::CommandLine(args);
+  REFKV_ASSIGN_OR_RETURN(std::optional<kv::PendingLoad> pending,
+                         internal::CheckPendingLoad(store, load));
+  if (options.abort) return AbortSst(dir, m, store, options, pending, load);
+  REFKV_ASSIGN_OR_RETURN(int64_t schema,
+                         internal::ImportSchema(store, m.header.schema_version,
+                                                options.allow_older_schema, "sst import"));
+  // A rerun finishes the interrupted import: fail and overwrite continue as overwrite,
+  // skip (the mode it recorded) as skip.
+  OnConflict mode = options.on_conflict;
+  if (pending) mode = pending->mode == "skip" ? OnConflict::kSkip : OnConflict::kOverwrite;
   ImportSummary summary;
   summary.info.header = m.header;
   summary.info.records = m.records;
@@ -424,7 +547,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
     summary.info.partitions.push_back({p.name, p.records, p.checksum, 0, 0});
   }
   const size_t batch_size = std::max<size_t>(1, options.write_batch);
-  const bool check = options.on_conflict == OnConflict::kFail;
+  const bool check = mode == OnConflict::kFail;
 
   // Pass 1: verify every file; with kFail, look every key up (in partitions the
   // target has: a partition it does not have holds no key).
@@ -466,75 +589,11 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
     if (options.progress) options.progress(progress);
   }
   REFKV_RETURN_IF_ERROR(conflict);
-
-  // Pass 2: write.
-  std::vector<std::string> names;
-  for (const auto& p : m.partitions) {
-    if (p.name != kv::kMetaPartition) names.push_back(p.name);
-  }
-  REFKV_RETURN_IF_ERROR(store.PreparePartitions(names));
-  progress = Progress{"import", 0, 0, m.records, 0};
-  for (const auto& part : m.partitions) {
-    if (part.name == kv::kMetaPartition) {
-      summary.skipped_meta += part.records;
-      continue;
-    }
-    // fail (checked in pass 1) and overwrite need no per-key decision: hand the whole
-    // file to the driver's ingestion path (RocksDB: IngestExternalFile, newest wins)
-    // where it has one; skip decides per key and streams.
-    if (options.on_conflict != OnConflict::kSkip && options.ingest) {
-      Status s = store.IngestSstFiles(part.name, {(fs::path(dir) / part.file).string()}, false);
-      if (s.ok()) {
-        summary.written += part.records;
-        summary.ingested += part.records;
-        progress.records += part.records;
-        if (options.progress) options.progress(progress);
-        continue;
-      }
-      if (!s.IsUnsupported()) {
-        return s.WithContext("sst import stopped after writing " + std::to_string(summary.written) +
-                             " records");
-      }
-    }
-    kv::WriteBatch batch;
-    std::vector<std::string> keys;
-    auto flush = [&]() -> Status {
-      if (batch.empty()) return Status::OK();
-      kv::WriteBatch out;
-      if (options.on_conflict == OnConflict::kSkip) {
-        for (const auto& op : batch.ops()) keys.push_back(op.key);
-        REFKV_ASSIGN_OR_RETURN(auto found, store.MultiGet(part.name, keys));
-        keys.clear();
-        for (size_t i = 0; i < batch.ops().size(); ++i) {
-          if (found[i].ok()) {
-            ++summary.skipped;
-          } else if (found[i].status().IsNotFound()) {
-            out.Put(batch.ops()[i].key, batch.ops()[i].value);
-          } else {
-            return found[i].status();
-          }
-        }
-      }
-      const kv::WriteBatch& write = options.on_conflict == OnConflict::kSkip ? out : batch;
-      if (!write.empty()) {
-        Status s = store.Write(part.name, write);
-        if (!s.ok()) {
-          return s.WithContext("sst import stopped after writing " +
-                               std::to_string(summary.written) + " records");
-        }
-      }
-      summary.written += write.size();
-      batch.Clear();
-      return Status::OK();
-    };
-    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
-      batch.Put(key, value);
-      return batch.size() >= batch_size ? flush() : Status::OK();
-    }));
-    REFKV_RETURN_IF_ERROR(flush());
-    progress.records += part.records;
-    if (options.progress) options.progress(progress);
-  }
+  if (!pending) REFKV_RETURN_IF_ERROR(internal::BeginLoad(store, load));
+  Status written = WriteSst(dir, m, store, options, mode, schema, &summary);
+  if (written.ok()) written = internal::FinishLoad(store);
+  REFKV_RETURN_IF_ERROR(internal::Unfinished(written, pending ? *pending : load));
+  summary.schema_set = schema;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

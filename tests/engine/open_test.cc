@@ -54,6 +54,47 @@ TEST(Open, CheckRefusesNewerAndOlderVersions) {
   EXPECT_TRUE(InitOrCheckMetadata(s, opts).status().IsCorruption());
 }
 
+// An unfinished load (engine/metadata.h) refuses every open, read-only too, naming the
+// load and its command, unless allow_pending_load.
+TEST(Open, PendingLoadRefusesOrdinaryOpens) {
+  auto store = Open("mem://");
+  ASSERT_TRUE(store.ok());
+  Store& s = **store;
+  PendingLoad load;
+  load.what = "import of /tmp/a b\\c\n.dump";
+  load.identity = "dump-import 0123456789abcdef 42";
+  load.mode = "skip";
+  load.resume = "refkv import '/tmp/a b\\c\n.dump' --on-conflict skip";
+  load.started_at = 1764666000;
+  load.writer = "0.1.0";
+  auto decoded = DecodePendingLoad(EncodePendingLoad(load));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->what, load.what);
+  EXPECT_EQ(decoded->identity, load.identity);
+  EXPECT_EQ(decoded->mode, load.mode);
+  EXPECT_EQ(decoded->resume, load.resume);
+  EXPECT_EQ(decoded->started_at, load.started_at);
+  EXPECT_EQ(decoded->writer, load.writer);
+  EXPECT_TRUE(DecodePendingLoad("what x\n").status().IsCorruption());
+  EXPECT_TRUE(DecodePendingLoad("what x").status().IsCorruption());
+
+  EXPECT_FALSE(ReadPendingLoad(s)->has_value());
+  ASSERT_TRUE(s.Set(kMetaPartition, kMetaPendingLoad, EncodePendingLoad(load)).ok());
+  for (bool read_only : {false, true}) {
+    OpenOptions opts;
+    opts.read_only = read_only;
+    auto refused = InitOrCheckMetadata(s, opts);
+    ASSERT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
+    EXPECT_EQ(refused.status().message(), "store has an unfinished " + load.what +
+                                              " (started 2025-12-02 09:00:00 UTC): run `" +
+                                              load.resume + "` again to finish it");
+    opts.allow_pending_load = true;
+    EXPECT_TRUE(InitOrCheckMetadata(s, opts).ok());
+  }
+  ASSERT_TRUE(s.Set(kMetaPartition, kMetaPendingLoad, "garbage").ok());
+  EXPECT_TRUE(InitOrCheckMetadata(s, {}).status().IsCorruption());
+}
+
 TEST(Open, SchemaVersionIsACompareAndSet) {
   auto store = Open("mem://");
   ASSERT_TRUE(store.ok());

@@ -341,14 +341,26 @@ TEST_P(DumpTest, SchemaVersions) {
   ASSERT_TRUE(src->Set("p", "k", "v").ok());
   auto opts = Export("v1.dump");
   ASSERT_TRUE(ExportDump(*src, opts).ok());
-  // Target newer than the dump: refused unless allowed.
+  // Target newer than the dump: refused unless allowed, and then only if it holds no
+  // data; it takes the dump's schema.
   auto newer_target = NewStore();
   ASSERT_TRUE(kv::SetSchemaVersion(*newer_target, kv::kInitialSchemaVersion, 2).ok());
   auto refused = ImportDump(opts.path, *newer_target, Import());
   EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
   auto allow = Import();
   allow.allow_older_schema = true;
-  EXPECT_TRUE(ImportDump(opts.path, *newer_target, allow).ok());
+  auto with_data = NewStore();
+  ASSERT_TRUE(kv::SetSchemaVersion(*with_data, kv::kInitialSchemaVersion, 2).ok());
+  ASSERT_TRUE(with_data->Set("q", "mine", "x").ok());
+  auto mixed = ImportDump(opts.path, *with_data, allow);
+  EXPECT_TRUE(mixed.status().IsVersionMismatch()) << mixed.status().ToString();
+  EXPECT_NE(mixed.status().message().find("fresh store"), std::string::npos);
+  EXPECT_EQ(ReadAll(*with_data).size(), 1u);
+  auto taken = ImportDump(opts.path, *newer_target, allow);
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->schema_set, 1);
+  EXPECT_EQ(kv::ReadMetadata(*newer_target)->schema_version, 1);
+  EXPECT_FALSE(kv::ReadPendingLoad(*newer_target)->has_value());
   // Dump newer than the target: always refused, nothing written.
   ASSERT_TRUE(kv::SetSchemaVersion(*src, kv::kInitialSchemaVersion, 3).ok());
   opts.overwrite = true;
