@@ -179,6 +179,31 @@ TEST_F(CliTest, MalformedUriAndUnknownDriverAreErrorsNotNotFound) {
   EXPECT_EQ(Snapshot(dir_.path()), before);
 }
 
+// rocks:///tmp/x%00y opened /tmp/x, rocks:///a/%2e%2e/b created /a, --store '' meant the
+// default store: each is a malformed store URI (exit 1) and creates nothing.
+TEST_F(CliTest, UriWithNulEncodedDotsOrEmptyStoreIsRefusedAndCreatesNothing) {
+  const std::string before = Snapshot(dir_.path());
+  ExpectError(R({"--store", Rocks("x%00y"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded NUL (%00) at offset");
+  ExpectError(R({"--store", Rocks("a/%2e%2e/b"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded dot segment '%2e%2e'");
+  ExpectError(R({"--store", Rocks("a/../b"), "kv", "set", "p", "k", "v"}), 1,
+              "'..' after a directory name");
+  ExpectError(R({"--store", Rocks("a%2Fb"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded '/' (%2F)");
+  ExpectError(R({"--store", "postgres://?conninfo=host%3Dx%00", "kv", "get", "p", "k"}), 1,
+              "percent-encoded NUL");
+  ExpectError(R({"--store", "", "kv", "set", "p", "k", "v"}), 1, "--store is empty");
+  ExpectError(R({"kv", "set", "p", "k", "v", "--store="}), 2, "--store: 1 required URI missing");
+  ExpectError(R({"--config", "", "kv", "set", "p", "k", "v"}), 1, "--config is empty");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  rocks:\n    path: ''\n");
+  ExpectError(R({"kv", "set", "p", "k", "v"}), 1, "refkv.yaml:3: 'database.rocks.path' has no value");
+  fs::remove(dir_.Sub("refkv.yaml"));
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+  // An empty variable still counts as unset.
+  ExpectOk(R({"store", "uri"}, {{"REFKV_STORE", ""}}), "rocks://./refkv-data (default)\n");
+}
+
 // ---- kv on the memory driver (a fresh store per process) -----------------------------
 
 TEST_F(CliTest, SetIfOnMemExitCodes) {
