@@ -46,13 +46,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CliContext ctx(out, out_is_terminal, env);
   CLI::App app("refkv: an embedded, versioned metadata store.", "refkv");
   app.set_version_flag("--version", "refkv " + std::string(kv::CodeVersion()));
-  CLI::Option* store_option =
-      app.add_option("--store", ctx.options().store, "the store URI (overrides REFKV_STORE, config)")
-          ->type_name("URI");
-  CLI::Option* config_option =
-      app.add_option("--config", ctx.options().config,
-                     "config file (default: ./refkv.yaml if present)")
-          ->type_name("FILE");
+  CLI::Option* store_option = app.add_option("--store", ctx.options().store,
+                                             "the store URI (overrides REFKV_STORE, config)")
+                                  ->type_name("URI");
+  CLI::Option* config_option = app.add_option("--config", ctx.options().config,
+                                              "config file (default: ./refkv.yaml if present)")
+                                   ->type_name("FILE");
   app.add_flag("--hex", ctx.options().hex, "byte arguments and byte output in hex");
   app.add_flag("--json", ctx.options().json, "JSON output (store info, kv get, kv scan ...)");
   // Global options may follow the command: `refkv kv scan p --json`. Subcommands inherit

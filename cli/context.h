@@ -38,8 +38,8 @@ struct GlobalOptions {
   // not "unset" (cli/config.h ResolveInputs).
   bool store_given = false;
   bool config_given = false;
-  bool hex = false;    // --hex: byte arguments are hex, byte output is hex
-  bool json = false;   // --json: machine-readable output where a command offers it
+  bool hex = false;   // --hex: byte arguments are hex, byte output is hex
+  bool json = false;  // --json: machine-readable output where a command offers it
 };
 
 // How a command uses the store.

@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/leaf.h"
+#include "cli/number_option.h"
 #include "engine/open.h"
 #include "format/copy.h"
 #include "format/dump.h"
@@ -315,11 +316,11 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
       ->required();
   sub->add_option("--partition", a->partitions, "only this partition (repeatable)")->type_name("P");
   sub->add_flag("--overwrite", a->overwrite, "replace PATH if it exists");
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "dump: blocks compressed in parallel (default: the number of cores, at most "
-                  "8; 1: no worker threads); the file is the same whatever the count")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "8; 1: no worker threads); the file is the same whatever the count",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "import",
                 "load a dump file or an SST directory into the store; a bad file names the "
@@ -331,22 +332,22 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("fail|skip|overwrite");
   sub->add_flag("--allow-older-schema", a->allow_older_schema,
                 "accept a file written at an older schema");
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "dump: blocks checked and decompressed in parallel (default: the number of "
-                  "cores, at most 8)")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "cores, at most 8)",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
 
   CLI::App* dump = app.add_subcommand("dump", "dump files");
   dump->require_subcommand(1);
   sub = AddLeaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
                 DumpVerify);
   sub->add_option("FILE", a->path)->required();
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "blocks checked and decompressed in parallel (default: the number of cores, at "
-                  "most 8)")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "most 8)",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
   sub = AddLeaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
   sub->add_option("FILE", a->path)->required();
 

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/leaf.h"
+#include "cli/number_option.h"
 #include "refstore/check.h"
 #include "refstore/entry_lines.h"
 #include "refstore/open_for_store.h"
@@ -466,7 +467,8 @@ Status CheckCmd(CliContext& ctx, const RefArgs&) {
 
 // --limit and --after of `repo list`, `branch list` and `tag list`.
 void AddPageOptions(CLI::App& sub, RefArgs& a) {
-  sub.add_option("--limit", a.limit, "at most N names (0: all)")->type_name("N");
+  AddNumberOption(sub, "--limit", a.limit, "at most N names (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
   sub.add_option("--after", a.after, "only names after X (a previous page's next_after)")
       ->type_name("X");
   sub.footer(
@@ -543,7 +545,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("--prefix", a->prefix, "only paths starting with X")->type_name("X");
   sub->add_option("--after", a->after, "only paths after K (a previous next_after)")
       ->type_name("K");
-  sub->add_option("--limit", a->limit, "at most N entries (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N entries (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
   sub = AddLeaf(ctx, *entry, "load",
                 "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
                 "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
@@ -570,7 +573,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub = AddLeaf(ctx, app, "log", "the history of REF, newest first", a, Log);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
-  sub->add_option("--limit", a->limit, "at most N commits (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N commits (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "show", "the commit REF resolves to", a, Show);
   sub->add_option("REPO", a->repo)->required();
@@ -602,7 +606,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("LEFT", a->left, "a ref (the branch, with --uncommitted)")->required();
   sub->add_option("RIGHT", a->right, "a ref");
   sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
-  sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N changes (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
                 CheckCmd);
@@ -615,7 +620,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
                 "remove unreachable ref store leftovers older than --grace (safe while others "
                 "write)",
                 a, Gc);
-  sub->add_option("--grace", a->grace_seconds, "only things older than S seconds (3600)")
+  AddNumberOption(*sub, "--grace", a->grace_seconds, "only things older than S seconds (3600)", 0.0,
+                  kMaxSeconds)
       ->type_name("S");
 }
 

@@ -197,11 +197,56 @@ TEST_F(CliTest, UriWithNulEncodedDotsOrEmptyStoreIsRefusedAndCreatesNothing) {
   ExpectError(R({"kv", "set", "p", "k", "v", "--store="}), 2, "--store: 1 required URI missing");
   ExpectError(R({"--config", "", "kv", "set", "p", "k", "v"}), 1, "--config is empty");
   WriteFile(dir_.Sub("refkv.yaml"), "database:\n  rocks:\n    path: ''\n");
-  ExpectError(R({"kv", "set", "p", "k", "v"}), 1, "refkv.yaml:3: 'database.rocks.path' has no value");
+  ExpectError(R({"kv", "set", "p", "k", "v"}), 1,
+              "refkv.yaml:3: 'database.rocks.path' has no value");
   fs::remove(dir_.Sub("refkv.yaml"));
   EXPECT_EQ(Snapshot(dir_.path()), before);
   // An empty variable still counts as unset.
   ExpectOk(R({"store", "uri"}, {{"REFKV_STORE", ""}}), "rocks://./refkv-data (default)\n");
+}
+
+// --limit -1 became 18446744073709551615 and --limit 99999999999999999999999 saturated,
+// silently: every numeric option takes decimal digits within a stated range, else exit 2
+// naming the option, the range and the text.
+TEST_F(CliTest, NumericOptionsAreRangeCheckedAndNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* what;
+  } cases[] = {
+      {{"kv", "scan", "p", "--limit", "-1"},
+       "kv scan: --limit: must be an integer from 0 to 9223372036854775807, got '-1'"},
+      {{"kv", "scan", "p", "--limit", "99999999999999999999999"},
+       "--limit: must be an integer from 0 to 9223372036854775807, got '99999999999999999999999'"},
+      {{"kv", "scan", "p", "--limit", "0x10"}, "--limit: must be an integer"},
+      {{"kv", "scan", "p", "--limit", "ten"}, "--limit: must be an integer"},
+      {{"repo", "list", "--limit", "-1"}, "repo list: --limit: must be"},
+      {{"entry", "ls", "r", "main", "--limit", "1.5"}, "entry ls: --limit: must be"},
+      {{"log", "r", "main", "--limit", "-2"}, "log: --limit: must be"},
+      {{"diff", "r", "a", "b", "--limit", "18446744073709551616"}, "diff: --limit: must be"},
+      {{"gc", "--grace", "-1"}, "gc: --grace: must be a number from 0 to 315360000, got '-1'"},
+      {{"gc", "--grace", "nan"}, "--grace: must be a number"},
+      {{"gc", "--grace", "1e999"}, "--grace: must be a number"},
+      {{"export", "-o", "x", "--threads", "-1"}, "export: --threads: must be an integer from 0 to"},
+      {{"import", "x", "--threads", "4294967297"}, "import: --threads: must be"},
+      {{"dump", "verify", "x", "--threads", "99"}, "dump verify: --threads: must be"},
+      {{"migrate", "up", "--reserve", "-5"}, "migrate up: --reserve: must be an integer from 0"},
+      {{"migrate", "up", "--lease-ttl", "0"}, "--lease-ttl: must be a number from 1 to 86400"},
+      {{"migrate", "restore", "b", "--lock-timeout", "-1"}, "--lock-timeout: must be"},
+      {{"migrate", "down", "--to", "-1"}, "migrate down: --to: must be an integer from 0"},
+      {{"migrate", "plan", "--to", "99999999999"}, "migrate plan: --to: must be"},
+      {{"quickstart", "--keys", "-1"}, "quickstart: --keys: must be"},
+      {{"quickstart", "--value-size", "1e3"}, "quickstart: --value-size: must be"},
+  };
+  const std::string before = Snapshot(dir_.path());
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.begin(), {"--store", Rocks()});
+    SCOPED_TRACE(args[3] + " " + args.back());
+    ExpectError(R(args), 2, c.what);
+  }
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+  ExpectOk(R({"--store", Rocks(), "kv", "set", "p", "k", "v"}), "");
+  ExpectOk(R({"--store", Rocks(), "kv", "scan", "p", "--limit", "1"}), "k\tv\n");
 }
 
 // ---- kv on the memory driver (a fresh store per process) -----------------------------

@@ -49,8 +49,7 @@ TEST(Uri, RefusesNulAnywhereForEveryDriver) {
         << parsed.status().message();
   }
   auto at = Uri::Parse("rocks:///tmp/x%00y");
-  EXPECT_NE(at.status().message().find("at offset 14"), std::string::npos)
-      << at.status().message();
+  EXPECT_NE(at.status().message().find("at offset 14"), std::string::npos) << at.status().message();
   auto literal = Uri::Parse(std::string_view("rocks://a\0b", 11));
   ASSERT_TRUE(literal.status().IsInvalidArgument());
   EXPECT_NE(literal.status().message().find("NUL byte at offset 9"), std::string::npos)
@@ -80,9 +79,9 @@ TEST(Uri, RocksRefusesEncodedSeparatorsAndDotSegments) {
         << parsed.status().message();
   }
   // Literal relative paths, "." inside a path, and other escapes stay valid.
-  for (const char* uri : {"rocks://./data", "rocks://../data", "rocks://../../x/data",
-                          "rocks:///var/./lib/refkv", "rocks://./a%20b/c", "rocks:///..x/y..",
-                          "rocks:///a/.../b"}) {
+  for (const char* uri :
+       {"rocks://./data", "rocks://../data", "rocks://../../x/data", "rocks:///var/./lib/refkv",
+        "rocks://./a%20b/c", "rocks:///..x/y..", "rocks:///a/.../b"}) {
     EXPECT_TRUE(Uri::Parse(uri).ok()) << uri << ": " << Uri::Parse(uri).status().ToString();
   }
   // Not a path: a postgres password may hold an encoded '/', a database name '..'.
