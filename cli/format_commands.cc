@@ -18,6 +18,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/input_path.h"
 #include "cli/leaf.h"
 #include "cli/number_option.h"
 #include "engine/open.h"
@@ -167,11 +168,15 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
 
 Status Import(CliContext& ctx, const FormatArgs& a) {
   REFKV_ASSIGN_OR_RETURN(format::OnConflict mode, format::ParseOnConflict(a.on_conflict));
-  std::error_code ec;
-  bool is_dir = std::filesystem::is_directory(a.path, ec);
-  if (!is_dir && !std::filesystem::exists(a.path, ec)) {
+  // Before the store is opened (cli/input_path.h): a FIFO would block with the store held.
+  REFKV_ASSIGN_OR_RETURN(InputKind kind,
+                         CheckInputFile(a.path, true, "a dump file or an SST directory"));
+  if (kind == InputKind::kMissing) {
     return Status::NotFound("no dump file or SST directory '" + a.path + "'");
   }
+  const bool is_dir = kind == InputKind::kDirectory;
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  const StoreCreation creation = StoreCreation::Before(source.uri);
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
   ProgressBar bar;
   Result<format::ImportSummary> summary = Status::OK();
@@ -190,7 +195,12 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     summary = format::ImportDump(a.path, *store, options);
   }
   bar.Clear();
-  REFKV_RETURN_IF_ERROR(summary.status());
+  if (!summary.ok()) {
+    // A failed import leaves no store it created (an empty one, or a partial one).
+    (void)ctx.CloseStore();
+    creation.Undo();
+    return summary.status();
+  }
   bar.Finish("imported " + a.path, summary->written, summary->info.file_bytes);
   if (ctx.options().json) {
     ctx.out() << "{\"written\":" << summary->written << ",\"skipped\":" << summary->skipped
@@ -232,6 +242,7 @@ void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
 }
 
 Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
+  REFKV_RETURN_IF_ERROR(CheckInputFile(a.path, false, "a dump file").status());
   ProgressBar bar;
   auto info = format::VerifyDump(a.path, bar.Callback(), {}, a.threads);
   bar.Clear();
@@ -246,6 +257,7 @@ Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
 }
 
 Status DumpInspect(CliContext& ctx, const FormatArgs& a) {
+  REFKV_RETURN_IF_ERROR(CheckInputFile(a.path, false, "a dump file").status());
   REFKV_ASSIGN_OR_RETURN(format::DumpInfo info, format::InspectDump(a.path));
   InfoOut(ctx, info);
   return Status::OK();

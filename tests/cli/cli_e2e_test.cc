@@ -4,6 +4,7 @@
 //
 // Tests that need the RocksDB driver skip themselves while it is not built.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,8 @@ std::string Snapshot(const std::string& root) {
     std::string rel = fs::relative(e.path(), root).string();
     if (e.is_directory()) {
       entries.push_back(rel + "/");
+    } else if (!e.is_regular_file()) {
+      entries.push_back(rel + " (not a regular file)");  // a FIFO: reading it would block
     } else {
       entries.push_back(rel + " = " + ReadFile(e.path().string()));
     }
@@ -247,6 +250,54 @@ TEST_F(CliTest, NumericOptionsAreRangeCheckedAndNamed) {
   EXPECT_EQ(Snapshot(dir_.path()), before);
   ExpectOk(R({"--store", Rocks(), "kv", "set", "p", "k", "v"}), "");
   ExpectOk(R({"--store", Rocks(), "kv", "scan", "p", "--limit", "1"}), "k\tv\n");
+}
+
+// `import` from a FIFO with no writer blocked for ever holding the store: a path that is
+// not a regular file (or, for import, a directory) is refused before anything is opened.
+// The children run under an alarm, so the old hang fails the test instead of hanging it.
+TEST_F(CliTest, InputsThatAreNotRegularFilesAreRefusedBeforeTheStoreIsOpened) {
+  const std::string fifo = dir_.Sub("in.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string before = Snapshot(dir_.path());
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--store", Rocks()});
+    return testing::RunRefkvWithin(20, dir_.path(), std::move(args));
+  };
+  ExpectError(run({"import", fifo}), 2,
+              "'" + fifo + "' is a FIFO, not a dump file or an SST directory");
+  ExpectError(run({"import", "/dev/null"}), 2, "'/dev/null' is a character device");
+  ExpectError(run({"dump", "verify", fifo}), 2, "is a FIFO, not a dump file");
+  ExpectError(run({"dump", "inspect", fifo}), 2, "is a FIFO, not a dump file");
+  ExpectError(run({"dump", "verify", dir_.path()}), 2, "is a directory, not a dump file");
+  // migrate restore refuses it as a bad backup (exit 10), also without reading it.
+  RunResult restore = run({"migrate", "restore", fifo});
+  EXPECT_EQ(restore.exit_code, 10) << Describe(restore);
+  EXPECT_EQ(Snapshot(dir_.path()), before);  // no store created
+}
+
+// A failed import into a missing store path left an empty store behind.
+TEST_F(CliTest, FailedImportCreatesNoStore) {
+  WriteFile(dir_.Sub("bad.dump"), std::string(300, 'x'));
+  ExpectOk(R({"--store", Rocks("src"), "kv", "set", "p", "k", "v"}), "");
+  ASSERT_EQ(R({"--store", Rocks("src"), "export", "-o", dir_.Sub("good.dump")}).exit_code, 0);
+
+  RunResult r = R({"--store", Rocks("new/deeper"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_FALSE(fs::exists(dir_.Sub("new"))) << Describe(r);
+  // An empty directory given as the store stays, empty.
+  fs::create_directory(dir_.Sub("empty"));
+  r = R({"--store", Rocks("empty"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("empty")));
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("empty")));
+  // A store that existed stays, with its data.
+  r = R({"--store", Rocks("src"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  ExpectOk(R({"--store", Rocks("src"), "kv", "get", "p", "k"}), "v");
+  // A good import into a missing path creates the store.
+  r = R({"--store", Rocks("new/deeper"), "import", dir_.Sub("good.dump")});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  ExpectOk(R({"--store", Rocks("new/deeper"), "kv", "get", "p", "k"}), "v");
 }
 
 // ---- kv on the memory driver (a fresh store per process) -----------------------------
