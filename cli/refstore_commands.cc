@@ -295,8 +295,9 @@ Status Commit(CliContext& ctx, const RefArgs& a) {
   } else if (result.outcome == Outcome::kCommitted) {
     ctx.out() << "committed " << result.commit.id << "\n";
   } else if (result.outcome == Outcome::kNoChanges) {
-    ctx.out() << "no changes: nothing staged on " << a.repo << "/" << a.name << "; head stays "
-              << result.commit.id << "\n";
+    // Also when a concurrent commit found the staged writes changed nothing.
+    ctx.out() << "no changes: nothing staged on " << a.repo << "/" << a.name
+              << " differs from its head; head stays " << result.commit.id << "\n";
   } else {
     ctx.out() << "committed concurrently: another commit of the branch took the staged "
                  "writes: "
@@ -558,9 +559,11 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
 
   sub = AddLeaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
   sub->footer(
-      "Nothing staged: prints 'no changes: ...' and exits 0. Exit 4 if --expect-parent is\n"
-      "not the head; exit 5 if the commit lost the race for the branch through every retry\n"
-      "(the staged writes stay staged: run it again).");
+      "Nothing staged (or nothing that changes the head): prints 'no changes: ...' and\n"
+      "exits 0; staged writes a concurrent commit took: 'committed concurrently: ID', 0.\n"
+      "Exit 4 if --expect-parent is not the head; exit 5 if the commit lost the race for\n"
+      "the branch through every retry (the staged writes stay staged: run it again), or if\n"
+      "a concurrent 'branch reset' discarded them (the message says so).");
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("-m,--message", a->message, "commit message")->required();
