@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 namespace refkv::cli {
 
