@@ -46,10 +46,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CliContext ctx(out, out_is_terminal, env);
   CLI::App app("refkv: an embedded, versioned metadata store.", "refkv");
   app.set_version_flag("--version", "refkv " + std::string(kv::CodeVersion()));
-  app.add_option("--store", ctx.options().store, "the store URI (overrides REFKV_STORE, config)")
-      ->type_name("URI");
-  app.add_option("--config", ctx.options().config, "config file (default: ./refkv.yaml if present)")
-      ->type_name("FILE");
+  CLI::Option* store_option = app.add_option("--store", ctx.options().store,
+                                             "the store URI (overrides REFKV_STORE, config)")
+                                  ->type_name("URI");
+  CLI::Option* config_option = app.add_option("--config", ctx.options().config,
+                                              "config file (default: ./refkv.yaml if present)")
+                                   ->type_name("FILE");
   app.add_flag("--hex", ctx.options().hex, "byte arguments and byte output in hex");
   app.add_flag("--json", ctx.options().json, "JSON output (store info, kv get, kv scan ...)");
   // Global options may follow the command: `refkv kv scan p --json`. Subcommands inherit
@@ -88,6 +90,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return kExitUsage;
   }
 
+  ctx.options().store_given = store_option->count() > 0;
+  ctx.options().config_given = config_option->count() > 0;
   const CLI::App* command = SelectedCommand(app);
   const CliContext::Handler* handler = ctx.HandlerFor(command);
   if (handler == nullptr) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 namespace refkv::cli {
 namespace {
@@ -97,6 +98,10 @@ Status SetSyncCommits(DatabaseConfig& db, const std::string& text, const std::st
   return Status::OK();
 }
 Status SetPgConnection(DatabaseConfig& db, const std::string& text, const std::string& origin) {
+  // Empty would connect wherever libpq's defaults point.
+  if (text.empty()) {
+    return Status::InvalidArgument(origin + ": database.postgres.connection_string is empty");
+  }
   db.postgres.connection_string = {text, origin};
   return Status::OK();
 }
@@ -140,6 +145,38 @@ std::string At(std::string_view file, const YAML::Node& node) {
   return std::string(file) + ":" + std::to_string(node.Mark().line + 1);
 }
 
+// Remembers the keys of one mapping: yaml-cpp keeps a repeated key as a second entry (and
+// a lookup finds one of them), so a repeat would silently decide which value counts.
+class KeySet {
+ public:
+  KeySet(std::string_view file, std::string prefix) : file_(file), prefix_(std::move(prefix)) {}
+  // InvalidArgument naming the file, the repeat's line and the first one's.
+  Status Add(const YAML::Node& key_node) {
+    auto [it, inserted] = lines_.emplace(key_node.Scalar(), key_node.Mark().line + 1);
+    if (inserted) return Status::OK();
+    return Status::InvalidArgument(At(file_, key_node) + ": duplicate key '" + prefix_ +
+                                   key_node.Scalar() + "' (first at line " +
+                                   std::to_string(it->second) + ")");
+  }
+
+ private:
+  std::string_view file_;
+  std::string prefix_;
+  std::map<std::string, int> lines_;
+};
+
+// A field written with no value ("path:", "path: ~", "path: ''") is refused rather than
+// taken as the default: it is a value someone meant to fill in (an unexpanded template).
+// `key_node` locates it: a null value has no mark of its own.
+Status CheckHasValue(std::string_view file, const YAML::Node& key_node, const YAML::Node& value,
+                     const std::string& name) {
+  if (value.IsNull() || (value.IsScalar() && value.Scalar().empty())) {
+    return Status::InvalidArgument(At(file, key_node) + ": 'database." + name +
+                                   "' has no value (remove the line to use the default)");
+  }
+  return Status::OK();
+}
+
 // Walks a parsed document. Only reads scalars and iterates maps, which do not throw, but
 // runs inside ParseConfig's try block anyway.
 Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseConfig& db) {
@@ -147,26 +184,30 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
   if (!db_node.IsMap()) {
     return Status::InvalidArgument(At(file, db_node) + ": 'database' must be a mapping");
   }
+  KeySet keys(file, "database.");
   for (const auto& entry : db_node) {
     const YAML::Node key_node = entry.first;
     const YAML::Node value = entry.second;
     const std::string key = key_node.Scalar();
+    REFKV_RETURN_IF_ERROR(keys.Add(key_node));
     if (key == "rocks" || key == "postgres") {
       if (value.IsNull()) continue;
       if (!value.IsMap()) {
         return Status::InvalidArgument(At(file, value) + ": 'database." + key +
                                        "' must be a mapping");
       }
+      KeySet names(file, "database." + key + ".");
       for (const auto& field_entry : value) {
         const YAML::Node name_node = field_entry.first;
         const YAML::Node field_value = field_entry.second;
         const std::string name = name_node.Scalar();
+        REFKV_RETURN_IF_ERROR(names.Add(name_node));
         const Field* field = FindField(key, name);
         if (field == nullptr) {
           return Status::InvalidArgument(At(file, name_node) + ": unknown key 'database." + key +
                                          "." + name + "'");
         }
-        if (field_value.IsNull()) continue;
+        REFKV_RETURN_IF_ERROR(CheckHasValue(file, name_node, field_value, key + "." + name));
         if (!field_value.IsScalar()) {
           return Status::InvalidArgument(At(file, field_value) + ": 'database." + key + "." + name +
                                          "' must be a single value");
@@ -181,7 +222,7 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
           At(file, key_node) + ": unknown key 'database." + key +
           "' (expected type, auto_migrate, sync_commits, rocks, postgres)");
     }
-    if (value.IsNull()) continue;
+    REFKV_RETURN_IF_ERROR(CheckHasValue(file, key_node, value, key));
     if (!value.IsScalar()) {
       return Status::InvalidArgument(At(file, value) + ": 'database." + key +
                                      "' must be a single value");
@@ -269,10 +310,12 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
       return Status::InvalidArgument(At(file_name, root) +
                                      ": expected a mapping with a 'database:' section");
     }
+    KeySet sections(file_name, "");
     for (const auto& entry : root) {
       const YAML::Node key_node = entry.first;
       const YAML::Node value = entry.second;
       const std::string key = key_node.Scalar();
+      REFKV_RETURN_IF_ERROR(sections.Add(key_node));
       if (key != "database") {
         return Status::InvalidArgument(At(file_name, key_node) + ": unknown section '" + key +
                                        "' (expected database)");
@@ -361,6 +404,15 @@ std::string DescribeOrigin(const StoreSource& source) {
 }
 
 Result<StoreSource> ResolveStore(const ResolveInputs& inputs, const EnvLookup& env) {
+  if (inputs.store_flag_given && inputs.store_flag.empty()) {
+    return Status::InvalidArgument(
+        "--store is empty: give a store URI (e.g. rocks://./refkv-data), or leave --store out "
+        "to use REFKV_STORE, the config file or the default");
+  }
+  if (inputs.config_flag_given && inputs.config_flag.empty()) {
+    return Status::InvalidArgument(
+        "--config is empty: give a config file, or leave --config out to use ./refkv.yaml");
+  }
   Config config;
   bool have_config = false;
   if (!inputs.config_flag.empty()) {

@@ -129,6 +129,11 @@ std::string DescribeOrigin(const StoreSource& source);
 struct ResolveInputs {
   std::string store_flag;   // --store; empty if not given
   std::string config_flag;  // --config; empty if not given
+  // Whether --store / --config were given. Given but empty ("--store ''", typically an
+  // unset shell variable) is InvalidArgument: it must not silently mean the default
+  // store or no config file. (An empty environment variable still counts as unset.)
+  bool store_flag_given = false;
+  bool config_flag_given = false;
   std::string working_dir = ".";
 };
 

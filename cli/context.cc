@@ -25,6 +25,8 @@ Result<StoreSource> CliContext::Source() {
     ResolveInputs inputs;
     inputs.store_flag = options_.store;
     inputs.config_flag = options_.config;
+    inputs.store_flag_given = options_.store_given;
+    inputs.config_flag_given = options_.config_given;
     auto resolved = ResolveStore(inputs, env_);
     if (!resolved.ok()) {
       setup_failed_ = true;

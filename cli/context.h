@@ -34,8 +34,12 @@ namespace refkv::cli {
 struct GlobalOptions {
   std::string store;   // --store URI
   std::string config;  // --config FILE
-  bool hex = false;    // --hex: byte arguments are hex, byte output is hex
-  bool json = false;   // --json: machine-readable output where a command offers it
+  // Whether --store / --config were given at all: an explicit empty value is an error,
+  // not "unset" (cli/config.h ResolveInputs).
+  bool store_given = false;
+  bool config_given = false;
+  bool hex = false;   // --hex: byte arguments are hex, byte output is hex
+  bool json = false;  // --json: machine-readable output where a command offers it
 };
 
 // How a command uses the store.

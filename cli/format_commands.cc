@@ -18,7 +18,9 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/input_path.h"
 #include "cli/leaf.h"
+#include "cli/number_option.h"
 #include "engine/open.h"
 #include "format/copy.h"
 #include "format/dump.h"
@@ -166,11 +168,15 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
 
 Status Import(CliContext& ctx, const FormatArgs& a) {
   REFKV_ASSIGN_OR_RETURN(format::OnConflict mode, format::ParseOnConflict(a.on_conflict));
-  std::error_code ec;
-  bool is_dir = std::filesystem::is_directory(a.path, ec);
-  if (!is_dir && !std::filesystem::exists(a.path, ec)) {
+  // Before the store is opened (cli/input_path.h): a FIFO would block with the store held.
+  REFKV_ASSIGN_OR_RETURN(InputKind kind,
+                         CheckInputFile(a.path, true, "a dump file or an SST directory"));
+  if (kind == InputKind::kMissing) {
     return Status::NotFound("no dump file or SST directory '" + a.path + "'");
   }
+  const bool is_dir = kind == InputKind::kDirectory;
+  REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
+  const StoreCreation creation = StoreCreation::Before(source.uri);
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kLoad));
   ProgressBar bar;
   Result<format::ImportSummary> summary = Status::OK();
@@ -191,7 +197,12 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
     summary = format::ImportDump(a.path, *store, options);
   }
   bar.Clear();
-  REFKV_RETURN_IF_ERROR(summary.status());
+  if (!summary.ok()) {
+    // A failed import leaves no store it created (an empty one, or a partial one).
+    (void)ctx.CloseStore();
+    creation.Undo();
+    return summary.status();
+  }
   if (a.abort) {
     ctx.out() << "rolled back the unfinished import of " << a.path << ": removed "
               << summary->removed << " records\n";
@@ -243,6 +254,7 @@ void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
 }
 
 Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
+  REFKV_RETURN_IF_ERROR(CheckInputFile(a.path, false, "a dump file").status());
   ProgressBar bar;
   auto info = format::VerifyDump(a.path, bar.Callback(), {}, a.threads);
   bar.Clear();
@@ -257,6 +269,7 @@ Status DumpVerify(CliContext& ctx, const FormatArgs& a) {
 }
 
 Status DumpInspect(CliContext& ctx, const FormatArgs& a) {
+  REFKV_RETURN_IF_ERROR(CheckInputFile(a.path, false, "a dump file").status());
   REFKV_ASSIGN_OR_RETURN(format::DumpInfo info, format::InspectDump(a.path));
   InfoOut(ctx, info);
   return Status::OK();
@@ -332,11 +345,11 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--overwrite", a->overwrite,
                 "replace PATH if it exists (sst: only a directory holding an SST export and "
                 "nothing else)");
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "dump: blocks compressed in parallel (default: the number of cores, at most "
-                  "8; 1: no worker threads); the file is the same whatever the count")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "8; 1: no worker threads); the file is the same whatever the count",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "import",
                 "load a dump file or an SST directory into the store; a bad file names the "
@@ -351,22 +364,22 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--abort", a->abort,
                 "roll back an interrupted import of PATH that ran with --on-conflict fail "
                 "(delete its keys) instead of finishing it");
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "dump: blocks checked and decompressed in parallel (default: the number of "
-                  "cores, at most 8)")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "cores, at most 8)",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
 
   CLI::App* dump = app.add_subcommand("dump", "dump files");
   dump->require_subcommand(1);
   sub = AddLeaf(ctx, *dump, "verify", "check every block and checksum of FILE (exit 1 if bad)", a,
                 DumpVerify);
   sub->add_option("FILE", a->path)->required();
-  sub->add_option("--threads", a->threads,
+  AddNumberOption(*sub, "--threads", a->threads,
                   "blocks checked and decompressed in parallel (default: the number of cores, at "
-                  "most 8)")
-      ->type_name("N")
-      ->check(CLI::Range(0u, format::kMaxDumpThreads));
+                  "most 8)",
+                  0u, format::kMaxDumpThreads)
+      ->type_name("N");
   sub = AddLeaf(ctx, *dump, "inspect", "the header and partitions of FILE", a, DumpInspect);
   sub->add_option("FILE", a->path)->required();
 

@@ -7,6 +7,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/number_option.h"
 
 namespace refkv::cli {
 namespace {
@@ -206,7 +207,9 @@ void AddKvCommands(CLI::App& app, CliContext& ctx) {
   scan_args->prefix_option =
       scan->add_option("--prefix", scan_args->prefix, "only keys that start with X")
           ->type_name("X");
-  scan->add_option("--limit", scan_args->limit, "at most N entries (0: all)")->type_name("N");
+  AddNumberOption(*scan, "--limit", scan_args->limit, "at most N entries (0: all)", size_t{0},
+                  kMaxLimit)
+      ->type_name("N");
   ctx.SetHandler(scan, [scan_args](CliContext& c) { return Scan(c, *scan_args); });
 
   CLI::App* partitions =

@@ -14,6 +14,7 @@
 #include "cli/context.h"
 #include "cli/exit_code.h"
 #include "cli/leaf.h"
+#include "cli/number_option.h"
 #include "engine/migrate.h"
 #include "format/backup.h"
 #include "refstore/schema.h"
@@ -281,19 +282,33 @@ Status Unlock(CliContext& ctx, const MigrateArgs& a) {
   return Status::OK();
 }
 
+// The schema numbers --to takes; the lease times, seconds (the lease is written in ms).
+constexpr int64_t kMaxSchema = std::numeric_limits<int32_t>::max();
+constexpr double kMaxLeaseSeconds = 86400;
+
+// --lease-ttl and --lock-timeout of `migrate up/down/cleanup/restore`.
+void LeaseOptions(CLI::App& sub, MigrateArgs& a) {
+  AddNumberOption(sub, "--lease-ttl", a.lease_ttl, "lease time-to-live, seconds (30)", 1.0,
+                  kMaxLeaseSeconds)
+      ->type_name("S");
+  AddNumberOption(sub, "--lock-timeout", a.lock_timeout,
+                  "how long to wait for another migration's lease, seconds (60)", 0.0,
+                  kMaxLeaseSeconds)
+      ->type_name("S");
+}
+
 void RunFlags(CLI::App* sub, MigrateArgs& a, bool to_required) {
-  a.to_option = sub->add_option("--to", a.to, "target schema N")->type_name("N");
+  a.to_option = AddNumberOption(*sub, "--to", a.to, "target schema N", int64_t{0}, kMaxSchema)
+                    ->type_name("N");
   if (to_required) a.to_option->required();
   sub->add_flag("--dry-run", a.dry_run, "plan, check and report; write nothing");
   sub->add_flag("--no-backup", a.no_backup, "skip the backup before the first step");
   sub->add_option("--backup-dir", a.backup_dir, "where the backup goes")->type_name("DIR");
-  sub->add_option("--reserve", a.reserve,
-                  "free bytes to keep beyond what the plan needs (pre-flight, exit 8)")
+  AddNumberOption(*sub, "--reserve", a.reserve,
+                  "free bytes to keep beyond what the plan needs (pre-flight, exit 8)", int64_t{0},
+                  std::numeric_limits<int64_t>::max())
       ->type_name("BYTES");
-  sub->add_option("--lease-ttl", a.lease_ttl, "lease time-to-live, seconds (30)")->type_name("S");
-  sub->add_option("--lock-timeout", a.lock_timeout,
-                  "how long to wait for another migration's lease, seconds (60)")
-      ->type_name("S");
+  LeaseOptions(*sub, a);
   sub->add_flag("--ignore-nodes", a.ignore_nodes,
                 "migrate although live nodes of another schema write the store (pre-flight, "
                 "exit 11); they are fenced and the run waits for that");
@@ -312,8 +327,9 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   AddLeaf(ctx, *m, "status", "version, lease, live nodes, history and steps awaiting cleanup", a,
           StatusCmd);
   sub = AddLeaf(ctx, *m, "plan", "the steps 'migrate up/down --to N' would run", a, PlanCmd);
-  a->to_option =
-      sub->add_option("--to", a->to, "target schema N (default: newest)")->type_name("N");
+  a->to_option = AddNumberOption(*sub, "--to", a->to, "target schema N (default: newest)",
+                                 int64_t{0}, kMaxSchema)
+                     ->type_name("N");
   sub = AddLeaf(ctx, *m, "up", "migrate up to --to N (default: the newest schema)", a, Up);
   RunFlags(sub, *a, false);
   sub = AddLeaf(ctx, *m, "down", "migrate down to --to N", a, Down);
@@ -335,10 +351,7 @@ void AddMigrateCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--keep-replaced", a->keep_replaced,
                 "checkpoint: keep the replaced store as PATH.replaced-<time>");
   sub->add_flag("--replace", a->replace, "dump: drop the store's data before importing");
-  sub->add_option("--lease-ttl", a->lease_ttl, "lease time-to-live, seconds (30)")->type_name("S");
-  sub->add_option("--lock-timeout", a->lock_timeout,
-                  "how long to wait for another migration's lease, seconds (60)")
-      ->type_name("S");
+  LeaseOptions(*sub, *a);
 }
 
 }  // namespace refkv::cli

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/number_option.h"
 #include "cli/quickstart_util.h"
 
 namespace refkv::cli {
@@ -228,8 +229,11 @@ void AddQuickstartCommand(CLI::App& app, CliContext& ctx) {
       "store rocks://./refkv-quickstart. Writes only partitions quickstart-<id>.* and drops\n"
       "them at the end. Then the ref store: creates repository quickstart-<id>, stages\n"
       "entries, commits, branches, diffs, logs, and deletes the repository.");
-  quickstart->add_option("--keys", args->keys, "how many keys (default 100000)")->type_name("N");
-  quickstart->add_option("--value-size", args->value_size, "bytes per value (default 100)")
+  AddNumberOption(*quickstart, "--keys", args->keys, "how many keys (default 100000)", size_t{0},
+                  size_t{100'000'000})
+      ->type_name("N");
+  AddNumberOption(*quickstart, "--value-size", args->value_size, "bytes per value (default 100)",
+                  size_t{0}, size_t{1} << 20)
       ->type_name("B");
   ctx.SetHandler(quickstart, [args](CliContext& c) { return Tour(c, *args); });
 }

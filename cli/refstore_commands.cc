@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/leaf.h"
+#include "cli/number_option.h"
 #include "refstore/check.h"
 #include "refstore/entry_lines.h"
 #include "refstore/open_for_store.h"
@@ -294,8 +295,9 @@ Status Commit(CliContext& ctx, const RefArgs& a) {
   } else if (result.outcome == Outcome::kCommitted) {
     ctx.out() << "committed " << result.commit.id << "\n";
   } else if (result.outcome == Outcome::kNoChanges) {
-    ctx.out() << "no changes: nothing staged on " << a.repo << "/" << a.name << "; head stays "
-              << result.commit.id << "\n";
+    // Also when a concurrent commit found the staged writes changed nothing.
+    ctx.out() << "no changes: nothing staged on " << a.repo << "/" << a.name
+              << " differs from its head; head stays " << result.commit.id << "\n";
   } else {
     ctx.out() << "committed concurrently: another commit of the branch took the staged "
                  "writes: "
@@ -466,7 +468,8 @@ Status CheckCmd(CliContext& ctx, const RefArgs&) {
 
 // --limit and --after of `repo list`, `branch list` and `tag list`.
 void AddPageOptions(CLI::App& sub, RefArgs& a) {
-  sub.add_option("--limit", a.limit, "at most N names (0: all)")->type_name("N");
+  AddNumberOption(sub, "--limit", a.limit, "at most N names (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
   sub.add_option("--after", a.after, "only names after X (a previous page's next_after)")
       ->type_name("X");
   sub.footer(
@@ -543,7 +546,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("--prefix", a->prefix, "only paths starting with X")->type_name("X");
   sub->add_option("--after", a->after, "only paths after K (a previous next_after)")
       ->type_name("K");
-  sub->add_option("--limit", a->limit, "at most N entries (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N entries (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
   sub = AddLeaf(ctx, *entry, "load",
                 "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
                 "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
@@ -555,9 +559,11 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
 
   sub = AddLeaf(ctx, app, "commit", "commit what is staged on BRANCH", a, Commit);
   sub->footer(
-      "Nothing staged: prints 'no changes: ...' and exits 0. Exit 4 if --expect-parent is\n"
-      "not the head; exit 5 if the commit lost the race for the branch through every retry\n"
-      "(the staged writes stay staged: run it again).");
+      "Nothing staged (or nothing that changes the head): prints 'no changes: ...' and\n"
+      "exits 0; staged writes a concurrent commit took: 'committed concurrently: ID', 0.\n"
+      "Exit 4 if --expect-parent is not the head; exit 5 if the commit lost the race for\n"
+      "the branch through every retry (the staged writes stay staged: run it again), or if\n"
+      "a concurrent 'branch reset' discarded them (the message says so).");
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("-m,--message", a->message, "commit message")->required();
@@ -570,7 +576,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub = AddLeaf(ctx, app, "log", "the history of REF, newest first", a, Log);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("REF", a->ref)->required();
-  sub->add_option("--limit", a->limit, "at most N commits (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N commits (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "show", "the commit REF resolves to", a, Show);
   sub->add_option("REPO", a->repo)->required();
@@ -602,7 +609,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("LEFT", a->left, "a ref (the branch, with --uncommitted)")->required();
   sub->add_option("RIGHT", a->right, "a ref");
   sub->add_flag("--uncommitted", a->uncommitted, "the staged changes of branch LEFT");
-  sub->add_option("--limit", a->limit, "at most N changes (0: all)")->type_name("N");
+  AddNumberOption(*sub, "--limit", a->limit, "at most N changes (0: all)", size_t{0}, kMaxLimit)
+      ->type_name("N");
 
   sub = AddLeaf(ctx, app, "check", "verify the store's invariants; exit 1 on any violation", a,
                 CheckCmd);
@@ -615,7 +623,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
                 "remove unreachable ref store leftovers older than --grace (safe while others "
                 "write)",
                 a, Gc);
-  sub->add_option("--grace", a->grace_seconds, "only things older than S seconds (3600)")
+  AddNumberOption(*sub, "--grace", a->grace_seconds, "only things older than S seconds (3600)", 0.0,
+                  kMaxSeconds)
       ->type_name("S");
 }
 

@@ -31,8 +31,15 @@ struct Uri {
   // InvalidArgument naming the parameter for anything else.
   Result<bool> BoolParam(std::string_view name, bool fallback) const;
 
-  // Parses `uri`. InvalidArgument (naming the offending part) if it has no
-  // "<scheme>://", an empty or non-alphanumeric scheme, or a malformed query.
+  // Parses `uri`. InvalidArgument (naming the offending part and its byte offset) if it
+  // has no "<scheme>://", an empty or non-alphanumeric scheme, a malformed query, a bad
+  // percent escape, or a NUL byte anywhere - literal or percent-encoded (%00), in the
+  // location or the query, for every driver (C APIs would cut the string there).
+  // For rocks://, whose location is a file-system path, also: a percent-encoded '/'
+  // (%2F), a percent-encoded "." or ".." segment (%2e, %2e%2e), and a ".." after a
+  // directory name ("rocks:///a/../b" would create /a). A path relative to the working
+  // directory or its parents stays valid: "rocks://./data", "rocks://../data",
+  // "rocks://../../x/data", as do "." segments inside a path.
   static Result<Uri> Parse(std::string_view uri);
 };
 

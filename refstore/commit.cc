@@ -18,8 +18,12 @@
 // current one and the sealed ones at its first read). If a CaS fails the branch changed:
 // back off (full jitter) and re-read it. Targets that are neither current nor sealed any
 // more were folded by another call (or discarded by a reset): if none is left, we find the
-// commit that lists one in folded_tokens and report kCommittedConcurrently (Conflict if a
-// reset discarded them) - never "no changes" for writes someone else committed. Otherwise
+// commit that lists one in folded_tokens and report kCommittedConcurrently - never "no
+// changes" for writes someone else committed. If no commit lists them but the branch's
+// released_tokens do, a concurrent call found they changed nothing (typically: the writes
+// had been committed by yet another call before this one began) and released them:
+// kNoChanges, as this call would have found itself. Anything else is a reset (or a delete
+// and re-create): Conflict saying so. Otherwise
 // step (2) runs again on the new state (a target already sealed is not rotated again).
 // After max_commit_attempts: Conflict; our writes stay sealed and the next commit folds
 // them.
@@ -53,6 +57,24 @@ void Backoff(const Options& options, int attempt) {
 // holds every key stripe (it stalls every writer of the store) and leaves a range
 // tombstone that later scans and reads of the partition must fragment and check.
 constexpr size_t kMaxPointReleases = 4096;
+
+// How many tokens released without a commit a branch remembers (pb::Branch
+// released_tokens): enough for the commits that can race one another in practice; a
+// call that loses this many rounds reports its writes as discarded (Conflict).
+constexpr int kMaxReleasedTokens = 16;
+
+// Records in `branch` that `tokens` were released without a commit record.
+void RememberReleased(pb::Branch* branch, const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return;
+  std::vector<std::string> kept(tokens.begin(), tokens.end());
+  for (const auto& t : branch->released_tokens()) {
+    if (static_cast<int>(kept.size()) >= kMaxReleasedTokens) break;
+    if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) kept.push_back(t);
+  }
+  if (static_cast<int>(kept.size()) > kMaxReleasedTokens) kept.resize(kMaxReleasedTokens);
+  branch->clear_released_tokens();
+  for (auto& t : kept) branch->add_released_tokens(std::move(t));
+}
 
 // The staged entries of the sealed tokens (newest first) as one sorted stream of changes:
 // a merge of one scan per token in which the newest token wins a path. Apply consumes it
@@ -232,8 +254,21 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     if (!pending) {
       REFKV_ASSIGN_OR_RETURN(auto folder, taken_by());
       if (!folder) {
-        return Status::Conflict("the staged writes of this commit to '" + std::string(branch_name) +
-                                "' were discarded by a concurrent reset or delete");
+        const auto& released = state.branch.released_tokens();
+        const bool all_released = std::all_of(gone.begin(), gone.end(), [&](const auto& t) {
+          return std::find(released.begin(), released.end(), t) != released.end();
+        });
+        if (all_released) {
+          // A concurrent call found nothing to commit in them: neither would we have.
+          REFKV_ASSIGN_OR_RETURN(pb::Commit head, LoadCommit(repo, state.branch.commit_id()));
+          result.outcome = CommitResult::Outcome::kNoChanges;
+          result.commit = ToInfo(head);
+          return acknowledge(std::move(result));
+        }
+        return Status::Conflict("the staged writes of this commit to branch '" +
+                                std::string(branch_name) + "' of '" + std::string(repo_name) +
+                                "' were discarded by a concurrent reset of the branch (or its "
+                                "delete and re-create); nothing was committed");
       }
       result.outcome = folder->id() == written ? CommitResult::Outcome::kCommitted
                                                : CommitResult::Outcome::kCommittedConcurrently;
@@ -290,7 +325,9 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
     pb::Branch next = state.branch;
     next.clear_sealed_tokens();
     if (metarange == base.metarange_id()) {
-      // Nothing (effective) left staged: drop the sealed tokens, keep the head.
+      // Nothing (effective) left staged: drop the sealed tokens, keep the head, and say
+      // so in the record for the calls that target them too.
+      RememberReleased(&next, tokens);
       Status s = store_.SetIf(repo.refs, key, Encode(next), kv::Predicate::Equals(state.raw));
       if (s.IsPredicateFailed()) continue;
       REFKV_RETURN_IF_ERROR(Annotate(s, "releasing sealed tokens of branch", branch_name));

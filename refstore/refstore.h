@@ -203,8 +203,9 @@ struct CommitRequest {
 struct CommitResult {
   enum class Outcome {
     kCommitted,              // `commit` is the new commit made by this call
-    kNoChanges,              // nothing was staged (or every staged write was a no-op);
-                             // `commit` is the unchanged head
+    kNoChanges,              // nothing was staged (or every staged write was a no-op -
+                             // also when a concurrent commit found so and released
+                             // them); `commit` is the unchanged head
     kCommittedConcurrently,  // a concurrent commit of the same branch took this call's
                              // staged writes; `commit` is that commit
   };
@@ -306,9 +307,13 @@ class RefStore {
 
   // ---- Commits ----------------------------------------------------------------------
   // Commits everything staged on `branch` (see CommitResult for the three outcomes).
+  // Writes a concurrent commit took are kCommittedConcurrently (naming that commit), or
+  // kNoChanges if that commit found they changed nothing and released them.
   // Conflict (retryable) if the branch kept changing through every attempt: the staged
-  // writes stay staged and the next commit includes them. PredicateFailed if
-  // expected_parent is set and the head differs. Never loses a staged write.
+  // writes stay staged and the next commit includes them. Conflict also if a concurrent
+  // ResetBranch discarded them (the message says so; nothing was committed).
+  // PredicateFailed if expected_parent is set and the head differs. Never loses a
+  // staged write.
   virtual Result<CommitResult> Commit(std::string_view repo, std::string_view branch,
                                       const CommitRequest& request) = 0;
   // The commit `ref` resolves to (`show`).

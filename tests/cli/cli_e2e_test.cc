@@ -4,6 +4,7 @@
 //
 // Tests that need the RocksDB driver skip themselves while it is not built.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,8 @@ std::string Snapshot(const std::string& root) {
     std::string rel = fs::relative(e.path(), root).string();
     if (e.is_directory()) {
       entries.push_back(rel + "/");
+    } else if (!e.is_regular_file()) {
+      entries.push_back(rel + " (not a regular file)");  // a FIFO: reading it would block
     } else {
       entries.push_back(rel + " = " + ReadFile(e.path().string()));
     }
@@ -177,6 +180,124 @@ TEST_F(CliTest, MalformedUriAndUnknownDriverAreErrorsNotNotFound) {
               "unknown store driver 'nosuch'");
   ExpectError(R({"kv", "get", "p", "k"}, {{"REFKV_STORE", "nosuch://y"}}), 1, "(from REFKV_STORE)");
   EXPECT_EQ(Snapshot(dir_.path()), before);
+}
+
+// rocks:///tmp/x%00y opened /tmp/x, rocks:///a/%2e%2e/b created /a, --store '' meant the
+// default store: each is a malformed store URI (exit 1) and creates nothing.
+TEST_F(CliTest, UriWithNulEncodedDotsOrEmptyStoreIsRefusedAndCreatesNothing) {
+  const std::string before = Snapshot(dir_.path());
+  ExpectError(R({"--store", Rocks("x%00y"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded NUL (%00) at offset");
+  ExpectError(R({"--store", Rocks("a/%2e%2e/b"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded dot segment '%2e%2e'");
+  ExpectError(R({"--store", Rocks("a/../b"), "kv", "set", "p", "k", "v"}), 1,
+              "'..' after a directory name");
+  ExpectError(R({"--store", Rocks("a%2Fb"), "kv", "set", "p", "k", "v"}), 1,
+              "percent-encoded '/' (%2F)");
+  ExpectError(R({"--store", "postgres://?conninfo=host%3Dx%00", "kv", "get", "p", "k"}), 1,
+              "percent-encoded NUL");
+  ExpectError(R({"--store", "", "kv", "set", "p", "k", "v"}), 1, "--store is empty");
+  ExpectError(R({"kv", "set", "p", "k", "v", "--store="}), 2, "--store: 1 required URI missing");
+  ExpectError(R({"--config", "", "kv", "set", "p", "k", "v"}), 1, "--config is empty");
+  WriteFile(dir_.Sub("refkv.yaml"), "database:\n  rocks:\n    path: ''\n");
+  ExpectError(R({"kv", "set", "p", "k", "v"}), 1,
+              "refkv.yaml:3: 'database.rocks.path' has no value");
+  fs::remove(dir_.Sub("refkv.yaml"));
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+  // An empty variable still counts as unset.
+  ExpectOk(R({"store", "uri"}, {{"REFKV_STORE", ""}}), "rocks://./refkv-data (default)\n");
+}
+
+// --limit -1 became 18446744073709551615 and --limit 99999999999999999999999 saturated,
+// silently: every numeric option takes decimal digits within a stated range, else exit 2
+// naming the option, the range and the text.
+TEST_F(CliTest, NumericOptionsAreRangeCheckedAndNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* what;
+  } cases[] = {
+      {{"kv", "scan", "p", "--limit", "-1"},
+       "kv scan: --limit: must be an integer from 0 to 9223372036854775807, got '-1'"},
+      {{"kv", "scan", "p", "--limit", "99999999999999999999999"},
+       "--limit: must be an integer from 0 to 9223372036854775807, got '99999999999999999999999'"},
+      {{"kv", "scan", "p", "--limit", "0x10"}, "--limit: must be an integer"},
+      {{"kv", "scan", "p", "--limit", "ten"}, "--limit: must be an integer"},
+      {{"repo", "list", "--limit", "-1"}, "repo list: --limit: must be"},
+      {{"entry", "ls", "r", "main", "--limit", "1.5"}, "entry ls: --limit: must be"},
+      {{"log", "r", "main", "--limit", "-2"}, "log: --limit: must be"},
+      {{"diff", "r", "a", "b", "--limit", "18446744073709551616"}, "diff: --limit: must be"},
+      {{"gc", "--grace", "-1"}, "gc: --grace: must be a number from 0 to 315360000, got '-1'"},
+      {{"gc", "--grace", "nan"}, "--grace: must be a number"},
+      {{"gc", "--grace", "1e999"}, "--grace: must be a number"},
+      {{"export", "-o", "x", "--threads", "-1"}, "export: --threads: must be an integer from 0 to"},
+      {{"import", "x", "--threads", "4294967297"}, "import: --threads: must be"},
+      {{"dump", "verify", "x", "--threads", "99"}, "dump verify: --threads: must be"},
+      {{"migrate", "up", "--reserve", "-5"}, "migrate up: --reserve: must be an integer from 0"},
+      {{"migrate", "up", "--lease-ttl", "0"}, "--lease-ttl: must be a number from 1 to 86400"},
+      {{"migrate", "restore", "b", "--lock-timeout", "-1"}, "--lock-timeout: must be"},
+      {{"migrate", "down", "--to", "-1"}, "migrate down: --to: must be an integer from 0"},
+      {{"migrate", "plan", "--to", "99999999999"}, "migrate plan: --to: must be"},
+      {{"quickstart", "--keys", "-1"}, "quickstart: --keys: must be"},
+      {{"quickstart", "--value-size", "1e3"}, "quickstart: --value-size: must be"},
+  };
+  const std::string before = Snapshot(dir_.path());
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.begin(), {"--store", Rocks()});
+    SCOPED_TRACE(args[3] + " " + args.back());
+    ExpectError(R(args), 2, c.what);
+  }
+  EXPECT_EQ(Snapshot(dir_.path()), before);
+  ExpectOk(R({"--store", Rocks(), "kv", "set", "p", "k", "v"}), "");
+  ExpectOk(R({"--store", Rocks(), "kv", "scan", "p", "--limit", "1"}), "k\tv\n");
+}
+
+// `import` from a FIFO with no writer blocked for ever holding the store: a path that is
+// not a regular file (or, for import, a directory) is refused before anything is opened.
+// The children run under an alarm, so the old hang fails the test instead of hanging it.
+TEST_F(CliTest, InputsThatAreNotRegularFilesAreRefusedBeforeTheStoreIsOpened) {
+  const std::string fifo = dir_.Sub("in.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string before = Snapshot(dir_.path());
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--store", Rocks()});
+    return testing::RunRefkvWithin(20, dir_.path(), std::move(args));
+  };
+  ExpectError(run({"import", fifo}), 2,
+              "'" + fifo + "' is a FIFO, not a dump file or an SST directory");
+  ExpectError(run({"import", "/dev/null"}), 2, "'/dev/null' is a character device");
+  ExpectError(run({"dump", "verify", fifo}), 2, "is a FIFO, not a dump file");
+  ExpectError(run({"dump", "inspect", fifo}), 2, "is a FIFO, not a dump file");
+  ExpectError(run({"dump", "verify", dir_.path()}), 2, "is a directory, not a dump file");
+  // migrate restore refuses it as a bad backup (exit 10), also without reading it.
+  RunResult restore = run({"migrate", "restore", fifo});
+  EXPECT_EQ(restore.exit_code, 10) << Describe(restore);
+  EXPECT_EQ(Snapshot(dir_.path()), before);  // no store created
+}
+
+// A failed import into a missing store path left an empty store behind.
+TEST_F(CliTest, FailedImportCreatesNoStore) {
+  WriteFile(dir_.Sub("bad.dump"), std::string(300, 'x'));
+  ExpectOk(R({"--store", Rocks("src"), "kv", "set", "p", "k", "v"}), "");
+  ASSERT_EQ(R({"--store", Rocks("src"), "export", "-o", dir_.Sub("good.dump")}).exit_code, 0);
+
+  RunResult r = R({"--store", Rocks("new/deeper"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_FALSE(fs::exists(dir_.Sub("new"))) << Describe(r);
+  // An empty directory given as the store stays, empty.
+  fs::create_directory(dir_.Sub("empty"));
+  r = R({"--store", Rocks("empty"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("empty")));
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("empty")));
+  // A store that existed stays, with its data.
+  r = R({"--store", Rocks("src"), "import", dir_.Sub("bad.dump")});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  ExpectOk(R({"--store", Rocks("src"), "kv", "get", "p", "k"}), "v");
+  // A good import into a missing path creates the store.
+  r = R({"--store", Rocks("new/deeper"), "import", dir_.Sub("good.dump")});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  ExpectOk(R({"--store", Rocks("new/deeper"), "kv", "get", "p", "k"}), "v");
 }
 
 // ---- kv on the memory driver (a fresh store per process) -----------------------------

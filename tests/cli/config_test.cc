@@ -256,6 +256,80 @@ TEST(ParseConfig, EmptyAndPartialFiles) {
   EXPECT_EQ(partial->database.rocks.sync.origin, "p.yaml:3");
 }
 
+// yaml-cpp keeps a repeated key as a second entry: the last one silently won.
+TEST(ParseConfig, DuplicateKeysNameTheFileLineAndKey) {
+  struct Case {
+    const char* yaml;
+    const char* expect;
+  } cases[] = {
+      {"database:\n  type: rocks\n  type: mem\n",
+       "conf.yaml:3: duplicate key 'database.type' (first at line 2)"},
+      {"database:\n  rocks:\n    path: /a\n    sync: true\n    path: /b\n",
+       "conf.yaml:5: duplicate key 'database.rocks.path' (first at line 3)"},
+      {"database:\n  rocks:\n    path: /a\n  rocks:\n    sync: true\n",
+       "conf.yaml:4: duplicate key 'database.rocks' (first at line 2)"},
+      {"database:\n  type: mem\ndatabase:\n  type: rocks\n",
+       "conf.yaml:3: duplicate key 'database' (first at line 1)"},
+      {"database: {type: mem, type: rocks}\n", "conf.yaml:1: duplicate key 'database.type'"},
+  };
+  for (const Case& c : cases) {
+    auto s = ParseConfig(c.yaml, "conf.yaml");
+    ASSERT_FALSE(s.ok()) << c.yaml;
+    EXPECT_TRUE(s.status().IsInvalidArgument());
+    EXPECT_NE(s.status().message().find(c.expect), std::string::npos)
+        << c.yaml << " -> " << s.status().message();
+  }
+  // The same field name in two sections is no repeat.
+  auto ok = ParseConfig(
+      "database:\n  rocks:\n    sync: true\n  postgres:\n    table: t\n    "
+      "connection_string: postgres://h/db\n",
+      "conf.yaml");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+// A field with no value is refused, not taken as the default (an empty connection
+// string connected wherever libpq's defaults point).
+TEST(ParseConfig, FieldsWithoutAValueAreRefused) {
+  struct Case {
+    const char* yaml;
+    const char* expect;
+  } cases[] = {
+      {"database:\n  type:\n", "conf.yaml:2: 'database.type' has no value"},
+      {"database:\n  rocks:\n    path: ''\n", "conf.yaml:3: 'database.rocks.path' has no value"},
+      {"database:\n  rocks:\n    path: ~\n", "conf.yaml:3: 'database.rocks.path' has no value"},
+      {"database:\n  type: postgres\n  postgres:\n    connection_string: \"\"\n",
+       "conf.yaml:4: 'database.postgres.connection_string' has no value"},
+      {"database:\n  sync_commits:\n", "conf.yaml:2: 'database.sync_commits' has no value"},
+  };
+  for (const Case& c : cases) {
+    auto s = ParseConfig(c.yaml, "conf.yaml");
+    ASSERT_FALSE(s.ok()) << c.yaml;
+    EXPECT_TRUE(s.status().IsInvalidArgument());
+    EXPECT_NE(s.status().message().find(c.expect), std::string::npos)
+        << c.yaml << " -> " << s.status().message();
+  }
+  // An empty section stays valid (its fields commented out).
+  EXPECT_TRUE(ParseConfig("database:\n  type: rocks\n  rocks:\n  postgres:\n", "c.yaml").ok());
+}
+
+TEST_F(ResolveStoreTest, ExplicitEmptyFlagsAreErrorsEmptyVariablesAreUnset) {
+  ResolveInputs inputs;
+  inputs.working_dir = dir_.path();
+  inputs.store_flag_given = true;  // --store ''
+  auto store = ResolveStore(inputs, Lookup({}));
+  ASSERT_TRUE(store.status().IsInvalidArgument()) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("--store is empty"), std::string::npos);
+  inputs.store_flag_given = false;
+  inputs.config_flag_given = true;  // --config ''
+  auto config = ResolveStore(inputs, Lookup({}));
+  ASSERT_TRUE(config.status().IsInvalidArgument()) << config.status().ToString();
+  EXPECT_NE(config.status().message().find("--config is empty"), std::string::npos);
+  // REFKV_STORE='' and REFKV_DATABASE_POSTGRES_CONNECTION_STRING='' count as unset.
+  auto env = Resolve({{"REFKV_STORE", ""}, {"REFKV_DATABASE_POSTGRES_CONNECTION_STRING", ""}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->origin, StoreOrigin::kDefault);
+}
+
 TEST(LoadConfigFile, MissingUnreadableAndDirectory) {
   testing::TempDir dir("cli-config-load");
   EXPECT_TRUE(LoadConfigFile(dir.Sub("missing.yaml")).status().IsNotFound());

@@ -43,8 +43,11 @@ int ExitCode(pid_t pid) {
 
 const char* RefkvBinary() { return REFKV_BIN; }
 
-RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env,
-                   const std::string& stdout_path) {
+namespace {
+
+// RunRefkv with an alarm of `seconds` (0: none) set in the child; it survives execve.
+RunResult Run(const std::string& cwd, std::vector<std::string> args, const Env& env,
+              const std::string& stdout_path, unsigned seconds) {
   TempDir capture("cli-capture");
   const std::string out_path = stdout_path.empty() ? capture.Sub("out") : stdout_path;
   const std::string err_path = capture.Sub("err");
@@ -60,6 +63,7 @@ RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const 
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0 || err < 0 || chdir(cwd.c_str()) != 0) _exit(126);
     dup2(in, 0), dup2(out, 1), dup2(err, 2);
+    if (seconds > 0) alarm(seconds);
     execve(REFKV_BIN, argv.data(), envp.data());
     _exit(127);
   }
@@ -68,6 +72,18 @@ RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const 
   if (stdout_path.empty()) run.out = ReadFile(out_path);
   run.err = ReadFile(err_path);
   return run;
+}
+
+}  // namespace
+
+RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env,
+                   const std::string& stdout_path) {
+  return Run(cwd, std::move(args), env, stdout_path, 0);
+}
+
+RunResult RunRefkvWithin(unsigned seconds, const std::string& cwd, std::vector<std::string> args,
+                         const Env& env) {
+  return Run(cwd, std::move(args), env, "", seconds);
 }
 
 RunResult RunRefkvOnTerminal(const std::string& cwd, std::vector<std::string> args,

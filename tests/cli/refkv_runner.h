@@ -25,6 +25,11 @@ const char* RefkvBinary();
 RunResult RunRefkv(const std::string& cwd, std::vector<std::string> args, const Env& env = {},
                    const std::string& stdout_path = "");
 
+// As RunRefkv, but the child is killed by SIGALRM after `seconds` (exit code 128 + 14):
+// for a test whose bug is a hang (reading a FIFO), so that it fails instead of hanging.
+RunResult RunRefkvWithin(unsigned seconds, const std::string& cwd, std::vector<std::string> args,
+                         const Env& env = {});
+
 // Runs refkv with stdout and stderr on one pseudo-terminal; RunResult::out holds both.
 RunResult RunRefkvOnTerminal(const std::string& cwd, std::vector<std::string> args,
                              const Env& env = {});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -269,6 +270,76 @@ TEST_P(RefStoreTest, LoserOfARaceLearnsWhoCommittedItsWrites) {
   auto log = refs_->Log("r", "main", {});
   ASSERT_OK(log);
   EXPECT_EQ(log->commits.size(), 2u);
+}
+
+// Runs `during` once, just before the first compare-and-set of branch `main` of `repo` -
+// the rotation of the commit that is then running - and returns the commit's result.
+Result<rs::CommitResult> CommitWithRaceAtRotation(TestEnv& env, rs::RefStore* refs,
+                                                  const std::string& refs_partition,
+                                                  const std::function<void()>& during) {
+  bool fired = false;
+  env.store->SetHook([&](const Call& c) {
+    if (!fired && c.verb == "setif" && c.partition == refs_partition && c.key == "b/main") {
+      fired = true;
+      during();
+    }
+    return Fault::kNone;
+  });
+  rs::CommitRequest req;
+  req.message = "A";
+  auto a = refs->Commit("r", "main", req);
+  env.store->SetHook(nullptr);
+  return a;
+}
+
+// Seen on PostgreSQL: A's writes were committed by B before A began, so A targets only
+// the (empty) current token; D commits first, finds nothing in it and releases it without
+// a commit record. A used to exit 5 with "discarded by a concurrent reset or delete";
+// what is true is that there was nothing left to commit - as A would have found alone.
+TEST_P(RefStoreTest, CommitWhoseTokensAConcurrentNoOpCommitReleasedHasNoChanges) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const auto repo = *refs_->GetRepository("r");
+  const std::string refs_partition = rs::internal::RefsPartition("r", repo.instance_id);
+  ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
+  const rs::CommitInfo b = CommitOk("r", "main");  // B: takes A's write
+  for (bool no_op_write : {false, true}) {
+    SCOPED_TRACE(no_op_write ? "A's token holds a write of the value committed" : "empty");
+    if (no_op_write) ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
+    Result<rs::CommitResult> d = Status::Internal("D did not run");
+    auto a = CommitWithRaceAtRotation(env_, refs_, refs_partition, [&] {
+      rs::CommitRequest req;
+      req.message = "D";
+      d = refs_->Commit("r", "main", req);
+    });
+    ASSERT_OK(d);
+    EXPECT_EQ(d->outcome, Outcome::kNoChanges);
+    ASSERT_OK(a);
+    EXPECT_EQ(a->outcome, Outcome::kNoChanges);
+    EXPECT_EQ(a->commit.id, b.id);
+  }
+  EXPECT_EQ(*refs_->GetEntry("r", "main", "a"), "1");
+  auto log = refs_->Log("r", "main", {});
+  ASSERT_OK(log);
+  EXPECT_EQ(log->commits.size(), 2u);
+}
+
+// A reset that discards the writes of a commit in progress is still reported as such.
+TEST_P(RefStoreTest, CommitWhoseWritesAConcurrentResetDiscardedIsAConflict) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const auto repo = *refs_->GetRepository("r");
+  const std::string refs_partition = rs::internal::RefsPartition("r", repo.instance_id);
+  // A no-op commit first, so that the branch remembers released tokens: the reset's
+  // tokens are not among them.
+  rs::CommitRequest noop;
+  ASSERT_EQ(refs_->Commit("r", "main", noop)->outcome, Outcome::kNoChanges);
+  ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
+  auto a = CommitWithRaceAtRotation(env_, refs_, refs_partition,
+                                    [&] { ASSERT_OK(refs_->ResetBranch("r", "main")); });
+  ASSERT_TRUE(a.status().IsConflict()) << a.status().ToString();
+  EXPECT_NE(a.status().message().find("discarded by a concurrent reset of the branch"),
+            std::string::npos)
+      << a.status().message();
+  EXPECT_TRUE(refs_->GetEntry("r", "main", "a").status().IsNotFound());
 }
 
 }  // namespace
