@@ -112,7 +112,8 @@ struct ExportSummary {
 
 // Writes every record of the chosen partitions of `store` to options.path.
 // OK: the file is complete, synced and renamed into place; the summary describes it.
-// Errors: InvalidArgument (bad options, a record larger than 64 MiB encoded),
+// Errors: InvalidArgument (bad options; a record beyond the kv::Store limits, which
+// only an older refkv could have written: the error names it and nothing is exported),
 // NotFound (a named partition), AlreadyExists (path exists, !overwrite), IOError
 // (the file), and any error of the store's Scan. On error the temporary file is removed.
 // Cost: one Scan per partition, one zstd compression per block, sequential writes.
@@ -174,6 +175,8 @@ struct ImportSummary {
 //      writes the records in batches of options.write_batch with Store::Write.
 // So a file that fails verification imports nothing, and kFail imports nothing when a
 // key exists. Errors: those of VerifyDump (Corruption naming block and offset);
+// InvalidArgument naming the block, partition and key of a record beyond the kv::Store
+// limits (a dump written by an older refkv; pass 1, so nothing is imported);
 // AlreadyExists naming the first conflicting partition and key (kFail);
 // VersionMismatch when the dump's schema version is newer than the target's (or older,
 // without allow_older_schema); any error of the store. An error in pass 2 (the store

@@ -68,8 +68,10 @@ struct SstExportSummary {
 };
 
 // Writes one SST per non-empty chosen partition and the manifest. Errors:
-// InvalidArgument, NotFound (a named partition), AlreadyExists, IOError (RocksDB's
-// writer), the store's errors.
+// InvalidArgument (also a partition name, key or value beyond the kv::Store limits,
+// which only an older refkv could have written: named, and no manifest is written, so
+// nothing importable is left), NotFound (a named partition), AlreadyExists, IOError
+// (RocksDB's writer), the store's errors.
 Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options);
 
 // Reads and checks the manifest only (its checksum, syntax, bounds, version).
@@ -94,9 +96,12 @@ struct SstImportOptions {
 // Imports the export at `dir` into `store`: VerifySst first (with kFail also a
 // MultiGet of every key), then a second pass that ingests or writes. Errors and
 // guarantees as ImportDump (nothing imported from a directory that fails
-// verification). With ingestion, on-conflict fail checks keys in pass 1 and a key
-// written concurrently between the passes is overwritten (as with streaming); each
-// partition is ingested atomically, partitions one after another.
+// verification, nor from one holding a record beyond the kv::Store limits: pass 1
+// refuses it with InvalidArgument naming the file, partition and key). Streaming
+// writes end a batch at write_batch records or 64 MiB, whichever comes first. With ingestion,
+// on-conflict fail checks keys in pass 1 and a key written concurrently between the passes is
+// overwritten (as with streaming); each partition is ingested atomically, partitions one after
+// another.
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                                 const SstImportOptions& options = {});
 
