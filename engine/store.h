@@ -39,7 +39,8 @@ namespace refkv::kv {
 
 // Why these numbers:
 // - partition + key: PostgreSQL's primary-key btree on (partition, key) takes index
-//   tuples of at most 2704 bytes (8 KiB pages); 512 + 2048 bytes and their headers fit.
+//   tuples of at most 2704 bytes (8 KiB pages; a tuple is partition + key + 16 bytes of
+//   headers, and random bytes do not compress): 512 + 2048 fit, 1024 + 2048 fail.
 // - key: 2048 bytes leave the ref store's paths 2016 bytes (a staging key is a 32-byte
 //   token + the path), more than an object store's key (S3, GCS, Azure: 1024 bytes).
 // - value: a record with a maximal partition, key and value must fit in one 64 MiB dump
@@ -206,7 +207,10 @@ class Store {
   // Removes the whole partition and every key in it. OK if it does not exist.
   virtual Status DropPartition(std::string_view partition) = 0;
 
-  // Applies every op of `batch` to `partition` atomically: all or nothing.
+  // Applies every op of `batch` to `partition` atomically: all or nothing. Each op is
+  // within the limits (CheckBatch); the batch as a whole has the driver's ceiling
+  // (PostgreSQL: its values travel as one bytea[] parameter, at most 1 GB), so bulk
+  // writers bound their batches in bytes too.
   virtual Status Write(std::string_view partition, const WriteBatch& batch) = 0;
 
   // An iterator over the partition within `options`' bounds, positioned at the first
@@ -234,9 +238,9 @@ class Store {
   // not use them afterwards. The files must be verified by the caller (RocksDB checks
   // their structure, not every block checksum nor what the keys mean) and checked
   // against the limits (CheckWrite; the driver checks only the partition's name).
-  // Unsupported if the driver
-  // has no such path (the caller then streams through Write). Cost: a copy of the
-  // files, no memtable, no WAL; concurrent writers of the partition wait for it.
+  // Unsupported if the driver has no such path (the caller then streams through
+  // Write). Cost: a copy of the files, no memtable, no WAL; concurrent writers of the
+  // partition wait for it.
   virtual Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
                                 bool move) {
     return Status::Unsupported("driver '" + std::string(driver()) + "' cannot ingest SST files");
