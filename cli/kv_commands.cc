@@ -79,6 +79,8 @@ Status Set(CliContext& ctx, const KvArgs& args) {
   REFKV_RETURN_IF_ERROR(PartitionAndKey(ctx, "kv set", args, partition, key));
   REFKV_RETURN_IF_ERROR(RefuseMetaPartition("kv set", partition));
   REFKV_ASSIGN_OR_RETURN(std::string value, ctx.ArgBytes("VALUE", args.value));
+  // The limits too, before the store is opened: a refused write creates no store.
+  REFKV_RETURN_IF_ERROR(kv::CheckWrite("kv set", partition, key, value));
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kWrite));
   return store->Set(partition, key, value);
 }
@@ -88,6 +90,8 @@ Status SetIf(CliContext& ctx, const KvArgs& args) {
   REFKV_RETURN_IF_ERROR(PartitionAndKey(ctx, "kv setif", args, partition, key));
   REFKV_RETURN_IF_ERROR(RefuseMetaPartition("kv setif", partition));
   REFKV_ASSIGN_OR_RETURN(std::string value, ctx.ArgBytes("VALUE", args.value));
+  // The limits too, before the store is opened: a refused write creates no store.
+  REFKV_RETURN_IF_ERROR(kv::CheckWrite("kv setif", partition, key, value));
   kv::Predicate predicate = kv::Predicate::Absent();
   if (args.exists) {
     predicate = kv::Predicate::Exists();

@@ -73,6 +73,56 @@ Status CheckPartitionAndKey(std::string_view verb, std::string_view partition,
   return Status::OK();
 }
 
+namespace {
+
+// "<verb>: <what> is <size> bytes, more than the limit of <limit> bytes (<constant>)".
+Status TooLong(std::string_view verb, const std::string& what, size_t size, size_t limit,
+               std::string_view constant) {
+  return Status::InvalidArgument(std::string(verb) + ": " + what + " is " + std::to_string(size) +
+                                 " bytes, more than the limit of " + std::to_string(limit) +
+                                 " bytes (" + std::string(constant) + ")");
+}
+
+}  // namespace
+
+Status CheckWritePartition(std::string_view verb, std::string_view partition) {
+  REFKV_RETURN_IF_ERROR(CheckPartition(verb, partition));
+  if (partition.size() > kMaxPartitionBytes) {
+    return TooLong(verb, "partition name '" + Printable(partition) + "'", partition.size(),
+                   kMaxPartitionBytes, "kv::kMaxPartitionBytes");
+  }
+  return Status::OK();
+}
+
+Status CheckWrite(std::string_view verb, std::string_view partition, std::string_view key,
+                  std::string_view value) {
+  REFKV_RETURN_IF_ERROR(CheckWritePartition(verb, partition));
+  REFKV_RETURN_IF_ERROR(CheckPartitionAndKey(verb, partition, key));
+  if (key.size() <= kMaxKeyBytes && value.size() <= kMaxValueBytes) return Status::OK();
+  // Only now: the hot path builds no message.
+  const std::string where =
+      "key '" + Printable(key) + "' of partition '" + Printable(partition) + "'";
+  if (key.size() > kMaxKeyBytes) {
+    return TooLong(verb, where, key.size(), kMaxKeyBytes, "kv::kMaxKeyBytes");
+  }
+  return TooLong(verb, "the value of " + where, value.size(), kMaxValueBytes, "kv::kMaxValueBytes");
+}
+
+Status CheckBatch(std::string_view verb, std::string_view partition, const WriteBatch& batch) {
+  REFKV_RETURN_IF_ERROR(CheckPartition(verb, partition));
+  for (const auto& op : batch.ops()) {
+    REFKV_RETURN_IF_ERROR(op.kind == WriteBatch::Op::Kind::kPut
+                              ? CheckWrite(verb, partition, op.key, op.value)
+                              : CheckPartitionAndKey(verb, partition, op.key));
+  }
+  return Status::OK();
+}
+
+Status Store::PreparePartitions(const std::vector<std::string>& partitions) {
+  for (const auto& name : partitions) REFKV_RETURN_IF_ERROR(CheckWritePartition("prepare", name));
+  return Status::OK();
+}
+
 std::string Printable(std::string_view bytes, size_t max_len) {
   std::string out;
   size_t n = bytes.size() < max_len ? bytes.size() : max_len;

@@ -16,6 +16,13 @@
 //
 // Errors: every non-OK Status names the partition and key involved in printable form.
 // Empty partition or key -> InvalidArgument.
+//
+// Limits: a write (Set, SetIf, the puts of Write and InsertNew, IngestSstFiles,
+// PreparePartitions) of a partition name longer than kMaxPartitionBytes, a key longer
+// than kMaxKeyBytes or a value longer than kMaxValueBytes is InvalidArgument naming the
+// limit, the size and the partition and key, and writes nothing. Reads, deletes, scans and
+// drops take any size, so data written before the limits existed stays readable and
+// removable. Every format (dump files, SST exports) carries exactly what the limits allow.
 #ifndef REFKV_ENGINE_STORE_H_
 #define REFKV_ENGINE_STORE_H_
 
@@ -29,6 +36,19 @@
 #include "engine/status.h"
 
 namespace refkv::kv {
+
+// Why these numbers:
+// - partition + key: PostgreSQL's primary-key btree on (partition, key) takes index
+//   tuples of at most 2704 bytes (8 KiB pages; a tuple is partition + key + 16 bytes of
+//   headers, and random bytes do not compress): 512 + 2048 fit, 1024 + 2048 fail.
+// - key: 2048 bytes leave the ref store's paths 2016 bytes (a staging key is a 32-byte
+//   token + the path), more than an object store's key (S3, GCS, Azure: 1024 bytes).
+// - value: a record with a maximal partition, key and value must fit in one 64 MiB dump
+//   block (format/DUMP_FORMAT.md); 63 MiB leaves room for the partition, key and lengths.
+//   The ref store needs no more: it keeps committed ranges as 1 MiB chunks.
+inline constexpr size_t kMaxPartitionBytes = 512;
+inline constexpr size_t kMaxKeyBytes = 2048;
+inline constexpr size_t kMaxValueBytes = size_t{63} << 20;
 
 // The reserved partition that holds the store's own metadata (store id, format and
 // schema versions, migration state). User code must not write it directly.
@@ -187,7 +207,10 @@ class Store {
   // Removes the whole partition and every key in it. OK if it does not exist.
   virtual Status DropPartition(std::string_view partition) = 0;
 
-  // Applies every op of `batch` to `partition` atomically: all or nothing.
+  // Applies every op of `batch` to `partition` atomically: all or nothing. Each op is
+  // within the limits (CheckBatch); the batch as a whole has the driver's ceiling
+  // (PostgreSQL: its values travel as one bytea[] parameter, at most 1 GB), so bulk
+  // writers bound their batches in bytes too.
   virtual Status Write(std::string_view partition, const WriteBatch& batch) = 0;
 
   // An iterator over the partition within `options`' bounds, positioned at the first
@@ -201,10 +224,10 @@ class Store {
 
   // Creates `partitions` ahead of use, in one batch where a partition has a real cost
   // (a RocksDB column family: one at a time costs O(existing partitions), a batch about
-  // 0.5 ms each). Optional: writing to a partition creates it anyway. Default: no-op.
-  virtual Status PreparePartitions(const std::vector<std::string>& partitions) {
-    return Status::OK();
-  }
+  // 0.5 ms each). Optional: writing to a partition creates it anyway. InvalidArgument,
+  // nothing created, for an empty name or one beyond kMaxPartitionBytes. Default: only
+  // that check.
+  virtual Status PreparePartitions(const std::vector<std::string>& partitions);
 
   // Adds the entries of `files` (RocksDB SST files written by rocksdb::SstFileWriter
   // with the default bytewise comparator; keys are the partition's keys, without any
@@ -213,9 +236,11 @@ class Store {
   // an existing one; ingestion is atomic per call (all files or none). `move`: the
   // driver may move (hard-link) the files instead of copying them; the caller must
   // not use them afterwards. The files must be verified by the caller (RocksDB checks
-  // their structure, not every block checksum nor what the keys mean). Unsupported if the driver
-  // has no such path (the caller then streams through Write). Cost: a copy of the
-  // files, no memtable, no WAL; concurrent writers of the partition wait for it.
+  // their structure, not every block checksum nor what the keys mean) and checked
+  // against the limits (CheckWrite; the driver checks only the partition's name).
+  // Unsupported if the driver has no such path (the caller then streams through
+  // Write). Cost: a copy of the files, no memtable, no WAL; concurrent writers of the
+  // partition wait for it.
   virtual Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
                                 bool move) {
     return Status::Unsupported("driver '" + std::string(driver()) + "' cannot ingest SST files");
@@ -259,6 +284,19 @@ class Store {
 Status CheckPartitionAndKey(std::string_view verb, std::string_view partition,
                             std::string_view key);
 Status CheckPartition(std::string_view verb, std::string_view partition);
+
+// The one check of the limits, for verbs that store a value (drivers call it first, as
+// above; formats call it for every record they write or import). CheckPartitionAndKey,
+// then InvalidArgument if the partition, key or value exceeds kMaxPartitionBytes,
+// kMaxKeyBytes or kMaxValueBytes, naming the verb, the limit, the size, the partition
+// and the key (printable, truncated).
+Status CheckWrite(std::string_view verb, std::string_view partition, std::string_view key,
+                  std::string_view value);
+// CheckPartition and the partition's limit, for verbs that create a partition.
+Status CheckWritePartition(std::string_view verb, std::string_view partition);
+// For Write: CheckPartition, then CheckWrite for every put and CheckPartitionAndKey for
+// every delete (a delete takes a key of any length, as Delete does).
+Status CheckBatch(std::string_view verb, std::string_view partition, const WriteBatch& batch);
 
 // Printable form of arbitrary bytes for messages: printable ASCII as is, everything
 // else as \xNN, truncated to `max_len` bytes of input with "...".

@@ -118,7 +118,8 @@ struct ExportSummary {
 
 // Writes every record of the chosen partitions of `store` to options.path.
 // OK: the file is complete, synced and renamed into place; the summary describes it.
-// Errors: InvalidArgument (bad options, a record larger than 64 MiB encoded),
+// Errors: InvalidArgument (bad options; a record beyond the kv::Store limits, which
+// only an older refkv could have written: the error names it and nothing is exported),
 // NotFound (a named partition), AlreadyExists (path exists, !overwrite), IOError
 // (the file), and any error of the store's Scan. On error the temporary file is removed
 // (only it: nothing this call did not create).
@@ -201,6 +202,8 @@ struct ImportSummary {
 // it, and running the same import again (the same dump, wherever it lies) finishes it:
 // without the conflict check, fail and overwrite continuing as overwrite, skip (as
 // recorded) as skip. Errors: those of VerifyDump (Corruption naming block and offset);
+// InvalidArgument naming the block, partition and key of a record beyond the kv::Store
+// limits (a dump written by an older refkv; pass 1, so nothing is imported);
 // AlreadyExists naming the first conflicting partition and key (kFail), or naming
 // another pending load; VersionMismatch when the dump's schema version is newer than
 // the target's, or older (see allow_older_schema); any error of the store. An error in

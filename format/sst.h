@@ -81,12 +81,15 @@ struct SstExportSummary {
 
 // Writes one SST per non-empty chosen partition and the manifest. OK: the export is
 // complete and durable (files, manifest and their names synced). Errors:
-// InvalidArgument, NotFound (a named partition), AlreadyExists (the directory is a link,
-// not a directory, not empty, or with overwrite holds anything but an export: the
-// message names the first such entry; or a file appeared at one of the export's names
-// while it ran), IOError (RocksDB's writer, the file system), the store's errors. Every
-// refusal comes before the first change; on a later error the files this call created
-// are removed (only those), and with overwrite the old export is already gone.
+// InvalidArgument (also a partition name, key or value beyond the kv::Store limits,
+// which only an older refkv could have written: named, and no manifest is written, so
+// nothing importable is left), NotFound (a named partition), AlreadyExists (the
+// directory is a link, not a directory, not empty, or with overwrite holds anything but
+// an export: the message names the first such entry; or a file appeared at one of the
+// export's names while it ran), IOError (RocksDB's writer, the file system), the
+// store's errors. Every refusal comes before the first change; on a later error the
+// files this call created are removed (only those), and with overwrite the old export
+// is already gone.
 // Cost: one Scan per partition, one fdatasync per file, two directory fsyncs (four
 // with overwrite).
 Result<SstExportSummary> ExportSst(kv::Store& store, const SstExportOptions& options);
@@ -115,12 +118,15 @@ struct SstImportOptions {
 
 // Imports the export at `dir` into `store`: VerifySst first (with kFail also a
 // MultiGet of every key), then a second pass that ingests or writes. Errors and
-// guarantees as ImportDump (nothing imported from a directory that fails verification;
-// the schema rules; the second pass under the pending-load record, which names the
-// export by its manifest checksum, so a killed import is refused by ordinary opens and
-// finished by running it again). With ingestion, on-conflict fail checks keys in pass 1
-// and a key written concurrently between the passes is overwritten (as with streaming);
-// each partition is ingested atomically, partitions one after another.
+// guarantees as ImportDump (nothing imported from a directory that fails verification,
+// nor from one holding a record beyond the kv::Store limits: pass 1 refuses it with
+// InvalidArgument naming the file, partition and key; the schema rules; the second pass
+// under the pending-load record, which names the export by its manifest checksum, so a
+// killed import is refused by ordinary opens and finished by running it again).
+// Streaming writes end a batch at write_batch records or 64 MiB, whichever comes first.
+// With ingestion, on-conflict fail checks keys in pass 1 and a key written concurrently
+// between the passes is overwritten (as with streaming); each partition is ingested
+// atomically, partitions one after another.
 Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                                 const SstImportOptions& options = {});
 

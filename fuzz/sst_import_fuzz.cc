@@ -14,7 +14,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto verified = format::VerifySst(dir);
   auto store = std::move(*kv::Open("mem://"));
   auto imported = format::ImportSst(dir, *store);
-  if (imported.ok() != verified.ok()) std::abort();  // both passes judge alike
+  // Both passes judge alike, except that a record beyond the kv::Store limits verifies
+  // (the format's bounds are wider, for exports of older code) and is not imported.
+  if (imported.ok() != verified.ok() &&
+      !(verified.ok() && imported.status().IsInvalidArgument())) {
+    std::abort();
+  }
   if (!imported.ok()) {
     if (imported.status().message().empty()) std::abort();
     auto parts = store->ListPartitions();

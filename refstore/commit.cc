@@ -201,6 +201,15 @@ Result<CommitResult> RefStoreImpl::Commit(std::string_view repo_name, std::strin
                                           const CommitRequest& request) {
   REFKV_ASSIGN_OR_RETURN(auto write_guard, BeginWrite());
   REFKV_RETURN_IF_ERROR(ValidateRefName("branch", branch_name));
+  size_t info_bytes = request.message.size() + request.committer.size();
+  for (const auto& [k, v] : request.metadata) info_bytes += k.size() + v.size();
+  if (info_bytes > kMaxCommitInfoBytes) {
+    return Status::InvalidArgument("commit to branch '" + std::string(branch_name) +
+                                   "': message, committer and metadata are " +
+                                   std::to_string(info_bytes) + " bytes, more than the limit of " +
+                                   std::to_string(kMaxCommitInfoBytes) +
+                                   " bytes (refstore::kMaxCommitInfoBytes)");
+  }
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   const std::string key = BranchKey(branch_name);
   const int64_t start = NowMs();

@@ -55,6 +55,8 @@ Status RefStoreImpl::StageWrite(std::string_view repo_name, std::string_view bra
 
 Status RefStoreImpl::PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
                               std::string_view value) {
+  REFKV_RETURN_IF_ERROR(ValidatePath(path));
+  REFKV_RETURN_IF_ERROR(ValidateEntryValue(path, value));
   pb::StagedEntry entry;
   entry.set_value(std::string(value));
   return StageWrite(repo, branch, path, entry);
@@ -69,7 +71,7 @@ Status RefStoreImpl::DeleteEntry(std::string_view repo, std::string_view branch,
 
 Result<std::string> RefStoreImpl::GetEntry(std::string_view repo_name, std::string_view ref,
                                            std::string_view path) {
-  REFKV_RETURN_IF_ERROR(ValidatePath(path));
+  REFKV_RETURN_IF_ERROR(ValidateReadPath(path));
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
   auto not_found = [&] {
     return Status::NotFound("path '" + kv::Printable(path) + "' does not exist at '" +

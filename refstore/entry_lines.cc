@@ -3,10 +3,10 @@
 #include <map>
 #include <optional>
 
+#include "refstore/internal/keys.h"
+
 namespace refkv::refstore {
 namespace {
-
-constexpr size_t kMaxPath = 4096;
 
 struct Parser {
   std::string_view s;
@@ -192,8 +192,7 @@ Result<Entry> ParseEntryLine(std::string_view line) {
   if (p.i != line.size()) return p.Error("trailing characters after the object");
   auto path = fields.find("path");
   if (path == fields.end()) return Status::InvalidArgument("missing field \"path\"");
-  if (path->second.empty()) return Status::InvalidArgument("empty path");
-  if (path->second.size() > kMaxPath) return Status::InvalidArgument("path longer than 4 KiB");
+  REFKV_RETURN_IF_ERROR(internal::ValidatePath(path->second));
   bool has_value = fields.count("value") > 0, has_b64 = fields.count("value_b64") > 0;
   if (has_value == has_b64) {
     return Status::InvalidArgument("exactly one of \"value\" and \"value_b64\" is required");
@@ -207,6 +206,7 @@ Result<Entry> ParseEntryLine(std::string_view line) {
     if (!decoded.ok()) return decoded.status().WithContext("value_b64");
     entry.value = std::move(decoded).value();
   }
+  REFKV_RETURN_IF_ERROR(internal::ValidateEntryValue(entry.path, entry.value));
   return entry;
 }
 

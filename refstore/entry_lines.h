@@ -19,8 +19,9 @@ namespace refkv::refstore {
 
 // Parses every line of `in` (named `name` in messages) before returning, so a caller
 // stages nothing from a file with a bad line. InvalidArgument "NAME:LINE: what" for the
-// first malformed line (bad JSON, a missing or unknown field, bad base64, an empty path
-// or one longer than 4 KiB); IOError if reading fails. Cost: O(file size) memory.
+// first malformed line (bad JSON, a missing or unknown field, bad base64, an empty path,
+// a path or value beyond the limits of refstore.h); IOError if reading fails.
+// Cost: O(file size) memory.
 Result<std::vector<Entry>> ParseEntryLines(std::istream& in, std::string_view name);
 
 // One line, as above; InvalidArgument naming what is wrong (without file and line).

@@ -11,8 +11,15 @@
 // over its head commit.
 //
 // Names: repository names match [A-Za-z0-9][A-Za-z0-9._-]{0,62}; branch and tag names
-// [A-Za-z0-9][A-Za-z0-9._/-]{0,127}; paths are any non-empty bytes up to 4 KiB.
+// [A-Za-z0-9][A-Za-z0-9._/-]{0,127}; paths are any non-empty bytes up to kMaxPathBytes.
 // Anything else is InvalidArgument.
+//
+// Limits (the kv::Store limits, engine/store.h, applied to what the ref store derives
+// from them): a staged path at most kMaxPathBytes, a staged value at most
+// kMaxEntryValueBytes, a commit's message and metadata together at most
+// kMaxCommitInfoBytes (with the committer). A write beyond them (PutEntry, DeleteEntry, Commit) is
+// InvalidArgument naming the limit, the size and the path, and writes nothing. Reads take
+// any path, so entries committed before the limits existed stay readable.
 //
 // Errors common to every method: InvalidArgument (a bad name or path), NotFound (the
 // repository, branch, tag, commit or entry does not exist; the message names it),
@@ -75,6 +82,18 @@
 namespace refkv::refstore {
 
 class RangeStore;  // refstore/committed/: where ranges and metaranges are kept
+
+// A staged entry's key is its 32-byte staging token followed by the path
+// (refstore/internal/keys.h), so a path takes what is left of kv::kMaxKeyBytes.
+inline constexpr size_t kMaxPathBytes = kv::kMaxKeyBytes - 32;
+// Entries are metadata: 16 MiB bounds what one entry adds to a range (cut at 64 MiB of
+// content, refstore/committed/FORMAT.md) and keeps a staged record (the value, its path
+// and a few bytes of protobuf) well within kv::kMaxValueBytes.
+inline constexpr size_t kMaxEntryValueBytes = size_t{16} << 20;
+// A commit record (message, metadata, parents, ids) is one kv value, read by every log.
+inline constexpr size_t kMaxCommitInfoBytes = size_t{1} << 20;
+static_assert(kMaxEntryValueBytes + kMaxPathBytes + 64 <= kv::kMaxValueBytes);
+static_assert(kMaxCommitInfoBytes * 2 <= kv::kMaxValueBytes);
 
 struct Options {
   // Commit: how often the final compare-and-set of the branch is tried before the commit

@@ -98,7 +98,7 @@ class MemStore final : public Store {
   }
 
   Status Set(std::string_view partition, std::string_view key, std::string_view value) override {
-    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("set", partition, key));
+    REFKV_RETURN_IF_ERROR(CheckWrite("set", partition, key, value));
     std::unique_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
     Map& map = Writable(partition);
@@ -108,7 +108,7 @@ class MemStore final : public Store {
 
   Status SetIf(std::string_view partition, std::string_view key, std::string_view value,
                const Predicate& predicate) override {
-    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("setif", partition, key));
+    REFKV_RETURN_IF_ERROR(CheckWrite("setif", partition, key, value));
     std::unique_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
     if (!predicate.HoldsFor(Find(partition, key))) return Failed(partition, key, predicate);
@@ -162,10 +162,7 @@ class MemStore final : public Store {
   }
 
   Status Write(std::string_view partition, const WriteBatch& batch) override {
-    REFKV_RETURN_IF_ERROR(CheckPartition("write", partition));
-    for (const auto& op : batch.ops()) {
-      REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("write", partition, op.key));
-    }
+    REFKV_RETURN_IF_ERROR(CheckBatch("write", partition, batch));
     std::unique_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
     if (batch.empty()) return Status::OK();

@@ -353,7 +353,7 @@ class PostgresStore final : public Store {
   }
 
   Status Set(std::string_view partition, std::string_view key, std::string_view value) override {
-    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("set", partition, key));
+    REFKV_RETURN_IF_ERROR(CheckWrite("set", partition, key, value));
     Params p;
     p.Bytes(partition).Bytes(key).Bytes(value);
     return Run(kSet, p, Retry::kIdempotent, {"set", partition, key}).status();
@@ -361,7 +361,7 @@ class PostgresStore final : public Store {
 
   Status SetIf(std::string_view partition, std::string_view key, std::string_view value,
                const Predicate& predicate) override {
-    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("setif", partition, key));
+    REFKV_RETURN_IF_ERROR(CheckWrite("setif", partition, key, value));
     Params p;
     p.Bytes(partition).Bytes(key).Bytes(value);
     Stmt stmt = kInsertAbsent;
@@ -425,10 +425,7 @@ class PostgresStore final : public Store {
   }
 
   Status Write(std::string_view partition, const WriteBatch& batch) override {
-    REFKV_RETURN_IF_ERROR(CheckPartition("write", partition));
-    for (const auto& op : batch.ops()) {
-      REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("write", partition, op.key));
-    }
+    REFKV_RETURN_IF_ERROR(CheckBatch("write", partition, batch));
     if (batch.empty()) return CheckOpen();
     // The last op per key wins; std::map also sorts the keys.
     std::map<std::string_view, const WriteBatch::Op*> last;
@@ -454,7 +451,7 @@ class PostgresStore final : public Store {
   Status InsertNew(std::string_view partition, const WriteBatch& batch) override {
     REFKV_RETURN_IF_ERROR(CheckPartition("insertnew", partition));
     for (const auto& op : batch.ops()) {
-      REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("insertnew", partition, op.key));
+      REFKV_RETURN_IF_ERROR(CheckWrite("insertnew", partition, op.key, op.value));
       if (op.kind != WriteBatch::Op::Kind::kPut) {
         return Status::InvalidArgument("postgres insertnew: the batch for partition '" +
                                        Printable(partition) + "' holds a delete");

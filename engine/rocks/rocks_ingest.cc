@@ -85,7 +85,7 @@ Status RocksStore::StageIngest(const Partition& p, const std::vector<std::string
 
 Status RocksStore::IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
                                   bool move) {
-  REFKV_RETURN_IF_ERROR(CheckPartition("ingest", partition));
+  REFKV_RETURN_IF_ERROR(CheckWritePartition("ingest", partition));
   REFKV_RETURN_IF_ERROR(CheckOpen());
   if (read_only_) return Status::Unsupported("rocks store '" + path_ + "' is open read-only");
   if (files.empty()) return Status::OK();

@@ -328,7 +328,8 @@ Result<std::vector<Result<std::string>>> RocksStore::MultiGet(
 
 Status RocksStore::WriteOne(std::string_view verb, std::string_view partition, std::string_view key,
                             const std::string_view* value, const Predicate* predicate) {
-  REFKV_RETURN_IF_ERROR(CheckPartitionAndKey(verb, partition, key));
+  REFKV_RETURN_IF_ERROR(value != nullptr ? CheckWrite(verb, partition, key, *value)
+                                         : CheckPartitionAndKey(verb, partition, key));
   REFKV_RETURN_IF_ERROR(CheckOpen());
   // Only a write that may store a value creates the partition; in a partition that
   // does not exist every key is absent.
@@ -415,10 +416,7 @@ Status RocksStore::DeleteIf(std::string_view partition, std::string_view key,
 }
 
 Status RocksStore::Write(std::string_view partition, const WriteBatch& batch) {
-  REFKV_RETURN_IF_ERROR(CheckPartition("write", partition));
-  for (const auto& op : batch.ops()) {
-    REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("write", partition, op.key));
-  }
+  REFKV_RETURN_IF_ERROR(CheckBatch("write", partition, batch));
   REFKV_RETURN_IF_ERROR(CheckOpen());
   if (batch.empty()) return Status::OK();
   std::vector<size_t> order;
@@ -556,7 +554,9 @@ Result<std::vector<std::string>> RocksStore::ListPartitions() {
 }
 
 Status RocksStore::PreparePartitions(const std::vector<std::string>& partitions) {
-  for (const auto& name : partitions) REFKV_RETURN_IF_ERROR(CheckPartition("prepare", name));
+  for (const auto& name : partitions) {
+    REFKV_RETURN_IF_ERROR(CheckWritePartition("prepare", name));
+  }
   REFKV_RETURN_IF_ERROR(CheckOpen());
   if (read_only_) return Status::Unsupported("rocks store '" + path_ + "' is open read-only");
   std::lock_guard<std::mutex> ddl(ddl_mu_);

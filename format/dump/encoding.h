@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/store.h"
+
 namespace refkv::format::internal {
 
 inline constexpr std::string_view kMagic = "RKVDUMP1";
@@ -57,7 +59,7 @@ inline void PutVarint(std::string* out, uint64_t v) {
   }
   out->push_back(static_cast<char>(v));
 }
-inline size_t VarintSize(uint64_t v) {
+constexpr size_t VarintSize(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {
     v >>= 7;
@@ -65,6 +67,14 @@ inline size_t VarintSize(uint64_t v) {
   }
   return n;
 }
+
+// The largest record the kv::Store limits allow (engine/store.h): it always fits in one
+// block, so every store within the limits can be dumped (DUMP_FORMAT.md, "Limits").
+inline constexpr size_t kMaxRecordSize =
+    VarintSize(kv::kMaxPartitionBytes) + kv::kMaxPartitionBytes + VarintSize(kv::kMaxKeyBytes) +
+    kv::kMaxKeyBytes + VarintSize(kv::kMaxValueBytes) + kv::kMaxValueBytes;
+static_assert(kMaxRecordSize <= kMaxUncompressed);
+static_assert(kv::kMaxPartitionBytes <= kMaxPartitionLen);
 
 inline uint64_t LoadLE(const char* p, int n) {
   uint64_t v = 0;

@@ -132,6 +132,17 @@ Result<ImportSummary> internal::ImportDumpRecords(
   REFKV_RETURN_IF_ERROR(Pass(
       *reader, check ? "check" : "verify", options.progress,
       [&](const std::vector<Record>& records) -> Status {
+        // A dump of an older refkv may hold what no store takes now: refuse it here,
+        // before pass 2 writes anything.
+        for (const auto& r : records) {
+          if (r.partition == kv::kMetaPartition) continue;
+          Status s = kv::CheckWrite("import", r.partition, r.key, r.value);
+          if (!s.ok()) {
+            return s.WithContext("dump '" + path + "' block " +
+                                 std::to_string(reader->blocks_read() - 1) +
+                                 " (beyond this refkv's limits; nothing imported)");
+          }
+        }
         if (!check || !conflict.ok()) return Status::OK();
         return ForEachPartitionRun(records, [&](std::string_view partition, size_t a, size_t b) {
           if (partition == kv::kMetaPartition || !conflict.ok()) return Status::OK();

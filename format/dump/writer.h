@@ -48,7 +48,7 @@ class DumpWriter {
   DumpWriter& operator=(const DumpWriter&) = delete;
 
   // Appends a record. InvalidArgument if it is out of order, has an empty partition or
-  // key, a partition longer than 65,535 bytes, or an encoding larger than 64 MiB.
+  // key, or a partition, key or value beyond the kv::Store limits (kv::CheckWrite).
   Status Add(std::string_view partition, std::string_view key, std::string_view value);
 
   // Writes the last block, the footer and the trailer, waits for every write and

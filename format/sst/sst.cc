@@ -28,6 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr uint64_t kMaxManifestBytes = 64u << 20;
+// The bytes of one Write when an import streams (a batch ends at this or at
+// SstImportOptions::write_batch records, whichever comes first).
+constexpr size_t kMaxStreamBatchBytes = 64u << 20;
 
 std::string Hex(std::string_view bytes) {
   static const char* kDigits = "0123456789abcdef";
@@ -204,6 +207,11 @@ Result<SstExportSummary> WriteExport(kv::Store& store, const SstExportOptions& o
   }
   std::sort(partitions.begin(), partitions.end());
   partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
+  // Only what a store may hold (engine/store.h limits), so import can take every export;
+  // names first, before any file is written.
+  for (const auto& p : partitions) {
+    REFKV_RETURN_IF_ERROR(kv::CheckWritePartition("sst export", p));
+  }
 
   SstExportSummary summary;
   SstManifest& m = summary.manifest;
@@ -243,6 +251,7 @@ Result<SstExportSummary> WriteExport(kv::Store& store, const SstExportOptions& o
         created->push_back(path);
         open = true;
       }
+      REFKV_RETURN_IF_ERROR(kv::CheckWrite("sst export", partition, it->key(), it->value()));
       rocksdb::Slice key(it->key().data(), it->key().size());
       rocksdb::Slice value(it->value().data(), it->value().size());
       REFKV_RETURN_IF_ERROR(
@@ -438,6 +447,7 @@ Status WriteSst(const std::string& dir, const SstManifest& m, kv::Store& store,
       }
     }
     kv::WriteBatch batch;
+    size_t batch_bytes = 0;
     std::vector<std::string> keys;
     auto flush = [&]() -> Status {
       if (batch.empty()) return Status::OK();
@@ -466,11 +476,16 @@ Status WriteSst(const std::string& dir, const SstManifest& m, kv::Store& store,
       }
       summary.written += write.size();
       batch.Clear();
+      batch_bytes = 0;
       return Status::OK();
     };
     REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
       batch.Put(key, value);
-      return batch.size() >= batch_size ? flush() : Status::OK();
+      batch_bytes += key.size() + value.size();
+      // Bytes bound the batch too: values may reach kv::kMaxValueBytes, and a driver's
+      // batch has its own ceiling (PostgreSQL: 1 GB per bytea[] parameter).
+      return batch.size() >= batch_size || batch_bytes >= kMaxStreamBatchBytes ? flush()
+                                                                               : Status::OK();
     }));
     REFKV_RETURN_IF_ERROR(flush());
     progress.records += part.records;
@@ -579,7 +594,15 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
       return Status::OK();
     };
     bool skip = part.name == kv::kMetaPartition;
-    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view) {
+    // An export of an older refkv may hold what no store takes now: refuse it here,
+    // before pass 2 writes anything.
+    auto beyond = [&](Status s) {
+      return s.WithContext("sst import: '" + part.file + "' in '" + dir +
+                           "' (beyond this refkv's limits; nothing imported)");
+    };
+    if (!skip) REFKV_RETURN_IF_ERROR(beyond(kv::CheckWritePartition("import", part.name)));
+    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
+      if (!skip) REFKV_RETURN_IF_ERROR(beyond(kv::CheckWrite("import", part.name, key, value)));
       if (!lookup_keys || skip || !conflict.ok()) return Status::OK();
       keys.emplace_back(key);
       return keys.size() >= batch_size ? lookup() : Status::OK();

@@ -52,7 +52,7 @@ std::optional<int64_t> TimedIdMs(std::string_view id) {
 }
 
 Status ValidateRepoName(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 63 && IsAlnum(name[0]);
+  bool ok = !name.empty() && name.size() <= kMaxRepoNameBytes && IsAlnum(name[0]);
   for (char c : name) ok = ok && (IsAlnum(c) || c == '.' || c == '_' || c == '-');
   if (!ok) {
     return Status::InvalidArgument("repository name '" + kv::Printable(name) +
@@ -62,7 +62,7 @@ Status ValidateRepoName(std::string_view name) {
 }
 
 Status ValidateRefName(std::string_view what, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 128 && IsAlnum(name[0]);
+  bool ok = !name.empty() && name.size() <= kMaxRefNameBytes && IsAlnum(name[0]);
   for (char c : name) ok = ok && (IsAlnum(c) || c == '.' || c == '_' || c == '-' || c == '/');
   if (!ok) {
     return Status::InvalidArgument(std::string(what) + " name '" + kv::Printable(name) +
@@ -71,10 +71,28 @@ Status ValidateRefName(std::string_view what, std::string_view name) {
   return Status::OK();
 }
 
+Status ValidateReadPath(std::string_view path) {
+  if (path.empty()) return Status::InvalidArgument("path must not be empty");
+  return Status::OK();
+}
+
 Status ValidatePath(std::string_view path) {
-  if (path.empty() || path.size() > 4096) {
-    return Status::InvalidArgument("path must be 1 to 4096 bytes, got " +
-                                   std::to_string(path.size()));
+  REFKV_RETURN_IF_ERROR(ValidateReadPath(path));
+  if (path.size() > kMaxPathBytes) {
+    return Status::InvalidArgument("path '" + kv::Printable(path) + "' is " +
+                                   std::to_string(path.size()) + " bytes, more than the limit of " +
+                                   std::to_string(kMaxPathBytes) +
+                                   " bytes (refstore::kMaxPathBytes)");
+  }
+  return Status::OK();
+}
+
+Status ValidateEntryValue(std::string_view path, std::string_view value) {
+  if (value.size() > kMaxEntryValueBytes) {
+    return Status::InvalidArgument(
+        "the value of path '" + kv::Printable(path) + "' is " + std::to_string(value.size()) +
+        " bytes, more than the limit of " + std::to_string(kMaxEntryValueBytes) +
+        " bytes (refstore::kMaxEntryValueBytes)");
   }
   return Status::OK();
 }

@@ -23,6 +23,8 @@
 #include <string_view>
 
 #include "engine/status.h"
+#include "engine/store.h"
+#include "refstore/refstore.h"
 
 namespace refkv::refstore::internal {
 
@@ -43,9 +45,27 @@ std::string NewTimedId();
 // The creation time encoded in a token or instance id; nullopt if malformed.
 std::optional<int64_t> TimedIdMs(std::string_view id);
 
+inline constexpr size_t kMaxRepoNameBytes = 63;
+inline constexpr size_t kMaxRefNameBytes = 128;
+
 Status ValidateRepoName(std::string_view name);
 Status ValidateRefName(std::string_view what, std::string_view name);  // branch or tag
+// A path a write stages: 1..kMaxPathBytes bytes (refstore.h "Limits").
 Status ValidatePath(std::string_view path);
+// A path a read asks for: non-empty, any length (entries committed before the limits
+// existed stay readable).
+Status ValidateReadPath(std::string_view path);
+// A value a write stages: at most kMaxEntryValueBytes. `path` is named in the error.
+Status ValidateEntryValue(std::string_view path, std::string_view value);
+
+// Every key and partition name the ref store derives from a name or path stays within
+// the kv::Store limits (engine/store.h).
+static_assert(kMaxPathBytes + kTimedIdLength <= kv::kMaxKeyBytes);  // StagingKey
+static_assert(2 + kMaxRefNameBytes <= kv::kMaxKeyBytes);            // BranchKey, TagKey
+static_assert(kMaxRepoNameBytes <= kv::kMaxKeyBytes);               // refkv.repos
+static_assert(kRepoPartitionPrefix.size() + kMaxRepoNameBytes + 1 + kTimedIdLength +
+                  std::string_view("/staging").size() <=
+              kv::kMaxPartitionBytes);  // RefsPartition, StagingPartition
 
 std::string RefsPartition(std::string_view repo, std::string_view instance);
 std::string StagingPartition(std::string_view repo, std::string_view instance);

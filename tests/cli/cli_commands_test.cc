@@ -12,6 +12,8 @@
 
 #include "cli/exit_code.h"
 #include "engine/open.h"
+#include "engine/store.h"
+#include "refstore/refstore.h"
 #include "tests/cli/refkv_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -263,6 +265,58 @@ TEST_F(CliCommandsTest, SstExportImportAndKvMigrate) {
       RunRefkv(dir_.path(), {"kv", "migrate", "--from", "rocks://" + dir_.Sub("store"), "--to",
                              "rocks://" + dir_.Sub("migrated")});
   EXPECT_NE(again.exit_code, 0) << Describe(again);  // target not empty
+}
+
+// Issue 14 item 7: a value or a partition name a dump or an SST export could not carry
+// is refused when it is written (exit 2, nothing written), and what the limits allow
+// travels through both formats.
+TEST_F(CliCommandsTest, WritesBeyondTheLimitsAreUsageErrors) {
+  Ok({"repo", "create", "r1"});
+  {
+    std::ofstream big(dir_.Sub("70mb"), std::ios::binary);
+    big << std::string(70'000'000, 'v');
+  }
+  RunResult put = R({"entry", "put", "r1", "main", "big", "--file", dir_.Sub("70mb")});
+  EXPECT_EQ(put.exit_code, kExitUsage) << Describe(put);
+  EXPECT_NE(put.err.find("70000000 bytes"), std::string::npos) << Describe(put);
+  EXPECT_NE(put.err.find("refstore::kMaxEntryValueBytes"), std::string::npos) << Describe(put);
+  const std::string staged = Ok({"diff", "r1", "main", "--uncommitted"}).out;
+  EXPECT_TRUE(staged.empty()) << staged.size() << " bytes of staged changes";
+  std::filesystem::remove(dir_.Sub("70mb"));
+
+  const std::string long_p(70'000, 'p');
+  RunResult set = R({"kv", "set", long_p, "k", "v"});
+  EXPECT_EQ(set.exit_code, kExitUsage) << Describe(set);
+  EXPECT_NE(set.err.find("kv::kMaxPartitionBytes"), std::string::npos) << Describe(set);
+  EXPECT_EQ(set.err.find('\n'), set.err.size() - 1) << "one line: " << Describe(set);
+  EXPECT_EQ(Ok({"kv", "partitions"}).out.find("ppp"), std::string::npos);
+  // Refused before the store is opened: a missing store is not even created.
+  RunResult setif = R({"kv", "setif", long_p, "k", "v", "--absent"}, "fresh");
+  EXPECT_EQ(setif.exit_code, kExitUsage) << Describe(setif);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("fresh")));
+}
+
+TEST_F(CliCommandsTest, NamesAndValuesAtTheLimitsTravelThroughDumpAndSst) {
+  const std::string p(kv::kMaxPartitionBytes, 'p'), k(kv::kMaxKeyBytes, 'k');
+  const std::string path(refstore::kMaxPathBytes, 'f');
+  Ok({"kv", "set", p, k, "v"});
+  Ok({"repo", "create", "r1"});
+  {
+    std::ofstream value(dir_.Sub("value"), std::ios::binary);
+    value << std::string(refstore::kMaxEntryValueBytes, 'e');
+  }
+  Ok({"entry", "put", "r1", "main", path, "--file", dir_.Sub("value")});
+  Ok({"commit", "r1", "main", "-m", "max"});
+  Ok({"export", "-o", dir_.Sub("max.dump")});
+  Ok({"export", "--format", "sst", "-o", dir_.Sub("max.sst")});
+  for (const std::string target : {"fromdump", "fromsst"}) {
+    SCOPED_TRACE(target);
+    Ok({"import", dir_.Sub(target == "fromdump" ? "max.dump" : "max.sst")}, target);
+    EXPECT_EQ(Ok({"kv", "get", p, k}, target).out, "v");
+    RunResult got = Ok({"entry", "get", "r1", "main", path}, target);
+    EXPECT_TRUE(got.out == std::string(refstore::kMaxEntryValueBytes, 'e'))
+        << got.out.size() << " bytes";
+  }
 }
 
 TEST_F(CliCommandsTest, MigrateVersionJson) {

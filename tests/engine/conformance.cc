@@ -1,6 +1,7 @@
 // The bodies of the driver conformance suite (see conformance.h).
 #include "tests/engine/conformance.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <random>
@@ -34,6 +35,107 @@ TEST_P(StoreConformance, EmptyPartitionOrKeyIsInvalidArgument) {
   // An empty value is legal.
   ASSERT_TRUE(s.Set("p", "k", "").ok());
   this->ExpectValue("p", "k", "");
+}
+
+// Bytes that do not compress (PostgreSQL compresses index tuples and values).
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::string out(n, '\0');
+  std::mt19937 rng(seed);
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+bool Contains(const Status& s, std::string_view text) {
+  return s.message().find(text) != std::string::npos;
+}
+
+// engine/store.h "Limits": exactly at each limit is written and read back, by Set, SetIf
+// and Write, in one partition whose name is at its limit.
+TEST_P(StoreConformance, WritesAtTheLimitsAreAccepted) {
+  Store& s = this->store();
+  const std::string p = RandomBytes(kMaxPartitionBytes, 1);
+  const std::string set_key = RandomBytes(kMaxKeyBytes, 2);
+  const std::string setif_key = RandomBytes(kMaxKeyBytes, 3);
+  const std::string write_key = RandomBytes(kMaxKeyBytes, 4);
+  // Random where it matters (the bytes of a key, which PostgreSQL's index compresses);
+  // a value of one repeated byte is written and read back like any other.
+  std::string value(kMaxValueBytes, 'v');
+  value.replace(0, 4096, RandomBytes(4096, 5));
+  ASSERT_TRUE(s.PreparePartitions({p}).ok());
+  Status set = s.Set(p, set_key, value);
+  ASSERT_TRUE(set.ok()) << set.ToString();
+  Status setif = s.SetIf(p, setif_key, value, Predicate::Absent());
+  ASSERT_TRUE(setif.ok()) << setif.ToString();
+  WriteBatch batch;
+  batch.Put(write_key, value);
+  Status write = s.Write(p, batch);
+  ASSERT_TRUE(write.ok()) << write.ToString();
+  for (const auto& k : {set_key, setif_key, write_key}) {
+    auto got = s.Get(p, k);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(*got == value) << "the value at the limit did not read back";
+  }
+  EXPECT_EQ(Keys(s, p).size(), 3u);
+  auto partitions = s.ListPartitions();
+  ASSERT_TRUE(partitions.ok());
+  EXPECT_NE(std::find(partitions->begin(), partitions->end(), p), partitions->end());
+}
+
+// One byte more than a limit is InvalidArgument naming the limit and its size, for Set,
+// SetIf and Write, and nothing is written (a batch with one such put writes nothing).
+TEST_P(StoreConformance, WritesBeyondTheLimitsAreRefused) {
+  Store& s = this->store();
+  const std::string long_p(kMaxPartitionBytes + 1, 'p');
+  const std::string long_k(kMaxKeyBytes + 1, 'k');
+  const std::string long_v(kMaxValueBytes + 1, 'v');
+  struct Case {
+    std::string p, k, v, limit, size;
+  };
+  const Case cases[] = {
+      {long_p, "k", "v", "kv::kMaxPartitionBytes", std::to_string(long_p.size())},
+      {"p", long_k, "v", "kv::kMaxKeyBytes", std::to_string(long_k.size())},
+      {"p", "k", long_v, "kv::kMaxValueBytes", std::to_string(long_v.size())},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.limit);
+    Status set = s.Set(c.p, c.k, c.v);
+    EXPECT_TRUE(set.IsInvalidArgument()) << set.ToString();
+    EXPECT_TRUE(Contains(set, c.limit) && Contains(set, c.size)) << set.ToString();
+    Status setif = s.SetIf(c.p, c.k, c.v, Predicate::Absent());
+    EXPECT_TRUE(setif.IsInvalidArgument()) << setif.ToString();
+    EXPECT_TRUE(Contains(setif, c.limit)) << setif.ToString();
+    WriteBatch batch;
+    batch.Put("ok", "v");
+    batch.Put(c.k, c.v);
+    Status write = s.Write(c.p, batch);
+    EXPECT_TRUE(write.IsInvalidArgument()) << write.ToString();
+    EXPECT_TRUE(Contains(write, c.limit)) << write.ToString();
+    this->ExpectMissing(c.p, "ok");
+    this->ExpectMissing(c.p, c.k);
+  }
+  EXPECT_TRUE(s.PreparePartitions({"fine", long_p}).IsInvalidArgument());
+  auto partitions = s.ListPartitions();
+  ASSERT_TRUE(partitions.ok());
+  for (const auto& name : *partitions) {
+    EXPECT_TRUE(name == kMetaPartition) << "a refused write created '" << Printable(name) << "'";
+  }
+}
+
+// Reads and removals take any size: data written before the limits stays removable.
+TEST_P(StoreConformance, ReadsAndDeletesTakeKeysBeyondTheLimits) {
+  Store& s = this->store();
+  const std::string long_p(kMaxPartitionBytes + 1, 'p');
+  const std::string long_k(kMaxKeyBytes + 1, 'k');
+  EXPECT_TRUE(s.Get("p", long_k).status().IsNotFound());
+  EXPECT_TRUE(s.Get(long_p, "k").status().IsNotFound());
+  EXPECT_TRUE(s.Delete("p", long_k).ok());
+  EXPECT_TRUE(s.DeleteIf("p", long_k, Predicate::Absent()).ok());
+  WriteBatch deletes;
+  deletes.Delete(long_k);
+  EXPECT_TRUE(s.Write("p", deletes).ok());
+  EXPECT_TRUE(Keys(s, long_p).empty());
+  EXPECT_TRUE(s.DeleteRange(long_p, "a", "").ok());
+  EXPECT_TRUE(s.DropPartition(long_p).ok());
 }
 
 TEST_P(StoreConformance, GetSetOverwrite) {

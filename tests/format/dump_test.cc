@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <xxhash.h>
+#include <zstd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -485,6 +487,155 @@ TEST_P(DumpTest, MissingFile) {
   auto v = VerifyDump(dir_.Sub("nope.dump"));
   EXPECT_TRUE(v.status().IsNotFound());
   EXPECT_NE(v.status().message().find("nope.dump"), std::string::npos);
+}
+
+// engine/store.h "Limits": a record with a maximal partition name, key and value goes
+// through a dump (it fits in one block) and back.
+TEST(DumpLimitsTest, RecordsAtTheLimitsRoundTrip) {
+  testing::TempDir dir{"dump-limits"};
+  std::mt19937_64 rng{3};
+  auto src = NewStore();
+  const std::string p = testing::RandomBytes(rng, kv::kMaxPartitionBytes);
+  std::string value(kv::kMaxValueBytes, 'v');  // compressible: the bound is on raw bytes
+  value.replace(0, 4096, testing::RandomBytes(rng, 4096));
+  ASSERT_TRUE(src->Set(p, "a", "small").ok());
+  ASSERT_TRUE(src->Set(p, testing::RandomBytes(rng, kv::kMaxKeyBytes), value).ok());
+  ASSERT_TRUE(src->Set("q", "k", "after").ok());
+  ExportOptions opts;
+  opts.path = dir.Sub("max.dump");
+  auto exported = ExportDump(*src, opts);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  auto dst = NewStore();
+  auto imported = ImportDump(opts.path, *dst);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_TRUE(ReadAll(*dst) == ReadAll(*src));
+}
+
+// Data an older refkv let into a store beyond today's limits is refused by export,
+// naming it, instead of becoming a dump that no store can import; nothing is left.
+TEST(DumpLimitsTest, ExportRefusesRecordsBeyondTheLimits) {
+  testing::TempDir dir{"dump-limits"};
+  struct Case {
+    std::string p, k, v, limit;
+  };
+  const Case cases[] = {
+      {std::string(70000, 'p'), "k", "v", "kv::kMaxPartitionBytes"},
+      {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "v", "kv::kMaxKeyBytes"},
+      {"p", "k", std::string(kv::kMaxValueBytes + 1, 'v'), "kv::kMaxValueBytes"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.limit);
+    testing::LegacyStore src;
+    ASSERT_TRUE(src.Set("a", "k", "fine").ok());
+    ASSERT_TRUE(src.Set(c.p, c.k, c.v).ok());
+    ExportOptions opts;
+    opts.path = dir.Sub("old.dump");
+    auto exported = ExportDump(src, opts);
+    ASSERT_TRUE(exported.status().IsInvalidArgument()) << exported.status().ToString();
+    EXPECT_NE(exported.status().message().find(c.limit), std::string::npos)
+        << exported.status().ToString();
+    std::error_code ec;
+    EXPECT_FALSE(std::filesystem::exists(opts.path, ec));
+    EXPECT_FALSE(std::filesystem::exists(opts.path + ".tmp", ec));
+  }
+}
+
+// A version 1 dump as an older refkv wrote it (DUMP_FORMAT.md), all records in one block,
+// without the limits of today's writer.
+std::string OlderDump(const std::vector<std::array<std::string, 3>>& records) {
+  auto put = [](std::string* out, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+  };
+  auto varint = [](std::string* out, uint64_t v) {
+    for (; v >= 0x80; v >>= 7) out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    out->push_back(static_cast<char>(v));
+  };
+  std::string body;
+  put(&body, 1, 8);  // store_format_version
+  put(&body, 0, 8);  // schema_version: no metadata
+  put(&body, 0, 8);  // created_at
+  for (std::string_view s : {"0.old", "mem", ""}) {
+    put(&body, s.size(), 2);
+    body += s;
+  }
+  std::string out = "RKVDUMP1";
+  put(&out, 1, 4);
+  put(&out, body.size(), 4);
+  out += body;
+  put(&out, XXH64(out.data(), out.size(), 0), 8);
+  std::string raw;
+  struct Part {
+    std::string name, records;
+    uint64_t count = 0;
+  };
+  std::vector<Part> parts;
+  for (const auto& [p, k, v] : records) {
+    std::string rec;
+    varint(&rec, p.size());
+    rec += p;
+    varint(&rec, k.size());
+    rec += k;
+    varint(&rec, v.size());
+    rec += v;
+    raw += rec;
+    if (parts.empty() || parts.back().name != p) parts.push_back({p, "", 0});
+    parts.back().records += rec;
+    ++parts.back().count;
+  }
+  std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+  compressed.resize(ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), 1));
+  std::string block = "RKB1";
+  put(&block, 1, 4);
+  put(&block, compressed.size(), 4);
+  put(&block, raw.size(), 4);
+  put(&block, records.size(), 4);
+  put(&block, 0, 4);
+  block += compressed;
+  std::string sum = block.substr(0, 24) + compressed;
+  block.insert(24, std::string(8, '\0'));
+  uint64_t block_sum = XXH64(sum.data(), sum.size(), 0);
+  for (int i = 0; i < 8; ++i) block[24 + i] = static_cast<char>(block_sum >> (8 * i));
+  out += block;
+  const uint64_t blocks_end = out.size();
+  std::string footer = "RKF1";
+  put(&footer, parts.size(), 4);
+  for (const auto& part : parts) {
+    put(&footer, part.name.size(), 2);
+    footer += part.name;
+    put(&footer, part.count, 8);
+    put(&footer, XXH64(part.records.data(), part.records.size(), 0), 8);
+    put(&footer, 0, 8);  // first_block
+    put(&footer, part.records.size(), 8);
+  }
+  put(&footer, records.size(), 8);
+  put(&footer, 1, 8);
+  put(&footer, raw.size(), 8);
+  put(&footer, blocks_end, 8);
+  put(&footer, XXH64(out.data(), out.size(), 0), 8);
+  put(&footer, XXH64(footer.data(), footer.size(), 0), 8);
+  out += footer;
+  put(&out, footer.size(), 8);
+  return out + "RKVDEND1";
+}
+
+// Such a dump stays readable (verify, inspect), and import refuses it in its first pass,
+// naming the record: nothing is imported.
+TEST(DumpLimitsTest, ImportRefusesAnOlderDumpBeyondTheLimits) {
+  testing::TempDir dir{"dump-limits"};
+  const std::string long_p(600, 'p');
+  const std::string path = dir.Sub("older.dump");
+  WriteFile(path, OlderDump({{"a", "k", "fine"}, {long_p, "k", "v"}}));
+  auto verified = VerifyDump(path);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->records, 2u);
+  auto dst = NewStore();
+  auto imported = ImportDump(path, *dst);
+  ASSERT_TRUE(imported.status().IsInvalidArgument()) << imported.status().ToString();
+  EXPECT_NE(imported.status().message().find("kv::kMaxPartitionBytes"), std::string::npos)
+      << imported.status().ToString();
+  EXPECT_NE(imported.status().message().find("block 0"), std::string::npos)
+      << imported.status().ToString();
+  EXPECT_TRUE(ReadAll(*dst).empty());
 }
 
 const auto kBackends = ::testing::Values(io::Backend::kUring, io::Backend::kPosix);

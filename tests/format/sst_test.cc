@@ -1,6 +1,8 @@
 #include "format/sst.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <xxhash.h>
 
 #include <cstdio>
@@ -351,6 +353,142 @@ TEST_F(SstTest, AFileThatAppearsDuringTheExportIsNeitherReplacedNorRemoved) {
   EXPECT_EQ(Names(opts.dir),
             (std::set<std::string>{"refkv-000001.sst", std::string(kSstManifestName)}));
   EXPECT_EQ(ReadFile(opts.dir + "/refkv-000001.sst"), "theirs 1");
+}
+
+// engine/store.h "Limits": a maximal partition name, key and value go through an SST
+// export and back, streamed (mem) and ingested (rocks, both mappings).
+TEST(SstLimitsTest, RecordsAtTheLimitsRoundTrip) {
+  testing::TempDir dir{"sst-limits"};
+  std::mt19937_64 rng{5};
+  auto src = NewStore();
+  const std::string p = testing::RandomBytes(rng, kv::kMaxPartitionBytes);
+  std::string value(kv::kMaxValueBytes, 'v');
+  value.replace(0, 4096, testing::RandomBytes(rng, 4096));
+  ASSERT_TRUE(src->Set(p, "a", "small").ok());
+  ASSERT_TRUE(src->Set(p, testing::RandomBytes(rng, kv::kMaxKeyBytes), value).ok());
+  value.clear();
+  value.shrink_to_fit();
+  SstExportOptions opts;
+  opts.dir = dir.Sub("export");
+  auto exported = ExportSst(*src, opts);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  const StoreContents want = ReadAll(*src);
+  for (std::string uri : {std::string("mem://"), "rocks://" + dir.Sub("cf"),
+                          "rocks://" + dir.Sub("shared") + "?partitions=shared"}) {
+    SCOPED_TRACE(uri);
+    auto dst = kv::Open(uri);
+    ASSERT_TRUE(dst.ok()) << dst.status().ToString();
+    auto imported = ImportSst(opts.dir, **dst);
+    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+    EXPECT_TRUE(ReadAll(**dst) == want);
+  }
+}
+
+// Data an older refkv let into a store beyond today's limits is refused by export,
+// naming it: no manifest is written, so nothing `import` could misread is left.
+TEST(SstLimitsTest, ExportRefusesRecordsBeyondTheLimits) {
+  testing::TempDir dir{"sst-limits"};
+  struct Case {
+    std::string p, k, v, limit;
+  };
+  const Case cases[] = {
+      {std::string(70000, 'p'), "k", "v", "kv::kMaxPartitionBytes"},
+      {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "v", "kv::kMaxKeyBytes"},
+      {"p", "k", std::string(kv::kMaxValueBytes + 1, 'v'), "kv::kMaxValueBytes"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.limit);
+    testing::LegacyStore src;
+    ASSERT_TRUE(src.Set("a", "k", "fine").ok());
+    ASSERT_TRUE(src.Set(c.p, c.k, c.v).ok());
+    SstExportOptions opts;
+    opts.dir = dir.Sub("export" + std::to_string(n++));
+    auto exported = ExportSst(src, opts);
+    ASSERT_TRUE(exported.status().IsInvalidArgument()) << exported.status().ToString();
+    EXPECT_NE(exported.status().message().find(c.limit), std::string::npos)
+        << exported.status().ToString();
+    std::error_code ec;
+    EXPECT_FALSE(fs::exists(opts.dir + "/" + std::string(kSstManifestName), ec));
+    EXPECT_FALSE(ReadSstManifest(opts.dir).ok());
+  }
+}
+
+// An SST export as an older refkv wrote it (SST_FORMAT.md), one partition, without the
+// limits of today's exporter.
+void WriteOlderExport(const std::string& dir, const std::string& partition, const std::string& key,
+                      const std::string& value) {
+  fs::create_directories(dir);
+  const rocksdb::Options options;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions{}, options);
+  ASSERT_TRUE(writer.Open(dir + "/000000.sst").ok());
+  ASSERT_TRUE(writer.Put(key, value).ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  std::string record;
+  auto varint = [&](uint64_t v) {
+    for (; v >= 0x80; v >>= 7) record.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    record.push_back(static_cast<char>(v));
+  };
+  varint(partition.size());
+  record += partition;
+  varint(key.size());
+  record += key;
+  varint(value.size());
+  record += value;
+  auto hex = [](std::string_view bytes) {
+    std::string out;
+    char buf[3];
+    for (unsigned char c : bytes) {
+      std::snprintf(buf, sizeof buf, "%02x", c);
+      out += buf;
+    }
+    return out;
+  };
+  auto hex64 = [](uint64_t v) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return std::string(buf);
+  };
+  std::string body =
+      "refkv-sst-manifest 1\nstore_format_version 1\nschema_version 0\n"
+      "created_at 0\nrefkv_version " +
+      hex("0.old") + "\nsource_driver " + hex("mem") + "\nstore_id \n" + "partition " +
+      hex(partition) + " 000000.sst 1 " + hex64(XXH64(record.data(), record.size(), 0)) +
+      "\nrecords 1\n";
+  WriteFile(dir + "/" + std::string(kSstManifestName),
+            body + "checksum " + hex64(XXH64(body.data(), body.size(), 0)) + "\n");
+}
+
+// Such an export stays readable (verify), and import refuses it in its first pass, naming
+// the limit: nothing is imported, streamed (mem) or ingested (rocks).
+TEST(SstLimitsTest, ImportRefusesAnOlderExportBeyondTheLimits) {
+  testing::TempDir dir{"sst-limits"};
+  struct Case {
+    std::string p, k, limit;
+  };
+  const Case cases[] = {{std::string(600, 'p'), "k", "kv::kMaxPartitionBytes"},
+                        {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "kv::kMaxKeyBytes"}};
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.limit);
+    const std::string export_dir = dir.Sub("older" + std::to_string(n));
+    WriteOlderExport(export_dir, c.p, c.k, "v");
+    auto verified = VerifySst(export_dir);
+    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    for (std::string uri :
+         {std::string("mem://"), "rocks://" + dir.Sub("db" + std::to_string(n))}) {
+      auto dst = kv::Open(uri);
+      ASSERT_TRUE(dst.ok()) << dst.status().ToString();
+      auto imported = ImportSst(export_dir, **dst);
+      ASSERT_TRUE(imported.status().IsInvalidArgument()) << imported.status().ToString();
+      EXPECT_NE(imported.status().message().find(c.limit), std::string::npos)
+          << imported.status().ToString();
+      EXPECT_NE(imported.status().message().find("000000.sst"), std::string::npos)
+          << imported.status().ToString();
+      EXPECT_TRUE(ReadAll(**dst).empty());
+    }
+    ++n;
+  }
 }
 
 }  // namespace

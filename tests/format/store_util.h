@@ -3,6 +3,7 @@
 #define REFKV_TESTS_FORMAT_STORE_UTIL_H_
 
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -52,6 +53,74 @@ inline StoreContents FillRandom(kv::Store& store, std::mt19937_64& rng, int part
   }
   return written;
 }
+
+// A store that takes anything, as refkv did before the kv::Store limits (engine/store.h):
+// the source of the tests of what export does with data beyond them. Holds its
+// partitions in memory; not thread-safe.
+class LegacyStore final : public kv::Store {
+ public:
+  std::string_view driver() const override { return "legacy"; }
+  Result<std::string> Get(std::string_view p, std::string_view k) override {
+    auto part = data_.find(std::string(p));
+    if (part == data_.end()) return Status::NotFound("legacy: no partition");
+    auto it = part->second.find(std::string(k));
+    if (it == part->second.end()) return Status::NotFound("legacy: no key");
+    return it->second;
+  }
+  Status Set(std::string_view p, std::string_view k, std::string_view v) override {
+    data_[std::string(p)][std::string(k)] = std::string(v);
+    return Status::OK();
+  }
+  Status SetIf(std::string_view, std::string_view, std::string_view,
+               const kv::Predicate&) override {
+    return Status::Unsupported("legacy: setif");
+  }
+  Status Delete(std::string_view p, std::string_view k) override {
+    data_[std::string(p)].erase(std::string(k));
+    return Status::OK();
+  }
+  Status DeleteIf(std::string_view, std::string_view, const kv::Predicate&) override {
+    return Status::Unsupported("legacy: deleteif");
+  }
+  Status DeleteRange(std::string_view, std::string_view, std::string_view) override {
+    return Status::Unsupported("legacy: deleterange");
+  }
+  Status DropPartition(std::string_view p) override {
+    data_.erase(std::string(p));
+    return Status::OK();
+  }
+  Status Write(std::string_view, const kv::WriteBatch&) override {
+    return Status::Unsupported("legacy: write");
+  }
+  Result<std::unique_ptr<kv::Iterator>> Scan(std::string_view p,
+                                             const kv::ScanOptions& o) override {
+    return std::unique_ptr<kv::Iterator>(std::make_unique<Iter>(data_[std::string(p)], o.start));
+  }
+  Result<std::vector<std::string>> ListPartitions() override {
+    std::vector<std::string> out;
+    for (const auto& [name, keys] : data_) out.push_back(name);
+    return out;
+  }
+  Status Close() override { return Status::OK(); }
+
+ private:
+  using Map = std::map<std::string, std::string>;
+  class Iter final : public kv::Iterator {
+   public:
+    Iter(const Map& map, const std::string& start) : map_(map) { Seek(start); }
+    bool Valid() const override { return it_ != map_.end(); }
+    void Seek(std::string_view key) override { it_ = map_.lower_bound(std::string(key)); }
+    void Next() override { ++it_; }
+    std::string_view key() const override { return it_->first; }
+    std::string_view value() const override { return it_->second; }
+    Status status() const override { return Status::OK(); }
+
+   private:
+    const Map& map_;
+    Map::const_iterator it_;
+  };
+  std::map<std::string, Map> data_;
+};
 
 }  // namespace refkv::testing
 

@@ -7,8 +7,10 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "refstore/check.h"
+#include "refstore/entry_lines.h"
 #include "refstore/internal/keys.h"
 #include "tests/refstore/refstore_fixture.h"
 
@@ -190,6 +192,80 @@ TEST_P(RefStoreTest, ListMatchesModelWithPrefixAndPages) {
       EXPECT_EQ(got, want) << "prefix " << prefix;
     }
   }
+}
+
+// refstore.h "Limits": a path and a value at their limits are staged, committed and read
+// back; one byte more is InvalidArgument naming the limit, and nothing is staged.
+TEST_P(RefStoreTest, PathAndValueLimits) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  const std::string path(rs::kMaxPathBytes, 'p');
+  const std::string value(rs::kMaxEntryValueBytes, 'v');
+  ASSERT_OK(refs_->PutEntry("r", "main", path, value));
+  CommitOk("r", "main");
+  auto got = refs_->GetEntry("r", "main", path);
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == value) << "the value at the limit did not read back";
+
+  const std::string long_path(rs::kMaxPathBytes + 1, 'q');
+  for (Status s :
+       {refs_->PutEntry("r", "main", long_path, "v"), refs_->DeleteEntry("r", "main", long_path)}) {
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find("refstore::kMaxPathBytes"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find(std::to_string(long_path.size())), std::string::npos)
+        << s.ToString();
+  }
+  Status big = refs_->PutEntry("r", "main", "big", std::string(rs::kMaxEntryValueBytes + 1, 'v'));
+  EXPECT_TRUE(big.IsInvalidArgument()) << big.ToString();
+  EXPECT_NE(big.message().find("refstore::kMaxEntryValueBytes"), std::string::npos)
+      << big.ToString();
+  EXPECT_NE(big.message().find("'big'"), std::string::npos) << big.ToString();
+  auto staged = refs_->DiffUncommitted("r", "main");
+  ASSERT_OK(staged);
+  EXPECT_TRUE(staged->empty()) << staged->size() << " staged by refused writes";
+  // Reads take any path: entries committed before the limits stay readable.
+  EXPECT_TRUE(refs_->GetEntry("r", "main", long_path).status().IsNotFound());
+}
+
+TEST_P(RefStoreTest, CommitInfoLimit) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
+  auto before = refs_->GetBranch("r", "main");
+  ASSERT_OK(before);
+  rs::CommitRequest req;
+  req.committer = "c";
+  req.message = std::string(rs::kMaxCommitInfoBytes, 'm');
+  auto r = refs_->Commit("r", "main", req);
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("refstore::kMaxCommitInfoBytes"), std::string::npos)
+      << r.status().ToString();
+  // Refused before anything was written: the staging token was not even sealed.
+  auto after = refs_->GetBranch("r", "main");
+  ASSERT_OK(after);
+  EXPECT_EQ(after->commit_id, before->commit_id);
+  EXPECT_EQ(after->sealed_tokens, 0u);
+  req.message.resize(rs::kMaxCommitInfoBytes - req.committer.size());
+  auto ok = refs_->Commit("r", "main", req);
+  ASSERT_OK(ok);
+  EXPECT_EQ(ok->outcome, Outcome::kCommitted);
+}
+
+// `entry load` checks every line against the limits before anything is staged.
+TEST(EntryLinesTest, PathAndValueLimits) {
+  auto line = [](const std::string& path, const std::string& value) {
+    return "{\"path\":\"" + path + "\",\"value\":\"" + value + "\"}";
+  };
+  ASSERT_OK(rs::ParseEntryLine(line(std::string(rs::kMaxPathBytes, 'p'), "v")));
+  auto long_path = rs::ParseEntryLine(line(std::string(rs::kMaxPathBytes + 1, 'p'), "v"));
+  EXPECT_TRUE(long_path.status().IsInvalidArgument()) << long_path.status().ToString();
+  EXPECT_NE(long_path.status().message().find("refstore::kMaxPathBytes"), std::string::npos)
+      << long_path.status().ToString();
+  std::istringstream in(line("a", "1") + "\n" +
+                        line("b", std::string(rs::kMaxEntryValueBytes + 1, 'v')) + "\n");
+  auto lines = rs::ParseEntryLines(in, "f.jsonl");
+  EXPECT_TRUE(lines.status().IsInvalidArgument()) << lines.status().ToString();
+  EXPECT_EQ(lines.status().message().rfind("f.jsonl:2: ", 0), 0u) << lines.status().ToString();
+  EXPECT_NE(lines.status().message().find("refstore::kMaxEntryValueBytes"), std::string::npos)
+      << lines.status().ToString();
 }
 
 TEST_P(RefStoreTest, Tags) {
