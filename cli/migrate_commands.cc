@@ -47,7 +47,12 @@ Result<std::unique_ptr<Tooling>> Open(CliContext& ctx, bool write) {
   auto t = std::make_unique<Tooling>();
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   kv::OpenOptions options = mg::ToolingOpenOptions(t->steps);
-  if (!write) options.create_if_missing = false;
+  // version, status and plan only read: a read-only open writes nothing (RocksDB: no
+  // WAL, MANIFEST, OPTIONS or LOG file), so they work on a full disk and beside a writer.
+  if (!write) {
+    options.create_if_missing = false;
+    options.read_only = true;
+  }
   auto opened = kv::Open(source.uri, options);
   if (!opened.ok()) {
     return opened.status().WithContext("cannot open store '" + source.uri + "' (" +

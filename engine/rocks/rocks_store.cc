@@ -162,6 +162,11 @@ bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
 }
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  // Some paths wrap the file system's status into a new one and keep only its text
+  // (e.g. "Unable to persist Options file"): strerror(ENOSPC) is all that is left then.
+  if (s.IsNoSpace() || s.ToString().find("No space left on device") != std::string::npos) {
+    return Status::NoSpace(std::string(what) + ": no space left on device (" + s.ToString() + ")");
+  }
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(std::move(msg));
   if (s.IsCorruption()) return Status::Corruption(std::move(msg));
@@ -231,7 +236,12 @@ Status RocksStore::Error(const rocksdb::Status& s, std::string_view verb,
   std::string what = "rocks " + std::string(verb);
   if (!key.empty()) what += " of key '" + Printable(key) + "'";
   what += " in partition '" + Printable(partition) + "' (store '" + path_ + "')";
-  return FromRocks(s, what);
+  return Noted(FromRocks(s, what));
+}
+
+Status RocksStore::Noted(Status status) const {
+  if (status.IsNoSpace()) no_space_.store(true);
+  return status;
 }
 
 Result<std::shared_ptr<Partition>> RocksStore::Lookup(std::string_view partition, bool create) {
@@ -612,20 +622,29 @@ std::vector<StoreProperty> RocksStore::Properties() {
   return out;
 }
 
-// One fsync of the WAL (SyncWAL: every live WAL file), skipped when nothing was written
-// since the last Sync. Why the skip is sound: RocksDB publishes a write's sequence number
+// One fsync of the WAL (every live WAL file), skipped when nothing was written since the
+// last Sync. Why the skip is sound: RocksDB publishes a write's sequence number
 // (GetLatestSequenceNumber) only after the write is appended to the WAL, and a write is
 // acknowledged only after that. So every write acknowledged before this call has a sequence
 // number <= `seq`; if an earlier Sync already read a `seq` at least as high before its
-// SyncWAL, those writes were in the WAL that SyncWAL made durable.
+// fsync, those writes were in the WAL that fsync made durable.
+// The fsync is an empty batch written with sync=true, which fsyncs every live WAL file as
+// SyncWAL does, but through the write path: SyncWAL syncs the WAL writer without looking
+// at RocksDB's background error, and once a write failed (ENOSPC) that writer is in an
+// error state whose next use asserts in Debian's librocksdb (SIGABRT). The write path
+// returns the background error instead, and runs in RocksDB's write queue, so no write
+// can fail between that check and the fsync. An empty batch takes no sequence number.
 // With sync=true every write fsynced the WAL before it was acknowledged: nothing to do.
 Status RocksStore::Sync() {
   REFKV_RETURN_IF_ERROR(CheckOpen());
   if (read_only_ || sync_) return Status::OK();
   const uint64_t seq = db_->GetLatestSequenceNumber();
   if (seq <= synced_seq_.load(std::memory_order_acquire)) return Status::OK();
-  rocksdb::Status s = db_->SyncWAL();
-  if (!s.ok()) return FromRocks(s, "rocks sync of the WAL of store '" + path_ + "'");
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  rocksdb::WriteBatch empty;
+  rocksdb::Status s = db_->Write(synced, &empty);
+  if (!s.ok()) return Noted(FromRocks(s, "rocks sync of the WAL of store '" + path_ + "'"));
   uint64_t prev = synced_seq_.load(std::memory_order_relaxed);
   while (prev < seq && !synced_seq_.compare_exchange_weak(prev, seq, std::memory_order_release)) {
   }
@@ -648,7 +667,17 @@ Status RocksStore::Close() {
   rocksdb::Status s = db_->Close();
   db_.reset();
   if (release_claim_) release_claim_();
-  if (!s.ok()) return FromRocks(s, "rocks close of store '" + path_ + "'");
+  if (!s.ok()) {
+    Status closed = FromRocks(s, "rocks close of store '" + path_ + "'");
+    // After a full file system RocksDB reports the WAL it could not finish ("Seen error");
+    // every write acknowledged before was appended in full, so reopening finds it.
+    if (no_space_.load() && !closed.IsNoSpace()) {
+      return Status::NoSpace(closed.message() +
+                             " (after a write failed for lack of space; the writes "
+                             "acknowledged before it are in the WAL)");
+    }
+    return closed;
+  }
   return Status::OK();
 }
 
