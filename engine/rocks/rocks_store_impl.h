@@ -103,6 +103,8 @@ class RocksStore final : public Store {
   Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
                         bool move) override;
   std::vector<StoreProperty> Properties() override;
+  Result<SizeEstimate> EstimateRange(std::string_view partition, std::string_view start,
+                                     std::string_view end) override;
   Status Sync() override;
   Status Checkpoint(std::string_view dir) override;  // rocks_checkpoint.cc
   Status Close() override;
