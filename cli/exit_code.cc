@@ -4,6 +4,8 @@ namespace refkv::cli {
 
 int ExitCodeFor(const Status& status, Phase phase) {
   if (status.ok()) return kExitOk;
+  // A full disk is the same fault whether the open or the verb met it.
+  if (status.IsNoSpace()) return kExitDiskFull;
   if (phase == Phase::kSetup) return kExitError;
   switch (status.code()) {
     case StatusCode::kNotFound:

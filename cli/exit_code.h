@@ -25,6 +25,9 @@
 //  11  nodes running: `migrate up/down`'s pre-flight found a live node (a process with
 //      the store open on PostgreSQL, engine/nodes.h) of an older code schema than the
 //      target (down: newer); nothing written. Stop or upgrade it, or --ignore-nodes
+//  12  disk full: a write failed because the store's file system (or an output file's)
+//      is full (Status NoSpace), in any command and also while opening the store; the
+//      writes acknowledged before it are kept; free space and run it again
 // A store that cannot be opened at all (newer format, in use by another process) is 1.
 // A commit with nothing staged is not an error: it prints "no changes" and exits 0.
 // 3 and 4 only ever describe the command's own key: a missing store, config file or
@@ -52,6 +55,7 @@ inline constexpr int kExitNoSpace = 8;
 inline constexpr int kExitBackupFailed = 9;
 inline constexpr int kExitBadBackup = 10;
 inline constexpr int kExitNodesRunning = 11;
+inline constexpr int kExitDiskFull = 12;
 
 // The lines --help ends with.
 inline constexpr std::string_view kExitCodeHelp =
@@ -63,6 +67,8 @@ inline constexpr std::string_view kExitCodeHelp =
     "            8 not enough free space (migrate pre-flight), 9 backup failed (migrate\n"
     "            pre-flight), 10 bad backup (migrate restore), 11 nodes running (migrate\n"
     "            pre-flight: a live node of another schema); nothing written for 6-11.\n"
+    "            12 disk full (a write found no space left on the file system; the\n"
+    "            writes acknowledged before it are kept).\n"
     "            A commit with nothing staged prints 'no changes', 0.";
 
 // Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
@@ -70,9 +76,9 @@ inline constexpr std::string_view kExitCodeHelp =
 enum class Phase { kSetup, kCommand };
 
 // The one Status -> exit code mapping (8, 9, 10 and 11 are set by the migrate commands
-// through CliContext::SetExitCode, from the refusal the library reports). kSetup errors are
-// always 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5, VersionMismatch 6, Busy 7,
-// InvalidArgument 2, any other error 1; OK 0.
+// through CliContext::SetExitCode, from the refusal the library reports). NoSpace is 12 in
+// either phase. Other kSetup errors are 1. kCommand: NotFound 3, PredicateFailed 4,
+// Conflict 5, VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1; OK 0.
 int ExitCodeFor(const Status& status, Phase phase);
 
 }  // namespace refkv::cli

@@ -48,9 +48,13 @@ Result<std::unique_ptr<Tooling>> Open(CliContext& ctx, bool write) {
   auto t = std::make_unique<Tooling>();
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   kv::OpenOptions options = mg::ToolingOpenOptions(t->steps);
+  // version, status and plan only read: a read-only open writes nothing (RocksDB: no
+  // WAL, MANIFEST, OPTIONS or LOG file), so they work on a full disk and beside a writer,
+  // and they report an unfinished import instead of refusing the store.
   if (!write) {
     options.create_if_missing = false;
-    options.allow_pending_load = true;  // version, status, plan report; they write nothing
+    options.read_only = true;
+    options.allow_pending_load = true;
   }
   auto opened = kv::Open(source.uri, options);
   if (!opened.ok()) {

@@ -32,6 +32,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "timeout";
     case StatusCode::kInternal:
       return "internal";
+    case StatusCode::kNoSpace:
+      return "no_space";
   }
   return "unknown_code";
 }

@@ -33,6 +33,8 @@ enum class StatusCode : int {
   kUnknownOutcome = 11,  // a write may or may not have happened (connection lost mid-call)
   kTimeout = 12,         // a deadline passed
   kInternal = 13,        // a bug: an invariant of refkv itself did not hold
+  kNoSpace = 14,         // a write failed because the file system is full (ENOSPC, a
+                         // PostgreSQL disk_full); writes acknowledged before it are kept
 };
 
 // Returns the stable lower_snake name of `code` ("not_found", ...).
@@ -75,6 +77,9 @@ class [[nodiscard]] Status {
   }
   static Status Timeout(std::string msg) { return {StatusCode::kTimeout, std::move(msg), true}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  // Not retryable: the same call fails until space is freed (and, for a RocksDB store,
+  // until the store is reopened: RocksDB stops writing after such an error).
+  static Status NoSpace(std::string msg) { return {StatusCode::kNoSpace, std::move(msg)}; }
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
@@ -94,6 +99,7 @@ class [[nodiscard]] Status {
   bool IsAlreadyExists() const { return code() == StatusCode::kAlreadyExists; }
   bool IsConflict() const { return code() == StatusCode::kConflict; }
   bool IsUnknownOutcome() const { return code() == StatusCode::kUnknownOutcome; }
+  bool IsNoSpace() const { return code() == StatusCode::kNoSpace; }
 
   // "OK" or "<code name>: <message>".
   std::string ToString() const;

@@ -15,7 +15,8 @@
 // not outlive the store that created them.
 //
 // Errors: every non-OK Status names the partition and key involved in printable form.
-// Empty partition or key -> InvalidArgument.
+// Empty partition or key -> InvalidArgument. A write that found the file system full ->
+// NoSpace (never a crash); what was acknowledged before it is kept.
 //
 // Limits: a write (Set, SetIf, the puts of Write and InsertNew, IngestSstFiles,
 // PreparePartitions) of a partition name longer than kMaxPartitionBytes, a key longer
@@ -155,6 +156,12 @@ struct StoreProperty {
   std::string value;
 };
 
+// Store::EstimateRange.
+struct SizeEstimate {
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+};
+
 class Store {
  public:
   Store() = default;
@@ -258,6 +265,17 @@ class Store {
 
   // Driver-specific facts for `store info` (path, mapping, sizes ...).
   virtual std::vector<StoreProperty> Properties() { return {}; }
+
+  // About how many entries, and how many bytes of keys and values, `partition` holds in
+  // [start, end) (end empty: to its end), for plans and free-space checks. Cheap: no
+  // read of table files (RocksDB: the memtables' entries counted in memory plus table
+  // properties scaled to the range; both mappings). Approximate: within a small factor
+  // for entries; bytes are as stored (table files compressed). Unsupported where a driver has no
+  // cheap estimate (the caller guesses otherwise). A missing partition is {0, 0}.
+  virtual Result<SizeEstimate> EstimateRange(std::string_view partition, std::string_view start,
+                                             std::string_view end) {
+    return Status::Unsupported("driver '" + std::string(driver()) + "' has no size estimate");
+  }
 
   // Makes every write acknowledged before this call durable (fsync / flush WAL); OK means
   // they survive power loss. Writes acknowledged later are not covered. No-op where writes

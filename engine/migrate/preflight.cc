@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -18,6 +19,18 @@ std::string StorePath(Store& store) {
   }
   return {};
 }
+
+namespace {
+
+// A byte count the driver reports in Properties ("memtable_bytes"), 0 if it has none.
+int64_t PropertyBytes(Store& store, std::string_view name) {
+  for (const auto& p : store.Properties()) {
+    if (p.name == name) return std::atoll(p.value.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
 
 Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options) {
   int64_t free_bytes = 0;
@@ -34,13 +47,23 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
     }
     free_bytes = static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
   }
-  const int64_t need = plan.total.bytes + std::max<int64_t>(0, options.reserve_bytes);
+  // The checkpoint taken before the first step hard-links the table files (no space) but
+  // first flushes the memtables into new ones (about their size). A backup hook (a dump)
+  // or a --backup-dir elsewhere writes to another place: not counted here.
+  int64_t backup_bytes = 0;
+  const bool checkpoint =
+      !options.no_backup && !options.backup && !plan.steps.empty() && !plan.steps.front().resumes;
+  if (checkpoint) backup_bytes = PropertyBytes(store, "memtable_bytes");
+  const int64_t need =
+      plan.total.bytes + backup_bytes + std::max<int64_t>(0, options.reserve_bytes);
   if (free_bytes < need) {
     if (options.refusal != nullptr) *options.refusal = Refusal::kFreeSpace;
-    std::string reserve = options.reserve_bytes > 0
-                              ? " (" + std::to_string(plan.total.bytes) + " + a reserve of " +
-                                    std::to_string(options.reserve_bytes) + ")"
-                              : "";
+    std::string reserve = " (the steps' writes " + std::to_string(plan.total.bytes);
+    if (backup_bytes > 0) reserve += " + the backup " + std::to_string(backup_bytes);
+    if (options.reserve_bytes > 0) {
+      reserve += " + a reserve of " + std::to_string(options.reserve_bytes);
+    }
+    reserve += ")";
     return Status::IOError("not enough free space for the migration: " +
                            std::to_string(free_bytes) + " bytes free on the file system of '" +
                            where + "', the plan needs " + std::to_string(need) + reserve +

@@ -271,6 +271,8 @@ Status StatusFromServerError(const PGresult* result) {
   if (state == "25006") {
     return Status::InvalidArgument("the store is open read-only: " + message);
   }
+  // disk_full: the server's file system is full; repeating the statement does not help.
+  if (state == "53100") return Status::NoSpace("no space left on device: " + message);
   if (cls == "08" || cls == "53" || cls == "57") return Status::IOError(message, true);
   if (cls == "28") return Status::IOError("authentication failed: " + message);
   return Status::IOError(message);

@@ -28,7 +28,7 @@ Status RocksStore::Checkpoint(std::string_view dir) {
     s = checkpoint->CreateCheckpoint(target, /*log_size_for_flush=*/0);
   }
   if (!s.ok()) {
-    return FromRocks(s, "checkpoint of rocks store '" + path_ + "' into '" + target + "'");
+    return Noted(FromRocks(s, "checkpoint of rocks store '" + path_ + "' into '" + target + "'"));
   }
   return Status::OK();
 }

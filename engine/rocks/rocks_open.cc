@@ -20,6 +20,7 @@
 
 #include "engine/rocks/rocks_store.h"
 #include "engine/rocks/rocks_store_impl.h"
+#include "engine/rocks/store_fs.h"
 #include "io/rocks_fs.h"
 
 namespace refkv::kv {
@@ -286,13 +287,13 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
   Tuning tuning = MakeTuning(cache_mb);
   rocksdb::DBOptions db_options = MakeDbOptions();
   // MultiRead through io_uring (io/rocks_fs.h); without it (probe failed, io_uring=false,
-  // REFKV_IO_URING=0) the default file system. The Env must outlive the DB: declared
-  // before it here, handed to the store with it.
-  std::unique_ptr<rocksdb::Env> env;
-  if (io_uring && io::RocksUringUsable()) {
-    env = rocksdb::NewCompositeEnv(io::NewUringFileSystem(rocksdb::FileSystem::Default()));
-    db_options.env = env.get();
-  }
+  // REFKV_IO_URING=0) the default file system. Either way under the full-disk guards of
+  // store_fs.h. The Env must outlive the DB: declared before it here, handed to the
+  // store with it.
+  std::shared_ptr<rocksdb::FileSystem> base_fs = rocksdb::FileSystem::Default();
+  if (io_uring && io::RocksUringUsable()) base_fs = io::NewUringFileSystem(std::move(base_fs));
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(NewStoreFileSystem(base_fs));
+  db_options.env = env.get();
   db_options.use_direct_reads = direct_reads;
   db_options.create_if_missing = fresh;
   rocksdb::ColumnFamilyOptions cf_options = MakeCfOptions(tuning);

@@ -1,4 +1,5 @@
 // The verbs of the RocksDB driver. Opening (paths, options, locks) is in rocks_open.cc.
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -162,6 +163,11 @@ bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
 }
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  // Some paths wrap the file system's status into a new one and keep only its text
+  // (e.g. "Unable to persist Options file"): strerror(ENOSPC) is all that is left then.
+  if (s.IsNoSpace() || s.ToString().find("No space left on device") != std::string::npos) {
+    return Status::NoSpace(std::string(what) + ": no space left on device (" + s.ToString() + ")");
+  }
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(std::move(msg));
   if (s.IsCorruption()) return Status::Corruption(std::move(msg));
@@ -231,7 +237,12 @@ Status RocksStore::Error(const rocksdb::Status& s, std::string_view verb,
   std::string what = "rocks " + std::string(verb);
   if (!key.empty()) what += " of key '" + Printable(key) + "'";
   what += " in partition '" + Printable(partition) + "' (store '" + path_ + "')";
-  return FromRocks(s, what);
+  return Noted(FromRocks(s, what));
+}
+
+Status RocksStore::Noted(Status status) const {
+  if (status.IsNoSpace()) no_space_.store(true);
+  return status;
 }
 
 Result<std::shared_ptr<Partition>> RocksStore::Lookup(std::string_view partition, bool create) {
@@ -597,10 +608,11 @@ std::vector<StoreProperty> RocksStore::Properties() {
                                  {"sync", sync_ ? "true" : "false"},
                                  {"partitions", std::to_string(table_.size())}};
   if (closed_.load()) return out;
-  uint64_t keys = 0, sst = 0, v = 0;
+  uint64_t keys = 0, sst = 0, mem = 0, v = 0;
   auto add = [&](rocksdb::ColumnFamilyHandle* cf) {
     if (db_->GetIntProperty(cf, "rocksdb.estimate-num-keys", &v)) keys += v;
     if (db_->GetIntProperty(cf, "rocksdb.total-sst-files-size", &v)) sst += v;
+    if (db_->GetIntProperty(cf, "rocksdb.cur-size-all-mem-tables", &v)) mem += v;
   };
   if (mapping_ == Mapping::kShared) {
     add(shared_cf_);
@@ -609,23 +621,104 @@ std::vector<StoreProperty> RocksStore::Properties() {
   }
   out.push_back({"estimated_keys", std::to_string(keys)});
   out.push_back({"sst_bytes", std::to_string(sst)});
+  // Unflushed data (a checkpoint flushes it first): the migrate pre-flight counts it.
+  out.push_back({"memtable_bytes", std::to_string(mem)});
   return out;
 }
 
-// One fsync of the WAL (SyncWAL: every live WAL file), skipped when nothing was written
-// since the last Sync. Why the skip is sound: RocksDB publishes a write's sequence number
+// Memtables: the entries of the range, counted. Table files: the approximate bytes of the
+// range, and the entries of the tables that overlap it scaled by the share of their data
+// the range covers. A key both in a memtable and in a table file counts twice.
+Result<SizeEstimate> RocksStore::EstimateRange(std::string_view partition, std::string_view start,
+                                               std::string_view end) {
+  REFKV_RETURN_IF_ERROR(CheckPartition("estimate", partition));
+  REFKV_RETURN_IF_ERROR(CheckOpen());
+  std::shared_ptr<Partition> p = table_.Find(partition);
+  if (!p) return SizeEstimate{};
+  std::string begin_key = p->prefix + std::string(start);
+  std::string end_key;
+  if (!end.empty()) {
+    end_key = p->prefix + std::string(end);
+  } else if (!p->prefix.empty()) {
+    end_key = PrefixUpperBound(p->prefix);
+  } else {
+    // Keys have no upper bound in a family of their own: just past the last one.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_, p->cf));
+    it->SeekToLast();
+    if (!it->status().ok()) return Error(it->status(), "estimate", partition);
+    if (!it->Valid()) return SizeEstimate{};
+    end_key = it->key().ToString();
+    end_key.push_back('\0');
+  }
+  if (end_key <= begin_key) return SizeEstimate{};
+  rocksdb::Range range(begin_key, end_key);
+  SizeEstimate out;
+  // RocksDB's memtable statistics are a sample of the skip list (off by 2x and more
+  // here): the memtables are counted instead, a bounded walk in memory.
+  uint64_t mem_count = 0, mem_bytes = 0;
+  {
+    rocksdb::ReadOptions memtables;
+    memtables.read_tier = rocksdb::kMemtableTier;
+    rocksdb::Slice upper(end_key);
+    memtables.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(memtables, p->cf));
+    for (it->Seek(begin_key); it->Valid(); it->Next()) {
+      ++mem_count;
+      mem_bytes += it->key().size() + it->value().size();
+    }
+    if (!it->status().ok() && !it->status().IsIncomplete()) {
+      return Error(it->status(), "estimate", partition, start);
+    }
+  }
+  rocksdb::SizeApproximationOptions files_only;
+  files_only.include_memtables = false;
+  files_only.include_files = true;
+  uint64_t file_bytes = 0;
+  rocksdb::Status s = db_->GetApproximateSizes(files_only, p->cf, &range, 1, &file_bytes);
+  if (!s.ok()) return Error(s, "estimate", partition, start);
+  uint64_t file_keys = 0;
+  if (file_bytes > 0) {
+    rocksdb::TablePropertiesCollection tables;
+    s = db_->GetPropertiesOfTablesInRange(p->cf, &range, 1, &tables);
+    if (!s.ok()) return Error(s, "estimate", partition, start);
+    uint64_t entries = 0, data = 0;
+    for (const auto& [file, props] : tables) {
+      entries += props->num_entries;
+      data += props->data_size;
+    }
+    if (data > 0) {
+      const double share = std::min(1.0, static_cast<double>(file_bytes) / data);
+      file_keys = static_cast<uint64_t>(static_cast<double>(entries) * share + 0.5);
+    }
+  }
+  out.keys = mem_count + file_keys;
+  out.bytes = mem_bytes + file_bytes;
+  return out;
+}
+
+// One fsync of the WAL (every live WAL file), skipped when nothing was written since the
+// last Sync. Why the skip is sound: RocksDB publishes a write's sequence number
 // (GetLatestSequenceNumber) only after the write is appended to the WAL, and a write is
 // acknowledged only after that. So every write acknowledged before this call has a sequence
 // number <= `seq`; if an earlier Sync already read a `seq` at least as high before its
-// SyncWAL, those writes were in the WAL that SyncWAL made durable.
+// fsync, those writes were in the WAL that fsync made durable.
+// The fsync is an empty batch written with sync=true, which fsyncs every live WAL file as
+// SyncWAL does, but through the write path: SyncWAL syncs the WAL writer without looking
+// at RocksDB's background error, and once a write failed (ENOSPC) that writer is in an
+// error state whose next use asserts in Debian's librocksdb (SIGABRT). The write path
+// returns the background error instead, and runs in RocksDB's write queue, so no write
+// can fail between that check and the fsync. An empty batch takes no sequence number.
 // With sync=true every write fsynced the WAL before it was acknowledged: nothing to do.
 Status RocksStore::Sync() {
   REFKV_RETURN_IF_ERROR(CheckOpen());
   if (read_only_ || sync_) return Status::OK();
   const uint64_t seq = db_->GetLatestSequenceNumber();
   if (seq <= synced_seq_.load(std::memory_order_acquire)) return Status::OK();
-  rocksdb::Status s = db_->SyncWAL();
-  if (!s.ok()) return FromRocks(s, "rocks sync of the WAL of store '" + path_ + "'");
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  rocksdb::WriteBatch empty;
+  rocksdb::Status s = db_->Write(synced, &empty);
+  if (!s.ok()) return Noted(FromRocks(s, "rocks sync of the WAL of store '" + path_ + "'"));
   uint64_t prev = synced_seq_.load(std::memory_order_relaxed);
   while (prev < seq && !synced_seq_.compare_exchange_weak(prev, seq, std::memory_order_release)) {
   }
@@ -648,7 +741,17 @@ Status RocksStore::Close() {
   rocksdb::Status s = db_->Close();
   db_.reset();
   if (release_claim_) release_claim_();
-  if (!s.ok()) return FromRocks(s, "rocks close of store '" + path_ + "'");
+  if (!s.ok()) {
+    Status closed = FromRocks(s, "rocks close of store '" + path_ + "'");
+    // After a full file system RocksDB reports the WAL it could not finish ("Seen error");
+    // every write acknowledged before was appended in full, so reopening finds it.
+    if (no_space_.load() && !closed.IsNoSpace()) {
+      return Status::NoSpace(closed.message() +
+                             " (after a write failed for lack of space; the writes "
+                             "acknowledged before it are in the WAL)");
+    }
+    return closed;
+  }
   return Status::OK();
 }
 

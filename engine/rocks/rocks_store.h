@@ -40,8 +40,8 @@
 //     of the acknowledged writes, never a hole in the middle). With sync=true every
 //     write fsyncs the WAL before it returns (about 4.4k single writes/s here; batch
 //     with Write for throughput).
-//   - Store::Sync() is one fsync of the WAL (SyncWAL), skipped when no write was
-//     acknowledged since the last Sync, and a no-op with sync=true. The usual pattern
+//   - Store::Sync() is one fsync of the WAL (an empty synced write), skipped when no
+//     write was acknowledged since the last Sync, and a no-op with sync=true. The usual pattern
 //     for durable operations of several writes: sync=false, the writes, one Sync (the
 //     ref store's Options::sync_commits).
 //
@@ -56,7 +56,19 @@
 //
 // OpenOptions::read_only opens with RocksDB's OpenForReadOnly: no LOCK, no pid file, so
 // it works beside a writer in another process (seeing the state as of its open); every
-// write fails with Unsupported.
+// write fails with Unsupported. It writes no file at all, so it also works on a full disk.
+//
+// A full file system (ENOSPC) is NoSpace, one line naming the verb, partition, key and
+// store ("... (store 'PATH'): no space left on device (<RocksDB's status>)"), never an
+// abort: refkv never uses a RocksDB file writer that saw an error (the info log swallows
+// its write errors; Sync fsyncs through the write path, which checks RocksDB's background
+// error first — engine/rocks/store_fs.h). Opening for writes needs a little space (a new
+// MANIFEST, WAL and OPTIONS file) and fails with NoSpace without it. After a write failed
+// so, RocksDB stops writing: every later write and Sync of this Store returns NoSpace
+// (reads go on) until the store is closed and reopened with space freed. Writes
+// acknowledged before the error are in the WAL and survive; the failed write may or may
+// not be (it was not acknowledged). Preallocation is at most 1 MiB per step, so a store
+// with a few MiB free still takes small writes.
 //
 // Thread-safety: see kv::Store. Reads take no lock and never wait for a writer; SetIf
 // serialises only with writers of keys on the same lock stripe (1024 stripes).

@@ -53,7 +53,9 @@ std::string SharedPrefix(std::string_view partition);
 bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
                      std::string_view* key);
 
-// Converts a RocksDB status into ours, naming the operation and what it touched.
+// Converts a RocksDB status into ours, naming the operation and what it touched. A full
+// file system (RocksDB's NoSpace, or ENOSPC's text inside a status RocksDB wrapped) is
+// NoSpace: "<what>: no space left on device (<RocksDB's status>)".
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
 // Everything RocksStore needs, assembled by OpenRocksStore (rocks_open.cc).
@@ -62,7 +64,7 @@ struct RocksParts {
   Mapping mapping = Mapping::kColumnFamily;
   bool sync = false;
   bool read_only = false;
-  std::unique_ptr<rocksdb::Env> env;  // the io_uring file system's Env, or null (default)
+  std::unique_ptr<rocksdb::Env> env;  // over store_fs.h's file system (io_uring or default)
   std::unique_ptr<rocksdb::DB> db;    // uses env: destroyed before it
   rocksdb::ColumnFamilyHandle* default_cf = nullptr;  // owned by db
   rocksdb::ColumnFamilyHandle* shared_cf = nullptr;   // "shared" mapping; owned here
@@ -101,6 +103,8 @@ class RocksStore final : public Store {
   Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
                         bool move) override;
   std::vector<StoreProperty> Properties() override;
+  Result<SizeEstimate> EstimateRange(std::string_view partition, std::string_view start,
+                                     std::string_view end) override;
   Status Sync() override;
   Status Checkpoint(std::string_view dir) override;  // rocks_checkpoint.cc
   Status Close() override;
@@ -129,6 +133,8 @@ class RocksStore final : public Store {
   Status NotFoundError(std::string_view partition, std::string_view key) const;
   Status Error(const rocksdb::Status& s, std::string_view verb, std::string_view partition,
                std::string_view key = {}) const;
+  // Returns `status`, remembering a NoSpace one for Close.
+  Status Noted(Status status) const;
 
   const std::string path_;
   const Mapping mapping_;
@@ -146,6 +152,9 @@ class RocksStore final : public Store {
   rocksdb::ReadOptions multiget_options_;  // read_options_ + async_io
 
   std::atomic<bool> closed_{false};
+  // A write failed for lack of space: RocksDB stopped writing (its background error);
+  // Close reports its complaint about the unfinished WAL as NoSpace.
+  mutable std::atomic<bool> no_space_{false};
   // The highest sequence number a Sync() has made durable: Sync skips the fsync when no
   // write was acknowledged since (see RocksStore::Sync).
   std::atomic<uint64_t> synced_seq_{0};

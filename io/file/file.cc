@@ -26,8 +26,9 @@ Status IoErrorAt(std::string_view verb, const std::string& path, uint64_t offset
     msg += " at offset " + std::to_string(offset) + " (length " + std::to_string(length) + ")";
   }
   msg += ": " + std::string(std::strerror(err));
-  bool retryable = err == EAGAIN || err == EINTR || err == ENOSPC;
+  bool retryable = err == EAGAIN || err == EINTR;
   if (err == ENOENT) return Status::NotFound(msg);
+  if (err == ENOSPC || err == EDQUOT) return Status::NoSpace(msg);
   return Status::IOError(msg, retryable);
 }
 

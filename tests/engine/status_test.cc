@@ -30,6 +30,16 @@ TEST(Status, CarriesCodeMessageAndRetryable) {
   EXPECT_TRUE(Status().WithContext("x").ok());
 }
 
+TEST(Status, NoSpaceIsItsOwnCodeAndNotRetryable) {
+  Status s = Status::NoSpace("rocks set in partition 'p' (store '/s'): no space left on device");
+  EXPECT_TRUE(s.IsNoSpace());
+  EXPECT_FALSE(s.IsIOError());
+  EXPECT_FALSE(s.retryable());  // it fails again until space is freed
+  EXPECT_EQ(s.code(), StatusCode::kNoSpace);
+  EXPECT_EQ(s.ToString().rfind("no_space: ", 0), 0u) << s.ToString();
+  EXPECT_TRUE(s.WithContext("commit").IsNoSpace());
+}
+
 Result<int> Half(int x) {
   if (x % 2) return Status::InvalidArgument("odd");
   return x / 2;

@@ -168,6 +168,52 @@ TEST_P(RocksReopen, PreparedPartitionsThenWrites) {
   }
 }
 
+// The migrate plan's row estimates come from EstimateRange: within a factor of 2 of the
+// truth for a range among other keys and partitions, in the memtables and once flushed
+// to table files (a checkpoint flushes them).
+TEST_P(RocksReopen, EstimateRangeIsWithinAFactorOfTwo) {
+  refkv::testing::TempDir dir("rocks-estimate");
+  auto opened = Open("rocks://" + dir.Sub("db") + "?partitions=" + GetParam());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  constexpr int kCommits = 20'000, kOthers = 5'000;
+  std::string value(60, 'v');  // incompressible, as ids and hashes are
+  uint64_t x = 88172645463325252ull;
+  for (char& c : value) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (int i = 0; i < kOthers; ++i) {
+    WriteBatch b;  // keys before and after "c/", and a neighbouring partition
+    b.Put("b/" + std::to_string(i), value);
+    b.Put("t/" + std::to_string(i), value);
+    ASSERT_TRUE(store.Write("refs", b).ok());
+    ASSERT_TRUE(store.Set("refs2", "c/" + std::to_string(i), value).ok());
+  }
+  for (int i = 0; i < kCommits; i += 100) {
+    WriteBatch b;
+    for (int j = i; j < i + 100; ++j) b.Put("c/" + std::to_string(j), std::to_string(j) + value);
+    ASSERT_TRUE(store.Write("refs", b).ok());
+  }
+  auto check = [&](const char* when) {
+    auto e = store.EstimateRange("refs", "c/", PrefixUpperBound("c/"));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_GE(e->keys, kCommits / 2) << when << ": " << e->keys << " keys, " << e->bytes << " B";
+    EXPECT_LE(e->keys, kCommits * 2) << when;
+    const uint64_t bytes = uint64_t{kCommits} * (value.size() + 7);
+    // Bytes on disk: table files are compressed (here the values repeat), memtables not.
+    EXPECT_GT(e->bytes, 0u) << when;
+    EXPECT_LE(e->bytes, bytes * 2) << when;
+    auto none = store.EstimateRange("missing", "", "");
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->keys, 0u);
+  };
+  check("in the memtables");
+  ASSERT_TRUE(store.Checkpoint(dir.Sub("flushed")).ok());
+  check("in table files");
+  ASSERT_TRUE(store.Close().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Mappings, RocksReopen, ::testing::Values("cf", "shared"));
 
 TEST(RocksOpen, RegularFileIsInvalidArgument) {
