@@ -15,6 +15,7 @@
 #include "engine/store.h"
 #include "refstore/refstore.h"
 #include "tests/cli/refkv_runner.h"
+#include "tests/cli/store_cli_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::cli {
@@ -54,19 +55,9 @@ bool LooksLikeJson(const std::string& text) {
   return depth == 0 && !in_string && !text.empty() && (text[0] == '{' || text[0] == '[');
 }
 
-class CliCommandsTest : public ::testing::Test {
+class CliCommandsTest : public testing::StoreCliTest {
  protected:
-  // refkv --store rocks://<dir>/<store> ARGS
-  RunResult R(std::vector<std::string> args, const std::string& store = "store") {
-    args.insert(args.begin(), {"--store", "rocks://" + dir_.Sub(store)});
-    return RunRefkv(dir_.path(), std::move(args));
-  }
-  RunResult Ok(std::vector<std::string> args, const std::string& store = "store") {
-    RunResult r = R(std::move(args), store);
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    return r;
-  }
-  testing::TempDir dir_{"cli-cmd"};
+  CliCommandsTest() : StoreCliTest("cli-cmd") {}
 };
 
 TEST(ExitCodes, ConflictIsFiveAndDocumented) {

@@ -14,6 +14,7 @@
 
 #include "cli/exit_code.h"
 #include "tests/cli/refkv_runner.h"
+#include "tests/cli/store_cli_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::cli {
@@ -44,18 +45,9 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   return out;
 }
 
-class CliExportTest : public ::testing::Test {
+class CliExportTest : public testing::StoreCliTest {
  protected:
-  // refkv --store rocks://<dir>/<store> ARGS
-  RunResult R(std::vector<std::string> args, const std::string& store = "store") {
-    args.insert(args.begin(), {"--store", "rocks://" + dir_.Sub(store)});
-    return RunRefkv(dir_.path(), std::move(args));
-  }
-  RunResult Ok(std::vector<std::string> args, const std::string& store = "store") {
-    RunResult r = R(std::move(args), store);
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    return r;
-  }
+  CliExportTest() : StoreCliTest("cli-export") {}
   // A ref store with a commit on two branches: several non-empty partitions, so an
   // export writes several SST files (000000.sst, 000001.sst ... before issue 14).
   void Build(const std::string& store) {
@@ -73,7 +65,6 @@ class CliExportTest : public ::testing::Test {
     EXPECT_EQ(Ok({"entry", "get", "r1", "main", "a"}, store).out, store + "-1");
     EXPECT_EQ(Ok({"entry", "get", "r1", "dev", "b"}, store).out, store + "-2");
   }
-  testing::TempDir dir_{"cli-export"};
 };
 
 TEST_F(CliExportTest, SstExportIntoAnotherStoresDirectoryIsRefused) {
