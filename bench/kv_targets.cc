@@ -64,12 +64,12 @@ bool Fail(std::string* error, const std::string& msg) {
 }  // namespace
 
 const char* KvOpName(Op op) {
-  static const char* const kNames[] = {"get", "set", "scan", "setif", "setif_hot"};
+  static const char* const kNames[] = {"get", "set", "scan", "setif", "setif_hot", "set_sync"};
   return kNames[static_cast<int>(op)];
 }
 
 const char* BaselineOpName(Op op) {
-  static const char* const kNames[] = {"get", "set", "scan", "get_put", "set_hot"};
+  static const char* const kNames[] = {"get", "set", "scan", "get_put", "set_hot", "set_sync"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -190,11 +190,13 @@ int64_t KvStep(Op op, KvTarget& t, Worker& w, std::string* error) {
       benchmark::DoNotOptimize(got->data());
       return 1;
     }
-    case Op::kSet: {
+    case Op::kSet:
+    case Op::kSetSync: {
       uint64_t i = w.picker.Next();
       FillKey(i, key);
       FillValue(i, ++t.versions[i], value);
       Status s = t.store->Set(kWritePartition, {key, kKeySize}, {value, kValueSize});
+      if (s.ok() && op == Op::kSetSync) s = t.store->Sync();
       if (!s.ok()) return Fail(error, s.message()), 0;
       return 1;
     }
@@ -241,11 +243,14 @@ int64_t RawStep(Op op, RawTarget& t, Worker& w, std::string* error) {
       return 1;
     }
     case Op::kSet:
+    case Op::kSetSync:
     case Op::kSetIfHot: {  // baseline set_hot: a raw Put of the hot key
-      uint64_t i = op == Op::kSet ? w.picker.Next() : HotKeyIndex(w.thread, w.turn++ % kHotKeys);
+      uint64_t i =
+          op == Op::kSetIfHot ? HotKeyIndex(w.thread, w.turn++ % kHotKeys) : w.picker.Next();
       FillKey(i, key);
       FillValue(i, ++t.versions[i], value);
       rocksdb::Status s = t.db->Put(wo, t.write_cf, {key, kKeySize}, {value, kValueSize});
+      if (s.ok() && op == Op::kSetSync) s = t.db->SyncWAL();
       if (!s.ok()) return Fail(error, s.ToString()), 0;
       return 1;
     }

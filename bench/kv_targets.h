@@ -41,9 +41,13 @@ inline constexpr size_t kScanLength = 100;
 
 // get, set, scan (seek to a random key, read kScanLength entries), setif (random key, an
 // equals predicate that holds; raw: a Get, a compare, then a Put), setif_hot (this
-// thread's kHotKeys keys in turn; raw: Puts of those keys).
-enum class Op { kGet, kSet, kScan, kSetIf, kSetIfHot };
-inline constexpr Op kOps[] = {Op::kGet, Op::kSet, Op::kScan, Op::kSetIf, Op::kSetIfHot};
+// thread's kHotKeys keys in turn; raw: Puts of those keys), set_sync (a Set, then
+// Store::Sync; raw: a Put, then DB::SyncWAL: what a durable ref-store command pays at its
+// end, so the driver's Sync, which must not touch a WAL writer that failed, is measured
+// against RocksDB's own).
+enum class Op { kGet, kSet, kScan, kSetIf, kSetIfHot, kSetSync };
+inline constexpr Op kOps[] = {Op::kGet,   Op::kSet,      Op::kScan,
+                              Op::kSetIf, Op::kSetIfHot, Op::kSetSync};
 const char* KvOpName(Op op);        // "get", ..., "setif_hot"
 const char* BaselineOpName(Op op);  // "get", "set", "scan", "get_put", "set_hot"
 
