@@ -158,8 +158,9 @@ class RocksStore final : public Store {
   // The highest sequence number a Sync() has made durable: Sync skips the fsync when no
   // write was acknowledged since (see RocksStore::Sync).
   std::atomic<uint64_t> synced_seq_{0};
-  std::mutex ddl_mu_;                     // serialises creating and dropping partitions
-  uint64_t next_partition_id_ = 1;        // guarded by ddl_mu_
+  std::mutex sync_mu_;              // one Sync fsyncs at a time; callers that waited skip theirs
+  std::mutex ddl_mu_;               // serialises creating and dropping partitions
+  uint64_t next_partition_id_ = 1;  // guarded by ddl_mu_
   std::atomic<uint64_t> next_staged_{0};  // names of staged ingestion files
   PartitionTable table_;
   KeyStripes stripes_;
