@@ -515,19 +515,11 @@ TEST(DumpLimitsTest, RecordsAtTheLimitsRoundTrip) {
 // naming it, instead of becoming a dump that no store can import; nothing is left.
 TEST(DumpLimitsTest, ExportRefusesRecordsBeyondTheLimits) {
   testing::TempDir dir{"dump-limits"};
-  struct Case {
-    std::string p, k, v, limit;
-  };
-  const Case cases[] = {
-      {std::string(70000, 'p'), "k", "v", "kv::kMaxPartitionBytes"},
-      {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "v", "kv::kMaxKeyBytes"},
-      {"p", "k", std::string(kv::kMaxValueBytes + 1, 'v'), "kv::kMaxValueBytes"},
-  };
-  for (const auto& c : cases) {
+  for (const auto& c : testing::RecordsBeyondTheLimits()) {
     SCOPED_TRACE(c.limit);
     testing::LegacyStore src;
     ASSERT_TRUE(src.Set("a", "k", "fine").ok());
-    ASSERT_TRUE(src.Set(c.p, c.k, c.v).ok());
+    ASSERT_TRUE(src.Set(c.partition, c.key, c.value).ok());
     ExportOptions opts;
     opts.path = dir.Sub("old.dump");
     auto exported = ExportDump(src, opts);

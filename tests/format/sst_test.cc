@@ -388,20 +388,12 @@ TEST(SstLimitsTest, RecordsAtTheLimitsRoundTrip) {
 // naming it: no manifest is written, so nothing `import` could misread is left.
 TEST(SstLimitsTest, ExportRefusesRecordsBeyondTheLimits) {
   testing::TempDir dir{"sst-limits"};
-  struct Case {
-    std::string p, k, v, limit;
-  };
-  const Case cases[] = {
-      {std::string(70000, 'p'), "k", "v", "kv::kMaxPartitionBytes"},
-      {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "v", "kv::kMaxKeyBytes"},
-      {"p", "k", std::string(kv::kMaxValueBytes + 1, 'v'), "kv::kMaxValueBytes"},
-  };
   int n = 0;
-  for (const auto& c : cases) {
+  for (const auto& c : testing::RecordsBeyondTheLimits()) {
     SCOPED_TRACE(c.limit);
     testing::LegacyStore src;
     ASSERT_TRUE(src.Set("a", "k", "fine").ok());
-    ASSERT_TRUE(src.Set(c.p, c.k, c.v).ok());
+    ASSERT_TRUE(src.Set(c.partition, c.key, c.value).ok());
     SstExportOptions opts;
     opts.dir = dir.Sub("export" + std::to_string(n++));
     auto exported = ExportSst(src, opts);

@@ -54,6 +54,17 @@ inline StoreContents FillRandom(kv::Store& store, std::mt19937_64& rng, int part
   return written;
 }
 
+// One record beyond each kv::Store limit (engine/store.h), and the name of the limit the
+// refusal must cite: what an older refkv let into a store and export must refuse.
+struct RecordBeyondALimit {
+  std::string partition, key, value, limit;
+};
+inline std::vector<RecordBeyondALimit> RecordsBeyondTheLimits() {
+  return {{std::string(70000, 'p'), "k", "v", "kv::kMaxPartitionBytes"},
+          {"p", std::string(kv::kMaxKeyBytes + 1, 'k'), "v", "kv::kMaxKeyBytes"},
+          {"p", "k", std::string(kv::kMaxValueBytes + 1, 'v'), "kv::kMaxValueBytes"}};
+}
+
 // A store that takes anything, as refkv did before the kv::Store limits (engine/store.h):
 // the source of the tests of what export does with data beyond them. Holds its
 // partitions in memory; not thread-safe.
