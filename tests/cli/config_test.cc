@@ -14,6 +14,16 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
+// `yaml`, read as the file conf.yaml, is refused: InvalidArgument whose message holds
+// `expect`.
+void ExpectRefused(const std::string& yaml, const std::string& expect) {
+  auto s = ParseConfig(yaml, "conf.yaml");
+  ASSERT_FALSE(s.ok()) << yaml;
+  EXPECT_TRUE(s.status().IsInvalidArgument());
+  EXPECT_NE(s.status().message().find(expect), std::string::npos)
+      << yaml << " -> " << s.status().message();
+}
+
 EnvLookup Lookup(const Env& env) {
   return [env](std::string_view name) -> std::optional<std::string> {
     auto it = env.find(std::string(name));
@@ -272,13 +282,7 @@ TEST(ParseConfig, DuplicateKeysNameTheFileLineAndKey) {
        "conf.yaml:3: duplicate key 'database' (first at line 1)"},
       {"database: {type: mem, type: rocks}\n", "conf.yaml:1: duplicate key 'database.type'"},
   };
-  for (const Case& c : cases) {
-    auto s = ParseConfig(c.yaml, "conf.yaml");
-    ASSERT_FALSE(s.ok()) << c.yaml;
-    EXPECT_TRUE(s.status().IsInvalidArgument());
-    EXPECT_NE(s.status().message().find(c.expect), std::string::npos)
-        << c.yaml << " -> " << s.status().message();
-  }
+  for (const Case& c : cases) ExpectRefused(c.yaml, c.expect);
   // The same field name in two sections is no repeat.
   auto ok = ParseConfig(
       "database:\n  rocks:\n    sync: true\n  postgres:\n    table: t\n    "
@@ -301,13 +305,7 @@ TEST(ParseConfig, FieldsWithoutAValueAreRefused) {
        "conf.yaml:4: 'database.postgres.connection_string' has no value"},
       {"database:\n  sync_commits:\n", "conf.yaml:2: 'database.sync_commits' has no value"},
   };
-  for (const Case& c : cases) {
-    auto s = ParseConfig(c.yaml, "conf.yaml");
-    ASSERT_FALSE(s.ok()) << c.yaml;
-    EXPECT_TRUE(s.status().IsInvalidArgument());
-    EXPECT_NE(s.status().message().find(c.expect), std::string::npos)
-        << c.yaml << " -> " << s.status().message();
-  }
+  for (const Case& c : cases) ExpectRefused(c.yaml, c.expect);
   // An empty section stays valid (its fields commented out).
   EXPECT_TRUE(ParseConfig("database:\n  type: rocks\n  rocks:\n  postgres:\n", "c.yaml").ok());
 }
