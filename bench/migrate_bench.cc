@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/migrate.h"
 #include "engine/open.h"
+#include "migrate/migrate.h"
 
 namespace refkv::kv::migrate {
 namespace {

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "engine/metadata.h"
-#include "engine/migrate.h"
 #include "engine/open.h"
 #include "format/dump.h"
+#include "migrate/migrate.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"

@@ -9,9 +9,9 @@
 #ifndef REFKV_CLI_COMMANDS_H_
 #define REFKV_CLI_COMMANDS_H_
 
+#include "base/status.h"
 #include "cli/config.h"
 #include "cli/context.h"
-#include "engine/status.h"
 #include "engine/store.h"
 
 namespace CLI {

@@ -38,7 +38,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace refkv::cli {
 
@@ -58,7 +58,7 @@ struct Setting {
 struct DatabaseConfig {
   Setting<std::string> type;  // "mem", "rocks" or "postgres"
   // database.auto_migrate: bring the store to this code's newest schema when a command
-  // opens it for writing (engine/migrate.h OpenAndMigrate). Not part of the URI.
+  // opens it for writing (migrate/migrate.h OpenAndMigrate). Not part of the URI.
   Setting<bool> auto_migrate;
   // database.sync_commits (default true): every acknowledged ref-store write (commit,
   // entry put/rm, branch, tag and repository changes) is made durable with one

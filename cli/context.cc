@@ -1,7 +1,7 @@
 #include "cli/context.h"
 
 #include "cli/bytes_format.h"
-#include "engine/migrate.h"
+#include "migrate/migrate.h"
 #include "refstore/schema.h"
 
 namespace refkv::cli {

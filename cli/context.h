@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "cli/config.h"
 #include "engine/open.h"
-#include "engine/result.h"
 #include "engine/store.h"
 
 namespace CLI {

@@ -23,7 +23,7 @@
 //  10  bad backup: `migrate restore` found the backup missing, not a backup, or corrupt;
 //      nothing changed
 //  11  nodes running: `migrate up/down`'s pre-flight found a live node (a process with
-//      the store open on PostgreSQL, engine/nodes.h) of an older code schema than the
+//      the store open on PostgreSQL, migrate/nodes.h) of an older code schema than the
 //      target (down: newer); nothing written. Stop or upgrade it, or --ignore-nodes
 //  12  disk full: a write failed because the store's file system (or an output file's)
 //      is full (Status NoSpace), in any command and also while opening the store; the
@@ -39,7 +39,7 @@
 
 #include <string_view>
 
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace refkv::cli {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <type_traits>
 
+#include "base/status.h"
 #include "cli/context.h"
-#include "engine/status.h"
 
 namespace refkv::cli {
 

@@ -1,6 +1,6 @@
 // refkv migrate version/status/plan/up/down/cleanup/unlock/restore: the schema migration
-// runner (engine/migrate.h) with the ref store's steps (refstore/schema.h), and the
-// backups of format/backup.h. The store is opened with the tooling options, so a store
+// runner (migrate/migrate.h) with the ref store's steps (refstore/schema.h), and the
+// backups of migrate/backup.h. The store is opened with the tooling options, so a store
 // at an older schema or mid-migration opens.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -15,8 +15,8 @@
 #include "cli/exit_code.h"
 #include "cli/leaf.h"
 #include "cli/number_option.h"
-#include "engine/migrate.h"
-#include "format/backup.h"
+#include "migrate/backup.h"
+#include "migrate/migrate.h"
 #include "refstore/schema.h"
 
 namespace refkv::cli {
@@ -225,7 +225,7 @@ Status RunSteps(CliContext& ctx, const MigrateArgs& a, bool up) {
   if (!has_path) {
     std::string dir = a.backup_dir;
     options.backup = [dir](kv::Store& store, const mg::Plan& plan) {
-      return format::DumpBackup(store, plan.store_schema, dir);
+      return kv::migrate::DumpBackup(store, plan.store_schema, dir);
     };
   }
   auto r = up ? mg::Up(*t->store, t->steps, options) : mg::Down(*t->store, t->steps, options);
@@ -244,19 +244,19 @@ Status Down(CliContext& ctx, const MigrateArgs& a) { return RunSteps(ctx, a, fal
 Status Restore(CliContext& ctx, const MigrateArgs& a) {
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   mg::StepRegistry steps = refstore::SchemaSteps();
-  format::RestoreOptions options;
+  kv::migrate::RestoreOptions options;
   options.open = mg::ToolingOpenOptions(steps);
   options.force = a.force;
   options.keep_replaced = a.keep_replaced;
   options.replace = a.replace;
   options.lease.lease_ttl_ms = static_cast<int64_t>(a.lease_ttl * 1000);
   options.lease.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
-  format::RestoreRefusal refusal = format::RestoreRefusal::kNone;
+  kv::migrate::RestoreRefusal refusal = kv::migrate::RestoreRefusal::kNone;
   options.refusal = &refusal;
-  auto r = format::RestoreBackup(source.uri, a.backup, options);
+  auto r = kv::migrate::RestoreBackup(source.uri, a.backup, options);
   if (!r.ok()) {
-    if (refusal == format::RestoreRefusal::kBadBackup) ctx.SetExitCode(kExitBadBackup);
-    if (refusal == format::RestoreRefusal::kStoreInUse) ctx.SetExitCode(kExitBusy);
+    if (refusal == kv::migrate::RestoreRefusal::kBadBackup) ctx.SetExitCode(kExitBadBackup);
+    if (refusal == kv::migrate::RestoreRefusal::kStoreInUse) ctx.SetExitCode(kExitBusy);
     return r.status();
   }
   for (const auto& note : r->notes) std::cerr << "refkv: note: " << note << "\n";

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace refkv::cli::quickstart {
 

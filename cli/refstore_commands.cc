@@ -48,7 +48,7 @@ Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
   // database.sync_commits: what a command acknowledges survives power loss (one Sync).
   options.sync_commits = source.sync_commits;
   options.sync_staged_writes = source.sync_commits && sync_staged_writes;
-  // A node on shared stores (engine/nodes.h) while it may write; a read-only open cannot
+  // A node on shared stores (migrate/nodes.h) while it may write; a read-only open cannot
   // write its node record, nor anything else.
   options.node_role = "refkv cli";
   if (access != Access::kWrite) options.heartbeat = refstore::Options::Heartbeat::kOff;

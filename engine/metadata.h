@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
 #include "engine/open.h"
-#include "engine/result.h"
 #include "engine/store.h"
 
 namespace refkv::kv {
@@ -33,12 +33,12 @@ inline constexpr std::string_view kMetaFormatVersion = "format_version";
 inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaWriterVersion = "writer_version";
 inline constexpr std::string_view kMetaCreatedAt = "created_at";
-// The migration runner's state record (engine/migrate.h); its first line is "ready" or
+// The migration runner's state record (migrate/migrate.h); its first line is "ready" or
 // "migrating <up|down> N->M step ID".
 inline constexpr std::string_view kMetaMigrationState = "migration/state";
 
 // An import, store copy or dump restore that started writing into the store and has not
-// finished (format/dump.h, format/sst.h, format/copy.h, format/backup.h). The loader
+// finished (format/dump.h, format/sst.h, format/copy.h, migrate/backup.h). The loader
 // writes it (SetIf absent, then Store::Sync) before its first write and deletes it only
 // after its last write is durable, so a load killed part way leaves it behind. While it
 // exists, Open refuses the store (read-only opens too) unless

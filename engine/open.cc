@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "engine/mem/mem_store.h"
 #include "engine/metadata.h"
 
 #ifndef REFKV_VERSION
@@ -19,8 +20,20 @@ struct Registry {
 };
 
 Registry& GlobalRegistry() {
-  static Registry* registry = new Registry();  // never destroyed: used until exit
+  // Never destroyed: drivers register from static initialisers and opens run until exit.
+  static Registry* registry = [] {
+    auto* r = new Registry();
+    r->factories.emplace("mem", OpenMemStore);
+    return r;
+  }();
   return *registry;
+}
+
+// The drivers that live in their own libraries, for the hint when one is not linked in.
+std::string_view LibraryOf(std::string_view scheme) {
+  if (scheme == "rocks" || scheme == "rocksdb") return "refkv::rocks (refkv_rocks)";
+  if (scheme == "postgres" || scheme == "postgresql") return "refkv::postgres (refkv_postgres)";
+  return {};
 }
 
 }  // namespace
@@ -48,7 +61,6 @@ std::vector<std::string> RegisteredDrivers() {
 }
 
 Result<std::unique_ptr<Store>> Open(std::string_view uri, const OpenOptions& options) {
-  RegisterBuiltinDrivers();
   REFKV_ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(uri));
   DriverFactory factory;
   {
@@ -59,8 +71,11 @@ Result<std::unique_ptr<Store>> Open(std::string_view uri, const OpenOptions& opt
       std::string known;
       for (const auto& [scheme, f] : registry.factories)
         known += (known.empty() ? "" : ", ") + scheme;
+      std::string hint;
+      if (auto library = LibraryOf(parsed.scheme); !library.empty())
+        hint = "; link " + std::string(library) + " to use it";
       return Status::NotFound("unknown store driver '" + parsed.scheme + "' in '" +
-                              std::string(uri) + "' (known: " + known + ")");
+                              std::string(uri) + "' (known: " + known + ")" + hint);
     }
     factory = it->second;
   }

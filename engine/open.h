@@ -6,8 +6,10 @@
 // opens the store and checks its metadata (format and schema version, store id) in
 // kMetaPartition, creating it for a new store.
 //
-// Built-in drivers (mem, rocks, postgres) are registered by RegisterBuiltinDrivers(),
-// which Open calls itself; embedders add their own with RegisterDriver at run time.
+// The mem driver is always registered. The rocks and postgres drivers live in their own
+// libraries (refkv::rocks, refkv::postgres): linking one registers its schemes before
+// main() (its target adds -Wl,--undefined for the registering object, so a static link
+// keeps it). Embedders add their own with RegisterDriver at run time.
 //
 // Thread-safety: Open and RegisterDriver may be called from any thread.
 #ifndef REFKV_ENGINE_OPEN_H_
@@ -20,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "engine/uri.h"
 
@@ -68,14 +70,12 @@ using DriverFactory =
 // Registers `factory` for URIs with `scheme`. AlreadyExists if the scheme is taken.
 Status RegisterDriver(std::string_view scheme, DriverFactory factory);
 
-// Registers mem, rocks and postgres (postgresql) once; later calls do nothing.
-void RegisterBuiltinDrivers();
-
 // The registered schemes, sorted.
 std::vector<std::string> RegisteredDrivers();
 
 // Opens the store named by `uri` (see engine/uri.h).
-// InvalidArgument: malformed URI or parameter. NotFound: unknown driver, or a missing
+// InvalidArgument: malformed URI or parameter. NotFound: unknown driver (or one whose
+// library is not linked: the message names it), or a missing
 // store with !create_if_missing. Busy: held by another process (the message names the
 // holder's pid when known). VersionMismatch: format or schema newer than this code, or
 // an older schema without allow_older_schema (the message names both versions), a store

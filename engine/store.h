@@ -33,8 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 
 namespace refkv::kv {
 
@@ -176,7 +176,7 @@ class Store {
   // for writing at the same time (PostgreSQL: nodes sharing one database). False where
   // the store's own lock keeps every other process out (rocks) or the store lives in
   // one process (mem). The ref store runs a node heartbeat on shared stores
-  // (engine/nodes.h). Wrappers that do not forward it say false.
+  // (migrate/nodes.h). Wrappers that do not forward it say false.
   virtual bool shared() const { return false; }
 
   // The value of `key`. NotFound if it does not exist.

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "io/file.h"
 

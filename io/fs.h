@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace refkv::io {
 

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "engine/metadata.h"
-#include "engine/migrate.h"
+#include "migrate/migrate.h"
 #include "refstore/committed/committed.h"
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"

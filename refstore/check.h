@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"

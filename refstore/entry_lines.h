@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "refstore/refstore.h"
 
 namespace refkv::refstore {

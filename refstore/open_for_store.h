@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"

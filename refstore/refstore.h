@@ -50,7 +50,7 @@
 //   (true of every built-in driver). Off (the default), nothing here calls Sync.
 //
 // Nodes (shared stores): a RefStore on a shared kv::Store (PostgreSQL) registers itself
-// as a node with a heartbeat (engine/nodes.h; Options::heartbeat) recording its code
+// as a node with a heartbeat (migrate/nodes.h; Options::heartbeat) recording its code
 // schema, for the whole of its life; `refkv migrate up` refuses to start while a live
 // node is older than its target. When a beat finds the store migrated (or migrating) past
 // this code's schema, the RefStore is fenced for good: every write (PutEntry,
@@ -76,7 +76,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 
 namespace refkv::refstore {
@@ -116,7 +116,7 @@ struct Options {
   bool sync_commits = false;
   bool sync_staged_writes = false;
 
-  // Node heartbeat (engine/nodes.h, "Nodes" above). kAuto: on when the kv::Store is
+  // Node heartbeat (migrate/nodes.h, "Nodes" above). kAuto: on when the kv::Store is
   // shared (kv::Store::shared(): PostgreSQL), off where the store's own lock keeps other
   // processes out (rocks) or it lives in one process (mem). kOff for a store opened
   // read-only (the node record cannot be written there; nothing else can either).

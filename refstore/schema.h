@@ -23,7 +23,7 @@
 // after writing the commit record, so one opened before a migration writes the index
 // of the new schema (and of a running step's target), and refuses to commit once a
 // newer refkv moved the store past kCodeSchema (refstore/internal/ref_store_impl.h).
-// On shared stores (PostgreSQL) a RefStore also runs a node heartbeat (engine/nodes.h)
+// On shared stores (PostgreSQL) a RefStore also runs a node heartbeat (migrate/nodes.h)
 // that fences every write kind, not only commits, within one beat of a migration
 // towards a newer schema starting (refstore/refstore.h, "Nodes").
 // A commit writes its record, then its index keys, then moves the branch: a reachable
@@ -38,8 +38,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/migrate.h"
-#include "engine/status.h"
+#include "base/status.h"
+#include "migrate/migrate.h"
 
 namespace refkv::refstore {
 

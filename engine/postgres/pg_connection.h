@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 
 namespace refkv::kv::pg {
 

@@ -631,3 +631,13 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const Uri& uri, const OpenOptio
 }
 
 }  // namespace refkv::kv
+
+// Linking refkv_postgres registers the driver (see the same block in rocks_open.cc).
+extern "C" {
+extern const bool refkv_postgres_driver;
+const bool refkv_postgres_driver = [] {
+  (void)refkv::kv::RegisterDriver("postgres", refkv::kv::OpenPostgresStore);
+  (void)refkv::kv::RegisterDriver("postgresql", refkv::kv::OpenPostgresStore);
+  return true;
+}();
+}

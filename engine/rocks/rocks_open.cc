@@ -461,3 +461,15 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
 }
 
 }  // namespace refkv::kv
+
+// Linking refkv_rocks registers the driver: its CMake target passes
+// -Wl,--undefined=refkv_rocks_driver to every link, which keeps this object file (and so
+// this initialiser) in a static link that names no other symbol of it.
+extern "C" {
+extern const bool refkv_rocks_driver;
+const bool refkv_rocks_driver = [] {
+  (void)refkv::kv::RegisterDriver("rocks", refkv::kv::OpenRocksStore);
+  (void)refkv::kv::RegisterDriver("rocksdb", refkv::kv::OpenRocksStore);
+  return true;
+}();
+}

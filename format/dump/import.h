@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "format/dump.h"
 

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "engine/metadata.h"
-#include "engine/result.h"
 #include "engine/store.h"
 
 namespace refkv::format::internal {

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace refkv::format::sst_internal {
 

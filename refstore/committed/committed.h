@@ -19,9 +19,9 @@
 // Ids: range id = 32 lowercase hex digits of XXH3-128 over "refkv.range.v1" and every entry
 // as varint(len path) path varint(len value) value. Metarange id = XXH3-128 hex over its
 // flat (v1) encoding (refstore/committed/encoding.h), whether it is stored flat or as a
-// two-level root plus parts (v2, refstore/committed/two_level.h; Apply's `format`). Every read verifies the hash:
-// a range whose content does not hash to its id, or a metarange whose bytes do not, is
-// Corruption naming the id.
+// two-level root plus parts (v2, refstore/committed/two_level.h; Apply's `format`). Every read
+// verifies the hash: a range whose content does not hash to its id, or a metarange whose bytes do
+// not, is Corruption naming the id.
 //
 // Paths are non-empty byte strings (any byte), ordered bytewise (memcmp, shorter first);
 // values may be empty.
@@ -54,8 +54,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 #include "refstore/committed/range_store.h"
 
 namespace refkv::refstore {

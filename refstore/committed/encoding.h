@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "refstore/committed/committed.h"
 
 namespace refkv::refstore::internal {

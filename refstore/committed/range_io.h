@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "refstore/committed/committed.h"
 #include "refstore/committed/encoding.h"
 

@@ -41,8 +41,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 #include "engine/store.h"
 
 namespace refkv::refstore {

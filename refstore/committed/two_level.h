@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "refstore/committed/encoding.h"
 
 namespace refkv::refstore::internal {

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "refstore/refstore.h"
 #include "refstore/refstore.pb.h"
 

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/status.h"
+#include "base/status.h"
 #include "engine/store.h"
 #include "refstore/refstore.h"
 

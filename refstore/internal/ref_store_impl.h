@@ -16,7 +16,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "engine/nodes.h"
+#include "migrate/nodes.h"
 #include "refstore/committed/committed.h"
 #include "refstore/internal/codec.h"
 #include "refstore/internal/commit_graph.h"

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/migrate.h"
+#include "migrate/migrate.h"
 #include "refstore/internal/codec.h"
 #include "refstore/internal/keys.h"
 #include "refstore/migrations/commit_index.h"

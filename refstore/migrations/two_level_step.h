@@ -19,7 +19,7 @@
 
 #include <string>
 
-#include "engine/migrate.h"
+#include "migrate/migrate.h"
 
 namespace refkv::refstore::migrations {
 

@@ -27,12 +27,12 @@
 
 #include "cli/exit_code.h"
 #include "engine/metadata.h"
-#include "engine/migrate.h"
 #include "engine/open.h"
-#include "format/backup.h"
 #include "format/copy.h"
 #include "format/dump.h"
 #include "format/sst.h"
+#include "migrate/backup.h"
+#include "migrate/migrate.h"
 #include "refstore/schema.h"
 #include "tests/cli/refkv_runner.h"
 #include "tests/support/pg_server.h"
@@ -145,11 +145,11 @@ TEST(CliImportCrash, DISABLED_Child) {
     format::SstImportOptions o;
     s = format::ImportSst(source, killing, o).status();
   } else if (op == "restore") {
-    format::RestoreOptions o;
+    kv::migrate::RestoreOptions o;
     o.open = kv::migrate::ToolingOpenOptions(refstore::SchemaSteps());
     o.replace = true;
     o.lease.lease_ttl_ms = 1000;  // a killed run's lease: the rerun takes it over soon
-    s = format::RestoreDump(killing, source, o).status();
+    s = kv::migrate::RestoreDump(killing, source, o).status();
   } else {
     kv::OpenOptions read;
     read.create_if_missing = false;

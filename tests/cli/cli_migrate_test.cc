@@ -12,9 +12,9 @@
 
 #include "cli/exit_code.h"
 #include "engine/metadata.h"
-#include "engine/migrate.h"
-#include "engine/nodes.h"
 #include "engine/open.h"
+#include "migrate/migrate.h"
+#include "migrate/nodes.h"
 #include "refstore/schema.h"
 #include "tests/cli/refkv_runner.h"
 #include "tests/support/pg_server.h"

@@ -1,8 +1,8 @@
-#include "engine/status.h"
+#include "base/status.h"
 
 #include <gtest/gtest.h>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace refkv {
 namespace {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "engine/metadata.h"
-#include "engine/migrate.h"
-#include "engine/nodes.h"
+#include "migrate/migrate.h"
+#include "migrate/nodes.h"
 #include "refstore/schema.h"
 #include "tests/refstore/harness.h"
 

@@ -26,8 +26,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 
 namespace refkv::testing {
 

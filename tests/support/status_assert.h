@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/result.h"
-#include "engine/status.h"
+#include "base/result.h"
+#include "base/status.h"
 
 #define ASSERT_OK(expr)                                                                 \
   do {                                                                                  \

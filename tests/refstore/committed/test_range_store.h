@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "engine/open.h"
-#include "engine/result.h"
 #include "refstore/committed/range_store.h"
 
 namespace refkv::refstore {

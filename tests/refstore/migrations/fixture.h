@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/store.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"

@@ -23,9 +23,9 @@
 #include <thread>
 
 #include "engine/metadata.h"
-#include "engine/migrate.h"
 #include "engine/open.h"
 #include "format/dump.h"
+#include "migrate/migrate.h"
 #include "refstore/check.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/internal/keys.h"
