@@ -40,7 +40,9 @@
 
 namespace refkv::format {
 
-inline constexpr int kSstManifestVersion = 1;
+// 2: every partition line also pins its file's size and xxHash64 (checked before RocksDB
+// parses the file); 1 (still read): without them.
+inline constexpr int kSstManifestVersion = 2;
 inline constexpr std::string_view kSstManifestName = "MANIFEST.refkv";
 
 struct SstPartition {
@@ -48,6 +50,10 @@ struct SstPartition {
   std::string file;       // plain file name inside the directory ("refkv-000003.sst")
   uint64_t records = 0;   // >= 1
   uint64_t checksum = 0;  // xxHash64 of the records, encoded as in a dump block
+  // Manifest version >= 2: the file's size in bytes and xxHash64 (seed 0) of its bytes.
+  // Version 1 leaves both 0 (the file is not pinned).
+  uint64_t file_bytes = 0;
+  uint64_t file_checksum = 0;
 };
 
 struct SstManifest {

@@ -103,6 +103,36 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IOError(what + ": " + s.ToString());
 }
 
+// The size and xxHash64 of a file's bytes, read through io::File (no symbolic link is
+// followed by the callers' checks before; the file is read once, 1 MiB at a time).
+struct FileDigest {
+  uint64_t bytes = 0;
+  uint64_t checksum = 0;
+};
+
+Result<FileDigest> DigestFile(const std::string& path) {
+  REFKV_ASSIGN_OR_RETURN(auto file, io::File::OpenForRead(path, {io::Backend::kPosix, 1}));
+  XXH64_state_t* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  std::string buffer(1 << 20, '\0');
+  FileDigest digest;
+  Status status;
+  for (;;) {
+    auto got = file->ReadAt(digest.bytes, std::span<char>(buffer.data(), buffer.size()));
+    if (!got.ok()) {
+      status = got.status();
+      break;
+    }
+    if (*got == 0) break;
+    XXH64_update(state, buffer.data(), *got);
+    digest.bytes += *got;
+  }
+  digest.checksum = XXH64_digest(state);
+  XXH64_freeState(state);
+  REFKV_RETURN_IF_ERROR(status);
+  return digest;
+}
+
 std::string ManifestText(const SstManifest& m) {
   std::ostringstream out;
   out << "refkv-sst-manifest " << m.manifest_version << "\n";
@@ -114,7 +144,9 @@ std::string ManifestText(const SstManifest& m) {
   out << "store_id " << Hex(m.header.store_id) << "\n";
   for (const auto& p : m.partitions) {
     out << "partition " << Hex(p.name) << " " << p.file << " " << p.records << " "
-        << Hex64(p.checksum) << "\n";
+        << Hex64(p.checksum);
+    if (m.manifest_version >= 2) out << " " << p.file_bytes << " " << Hex64(p.file_checksum);
+    out << "\n";
   }
   out << "records " << m.records << "\n";
   std::string body = out.str();
@@ -148,12 +180,25 @@ Status WriteManifest(const std::string& dir, const std::string& text,
 
 // Scans one SST file: block checksums, then every entry; count and hash must match.
 template <typename Fn>
-Status ScanSst(const std::string& dir, const SstPartition& p, Fn&& on_entry) {
+Status ScanSst(const std::string& dir, const SstPartition& p, bool pinned, Fn&& on_entry) {
   const std::string path = (fs::path(dir) / p.file).string();
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
     return Status::Corruption("sst import: manifest lists '" + p.file + "' (partition '" +
                               kv::Printable(p.name) + "') which is missing in '" + dir + "'");
+  }
+  // RocksDB asserts (aborts the process) on some malformed tables, for example one whose
+  // footer turns block checksums off: a version-2 manifest pins each file's bytes, so a
+  // damaged file is refused here, before RocksDB parses it.
+  if (pinned) {
+    REFKV_ASSIGN_OR_RETURN(FileDigest digest, DigestFile(path));
+    if (digest.bytes != p.file_bytes || digest.checksum != p.file_checksum) {
+      return Status::Corruption("sst import: '" + path + "' (partition '" + kv::Printable(p.name) +
+                                "') does not match the manifest: " + std::to_string(digest.bytes) +
+                                " bytes, xxh64 " + Hex64(digest.checksum) + ", expected " +
+                                std::to_string(p.file_bytes) + " bytes, xxh64 " +
+                                Hex64(p.file_checksum));
+    }
   }
   rocksdb::Options options;
   rocksdb::SstFileReader reader(options);
@@ -265,6 +310,9 @@ Result<SstExportSummary> WriteExport(kv::Store& store, const SstExportOptions& o
     // Finish fdatasyncs the file.
     REFKV_RETURN_IF_ERROR(FromRocks(writer.Finish(&info), "sst export: finishing '" + path + "'"));
     entry.checksum = hash.Digest();
+    REFKV_ASSIGN_OR_RETURN(FileDigest digest, DigestFile(path));
+    entry.file_bytes = digest.bytes;
+    entry.file_checksum = digest.checksum;
     summary.file_bytes += info.file_size;
     m.records += entry.records;
     m.partitions.push_back(std::move(entry));
@@ -340,7 +388,7 @@ Result<SstManifest> ReadSstManifest(const std::string& dir) {
   if (!field("refkv-sst-manifest", &v) || !ParseNumber(v, &m.manifest_version)) {
     return bad(1, "not a refkv SST manifest");
   }
-  if (m.manifest_version != kSstManifestVersion) {
+  if (m.manifest_version != kSstManifestVersion && m.manifest_version != 1) {
     if (m.manifest_version > kSstManifestVersion) {
       return Status::VersionMismatch(
           "sst import: manifest version " + std::to_string(m.manifest_version) +
@@ -372,8 +420,9 @@ Result<SstManifest> ReadSstManifest(const std::string& dir) {
       return m;
     }
     std::istringstream fields(line);
-    std::string tag, name_hex, file, records, checksum, extra;
+    std::string tag, name_hex, file, records, checksum, file_bytes, file_checksum, extra;
     fields >> tag >> name_hex >> file >> records >> checksum;
+    if (m.manifest_version >= 2) fields >> file_bytes >> file_checksum;
     SstPartition p;
     if (file.find('/') != std::string::npos || file == "." || file == "..") {
       return bad(n, "file name '" + file + "' is not a plain file name");
@@ -381,7 +430,10 @@ Result<SstManifest> ReadSstManifest(const std::string& dir) {
     if (tag != "partition" || (fields >> extra) || !Unhex(name_hex, &p.name) || p.name.empty() ||
         p.name.size() > internal::kMaxPartitionLen || !sst_internal::IsDataFileName(file) ||
         !ParseNumber(records, &p.records) || p.records == 0 || checksum.size() != 16 ||
-        !ParseNumber(checksum, &p.checksum, 16)) {
+        !ParseNumber(checksum, &p.checksum, 16) ||
+        (m.manifest_version >= 2 &&
+         (!ParseNumber(file_bytes, &p.file_bytes) || file_checksum.size() != 16 ||
+          !ParseNumber(file_checksum, &p.file_checksum, 16)))) {
       return bad(n, "malformed partition line");
     }
     if (!m.partitions.empty() && !(m.partitions.back().name < p.name)) {
@@ -401,8 +453,8 @@ Result<SstManifest> VerifySst(const std::string& dir, const ProgressCallback& pr
   REFKV_ASSIGN_OR_RETURN(SstManifest m, ReadSstManifest(dir));
   Progress p{"verify", 0, 0, m.records, 0};
   for (const auto& part : m.partitions) {
-    REFKV_RETURN_IF_ERROR(
-        ScanSst(dir, part, [](std::string_view, std::string_view) { return Status::OK(); }));
+    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, m.manifest_version >= 2,
+                                  [](std::string_view, std::string_view) { return Status::OK(); }));
     p.records += part.records;
     if (progress) progress(p);
   }
@@ -479,14 +531,15 @@ Status WriteSst(const std::string& dir, const SstManifest& m, kv::Store& store,
       batch_bytes = 0;
       return Status::OK();
     };
-    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
-      batch.Put(key, value);
-      batch_bytes += key.size() + value.size();
-      // Bytes bound the batch too: values may reach kv::kMaxValueBytes, and a driver's
-      // batch has its own ceiling (PostgreSQL: 1 GB per bytea[] parameter).
-      return batch.size() >= batch_size || batch_bytes >= kMaxStreamBatchBytes ? flush()
-                                                                               : Status::OK();
-    }));
+    REFKV_RETURN_IF_ERROR(ScanSst(
+        dir, part, m.manifest_version >= 2, [&](std::string_view key, std::string_view value) {
+          batch.Put(key, value);
+          batch_bytes += key.size() + value.size();
+          // Bytes bound the batch too: values may reach kv::kMaxValueBytes, and a driver's
+          // batch has its own ceiling (PostgreSQL: 1 GB per bytea[] parameter).
+          return batch.size() >= batch_size || batch_bytes >= kMaxStreamBatchBytes ? flush()
+                                                                                   : Status::OK();
+        }));
     REFKV_RETURN_IF_ERROR(flush());
     progress.records += part.records;
     if (options.progress) options.progress(progress);
@@ -516,7 +569,7 @@ Result<ImportSummary> AbortSst(const std::string& dir, const SstManifest& m, kv:
       batch.Clear();
       return Status::OK();
     };
-    s = ScanSst(dir, part, [&](std::string_view key, std::string_view) {
+    s = ScanSst(dir, part, m.manifest_version >= 2, [&](std::string_view key, std::string_view) {
       batch.Delete(key);
       return batch.size() >= batch_size ? flush() : Status::OK();
     });
@@ -601,12 +654,13 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
                            "' (beyond this refkv's limits; nothing imported)");
     };
     if (!skip) REFKV_RETURN_IF_ERROR(beyond(kv::CheckWritePartition("import", part.name)));
-    REFKV_RETURN_IF_ERROR(ScanSst(dir, part, [&](std::string_view key, std::string_view value) {
-      if (!skip) REFKV_RETURN_IF_ERROR(beyond(kv::CheckWrite("import", part.name, key, value)));
-      if (!lookup_keys || skip || !conflict.ok()) return Status::OK();
-      keys.emplace_back(key);
-      return keys.size() >= batch_size ? lookup() : Status::OK();
-    }));
+    REFKV_RETURN_IF_ERROR(ScanSst(
+        dir, part, m.manifest_version >= 2, [&](std::string_view key, std::string_view value) {
+          if (!skip) REFKV_RETURN_IF_ERROR(beyond(kv::CheckWrite("import", part.name, key, value)));
+          if (!lookup_keys || skip || !conflict.ok()) return Status::OK();
+          keys.emplace_back(key);
+          return keys.size() >= batch_size ? lookup() : Status::OK();
+        }));
     REFKV_RETURN_IF_ERROR(lookup());
     progress.records += part.records;
     if (options.progress) options.progress(progress);

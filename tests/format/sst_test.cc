@@ -147,6 +147,38 @@ TEST_F(SstTest, CorruptOrTruncatedFileImportsNothing) {
   ExpectRefused(StatusCode::kCorruption, "missing file");
 }
 
+// An SST file whose footer turns RocksDB's block checksums off and whose data block is
+// malformed makes RocksDB assert (abort the process) while it opens the table (found by
+// sst_import_fuzz). The version-2 manifest pins every file's size and xxHash64, so such a
+// file is refused as Corruption naming it, before RocksDB reads it.
+TEST_F(SstTest, AFileRocksDbWouldAbortOnIsRefusedBeforeRocksDbReadsIt) {
+  const std::string bad = ReadFile(std::string(REFKV_FUZZ_CORPUS_DIR) +
+                                   "/sst_import/rocksdb-asserts-checksums-off.sst");
+  ASSERT_FALSE(bad.empty());
+  WriteFile(FirstSst(), bad);
+  ExpectRefused(StatusCode::kCorruption, "file rocksdb aborts on");
+  auto verified = VerifySst(opts_dir());
+  ASSERT_FALSE(verified.ok());
+  EXPECT_TRUE(verified.status().IsCorruption()) << verified.status().ToString();
+  EXPECT_NE(verified.status().message().find(FirstSst() + "' (partition '"), std::string::npos)
+      << verified.status().ToString();
+  EXPECT_NE(verified.status().message().find("does not match the manifest"), std::string::npos)
+      << verified.status().ToString();
+}
+
+// A new export writes manifest version 2: every partition line carries its file's size
+// and xxHash64.
+TEST_F(SstTest, ManifestPinsEveryFilesSizeAndChecksum) {
+  auto manifest = ReadSstManifest(opts_dir());
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->manifest_version, 2);
+  for (const auto& p : manifest->partitions) {
+    const std::string bytes = ReadFile(opts_dir() + "/" + p.file);
+    EXPECT_EQ(p.file_bytes, bytes.size()) << p.file;
+    EXPECT_EQ(p.file_checksum, XXH64(bytes.data(), bytes.size(), 0)) << p.file;
+  }
+}
+
 TEST_F(SstTest, ManifestThatDoesNotMatchItsFiles) {
   const std::string manifest = opts_dir() + "/" + std::string(kSstManifestName);
   std::string text = ReadFile(manifest);
