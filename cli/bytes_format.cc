@@ -1,7 +1,6 @@
 #include "cli/bytes_format.h"
 
 #include <cstdint>
-#include <cstdio>
 
 namespace refkv::cli {
 namespace {
@@ -110,45 +109,6 @@ bool IsValidUtf8(std::string_view s) {
     i += n + 1;
   }
   return true;
-}
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    auto b = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (b < 0x20 || b == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", b);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string JsonBytesField(std::string_view name, std::string_view bytes, bool force_hex) {
-  if (!force_hex && IsValidUtf8(bytes)) return JsonString(name) + ":" + JsonString(bytes);
-  return JsonString(std::string(name) + "_hex") + ":\"" + HexEncode(bytes) + "\"";
 }
 
 }  // namespace refkv::cli

@@ -7,7 +7,7 @@
 // JSON output is valid UTF-8 JSON. A byte-string field F is written as
 //   "F": "<string>"    when the bytes are valid UTF-8 (control characters as \u00XX), or
 //   "F_hex": "<hex>"   when they are not, or always under --hex.
-// So a reader takes F if present, else decodes F_hex.
+// So a reader takes F if present, else decodes F_hex. cli/json.h writes it.
 //
 // Thread-safety: pure functions.
 #ifndef REFKV_CLI_BYTES_FORMAT_H_
@@ -30,13 +30,6 @@ Result<std::string> HexDecode(std::string_view hex, std::string_view what);
 std::string EscapeText(std::string_view bytes);
 
 bool IsValidUtf8(std::string_view bytes);
-
-// A JSON string literal (with quotes) of valid UTF-8 `text`: ", \ and control
-// characters escaped. Precondition: IsValidUtf8(text).
-std::string JsonString(std::string_view text);
-
-// `"name": "<string>"` or `"name_hex": "<hex>"` as described above.
-std::string JsonBytesField(std::string_view name, std::string_view bytes, bool force_hex);
 
 }  // namespace refkv::cli
 

@@ -1,6 +1,7 @@
 #include "cli/context.h"
 
 #include "cli/bytes_format.h"
+#include "cli/json.h"
 #include "migrate/migrate.h"
 #include "refstore/schema.h"
 
@@ -89,7 +90,7 @@ std::string CliContext::TextBytes(std::string_view bytes) const {
 }
 
 std::string CliContext::JsonBytes(std::string_view name, std::string_view bytes) const {
-  return JsonBytesField(name, bytes, options_.hex);
+  return JsonBytesMember(name, bytes, options_.hex);
 }
 
 }  // namespace refkv::cli

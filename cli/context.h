@@ -94,7 +94,7 @@ class CliContext {
   Result<std::string> ArgBytes(std::string_view what, const std::string& arg) const;
   // Bytes for text output: hex under --hex, else EscapeText (cli/bytes_format.h).
   std::string TextBytes(std::string_view bytes) const;
-  // A JSON field for bytes: JsonBytesField(name, bytes, --hex).
+  // One JSON member for bytes, without braces: JsonBytesMember(name, bytes, --hex).
   std::string JsonBytes(std::string_view name, std::string_view bytes) const;
 
   // Closes the store if open; the status of Close.

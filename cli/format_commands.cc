@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/input_path.h"
+#include "cli/json.h"
 #include "cli/leaf.h"
 #include "cli/number_option.h"
 #include "engine/open.h"
@@ -141,10 +142,16 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
     REFKV_RETURN_IF_ERROR(summary.status());
     bar.Finish("exported " + a.output, summary->info.records, summary->info.file_bytes);
     if (ctx.options().json) {
-      ctx.out() << "{\"format\":\"dump\",\"path\":" << JsonString(EscapeText(a.output))
-                << ",\"records\":" << summary->info.records
-                << ",\"partitions\":" << summary->info.partitions.size()
-                << ",\"file_bytes\":" << summary->info.file_bytes << "}\n";
+      ctx.out() << JsonWriter()
+                       .StartObject()
+                       .Field("format", "dump")
+                       .Field("path", EscapeText(a.output))
+                       .Field("records", summary->info.records)
+                       .Field("partitions", summary->info.partitions.size())
+                       .Field("file_bytes", summary->info.file_bytes)
+                       .EndObject()
+                       .Take()
+                << "\n";
     }
     return Status::OK();
   }
@@ -158,10 +165,16 @@ Status Export(CliContext& ctx, const FormatArgs& a) {
   REFKV_RETURN_IF_ERROR(summary.status());
   bar.Finish("exported " + a.output, summary->manifest.records, summary->file_bytes);
   if (ctx.options().json) {
-    ctx.out() << "{\"format\":\"sst\",\"path\":" << JsonString(EscapeText(a.output))
-              << ",\"records\":" << summary->manifest.records
-              << ",\"partitions\":" << summary->manifest.partitions.size()
-              << ",\"file_bytes\":" << summary->file_bytes << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("format", "sst")
+                     .Field("path", EscapeText(a.output))
+                     .Field("records", summary->manifest.records)
+                     .Field("partitions", summary->manifest.partitions.size())
+                     .Field("file_bytes", summary->file_bytes)
+                     .EndObject()
+                     .Take()
+              << "\n";
   }
   return Status::OK();
 }
@@ -215,9 +228,15 @@ Status Import(CliContext& ctx, const FormatArgs& a) {
               << refstore::kCodeSchema << " (until then other commands refuse it)\n";
   }
   if (ctx.options().json) {
-    ctx.out() << "{\"written\":" << summary->written << ",\"skipped\":" << summary->skipped
-              << ",\"skipped_meta\":" << summary->skipped_meta
-              << ",\"ingested\":" << summary->ingested << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("written", summary->written)
+                     .Field("skipped", summary->skipped)
+                     .Field("skipped_meta", summary->skipped_meta)
+                     .Field("ingested", summary->ingested)
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else {
     ctx.out() << "written " << summary->written << ", skipped " << summary->skipped << "\n";
   }
@@ -228,20 +247,29 @@ void InfoOut(CliContext& ctx, const format::DumpInfo& info) {
   std::ostream& out = ctx.out();
   const auto& h = info.header;
   if (ctx.options().json) {
-    out << "{\"format_version\":" << h.format_version
-        << ",\"store_format_version\":" << h.store_format_version
-        << ",\"schema_version\":" << h.schema_version << ",\"created_at\":" << h.created_at
-        << ",\"refkv_version\":" << JsonString(EscapeText(h.refkv_version))
-        << ",\"source_driver\":" << JsonString(EscapeText(h.source_driver))
-        << ",\"store_id\":" << JsonString(EscapeText(h.store_id)) << ",\"records\":" << info.records
-        << ",\"blocks\":" << info.blocks << ",\"uncompressed_bytes\":" << info.uncompressed_bytes
-        << ",\"file_bytes\":" << info.file_bytes << ",\"partitions\":[";
-    for (size_t i = 0; i < info.partitions.size(); ++i) {
-      const auto& p = info.partitions[i];
-      out << (i ? "," : "") << "{" << ctx.JsonBytes("name", p.name) << ",\"records\":" << p.records
-          << ",\"record_bytes\":" << p.record_bytes << "}";
+    JsonWriter j(ctx.options().hex);
+    j.StartObject()
+        .Field("format_version", h.format_version)
+        .Field("store_format_version", h.store_format_version)
+        .Field("schema_version", h.schema_version)
+        .Field("created_at", h.created_at)
+        .Field("refkv_version", EscapeText(h.refkv_version))
+        .Field("source_driver", EscapeText(h.source_driver))
+        .Field("store_id", EscapeText(h.store_id))
+        .Field("records", info.records)
+        .Field("blocks", info.blocks)
+        .Field("uncompressed_bytes", info.uncompressed_bytes)
+        .Field("file_bytes", info.file_bytes)
+        .Key("partitions")
+        .StartArray();
+    for (const auto& p : info.partitions) {
+      j.StartObject()
+          .Bytes("name", p.name)
+          .Field("records", p.records)
+          .Field("record_bytes", p.record_bytes)
+          .EndObject();
     }
-    out << "]}\n";
+    out << j.EndArray().EndObject().Take() << "\n";
     return;
   }
   out << "format_version " << h.format_version << "\nschema_version " << h.schema_version
@@ -306,24 +334,30 @@ Status Migrate(CliContext& ctx, const FormatArgs& a) {
   bar.Finish("copied", summary->records, summary->bytes);
   std::ostream& out = ctx.out();
   bool all_match = true;
-  if (ctx.options().json) out << "{\"records\":" << summary->records << ",\"partitions\":[";
-  if (!ctx.options().json) out << "partition\tsource_records\ttarget_records\tchecksum\tmatch\n";
+  JsonWriter j(ctx.options().hex);
+  if (ctx.options().json) {
+    j.StartObject().Field("records", summary->records).Key("partitions").StartArray();
+  } else {
+    out << "partition\tsource_records\ttarget_records\tchecksum\tmatch\n";
+  }
   for (size_t i = 0; i < summary->checks.size(); ++i) {
     const auto& c = summary->checks[i];
     all_match = all_match && c.match();
     char sum[24];
     std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(c.source.checksum));
     if (ctx.options().json) {
-      out << (i ? "," : "") << "{" << ctx.JsonBytes("name", c.name)
-          << ",\"source_records\":" << c.source.records
-          << ",\"target_records\":" << c.target.records
-          << ",\"match\":" << (c.match() ? "true" : "false") << "}";
+      j.StartObject()
+          .Bytes("name", c.name)
+          .Field("source_records", c.source.records)
+          .Field("target_records", c.target.records)
+          .Field("match", c.match())
+          .EndObject();
     } else {
       out << ctx.TextBytes(c.name) << "\t" << c.source.records << "\t" << c.target.records << "\t"
           << sum << "\t" << (c.match() ? "ok" : "MISMATCH") << "\n";
     }
   }
-  if (ctx.options().json) out << "]}\n";
+  if (ctx.options().json) out << j.EndArray().EndObject().Take() << "\n";
   if (!all_match) return Status::Corruption("kv migrate: the target differs from the source");
   return Status::OK();
 }

@@ -7,6 +7,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/json.h"
 #include "cli/number_option.h"
 
 namespace refkv::cli {
@@ -62,7 +63,13 @@ Status Get(CliContext& ctx, const KvArgs& args) {
   REFKV_ASSIGN_OR_RETURN(std::string value, store->Get(partition, key));
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    out << "{" << ctx.JsonBytes("key", key) << "," << ctx.JsonBytes("value", value) << "}\n";
+    out << JsonWriter(ctx.options().hex)
+               .StartObject()
+               .Bytes("key", key)
+               .Bytes("value", value)
+               .EndObject()
+               .Take()
+        << "\n";
   } else if (ctx.options().hex) {
     out << HexEncode(value) << "\n";
   } else {
@@ -133,8 +140,13 @@ Status Scan(CliContext& ctx, const KvArgs& args) {
   if (json) out << "[";
   for (; it->Valid() && (args.limit == 0 || n < args.limit); it->Next(), ++n) {
     if (json) {
-      out << (n == 0 ? "\n" : ",\n") << "{" << ctx.JsonBytes("key", it->key()) << ","
-          << ctx.JsonBytes("value", it->value()) << "}";
+      out << (n == 0 ? "\n" : ",\n")
+          << JsonWriter(ctx.options().hex)
+                 .StartObject()
+                 .Bytes("key", it->key())
+                 .Bytes("value", it->value())
+                 .EndObject()
+                 .Take();
     } else {
       out << ctx.TextBytes(it->key()) << "\t" << ctx.TextBytes(it->value()) << "\n";
     }
@@ -148,16 +160,14 @@ Status Partitions(CliContext& ctx) {
   REFKV_ASSIGN_OR_RETURN(kv::Store * store, ctx.Store(Access::kRead));
   REFKV_ASSIGN_OR_RETURN(std::vector<std::string> partitions, store->ListPartitions());
   std::ostream& out = ctx.out();
-  if (ctx.options().json) out << "[";
-  size_t n = 0;
-  for (const std::string& p : partitions) {
-    if (ctx.options().json) {
-      out << (n++ == 0 ? "" : ",") << "{" << ctx.JsonBytes("partition", p) << "}";
-    } else {
-      out << ctx.TextBytes(p) << "\n";
-    }
+  if (ctx.options().json) {
+    JsonWriter j(ctx.options().hex);
+    j.StartArray();
+    for (const std::string& p : partitions) j.StartObject().Bytes("partition", p).EndObject();
+    out << j.EndArray().Take() << "\n";
+  } else {
+    for (const std::string& p : partitions) out << ctx.TextBytes(p) << "\n";
   }
-  if (ctx.options().json) out << "]\n";
   return Status::OK();
 }
 

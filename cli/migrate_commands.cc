@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/exit_code.h"
+#include "cli/json.h"
 #include "cli/leaf.h"
 #include "cli/number_option.h"
 #include "migrate/backup.h"
@@ -71,14 +72,18 @@ int64_t NowMsForStatus() {
       .count();
 }
 
-std::string S(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }
-
 void VersionOut(CliContext& ctx, const mg::VersionInfo& v) {
   if (ctx.options().json) {
-    ctx.out() << "{\"store_schema\":" << v.store_schema << ",\"code_schema\":" << v.code_schema
-              << ",\"oldest_upgradable_schema\":" << v.oldest_upgradable_schema
-              << ",\"state\":" << S(v.state_name) << ",\"detail\":" << S(v.state.ToString())
-              << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("store_schema", v.store_schema)
+                     .Field("code_schema", v.code_schema)
+                     .Field("oldest_upgradable_schema", v.oldest_upgradable_schema)
+                     .Field("state", v.state_name)
+                     .Field("detail", v.state.ToString())
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else {
     ctx.out() << "store schema " << v.store_schema << "\ncode schema " << v.code_schema
               << "\noldest upgradable " << v.oldest_upgradable_schema << "\nstate "
@@ -98,32 +103,50 @@ Status StatusCmd(CliContext& ctx, const MigrateArgs&) {
   REFKV_ASSIGN_OR_RETURN(auto s, mg::GetStatus(*t->store, t->steps));
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    out << "{\"store_schema\":" << s.version.store_schema
-        << ",\"code_schema\":" << s.version.code_schema
-        << ",\"oldest_upgradable_schema\":" << s.version.oldest_upgradable_schema
-        << ",\"state\":" << S(s.version.state_name)
-        << ",\"detail\":" << S(s.version.state.ToString())
-        << ",\"lease\":" << (s.lease ? S(s.lease->ToString()) : "null") << ",\"nodes\":[";
+    JsonWriter j;
+    j.StartObject()
+        .Field("store_schema", s.version.store_schema)
+        .Field("code_schema", s.version.code_schema)
+        .Field("oldest_upgradable_schema", s.version.oldest_upgradable_schema)
+        .Field("state", s.version.state_name)
+        .Field("detail", s.version.state.ToString())
+        .Key("lease");
+    if (s.lease) {
+      j.String(s.lease->ToString());
+    } else {
+      j.Null();
+    }
+    j.Key("nodes").StartArray();
     const int64_t now = NowMsForStatus();
-    for (size_t i = 0; i < s.nodes.size(); ++i) {
-      const auto& n = s.nodes[i];
-      out << (i ? "," : "") << "{\"id\":" << S(n.node_id) << ",\"host\":" << S(n.host)
-          << ",\"pid\":" << n.pid << ",\"code_schema\":" << n.code_schema
-          << ",\"code_version\":" << S(n.code_version) << ",\"role\":" << S(n.role)
-          << ",\"age_ms\":" << (now - n.beat_ms) << ",\"ttl_ms\":" << n.ttl_ms
-          << ",\"fenced\":" << S(n.fenced) << "}";
+    for (const auto& n : s.nodes) {
+      j.StartObject()
+          .Field("id", n.node_id)
+          .Field("host", n.host)
+          .Field("pid", n.pid)
+          .Field("code_schema", n.code_schema)
+          .Field("code_version", n.code_version)
+          .Field("role", n.role)
+          .Field("age_ms", now - n.beat_ms)
+          .Field("ttl_ms", n.ttl_ms)
+          .Field("fenced", n.fenced)
+          .EndObject();
     }
-    out << "],\"kept\":[";
-    for (size_t i = 0; i < s.kept.size(); ++i) out << (i ? "," : "") << S(s.kept[i]);
-    out << "],\"history\":[";
-    for (size_t i = 0; i < s.history.size(); ++i) {
-      const auto& h = s.history[i];
-      out << (i ? "," : "") << "{\"seq\":" << h.seq << ",\"step\":" << S(h.step_id)
-          << ",\"from\":" << h.from << ",\"to\":" << h.to
-          << ",\"direction\":" << S(mg::DirectionName(h.direction)) << ",\"rows\":" << h.rows
-          << ",\"finished_ms\":" << h.finished_ms << ",\"backup\":" << S(h.backup) << "}";
+    j.EndArray().Key("kept").StartArray();
+    for (const auto& k : s.kept) j.String(k);
+    j.EndArray().Key("history").StartArray();
+    for (const auto& h : s.history) {
+      j.StartObject()
+          .Field("seq", h.seq)
+          .Field("step", h.step_id)
+          .Field("from", h.from)
+          .Field("to", h.to)
+          .Field("direction", mg::DirectionName(h.direction))
+          .Field("rows", h.rows)
+          .Field("finished_ms", h.finished_ms)
+          .Field("backup", h.backup)
+          .EndObject();
     }
-    out << "]}\n";
+    out << j.EndArray().EndObject().Take() << "\n";
     return Status::OK();
   }
   VersionOut(ctx, s.version);
@@ -142,17 +165,26 @@ Status StatusCmd(CliContext& ctx, const MigrateArgs&) {
 void PlanOut(CliContext& ctx, const mg::Plan& p) {
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    out << "{\"store_schema\":" << p.store_schema << ",\"target\":" << p.target
-        << ",\"abandons\":" << S(p.abandons) << ",\"rows\":" << p.total.rows
-        << ",\"bytes\":" << p.total.bytes << ",\"steps\":[";
-    for (size_t i = 0; i < p.steps.size(); ++i) {
-      const auto& s = p.steps[i];
-      out << (i ? "," : "") << "{\"id\":" << S(s.id) << ",\"from\":" << s.from << ",\"to\":" << s.to
-          << ",\"direction\":" << S(mg::DirectionName(s.direction))
-          << ",\"rows\":" << s.estimate.rows << ",\"resumes\":" << (s.resumes ? "true" : "false")
-          << "}";
+    JsonWriter j;
+    j.StartObject()
+        .Field("store_schema", p.store_schema)
+        .Field("target", p.target)
+        .Field("abandons", p.abandons)
+        .Field("rows", p.total.rows)
+        .Field("bytes", p.total.bytes)
+        .Key("steps")
+        .StartArray();
+    for (const auto& s : p.steps) {
+      j.StartObject()
+          .Field("id", s.id)
+          .Field("from", s.from)
+          .Field("to", s.to)
+          .Field("direction", mg::DirectionName(s.direction))
+          .Field("rows", s.estimate.rows)
+          .Field("resumes", s.resumes)
+          .EndObject();
     }
-    out << "]}\n";
+    out << j.EndArray().EndObject().Take() << "\n";
     return;
   }
   out << "schema " << p.store_schema << " -> " << p.target << "\n";
@@ -196,8 +228,15 @@ mg::RunOptions RunOptionsFor(const MigrateArgs& a) {
 
 Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
   if (ctx.options().json) {
-    ctx.out() << "{\"dry_run\":" << (dry_run ? "true" : "false") << ",\"target\":" << r.plan.target
-              << ",\"applied\":" << r.applied.size() << ",\"backup\":" << S(r.backup) << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("dry_run", dry_run)
+                     .Field("target", r.plan.target)
+                     .Field("applied", r.applied.size())
+                     .Field("backup", r.backup)
+                     .EndObject()
+                     .Take()
+              << "\n";
     return Status::OK();
   }
   if (dry_run) {
@@ -261,9 +300,16 @@ Status Restore(CliContext& ctx, const MigrateArgs& a) {
   }
   for (const auto& note : r->notes) std::cerr << "refkv: note: " << note << "\n";
   if (ctx.options().json) {
-    ctx.out() << "{\"restored\":" << S(a.backup) << ",\"kind\":" << S(r->kind)
-              << ",\"schema\":" << r->schema << ",\"records\":" << r->records
-              << ",\"replaced\":" << S(r->replaced) << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("restored", a.backup)
+                     .Field("kind", r->kind)
+                     .Field("schema", r->schema)
+                     .Field("records", r->records)
+                     .Field("replaced", r->replaced)
+                     .EndObject()
+                     .Take()
+              << "\n";
     return Status::OK();
   }
   ctx.out() << "restored " << a.backup << " (" << r->kind << ", " << r->records << " records"

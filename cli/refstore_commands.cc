@@ -13,6 +13,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/json.h"
 #include "cli/leaf.h"
 #include "cli/number_option.h"
 #include "refstore/check.h"
@@ -57,19 +58,19 @@ Result<refstore::OpenedRefStore> Refs(CliContext& ctx, Access access,
   return refstore::OpenForStore(*store, open_options);
 }
 
-std::string Str(std::string_view s) { return JsonString(IsValidUtf8(s) ? s : EscapeText(s)); }
-
 std::string CommitJson(CliContext& ctx, const CommitInfo& c) {
-  std::ostringstream o;
-  o << "{\"id\":" << Str(c.id) << ",\"parents\":[";
-  for (size_t i = 0; i < c.parents.size(); ++i) o << (i ? "," : "") << Str(c.parents[i]);
-  o << "],\"committer\":" << Str(c.committer) << "," << ctx.JsonBytes("message", c.message)
-    << ",\"metadata\":{";
-  size_t i = 0;
-  for (const auto& [k, v] : c.metadata) o << (i++ ? "," : "") << Str(k) << ":" << Str(v);
-  o << "},\"creation_time_ms\":" << c.creation_time_ms << ",\"generation\":" << c.generation
-    << ",\"metarange_id\":" << Str(c.metarange_id) << "}";
-  return o.str();
+  JsonWriter j(ctx.options().hex);
+  j.StartObject().Field("id", c.id).Key("parents").StartArray();
+  for (const std::string& p : c.parents) j.String(p);
+  j.EndArray().Field("committer", c.committer).Bytes("message", c.message);
+  j.Key("metadata").StartObject();
+  for (const auto& [k, v] : c.metadata) j.Field(k, v);
+  j.EndObject()
+      .Field("creation_time_ms", c.creation_time_ms)
+      .Field("generation", c.generation)
+      .Field("metarange_id", c.metarange_id)
+      .EndObject();
+  return j.Take();
 }
 
 void CommitText(CliContext& ctx, const CommitInfo& c) {
@@ -90,8 +91,13 @@ Status RepoCreate(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto info,
                          r.refs->CreateRepository(a.repo, a.name.empty() ? "main" : a.name));
   if (ctx.options().json) {
-    ctx.out() << "{\"name\":" << Str(info.name)
-              << ",\"default_branch\":" << Str(info.default_branch) << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("name", info.name)
+                     .Field("default_branch", info.default_branch)
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else {
     ctx.out() << "created repository " << info.name << " (default branch " << info.default_branch
               << ")\n";
@@ -120,9 +126,14 @@ Status RepoList(CliContext& ctx, const RefArgs& a) {
   for (size_t i = 0; i < repos.size(); ++i) {
     const auto& info = repos[i];
     if (ctx.options().json) {
-      out << (i ? "," : "") << "{\"name\":" << Str(info.name)
-          << ",\"default_branch\":" << Str(info.default_branch)
-          << ",\"creation_time_ms\":" << info.creation_time_ms << "}";
+      out << (i ? "," : "")
+          << JsonWriter()
+                 .StartObject()
+                 .Field("name", info.name)
+                 .Field("default_branch", info.default_branch)
+                 .Field("creation_time_ms", info.creation_time_ms)
+                 .EndObject()
+                 .Take();
     } else {
       out << info.name << "\t" << info.default_branch << "\n";
     }
@@ -139,9 +150,15 @@ Status RepoDelete(CliContext& ctx, const RefArgs& a) {
 // ---- branch ----------------------------------------------------------------------------
 void BranchOut(CliContext& ctx, const refstore::BranchInfo& b, bool first, bool list) {
   if (ctx.options().json) {
-    ctx.out() << (first ? "" : ",") << "{\"name\":" << Str(b.name)
-              << ",\"commit_id\":" << Str(b.commit_id) << ",\"sealed_tokens\":" << b.sealed_tokens
-              << "}" << (list ? "" : "\n");
+    ctx.out() << (first ? "" : ",")
+              << JsonWriter()
+                     .StartObject()
+                     .Field("name", b.name)
+                     .Field("commit_id", b.commit_id)
+                     .Field("sealed_tokens", b.sealed_tokens)
+                     .EndObject()
+                     .Take()
+              << (list ? "" : "\n");
   } else {
     ctx.out() << b.name << "\t" << b.commit_id << "\n";
   }
@@ -188,7 +205,13 @@ Status EntryGet(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(std::string value, r.refs->GetEntry(a.repo, a.ref, path));
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    out << "{" << ctx.JsonBytes("path", path) << "," << ctx.JsonBytes("value", value) << "}\n";
+    out << JsonWriter(ctx.options().hex)
+               .StartObject()
+               .Bytes("path", path)
+               .Bytes("value", value)
+               .EndObject()
+               .Take()
+        << "\n";
   } else if (ctx.options().hex) {
     out << HexEncode(value) << "\n";
   } else {
@@ -220,8 +243,13 @@ Status EntryLs(CliContext& ctx, const RefArgs& a) {
     REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListEntries(a.repo, a.ref, options));
     for (const auto& e : page.entries) {
       if (json) {
-        out << (n ? ",\n" : "\n") << "{" << ctx.JsonBytes("path", e.path) << ","
-            << ctx.JsonBytes("value", e.value) << "}";
+        out << (n ? ",\n" : "\n")
+            << JsonWriter(ctx.options().hex)
+                   .StartObject()
+                   .Bytes("path", e.path)
+                   .Bytes("value", e.value)
+                   .EndObject()
+                   .Take();
       } else {
         out << ctx.TextBytes(e.path) << "\t" << ctx.TextBytes(e.value) << "\n";
       }
@@ -262,7 +290,7 @@ Status EntryLoad(CliContext& ctx, const RefArgs& a) {
     REFKV_RETURN_IF_ERROR(store->Sync().WithContext("entry load: syncing the staged entries"));
   }
   if (ctx.options().json) {
-    ctx.out() << "{\"staged\":" << staged << "}\n";
+    ctx.out() << JsonWriter().StartObject().Field("staged", staged).EndObject().Take() << "\n";
   } else {
     ctx.out() << "staged " << staged << " entries on " << a.repo << "/" << a.name << "\n";
   }
@@ -290,8 +318,15 @@ Status Commit(CliContext& ctx, const RefArgs& a) {
                         : result.outcome == Outcome::kNoChanges ? "no_changes"
                                                                 : "committed_concurrently";
   if (ctx.options().json) {
-    ctx.out() << "{\"outcome\":\"" << outcome << "\",\"attempts\":" << result.attempts
-              << ",\"commit\":" << CommitJson(ctx, result.commit) << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("outcome", outcome)
+                     .Field("attempts", result.attempts)
+                     .Key("commit")
+                     .Raw(CommitJson(ctx, result.commit))
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else if (result.outcome == Outcome::kCommitted) {
     ctx.out() << "committed " << result.commit.id << "\n";
   } else if (result.outcome == Outcome::kNoChanges) {
@@ -345,9 +380,15 @@ Status Show(CliContext& ctx, const RefArgs& a) {
 // ---- tag -------------------------------------------------------------------------------
 void TagOut(CliContext& ctx, const refstore::TagInfo& t, bool first, bool list) {
   if (ctx.options().json) {
-    ctx.out() << (first ? "" : ",") << "{\"name\":" << Str(t.name)
-              << ",\"commit_id\":" << Str(t.commit_id)
-              << ",\"creation_time_ms\":" << t.creation_time_ms << "}" << (list ? "" : "\n");
+    ctx.out() << (first ? "" : ",")
+              << JsonWriter()
+                     .StartObject()
+                     .Field("name", t.name)
+                     .Field("commit_id", t.commit_id)
+                     .Field("creation_time_ms", t.creation_time_ms)
+                     .EndObject()
+                     .Take()
+              << (list ? "" : "\n");
   } else {
     ctx.out() << t.name << "\t" << t.commit_id << "\n";
   }
@@ -392,11 +433,11 @@ Status Diff(CliContext& ctx, const RefArgs& a) {
                        : d.kind == EntryDiff::Kind::kRemoved ? "removed"
                                                              : "changed";
     if (json) {
-      out << (i ? ",\n" : "\n") << "{" << ctx.JsonBytes("path", d.path) << ",\"kind\":\"" << kind
-          << "\"";
-      if (d.left) out << "," << ctx.JsonBytes("left", *d.left);
-      if (d.right) out << "," << ctx.JsonBytes("right", *d.right);
-      out << "}";
+      JsonWriter j(ctx.options().hex);
+      j.StartObject().Bytes("path", d.path).Field("kind", kind);
+      if (d.left) j.Bytes("left", *d.left);
+      if (d.right) j.Bytes("right", *d.right);
+      out << (i ? ",\n" : "\n") << j.EndObject().Take();
     } else {
       char sign = d.kind == EntryDiff::Kind::kAdded     ? '+'
                   : d.kind == EntryDiff::Kind::kRemoved ? '-'
@@ -416,14 +457,19 @@ Status Gc(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite, options));
   REFKV_ASSIGN_OR_RETURN(auto s, r.refs->CollectGarbage());
   if (ctx.options().json) {
-    ctx.out() << "{\"repositories_finished\":" << s.repositories_finished
-              << ",\"partitions_dropped\":" << s.partitions_dropped
-              << ",\"staging_tokens_released\":" << s.staging_tokens_released
-              << ",\"metaranges_deleted\":" << s.metaranges_deleted
-              << ",\"metarange_parts_deleted\":" << s.metarange_parts_deleted
-              << ",\"ranges_deleted\":" << s.ranges_deleted
-              << ",\"commits_deleted\":" << s.commits_deleted
-              << ",\"index_keys_deleted\":" << s.index_keys_deleted << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Field("repositories_finished", s.repositories_finished)
+                     .Field("partitions_dropped", s.partitions_dropped)
+                     .Field("staging_tokens_released", s.staging_tokens_released)
+                     .Field("metaranges_deleted", s.metaranges_deleted)
+                     .Field("metarange_parts_deleted", s.metarange_parts_deleted)
+                     .Field("ranges_deleted", s.ranges_deleted)
+                     .Field("commits_deleted", s.commits_deleted)
+                     .Field("index_keys_deleted", s.index_keys_deleted)
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else {
     ctx.out() << "repositories finished " << s.repositories_finished << ", partitions dropped "
               << s.partitions_dropped << ", staging tokens released " << s.staging_tokens_released
@@ -441,16 +487,20 @@ Status CheckCmd(CliContext& ctx, const RefArgs&) {
   REFKV_ASSIGN_OR_RETURN(auto report, refstore::Check(*store, *r.refs, *r.ranges));
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    out << "{\"ok\":" << (report.ok() ? "true" : "false")
-        << ",\"repositories\":" << report.repositories << ",\"branches\":" << report.branches
-        << ",\"tags\":" << report.tags << ",\"commits\":" << report.commits
-        << ",\"metaranges\":" << report.metaranges << ",\"violations\":[";
-    for (size_t i = 0; i < report.violations.size(); ++i) {
-      const auto& v = report.violations[i];
-      out << (i ? "," : "") << "{\"location\":" << Str(v.location)
-          << ",\"problem\":" << Str(v.problem) << "}";
+    JsonWriter j;
+    j.StartObject()
+        .Field("ok", report.ok())
+        .Field("repositories", report.repositories)
+        .Field("branches", report.branches)
+        .Field("tags", report.tags)
+        .Field("commits", report.commits)
+        .Field("metaranges", report.metaranges)
+        .Key("violations")
+        .StartArray();
+    for (const auto& v : report.violations) {
+      j.StartObject().Field("location", v.location).Field("problem", v.problem).EndObject();
     }
-    out << "]}\n";
+    out << j.EndArray().EndObject().Take() << "\n";
   } else {
     for (const auto& v : report.violations) out << v.location << ": " << v.problem << "\n";
     out << (report.ok() ? "ok: " : "FAILED: ") << report.repositories << " repositories, "

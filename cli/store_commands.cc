@@ -7,6 +7,7 @@
 #include "cli/bytes_format.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/json.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "refstore/schema.h"
@@ -38,8 +39,13 @@ Status Info(CliContext& ctx) {
 Status Uri(CliContext& ctx) {
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   if (ctx.options().json) {
-    ctx.out() << "{" << JsonBytesField("uri", source.uri, false) << "," << JsonString("source")
-              << ":" << JsonString(DescribeOrigin(source)) << "}\n";
+    ctx.out() << JsonWriter()
+                     .StartObject()
+                     .Bytes("uri", source.uri)
+                     .Field("source", DescribeOrigin(source))
+                     .EndObject()
+                     .Take()
+              << "\n";
   } else {
     ctx.out() << source.uri << " (" << DescribeOrigin(source) << ")\n";
   }
@@ -55,25 +61,24 @@ Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& sto
   std::vector<kv::StoreProperty> properties = store.Properties();
   std::ostream& out = ctx.out();
   if (ctx.options().json) {
-    auto str = [](std::string_view name, std::string_view value) {
-      return JsonString(name) + ":" + JsonString(IsValidUtf8(value) ? value : EscapeText(value));
-    };
-    auto num = [](std::string_view name, int64_t value) {
-      return JsonString(name) + ":" + std::to_string(value);
-    };
-    out << "{" << str("driver", store.driver()) << "," << str("uri", source.uri) << ","
-        << str("source", DescribeOrigin(source)) << "," << str("store_id", md.store_id) << ","
-        << num("format_version", md.format_version) << ","
-        << num("code_format_version", kv::kFormatVersion) << ","
-        << num("schema_version", md.schema_version) << ","
-        << num("code_schema_version", refstore::kCodeSchema) << ","
-        << str("writer_version", md.writer_version) << "," << str("code_version", kv::CodeVersion())
-        << "," << num("created_at", md.created_at) << "," << str("pending_load", pending) << ","
-        << JsonString("properties") << ":{";
-    for (size_t i = 0; i < properties.size(); ++i) {
-      out << (i == 0 ? "" : ",") << str(properties[i].name, properties[i].value);
-    }
-    out << "}}\n";
+    JsonWriter j;
+    j.StartObject()
+        .Field("driver", std::string_view(store.driver()))
+        .Field("uri", source.uri)
+        .Field("source", DescribeOrigin(source))
+        .Field("store_id", md.store_id)
+        .Field("format_version", static_cast<int64_t>(md.format_version))
+        .Field("code_format_version", static_cast<int64_t>(kv::kFormatVersion))
+        .Field("schema_version", static_cast<int64_t>(md.schema_version))
+        .Field("code_schema_version", static_cast<int64_t>(refstore::kCodeSchema))
+        .Field("writer_version", md.writer_version)
+        .Field("code_version", std::string_view(kv::CodeVersion()))
+        .Field("created_at", static_cast<int64_t>(md.created_at))
+        .Field("pending_load", pending)
+        .Key("properties")
+        .StartObject();
+    for (const kv::StoreProperty& p : properties) j.Field(p.name, p.value);
+    out << j.EndObject().EndObject().Take() << "\n";
     return Status::OK();
   }
   Row(out, "driver", std::string(store.driver()));

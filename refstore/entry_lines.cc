@@ -1,6 +1,10 @@
 #include "refstore/entry_lines.h"
 
-#include <map>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <cstdint>
 #include <optional>
 
 #include "refstore/internal/keys.h"
@@ -8,117 +12,65 @@
 namespace refkv::refstore {
 namespace {
 
-struct Parser {
-  std::string_view s;
-  size_t i = 0;
+// The SAX handler of one line: a flat object whose members are all strings, each of
+// "path", "value" and "value_b64" at most once. A refusal leaves `error` set and stops
+// the parse.
+struct LineHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineHandler> {
+  int depth = 0;
+  std::string key;
+  std::optional<std::string> path, value, value_b64;
+  std::string error;
 
-  void SkipSpace() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+  bool Refuse(std::string what) {
+    error = std::move(what);
+    return false;
   }
-  Status Error(std::string what) const {
-    return Status::InvalidArgument(what + " at column " + std::to_string(i + 1));
+  // Any value that is not a string: the root must be an object, a member a string.
+  bool Default() {
+    return Refuse(depth == 0 ? "expected an object" : "field \"" + key + "\" must be a string");
   }
-  Status Expect(char c) {
-    SkipSpace();
-    if (i >= s.size() || s[i] != c) return Error(std::string("expected '") + c + "'");
-    ++i;
-    return Status::OK();
+  bool StartObject() { return depth++ == 0 ? true : Default(); }
+  bool EndObject(rapidjson::SizeType) { return true; }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key.assign(s, n);
+    return true;
   }
-  static void AppendUtf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-  Result<uint32_t> Hex4() {
-    if (i + 4 > s.size()) return Error("truncated \\u escape");
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s[i++];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v |= c - 'A' + 10;
-      else
-        return Error("bad \\u escape");
-    }
-    return v;
-  }
-  Result<std::string> String() {
-    REFKV_RETURN_IF_ERROR(Expect('"'));
-    std::string out;
-    while (true) {
-      if (i >= s.size()) return Error("unterminated string");
-      char c = s[i++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i >= s.size()) return Error("unterminated string");
-      char e = s[i++];
-      switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          REFKV_ASSIGN_OR_RETURN(uint32_t cp, Hex4());
-          if (cp >= 0xD800 && cp < 0xDC00) {
-            if (i + 2 > s.size() || s[i] != '\\' || s[i + 1] != 'u') {
-              return Error("unpaired surrogate");
-            }
-            i += 2;
-            REFKV_ASSIGN_OR_RETURN(uint32_t lo, Hex4());
-            if (lo < 0xDC00 || lo >= 0xE000) return Error("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp < 0xE000) {
-            return Error("unpaired surrogate");
-          }
-          AppendUtf8(out, cp);
-          break;
-        }
-        default:
-          return Error(std::string("bad escape '\\") + e + "'");
-      }
-    }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (depth == 0) return Default();
+    std::optional<std::string>* field = key == "path"        ? &path
+                                        : key == "value"     ? &value
+                                        : key == "value_b64" ? &value_b64
+                                                             : nullptr;
+    if (field == nullptr) return Refuse("unknown field \"" + key + "\"");
+    if (field->has_value()) return Refuse("field \"" + key + "\" given twice");
+    field->emplace(s, n);
+    return true;
   }
 };
+
+// RapidJSON 1.1 decodes a \uDC00-\uDFFF escape without a high surrogate before it into
+// bytes that are not UTF-8; the format refuses it. Backslashes appear only in strings of
+// a line that parsed, each starting an escape. The column of the escape, or 0.
+size_t LoneLowSurrogate(std::string_view line) {
+  auto hex4 = [&](size_t at) {
+    unsigned v = 0;
+    for (size_t k = at; k < at + 4 && k < line.size(); ++k) {
+      char c = line[k];
+      v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+  };
+  for (size_t i = line.find('\\'); i != std::string_view::npos; i = line.find('\\', i)) {
+    if (i + 1 >= line.size() || line[i + 1] != 'u') {
+      i += 2;
+      continue;
+    }
+    unsigned cp = hex4(i + 2);
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return i + 1;
+    i += cp >= 0xD800 && cp <= 0xDBFF ? 12 : 6;  // a high surrogate takes its low half
+  }
+  return 0;
+}
 
 int B64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -158,51 +110,32 @@ Result<std::string> Base64Decode(std::string_view text) {
 }
 
 Result<Entry> ParseEntryLine(std::string_view line) {
-  Parser p{line};
-  REFKV_RETURN_IF_ERROR(p.Expect('{'));
-  std::map<std::string, std::string> fields;
-  p.SkipSpace();
-  if (p.i < line.size() && line[p.i] == '}') {
-    ++p.i;
-  } else {
-    while (true) {
-      REFKV_ASSIGN_OR_RETURN(std::string key, p.String());
-      REFKV_RETURN_IF_ERROR(p.Expect(':'));
-      p.SkipSpace();
-      if (p.i >= line.size() || line[p.i] != '"') {
-        return p.Error("field \"" + key + "\" must be a string");
-      }
-      REFKV_ASSIGN_OR_RETURN(std::string value, p.String());
-      if (key != "path" && key != "value" && key != "value_b64") {
-        return Status::InvalidArgument("unknown field \"" + key + "\"");
-      }
-      if (!fields.emplace(key, std::move(value)).second) {
-        return Status::InvalidArgument("field \"" + key + "\" given twice");
-      }
-      p.SkipSpace();
-      if (p.i < line.size() && line[p.i] == ',') {
-        ++p.i;
-        continue;
-      }
-      REFKV_RETURN_IF_ERROR(p.Expect('}'));
-      break;
+  LineHandler h;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream in(line.data(), line.size());
+  rapidjson::ParseResult parsed = reader.Parse(in, h);
+  if (parsed.IsError()) {
+    std::string what = h.error;
+    if (what.empty()) {
+      what = rapidjson::GetParseError_En(parsed.Code());
+      if (!what.empty() && what.back() == '.') what.pop_back();
     }
+    return Status::InvalidArgument(what + " at column " + std::to_string(parsed.Offset() + 1));
   }
-  p.SkipSpace();
-  if (p.i != line.size()) return p.Error("trailing characters after the object");
-  auto path = fields.find("path");
-  if (path == fields.end()) return Status::InvalidArgument("missing field \"path\"");
-  REFKV_RETURN_IF_ERROR(internal::ValidatePath(path->second));
-  bool has_value = fields.count("value") > 0, has_b64 = fields.count("value_b64") > 0;
-  if (has_value == has_b64) {
+  if (size_t column = LoneLowSurrogate(line); column != 0) {
+    return Status::InvalidArgument("unpaired surrogate at column " + std::to_string(column));
+  }
+  if (!h.path) return Status::InvalidArgument("missing field \"path\"");
+  REFKV_RETURN_IF_ERROR(internal::ValidatePath(*h.path));
+  if (h.value.has_value() == h.value_b64.has_value()) {
     return Status::InvalidArgument("exactly one of \"value\" and \"value_b64\" is required");
   }
   Entry entry;
-  entry.path = path->second;
-  if (has_value) {
-    entry.value = fields["value"];
+  entry.path = std::move(*h.path);
+  if (h.value) {
+    entry.value = std::move(*h.value);
   } else {
-    auto decoded = Base64Decode(fields["value_b64"]);
+    auto decoded = Base64Decode(*h.value_b64);
     if (!decoded.ok()) return decoded.status().WithContext("value_b64");
     entry.value = std::move(decoded).value();
   }

@@ -1,9 +1,10 @@
-// cli/bytes_format and cli/exit_code: how bytes are read and written, and exit codes.
+// cli/bytes_format, cli/json and cli/exit_code: how bytes are read and written, and exit codes.
 #include "cli/bytes_format.h"
 
 #include <gtest/gtest.h>
 
 #include "cli/exit_code.h"
+#include "cli/json.h"
 
 namespace refkv::cli {
 namespace {
@@ -57,18 +58,44 @@ TEST(Utf8, ValidatesSequences) {
   EXPECT_FALSE(IsValidUtf8("a\x80"));             // stray continuation
 }
 
+// The escaping is refkv's documented form (README, "Bytes"), not the library's own:
+// \u00xx in lower case for every control character but \n, \t, \r, and for DEL.
 TEST(Json, StringsEscapeQuotesAndControlBytes) {
-  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonString(std::string("\x00\x01\n\x1f\x7f", 5)),
-            "\"\\u0000\\u0001\\n\\u001f\\u007f\"");
-  EXPECT_EQ(JsonString("\xc3\xa9"), "\"\xc3\xa9\"");
+  auto value = [](std::string_view text) {
+    return JsonWriter().StartArray().String(text).EndArray().Take();
+  };
+  EXPECT_EQ(value("a\"b\\c"), "[\"a\\\"b\\\\c\"]");
+  EXPECT_EQ(value(std::string("\x00\x01\n\x1f\x7f", 5)), "[\"\\u0000\\u0001\\n\\u001f\\u007f\"]");
+  EXPECT_EQ(value("\b\f\t\r\x1b"), "[\"\\u0008\\u000c\\t\\r\\u001b\"]");
+  EXPECT_EQ(value("\xc3\xa9"), "[\"\xc3\xa9\"]");
+  EXPECT_EQ(value("a/b"), "[\"a/b\"]");
+  // Text that is not UTF-8 is written C-escaped (names, ids).
+  EXPECT_EQ(value("k\xff"), "[\"k\\\\xff\"]");
+}
+
+TEST(Json, ObjectsKeepTheOrderWrittenWithoutSpaces) {
+  JsonWriter j;
+  j.StartObject().Field("z", "1").Field("a", uint64_t{18446744073709551615u}).Field("n", -3);
+  j.Field("ok", true).Key("none").Null().Key("list").StartArray().EndArray();
+  EXPECT_EQ(j.EndObject().Take(),
+            "{\"z\":\"1\",\"a\":18446744073709551615,\"n\":-3,\"ok\":true,\"none\":null,"
+            "\"list\":[]}");
+  std::string inner = JsonWriter().StartObject().Field("x", "\x7f").EndObject().Take();
+  EXPECT_EQ(JsonWriter().StartArray().Raw(inner).Raw(inner).EndArray().Take(),
+            "[{\"x\":\"\\u007f\"},{\"x\":\"\\u007f\"}]");
 }
 
 TEST(Json, BytesFieldFallsBackToHex) {
-  EXPECT_EQ(JsonBytesField("key", "k1", false), "\"key\":\"k1\"");
-  EXPECT_EQ(JsonBytesField("key", "k1", true), "\"key_hex\":\"6b31\"");
-  EXPECT_EQ(JsonBytesField("value", "\xff\x00", false), "\"value_hex\":\"ff\"");
-  EXPECT_EQ(JsonBytesField("value", std::string("\xff\x00", 2), false), "\"value_hex\":\"ff00\"");
+  auto field = [](std::string_view name, std::string_view bytes, bool hex) {
+    return JsonBytesMember(name, bytes, hex);
+  };
+  EXPECT_EQ(field("key", "k1", false), "\"key\":\"k1\"");
+  EXPECT_EQ(field("key", "k1", true), "\"key_hex\":\"6b31\"");
+  EXPECT_EQ(field("value", "\xff\x00", false), "\"value_hex\":\"ff\"");
+  EXPECT_EQ(field("value", std::string("\xff\x00", 2), false), "\"value_hex\":\"ff00\"");
+  EXPECT_EQ(field("value", std::string("a\x00", 2), false), "\"value\":\"a\\u0000\"");
+  EXPECT_EQ(JsonWriter(true).StartObject().Bytes("k", "A").EndObject().Take(),
+            "{\"k_hex\":\"41\"}");
 }
 
 TEST(ExitCode, OneMapping) {

@@ -268,6 +268,67 @@ TEST(EntryLinesTest, PathAndValueLimits) {
       << lines.status().ToString();
 }
 
+// The entry-file format: what a line may hold and how a bad one is refused.
+TEST(EntryLinesTest, AcceptsTheFormatAndRefusesEverythingElse) {
+  struct Good {
+    std::string line, path, value;
+  };
+  const Good good[] = {
+      {R"({"path":"a","value":"x"})", "a", "x"},
+      {" { \"value\" : \"v\" , \"path\" : \"p\" } \r", "p", "v"},
+      {R"({"path":"a\u00e9","value":"\"\\\/\b\f\n\r\t"})", "a\xc3\xa9", "\"\\/\b\f\n\r\t"},
+      {R"({"path":"a","value":"\ud83d\ude00\u0000"})", "a", std::string("\xf0\x9f\x98\x80\0", 5)},
+      {"{\"path\":\"a\",\"value\":\"\xff\xfe\x7f\"}", "a", "\xff\xfe\x7f"},  // bytes as given
+      {R"({"path":"a","value_b64":"AAE="})", "a", std::string("\x00\x01", 2)},
+      {R"({"path":"a","value":"\\u0041"})", "a", "\\u0041"},
+  };
+  for (const Good& g : good) {
+    auto entry = rs::ParseEntryLine(g.line);
+    ASSERT_TRUE(entry.ok()) << g.line << " " << entry.status().ToString();
+    EXPECT_EQ(entry->path, g.path) << g.line;
+    EXPECT_EQ(entry->value, g.value) << g.line;
+  }
+  struct Bad {
+    std::string line, says;
+  };
+  const Bad bad[] = {
+      {R"({"path":"a","value":"x",})", ""},
+      {R"({"path":"a","value":"x"} x)", ""},
+      {R"({"path":"a","value":"x")", ""},
+      {R"([])", ""},
+      {R"("x")", ""},
+      {"", ""},
+      {R"({"path":"a","value":1})", "field \"value\" must be a string"},
+      {R"({"path":"a","value":null})", "field \"value\" must be a string"},
+      {R"({"path":{"p":"q"},"value":"x"})", "field \"path\" must be a string"},
+      {R"({"path":"a","value":"x","other":"y"})", "unknown field \"other\""},
+      {R"({"path":"a","path":"b","value":"x"})", "field \"path\" given twice"},
+      {R"({"path":"a"})", "exactly one of"},
+      {R"({"path":"a","value":"x","value_b64":"AA=="})", "exactly one of"},
+      {R"({"value":"x"})", "missing field \"path\""},
+      {R"({})", "missing field \"path\""},
+      {R"({"path":"","value":"x"})", ""},
+      {R"({"path":"a","value_b64":"A"})", "value_b64"},
+      {R"({"path":"a","value":"\ud800"})", ""},
+      {R"({"path":"a","value":"\udc00"})", "unpaired surrogate"},
+      {R"({"path":"a","value":"\u12"})", ""},
+      {R"({"path":"a","value":"\q"})", ""},
+      {"{\"path\":\"a\",\"value\":\"x\x01\"}", ""},
+  };
+  for (const Bad& b : bad) {
+    auto entry = rs::ParseEntryLine(b.line);
+    EXPECT_TRUE(entry.status().IsInvalidArgument()) << b.line << " " << entry.status().ToString();
+    EXPECT_NE(entry.status().message().find(b.says), std::string::npos)
+        << b.line << " " << entry.status().ToString();
+  }
+  // Blank lines are skipped; the first bad line is named, nothing returned.
+  std::istringstream in("\n" + good[0].line + "\n \t\r\n" + bad[0].line + "\n" + bad[1].line);
+  auto lines = rs::ParseEntryLines(in, "f.jsonl");
+  EXPECT_TRUE(lines.status().IsInvalidArgument()) << lines.status().ToString();
+  EXPECT_EQ(lines.status().message().rfind("f.jsonl:4: ", 0), 0u) << lines.status().ToString();
+  EXPECT_EQ(lines.status().message().find('\n'), std::string::npos);
+}
+
 TEST_P(RefStoreTest, Tags) {
   ASSERT_OK(refs_->CreateRepository("r"));
   ASSERT_OK(refs_->PutEntry("r", "main", "a", "1"));
