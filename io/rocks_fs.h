@@ -31,6 +31,7 @@
 
 #include <rocksdb/file_system.h>
 
+#include <cstdint>
 #include <memory>
 
 namespace refkv::io {
