@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "base/coding.h"
 #include "engine/rocks/rocks_store_impl.h"
 
 namespace refkv::kv::rocks {
@@ -134,31 +135,17 @@ bool PartitionOfCf(std::string_view cf_name, std::string* partition) {
 
 std::string SharedPrefix(std::string_view partition) {
   std::string out;
-  uint64_t n = partition.size();
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-  out.append(partition);
+  PutLengthPrefixed(&out, partition);
   return out;
 }
 
 bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
                      std::string_view* key) {
+  std::string_view rest = rocks_key;
   uint64_t n = 0;
-  size_t i = 0;
-  for (int shift = 0;; shift += 7, ++i) {
-    if (i >= rocks_key.size() || i >= 10) return false;
-    auto b = static_cast<unsigned char>(rocks_key[i]);
-    if (i == 9 && b > 1) return false;
-    n |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) break;
-  }
-  ++i;
-  if (n == 0 || n > rocks_key.size() - i || n == rocks_key.size() - i) return false;
-  *partition = rocks_key.substr(i, n);
-  *key = rocks_key.substr(i + n);
+  if (!GetVarint64(&rest, &n) || n == 0 || n >= rest.size()) return false;
+  *partition = rest.substr(0, n);
+  *key = rest.substr(n);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/coding.h"
 #include "engine/metadata.h"
 #include "format/dump/encoding.h"
 #include "format/load/pending_load.h"
@@ -176,11 +177,11 @@ Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view parti
   for (; it->Valid(); it->Next()) {
     std::string_view key = it->key(), value = it->value();
     buf.clear();
-    internal::PutVarint(&buf, partition.size());
+    PutVarint64(&buf, partition.size());
     buf += partition;
-    internal::PutVarint(&buf, key.size());
+    PutVarint64(&buf, key.size());
     buf += key;
-    internal::PutVarint(&buf, value.size());
+    PutVarint64(&buf, value.size());
     XXH64_update(state, buf.data(), buf.size());
     XXH64_update(state, value.data(), value.size());
     ++d.records;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/coding.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump/encoding.h"
@@ -81,11 +82,11 @@ class RecordHash {
   RecordHash& operator=(const RecordHash&) = delete;
   void Add(std::string_view partition, std::string_view key, std::string_view value) {
     buf_.clear();
-    internal::PutVarint(&buf_, partition.size());
+    PutVarint64(&buf_, partition.size());
     buf_ += partition;
-    internal::PutVarint(&buf_, key.size());
+    PutVarint64(&buf_, key.size());
     buf_ += key;
-    internal::PutVarint(&buf_, value.size());
+    PutVarint64(&buf_, value.size());
     XXH64_update(state_, buf_.data(), buf_.size());
     XXH64_update(state_, value.data(), value.size());
   }

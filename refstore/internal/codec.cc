@@ -6,21 +6,18 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/coding.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
 namespace {
 
 void PutField(std::string* out, std::string_view field) {
-  uint64_t n = field.size();
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  PutFixed64(out, field.size());
   out->append(field);
 }
 
-void PutInt(std::string* out, int64_t v) {
-  auto u = static_cast<uint64_t>(v);
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
-}
+void PutInt(std::string* out, int64_t v) { PutFixed64(out, static_cast<uint64_t>(v)); }
 
 }  // namespace
 
