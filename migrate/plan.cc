@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "migrate/lease.h"
 #include "migrate/records.h"
@@ -121,9 +122,7 @@ std::string MigrationStep::Fingerprint() const {
     h ^= c;
     h *= 1099511628211ull;
   }
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "fnv:%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return "fnv:" + HexUint64(h);
 }
 
 StepRegistry::StepRegistry(int64_t base_schema, std::string too_old_advice)

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/coding.h"
+#include "base/hex.h"
 #include "engine/rocks/rocks_store_impl.h"
 
 namespace refkv::kv::rocks {
@@ -105,32 +106,13 @@ std::string_view MappingName(Mapping mapping) {
 }
 
 std::string CfNameFor(std::string_view partition) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kCfPrefix);
-  out.reserve(kCfPrefix.size() + 2 * partition.size());
-  for (unsigned char c : partition) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return std::string(kCfPrefix) + HexEncode(partition);
 }
 
 bool PartitionOfCf(std::string_view cf_name, std::string* partition) {
   if (cf_name.substr(0, kCfPrefix.size()) != kCfPrefix) return false;
   std::string_view hex = cf_name.substr(kCfPrefix.size());
-  if (hex.empty() || hex.size() % 2 != 0) return false;
-  auto nibble = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  partition->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    partition->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
+  return !hex.empty() && HexDecode(hex, partition, HexCase::kLower);
 }
 
 std::string SharedPrefix(std::string_view partition) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/coding.h"
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "format/dump/encoding.h"
 #include "format/load/pending_load.h"
@@ -69,10 +70,7 @@ Result<kv::PendingLoad> CopyLoad(kv::Store& source, const std::vector<std::strin
   if (!options.partitions.empty()) {
     std::string names;
     for (const auto& p : partitions) names += p + '\0';
-    char sum[17];
-    std::snprintf(sum, sizeof sum, "%016llx",
-                  static_cast<unsigned long long>(XXH64(names.data(), names.size(), 0)));
-    load.identity += " partitions " + std::string(sum);
+    load.identity += " partitions " + HexUint64(XXH64(names.data(), names.size(), 0));
   }
   std::vector<std::string_view> args{"refkv", "kv", "migrate", "--from", from, "--to", to};
   for (const auto& p : options.partitions) args.insert(args.end(), {"--partition", p});

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "base/coding.h"
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump/encoding.h"
@@ -33,38 +34,9 @@ constexpr uint64_t kMaxManifestBytes = 64u << 20;
 // SstImportOptions::write_batch records, whichever comes first).
 constexpr size_t kMaxStreamBatchBytes = 64u << 20;
 
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string Hex(std::string_view bytes) { return HexEncode(bytes); }
 
-bool Unhex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi << 4 | lo));
-  }
-  return true;
-}
-
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+bool Unhex(std::string_view hex, std::string* out) { return HexDecode(hex, out, HexCase::kLower); }
 
 template <typename T>
 bool ParseNumber(std::string_view text, T* out, int base = 10) {
@@ -115,11 +87,11 @@ std::string ManifestText(const SstManifest& m) {
   out << "store_id " << Hex(m.header.store_id) << "\n";
   for (const auto& p : m.partitions) {
     out << "partition " << Hex(p.name) << " " << p.file << " " << p.records << " "
-        << Hex64(p.checksum) << "\n";
+        << HexUint64(p.checksum) << "\n";
   }
   out << "records " << m.records << "\n";
   std::string body = out.str();
-  return body + "checksum " + Hex64(XXH64(body.data(), body.size(), 0)) + "\n";
+  return body + "checksum " + HexUint64(XXH64(body.data(), body.size(), 0)) + "\n";
 }
 
 // Writes the manifest: a temporary of its own (O_EXCL), fdatasync, a rename that never
@@ -540,7 +512,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
   // manifest's checksum. Everything that can refuse runs before the first write.
   kv::PendingLoad load;
   load.what = "import of SST directory " + dir;
-  load.identity = "sst-import " + Hex64(m.checksum) + " " + std::to_string(m.records);
+  load.identity = "sst-import " + HexUint64(m.checksum) + " " + std::to_string(m.records);
   load.mode = std::string(OnConflictName(options.on_conflict));
   std::vector<std::string_view> args{"refkv", "import", dir};
   if (options.on_conflict == OnConflict::kSkip) args.insert(args.end(), {"--on-conflict", "skip"});

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 
+#include "base/hex.h"
 #include "io/file/backends.h"
 
 namespace refkv::io {
@@ -153,9 +154,7 @@ Result<std::unique_ptr<File>> File::CreateTemp(const std::string& path, std::str
   thread_local std::mt19937_64 rng(std::random_device{}() ^
                                    (static_cast<uint64_t>(::getpid()) << 32));
   for (int attempt = 0;; ++attempt) {
-    char suffix[24];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", static_cast<unsigned long long>(rng()));
-    std::string name = path + suffix;
+    std::string name = path + ".tmp-" + HexUint64(rng());
     auto file = OpenForWrite(name, WriteMode::kCreateNew, options);
     // A taken name is someone else's file: leave it and draw another.
     if (file.status().IsAlreadyExists() && attempt < 16) continue;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "base/hex.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -22,11 +23,7 @@ bool IsMissing(const rocksdb::Status& s) { return s.IsNotFound() || s.IsPathNotF
 
 std::string RandomToken() {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kDigits[] = "0123456789abcdef";
-  uint64_t v = rng();
-  std::string out(16, '0');
-  for (int i = 0; i < 16; ++i) out[i] = kDigits[(v >> (4 * i)) & 0xf];
-  return out;
+  return HexUint64(rng(), 16);
 }
 
 class DirRangeStore final : public RangeStore {

@@ -1,5 +1,6 @@
 #include "refstore/committed/encoding.h"
 
+#include "base/hex.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -10,21 +11,12 @@ constexpr std::string_view kRangeHashTag = "refkv.range.v1";
 constexpr size_t kBufferSize = 32 << 10;
 }  // namespace
 
-std::string HashHex(XXH128_hash_t h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[15 - i] = kDigits[(h.high64 >> (4 * i)) & 0xf];
-    out[31 - i] = kDigits[(h.low64 >> (4 * i)) & 0xf];
-  }
-  return out;
-}
-
+std::string HashHex(XXH128_hash_t h) { return HexUint64(h.high64, 16) + HexUint64(h.low64, 16); }
 
 bool IsValidId(std::string_view id) {
   if (id.size() != 32) return false;
   for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if (HexDigitValue(c, HexCase::kLower) < 0) return false;
   }
   return true;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/coding.h"
+#include "base/hex.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -57,10 +58,7 @@ std::string ComputeCommitId(const pb::Commit& commit) {
   PutInt(&enc, commit.folded_tokens_size());
   for (const auto& t : commit.folded_tokens()) PutField(&enc, t);
   XXH128_hash_t h = XXH3_128bits(enc.data(), enc.size());
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return std::string(buf, 32);
+  return HexUint64(h.high64) + HexUint64(h.low64);
 }
 
 RepositoryInfo ToInfo(const pb::Repository& repo) {
