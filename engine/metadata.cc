@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/hex.h"
+#include "base/random.h"
 
 namespace refkv::kv {
 namespace {
@@ -33,9 +34,7 @@ Result<std::string> GetRequired(Store& store, std::string_view key) {
 }
 
 std::string NewStoreId() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      std::chrono::steady_clock::now().time_since_epoch().count());
+  std::mt19937_64& gen = ThreadRng();
   uint64_t a = gen(), b = gen();
   return HexUint64(a) + HexUint64(b);
 }

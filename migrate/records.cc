@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "base/hex.h"
+#include "base/random.h"
 
 namespace refkv::kv::migrate {
 namespace {
@@ -135,12 +136,7 @@ std::string HostName() {
   return buf;
 }
 
-std::string NewRandomId() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      std::chrono::steady_clock::now().time_since_epoch().count());
-  return HexUint64(gen());
-}
+std::string NewRandomId() { return HexUint64(ThreadRng()()); }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "base/hex.h"
+#include "base/random.h"
 #include "io/file/backends.h"
 
 namespace refkv::io {
@@ -151,8 +152,7 @@ Result<std::unique_ptr<File>> File::OpenForWrite(const std::string& path, WriteM
 
 Result<std::unique_ptr<File>> File::CreateTemp(const std::string& path, std::string* temp_path,
                                                const FileOptions& options) {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                   (static_cast<uint64_t>(::getpid()) << 32));
+  std::mt19937_64& rng = ThreadRng();  // reseeded after fork: no name shared with a parent
   for (int attempt = 0;; ++attempt) {
     std::string name = path + ".tmp-" + HexUint64(rng());
     auto file = OpenForWrite(name, WriteMode::kCreateNew, options);

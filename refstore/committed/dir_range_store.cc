@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/hex.h"
+#include "base/random.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -21,10 +22,7 @@ constexpr std::string_view kPartSuffix = ".part";
 
 bool IsMissing(const rocksdb::Status& s) { return s.IsNotFound() || s.IsPathNotFound(); }
 
-std::string RandomToken() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return HexUint64(rng(), 16);
-}
+std::string RandomToken() { return HexUint64(ThreadRng()(), 16); }
 
 class DirRangeStore final : public RangeStore {
  public:

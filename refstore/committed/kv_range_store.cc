@@ -7,6 +7,7 @@
 #include <random>
 
 #include "base/hex.h"
+#include "base/random.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -14,10 +15,7 @@ namespace refkv::refstore {
 
 namespace {
 
-std::string RandomToken() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return HexUint64(rng(), 16);
-}
+std::string RandomToken() { return HexUint64(ThreadRng()(), 16); }
 
 struct Manifest {
   std::string token;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/hex.h"
+#include "base/random.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -24,8 +25,7 @@ int64_t NowMs() {
 }
 
 std::string NewTimedId() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(NowMs()) << 20) ^
-                                   std::hash<std::thread::id>{}(std::this_thread::get_id())};
+  std::mt19937_64& rng = ThreadRng();
   uint64_t a = rng(), b = rng();
   // 12 digits of the time, 4 + 16 random ones: kTimedIdLength.
   return HexUint64(static_cast<uint64_t>(NowMs()), 12) + HexUint64(a, 4) + HexUint64(b);
