@@ -350,14 +350,14 @@ Result<VersionInfo> Version(Store& store, const StepRegistry& steps) {
   return v;
 }
 
-Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps) {
+Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps, Clock* clock) {
   REFKV_ASSIGN_OR_RETURN(Snapshot snap, ReadSnapshot(store));
   StatusInfo info;
   REFKV_ASSIGN_OR_RETURN(info.version, Version(store, steps));
   info.history = std::move(snap.history);
   REFKV_ASSIGN_OR_RETURN(info.lease, ReadLease(store));
   for (const auto& [id, d] : snap.kept) info.kept.push_back(id);
-  REFKV_ASSIGN_OR_RETURN(info.nodes, ListLiveNodes(store));
+  REFKV_ASSIGN_OR_RETURN(info.nodes, ListLiveNodes(store, clock));
   return info;
 }
 
