@@ -2,31 +2,12 @@
 
 #include <cstdint>
 
+#include "base/hex.h"
+
 namespace refkv::cli {
-namespace {
+namespace {}  // namespace
 
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void AppendHexByte(std::string& out, unsigned char b) {
-  out.push_back(kHexDigits[b >> 4]);
-  out.push_back(kHexDigits[b & 0xF]);
-}
-
-}  // namespace
-
-std::string HexEncode(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) AppendHexByte(out, static_cast<unsigned char>(c));
-  return out;
-}
+std::string HexEncode(std::string_view bytes) { return refkv::HexEncode(bytes); }
 
 Result<std::string> HexDecode(std::string_view hex, std::string_view what) {
   if (hex.size() % 2 != 0) {
@@ -34,15 +15,10 @@ Result<std::string> HexDecode(std::string_view hex, std::string_view what) {
                                    "' has an odd number of digits");
   }
   std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = HexValue(hex[i]), lo = HexValue(hex[i + 1]);
-    if (hi < 0 || lo < 0) {
-      size_t bad = hi < 0 ? i : i + 1;
-      return Status::InvalidArgument(std::string(what) + ": '" + std::string(hex) +
-                                     "' is not hex (offset " + std::to_string(bad) + ")");
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
+  size_t bad = 0;
+  if (!refkv::HexDecode(hex, &out, HexCase::kAny, &bad)) {
+    return Status::InvalidArgument(std::string(what) + ": '" + std::string(hex) +
+                                   "' is not hex (offset " + std::to_string(bad) + ")");
   }
   return out;
 }
@@ -70,7 +46,7 @@ std::string EscapeText(std::string_view bytes) {
           out.push_back(c);
         } else {
           out += "\\x";
-          AppendHexByte(out, b);
+          AppendHexByte(&out, b);
         }
     }
   }

@@ -11,6 +11,8 @@
 #include <iterator>
 #include <map>
 
+#include "base/hex.h"
+
 namespace refkv::cli {
 namespace {
 
@@ -237,10 +239,8 @@ std::string UriEscape(std::string_view s, bool in_query) {
   std::string out;
   for (char c : s) {
     if (c == '%' || c == '?' || (in_query && (c == '&' || c == '='))) {
-      static const char* kHex = "0123456789ABCDEF";
       out.push_back('%');
-      out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
-      out.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+      AppendHexByte(&out, static_cast<unsigned char>(c), HexCase::kUpper);
     } else {
       out.push_back(c);
     }
@@ -256,10 +256,8 @@ std::string PercentEncodeAll(std::string_view s) {
         c == '~' || c == '/') {
       out.push_back(c);
     } else {
-      static const char* kHex = "0123456789ABCDEF";
       out.push_back('%');
-      out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
-      out.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+      AppendHexByte(&out, static_cast<unsigned char>(c), HexCase::kUpper);
     }
   }
   return out;

@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include "base/hex.h"
+#include "base/random.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/number_option.h"
@@ -100,9 +102,7 @@ Status Tour(CliContext& ctx, const QuickstartArgs& args) {
   } else {
     note = "the configured store, from " + source.description;
   }
-  std::mt19937_64 rng(std::random_device{}());
-  char run_id[16];
-  std::snprintf(run_id, sizeof(run_id), "%08x", static_cast<unsigned>(rng()));
+  const std::string run_id = HexUint64(ThreadRng()(), 8);
   const std::string kv_partition = std::string("quickstart-") + run_id + ".kv";
   const std::string batch_partition = std::string("quickstart-") + run_id + ".batch";
   const size_t n = std::max<size_t>(args.keys, 10);

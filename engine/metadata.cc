@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/hex.h"
+#include "base/random.h"
+
 namespace refkv::kv {
 namespace {
 
@@ -31,14 +34,9 @@ Result<std::string> GetRequired(Store& store, std::string_view key) {
 }
 
 std::string NewStoreId() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      std::chrono::steady_clock::now().time_since_epoch().count());
-  char buf[33];
+  std::mt19937_64& gen = ThreadRng();
   uint64_t a = gen(), b = gen();
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(a),
-                static_cast<unsigned long long>(b));
-  return buf;
+  return HexUint64(a) + HexUint64(b);
 }
 
 // Writes `key` if absent; a racing opener that wrote first wins and that is fine.

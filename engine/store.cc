@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/hex.h"
+
 namespace refkv::kv {
 
 bool Predicate::HoldsFor(const std::string* current) const {
@@ -132,9 +134,8 @@ std::string Printable(std::string_view bytes, size_t max_len) {
     if (c >= 0x20 && c < 0x7F && c != '\\') {
       out.push_back(static_cast<char>(c));
     } else {
-      char buf[5];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
+      out += "\\x";
+      AppendHexByte(&out, c);
     }
   }
   if (n < bytes.size()) out += "...";

@@ -2,17 +2,11 @@
 
 #include <cctype>
 
+#include "base/hex.h"
 #include "engine/store.h"  // Printable
 
 namespace refkv::kv {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string Malformed(std::string_view uri, const std::string& what) {
   return "malformed store URI '" + Printable(uri, 1024) + "': " + what;
@@ -34,7 +28,7 @@ Result<std::string> PercentDecode(std::string_view in, size_t base, std::string_
     if (i + 2 >= in.size()) {
       return Status::InvalidArgument(Malformed(uri, "truncated percent escape" + at));
     }
-    int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+    int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
     if (hi < 0 || lo < 0) return Status::InvalidArgument(Malformed(uri, "bad percent escape" + at));
     if (hi == 0 && lo == 0) {
       return Status::InvalidArgument(Malformed(uri, "percent-encoded NUL (%00)" + at));

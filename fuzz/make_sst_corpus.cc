@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/coding.h"
 #include "engine/rocks/rocks_store_impl.h"
 #include "format/dump/encoding.h"
 #include "fuzz/sst_fuzz_util.h"
@@ -46,11 +47,11 @@ int main(int argc, char** argv) {
   put("cf-name", kv::rocks::CfNameFor(std::string("b\0\xff", 3)));
   std::string records;
   for (int i = 0; i < 3; ++i) {
-    format::internal::PutVarint(&records, 2);
+    PutVarint64(&records, 2);
     records += "p" + std::to_string(i);
-    format::internal::PutVarint(&records, 4);
+    PutVarint64(&records, 4);
     records += "key" + std::to_string(i);
-    format::internal::PutVarint(&records, i * 3);
+    PutVarint64(&records, i * 3);
     records += std::string(i * 3, 'v');
   }
   put("dump-records", records);

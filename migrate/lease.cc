@@ -31,9 +31,10 @@ Result<std::optional<LeaseInfo>> ReadLease(Store& store) {
 }
 
 Result<std::unique_ptr<Lease>> Lease::Acquire(Store& store, int64_t ttl_ms, int64_t timeout_ms,
-                                              bool renew) {
+                                              bool renew, Clock* clock) {
   if (ttl_ms <= 0) return Status::InvalidArgument("migration lease ttl must be positive");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (clock == nullptr) clock = Clock::System();
+  const int64_t deadline = clock->MonotonicMs() + timeout_ms;
   LeaseInfo mine;
   mine.holder_id = NewRandomId();
   mine.host = HostName();
@@ -43,7 +44,7 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(Store& store, int64_t ttl_ms, int6
   while (true) {
     auto raw = store.Get(kMetaPartition, kLeaseKey);
     if (!raw.ok() && !raw.status().IsNotFound()) return raw.status();
-    int64_t now = NowMs();
+    int64_t now = clock->NowMs();
     std::optional<LeaseInfo> current;
     if (raw.ok()) {
       REFKV_ASSIGN_OR_RETURN(LeaseInfo info, DecodeLease(*raw));
@@ -55,11 +56,11 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(Store& store, int64_t ttl_ms, int6
       std::string encoded = EncodeLease(mine);
       Status s = store.SetIf(kMetaPartition, kLeaseKey, encoded,
                              current ? Predicate::Equals(*raw) : Predicate::Absent());
-      if (s.ok()) return std::unique_ptr<Lease>(new Lease(store, mine, encoded, renew));
+      if (s.ok()) return std::unique_ptr<Lease>(new Lease(store, mine, encoded, renew, clock));
       if (!s.IsPredicateFailed()) return s;
       continue;  // someone else moved first: look again
     }
-    auto now_steady = std::chrono::steady_clock::now();
+    const int64_t now_steady = clock->MonotonicMs();
     if (now_steady >= deadline) {
       return Status::Busy("migration lease is held by " + current->ToString() + "; waited " +
                           std::to_string(timeout_ms) +
@@ -68,15 +69,24 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(Store& store, int64_t ttl_ms, int6
                           "it now");
     }
     auto wait = std::min<int64_t>(
-        {50, std::max<int64_t>(1, current->expiry_ms - now),
-         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now_steady).count() + 1});
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+        {50, std::max<int64_t>(1, current->expiry_ms - now), deadline - now_steady + 1});
+    clock->SleepFor(wait);
   }
 }
 
-Lease::Lease(Store& store, LeaseInfo info, std::string raw, bool renew)
-    : store_(store), info_(std::move(info)), raw_(std::move(raw)), expiry_ms_(info_.expiry_ms) {
-  if (renew) renewer_ = std::thread([this] { RenewLoop(); });
+Lease::Lease(Store& store, LeaseInfo info, std::string raw, bool renew, Clock* clock)
+    : store_(store),
+      clock_(clock),
+      info_(std::move(info)),
+      raw_(std::move(raw)),
+      expiry_ms_(info_.expiry_ms) {
+  if (!renew) return;
+  // Errors other than a takeover are retried next period; a lost lease ends the task.
+  renewer_ = std::make_unique<PeriodicTask>(clock_, std::max<int64_t>(5, info_.ttl_ms / 4), [this] {
+    (void)RenewOnce();
+    MutexLock lock(&mu_);
+    return lost_.empty() && !released_;
+  });
 }
 
 Lease::~Lease() { (void)Release(); }
@@ -91,21 +101,21 @@ Status Lease::Lost(std::string why) {
 }
 
 Status Lease::RenewOnce() {
-  std::lock_guard<std::mutex> writing(write_mu_);  // one renewal at a time
+  MutexLock writing(&write_mu_);  // one renewal at a time
   std::string expected;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (released_) return Status(StatusCode::kBusy, "migration lease already released", false);
     if (!lost_.empty()) return Lost(lost_);
     expected = raw_;
   }
   LeaseInfo next = info_;
-  next.expiry_ms = NowMs() + info_.ttl_ms;
+  next.expiry_ms = clock_->NowMs() + info_.ttl_ms;
   std::string encoded = EncodeLease(next);
   // A CaS on the exact record we wrote: it succeeds only if nobody took the lease over,
   // expired or not, so renewing late is as safe as renewing on time.
   Status s = store_.SetIf(kMetaPartition, kLeaseKey, encoded, Predicate::Equals(expected));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (s.ok()) {
     raw_ = std::move(encoded);
     expiry_ms_ = next.expiry_ms;
@@ -115,24 +125,12 @@ Status Lease::RenewOnce() {
   return s;
 }
 
-void Lease::RenewLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  const auto period = std::chrono::milliseconds(std::max<int64_t>(5, info_.ttl_ms / 4));
-  while (!stop_ && lost_.empty()) {
-    cv_.wait_for(lock, period, [this] { return stop_; });
-    if (stop_) return;
-    lock.unlock();
-    Status s = RenewOnce();  // errors other than a takeover: retried next period
-    lock.lock();
-  }
-}
-
 Status Lease::Check() {
   bool expired = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!lost_.empty() || released_) return Lost(released_ ? "already released" : lost_);
-    expired = NowMs() >= expiry_ms_;
+    expired = clock_->NowMs() >= expiry_ms_;
   }
   if (expired) {
     // Not renewed in time (a stall, a failed renewal): take it back if nobody else did.
@@ -148,7 +146,7 @@ Status Lease::Check() {
     }
   }
   REFKV_ASSIGN_OR_RETURN(std::optional<LeaseInfo> current, ReadLease(store_));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!current || current->holder_id != info_.holder_id || current->epoch != info_.epoch) {
     return Lost(current ? "now " + current->ToString() : "the lease record is gone");
   }
@@ -158,36 +156,34 @@ Status Lease::Check() {
 Status Lease::Release() {
   std::string expected;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (released_) return Status::OK();
     released_ = true;
-    stop_ = true;
-    expected = raw_;
   }
-  cv_.notify_all();
-  if (renewer_.joinable()) renewer_.join();
+  if (renewer_ != nullptr) renewer_->Stop();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     expected = raw_;
     if (!lost_.empty()) return Status::OK();  // not ours any more: nothing to release
   }
   LeaseInfo released;
   released.epoch = info_.epoch;
   released.code_version = info_.code_version;
-  std::lock_guard<std::mutex> writing(write_mu_);
+  MutexLock writing(&write_mu_);
   Status s =
       store_.SetIf(kMetaPartition, kLeaseKey, EncodeLease(released), Predicate::Equals(expected));
   return s.IsPredicateFailed() ? Status::OK() : s;
 }
 
-Status UnlockLease(Store& store, bool force) {
+Status UnlockLease(Store& store, bool force, Clock* clock) {
+  if (clock == nullptr) clock = Clock::System();
   while (true) {
     auto raw = store.Get(kMetaPartition, kLeaseKey);
     if (raw.status().IsNotFound()) return Status::OK();
     if (!raw.ok()) return raw.status();
     REFKV_ASSIGN_OR_RETURN(LeaseInfo current, DecodeLease(*raw));
     if (current.holder_id.empty()) return Status::OK();
-    if (current.held(NowMs()) && !force && !HolderIsDeadHere(current)) {
+    if (current.held(clock->NowMs()) && !force && !HolderIsDeadHere(current)) {
       return Status::Busy("migration lease is held by " + current.ToString() +
                           "; use force to end it (that holder is then refused on its next write)");
     }

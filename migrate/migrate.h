@@ -54,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "base/status.h"
 #include "engine/open.h"
@@ -261,6 +262,9 @@ struct RunOptions {
   bool dry_run = false;
   int64_t lease_ttl_ms = 30'000;     // recorded in the lease
   int64_t lock_timeout_ms = 60'000;  // how long to wait for another holder
+  // The time of the lease, its renewals and waits, and of node liveness (must outlive the
+  // run). nullptr: the system clock; tests pass a ManualClock.
+  Clock* clock = nullptr;
   // Called at every checkpoint, from the running thread.
   std::function<void(const Progress&)> progress;
   // The backup before the first step. Returns where it is (recorded in the history).
@@ -294,7 +298,8 @@ struct RunResult {
 
 // Reads; no lease. Corruption if a record is malformed.
 Result<VersionInfo> Version(Store& store, const StepRegistry& steps);
-Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps);
+// `clock` judges which nodes are live (nullptr: the system clock).
+Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps, Clock* clock = nullptr);
 
 // The steps Up/Down to `to` would run, or the reason they would refuse:
 // VersionMismatch - the store's schema is newer than this code (name both versions) or
@@ -343,7 +348,7 @@ Status ResetAfterRestore(Store& store, int64_t schema);
 
 // Releases the lease if it is free or expired; with `force` even if held (the holder is
 // then fenced out). Busy naming the holder otherwise. Never needed after a crash.
-Status Unlock(Store& store, bool force);
+Status Unlock(Store& store, bool force, Clock* clock = nullptr);
 
 }  // namespace refkv::kv::migrate
 

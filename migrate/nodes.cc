@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "engine/metadata.h"
 #include "engine/open.h"
@@ -14,12 +15,6 @@
 
 namespace refkv::kv::migrate {
 namespace {
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Why a node of `code_schema` must stop writing a store at `schema` in `state`, with
 // what to do; "" if it may write.
@@ -97,76 +92,72 @@ Result<std::unique_ptr<NodeHeartbeat>> NodeHeartbeat::Start(Store& store, NodeOp
   info.code_schema = options.code_schema;
   info.code_version = std::string(CodeVersion());
   info.role = options.role;
-  info.started_ms = NowMs();
+  Clock* clock = options.clock != nullptr ? options.clock : Clock::System();
+  info.started_ms = clock->NowMs();
   info.interval_ms = options.interval_ms;
   info.ttl_ms = 3 * options.interval_ms;
   std::unique_ptr<NodeHeartbeat> node(new NodeHeartbeat(store, std::move(options), info));
   {
-    std::lock_guard<std::mutex> lock(node->beat_mu_);
+    MutexLock lock(&node->beat_mu_);
     REFKV_RETURN_IF_ERROR(node->BeatLocked().WithContext("registering node " + info.node_id));
   }
-  if (node->options_.beat) node->thread_ = std::thread([n = node.get()] { n->Loop(); });
+  if (node->options_.beat) {
+    NodeHeartbeat* n = node.get();
+    n->beater_ = std::make_unique<PeriodicTask>(
+        n->clock_, n->options_.interval_ms,
+        [n] {
+          MutexLock beat(&n->beat_mu_);
+          (void)n->BeatLocked();  // an error: not confirmed; retried next period
+          return true;
+        },
+        [n] {
+          if (n->options_.remove_dead_after_ms > 0) {
+            (void)RemoveDeadNodes(n->store_, n->options_.remove_dead_after_ms, n->clock_);
+          }
+        });
+  }
   return node;
 }
 
 NodeHeartbeat::NodeHeartbeat(Store& store, NodeOptions options, NodeInfo info)
-    : store_(store), options_(std::move(options)), info_(std::move(info)) {}
+    : store_(store),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::System()),
+      info_(std::move(info)) {}
 
 NodeHeartbeat::~NodeHeartbeat() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (beater_ != nullptr) beater_->Stop();
   if (!options_.beat) return;  // tests: a node that was killed leaves its record
-  std::lock_guard<std::mutex> lock(beat_mu_);
+  MutexLock lock(&beat_mu_);
   if (!raw_.empty()) {
     (void)store_.DeleteIf(kMetaPartition, NodeKey(info_.node_id), Predicate::Equals(raw_));
   }
 }
 
-void NodeHeartbeat::Loop() {
-  if (options_.remove_dead_after_ms > 0) {
-    (void)RemoveDeadNodes(store_, options_.remove_dead_after_ms);
-  }
-  std::unique_lock<std::mutex> lock(mu_);
-  const auto period = std::chrono::milliseconds(options_.interval_ms);
-  while (!stop_) {
-    cv_.wait_for(lock, period, [this] { return stop_; });
-    if (stop_) return;
-    lock.unlock();
-    {
-      std::lock_guard<std::mutex> beat(beat_mu_);
-      (void)BeatLocked();  // an error: not confirmed; retried next period
-    }
-    lock.lock();
-  }
-}
-
 Status NodeHeartbeat::BeatNow() {
-  std::lock_guard<std::mutex> lock(beat_mu_);
+  MutexLock lock(&beat_mu_);
   return BeatLocked();
 }
 
 void NodeHeartbeat::Fence(std::string reason) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!fence_reason_.empty()) return;
     fence_reason_ = std::move(reason);
   }
   fenced_flag_.store(true);
   // Writes that passed BeginWrite before the flag finish before the record says
-  // "fenced" (bounded by one ttl, so a nested BeginWrite cannot hang the beat).
-  const int64_t deadline = SteadyMs() + info_.ttl_ms;
-  while (inflight_.load() > 0 && SteadyMs() < deadline) {
+  // "fenced" (bounded by one ttl of the clock, so a nested BeginWrite cannot hang the
+  // beat). Polled in real time: the writes finish on their own, not when time moves.
+  const int64_t deadline = clock_->MonotonicMs() + info_.ttl_ms;
+  while (inflight_.load() > 0 && clock_->MonotonicMs() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 Status NodeHeartbeat::BeatLocked() {
-  const int64_t wall = NowMs();
-  const int64_t steady = SteadyMs();
+  const int64_t wall = clock_->NowMs();
+  const int64_t steady = clock_->MonotonicMs();
   if (!fenced_flag_.load()) {
     int64_t schema = 0;
     MigrationState state;
@@ -179,7 +170,7 @@ Status NodeHeartbeat::BeatLocked() {
     NodeInfo next = info_;
     next.beat_ms = wall;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       next.fenced = fence_reason_;
     }
     std::string encoded = EncodeNode(next);
@@ -216,11 +207,12 @@ Status NodeHeartbeat::BeatLocked() {
 }
 
 Result<NodeHeartbeat::WriteGuard> NodeHeartbeat::BeginWrite() {
-  if (!fenced_flag_.load() && SteadyMs() - confirmed_steady_ms_.load() >= info_.ttl_ms) {
+  if (!fenced_flag_.load() && clock_->MonotonicMs() - confirmed_steady_ms_.load() >= info_.ttl_ms) {
     // No beat confirmed for a whole ttl (a stall, a slow store): confirm before writing,
     // so that a node a migration counted as dead cannot write.
-    std::lock_guard<std::mutex> lock(beat_mu_);
-    if (!fenced_flag_.load() && SteadyMs() - confirmed_steady_ms_.load() >= info_.ttl_ms) {
+    MutexLock lock(&beat_mu_);
+    if (!fenced_flag_.load() &&
+        clock_->MonotonicMs() - confirmed_steady_ms_.load() >= info_.ttl_ms) {
       Status s = BeatLocked();
       if (!s.ok() && !fenced_flag_.load()) {
         return s.WithContext("node " + info_.node_id +
@@ -237,7 +229,7 @@ Result<NodeHeartbeat::WriteGuard> NodeHeartbeat::BeginWrite() {
 }
 
 Status NodeHeartbeat::FenceStatus() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fence_reason_.empty()) return Status::OK();
   return Status(StatusCode::kVersionMismatch, fence_reason_, /*retryable=*/false);
 }
@@ -253,9 +245,9 @@ Result<std::vector<NodeInfo>> ListNodes(Store& store) {
   return nodes;
 }
 
-Result<std::vector<NodeInfo>> ListLiveNodes(Store& store) {
+Result<std::vector<NodeInfo>> ListLiveNodes(Store& store, Clock* clock) {
   REFKV_ASSIGN_OR_RETURN(std::vector<NodeInfo> all, ListNodes(store));
-  const int64_t now = NowMs();
+  const int64_t now = (clock != nullptr ? clock : Clock::System())->NowMs();
   std::vector<NodeInfo> live;
   for (auto& n : all) {
     if (n.live(now)) live.push_back(std::move(n));
@@ -263,11 +255,11 @@ Result<std::vector<NodeInfo>> ListLiveNodes(Store& store) {
   return live;
 }
 
-Result<int> RemoveDeadNodes(Store& store, int64_t older_than_ms) {
+Result<int> RemoveDeadNodes(Store& store, int64_t older_than_ms, Clock* clock) {
   std::vector<std::pair<std::string, std::string>> dead;  // key, raw
   {
     REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(kMetaPartition, ScanOptions::Prefix(kNodePrefix)));
-    const int64_t now = NowMs();
+    const int64_t now = (clock != nullptr ? clock : Clock::System())->NowMs();
     for (; it->Valid(); it->Next()) {
       auto n = DecodeNode(it->key(), it->value());
       if (!n.ok()) continue;  // not ours to judge; ListNodes reports it

@@ -9,7 +9,8 @@
 //                      the fence reason once fenced
 // A reader judges a record by the ttl recorded in it (the writer's), never its own.
 //
-// A NodeHeartbeat registers the node, then a background thread beats every interval:
+// A NodeHeartbeat registers the node, then a PeriodicTask beats every interval of its
+// Clock (NodeOptions::clock; tests drive a ManualClock):
 // it reads the store's schema and migration state (one MultiGet) and rewrites its
 // record (one SetIf on the exact bytes it last wrote). The node becomes *fenced*, for
 // good, when a beat finds
@@ -38,15 +39,15 @@
 #define REFKV_MIGRATE_NODES_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/periodic_task.h"
 #include "base/result.h"
 #include "base/status.h"
 #include "engine/store.h"
@@ -85,6 +86,9 @@ struct NodeOptions {
   // Tests: false = a node that registers and then never beats (as if stalled) and
   // whose destructor leaves its record (as if killed).
   bool beat = true;
+  // The time of beats, the interval and staleness (must outlive the node). nullptr: the
+  // system clock.
+  Clock* clock = nullptr;
 };
 
 class NodeHeartbeat {
@@ -121,46 +125,46 @@ class NodeHeartbeat {
 
   // One beat now, on the calling thread (tests; BeginWrite when stale). The store's
   // errors; OK when the beat was recorded (fenced or not).
-  Status BeatNow();
+  Status BeatNow() EXCLUDES(beat_mu_);
 
   bool fenced() const { return fenced_flag_.load(); }
   // The status BeginWrite returns once fenced (OK before).
-  Status FenceStatus() const;
+  Status FenceStatus() const EXCLUDES(mu_);
   const std::string& node_id() const { return info_.node_id; }
   int64_t code_schema() const { return info_.code_schema; }
 
  private:
   NodeHeartbeat(Store& store, NodeOptions options, NodeInfo info);
-  void Loop();
-  // Requires beat_mu_. Reads the state, fences if needed, writes the record.
-  Status BeatLocked();
-  void Fence(std::string reason);  // requires beat_mu_; waits for writes in flight
+  // Reads the state, fences if needed, writes the record.
+  Status BeatLocked() REQUIRES(beat_mu_);
+  void Fence(std::string reason) REQUIRES(beat_mu_);  // waits for writes in flight
 
   Store& store_;
   const NodeOptions options_;
+  Clock* const clock_;
   const NodeInfo info_;  // as registered (beat_ms and fenced are set per record written)
-  std::string raw_;      // the record as last written; guarded by beat_mu_
-  std::mutex beat_mu_;
+  Mutex beat_mu_;        // one beat at a time; before mu_
+  std::string raw_ GUARDED_BY(beat_mu_);  // the record as last written
   std::atomic<bool> fenced_flag_{false};
   std::atomic<int64_t> inflight_{0};
-  std::atomic<int64_t> confirmed_steady_ms_{0};  // steady ms when the last good beat began
-  mutable std::mutex mu_;                        // stop_, cv_, fence reason
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::string fence_reason_;  // guarded by mu_
-  std::thread thread_;
+  // The clock's monotonic ms when the last good beat began.
+  std::atomic<int64_t> confirmed_steady_ms_{0};
+  mutable Mutex mu_;
+  std::string fence_reason_ GUARDED_BY(mu_);
+  std::unique_ptr<PeriodicTask> beater_;
 };
 
 // Every node record, live or not, by node id. One prefix scan. Corruption for a
 // malformed record (naming it).
 Result<std::vector<NodeInfo>> ListNodes(Store& store);
-// The records that are live now (fenced ones included: see NodeInfo::fenced).
-Result<std::vector<NodeInfo>> ListLiveNodes(Store& store);
+// The records that are live now by `clock` (nullptr: the system clock; fenced ones
+// included: see NodeInfo::fenced).
+Result<std::vector<NodeInfo>> ListLiveNodes(Store& store, Clock* clock = nullptr);
 
-// Removes records whose last beat is older than max(older_than_ms, 3 x their ttl).
-// Returns how many were removed (each with DeleteIf on the bytes read: a record that
-// beat meanwhile stays).
-Result<int> RemoveDeadNodes(Store& store, int64_t older_than_ms);
+// Removes records whose last beat is older than max(older_than_ms, 3 x their ttl) by
+// `clock` (nullptr: the system clock). Returns how many were removed (each with DeleteIf
+// on the bytes read: a record that beat meanwhile stays).
+Result<int> RemoveDeadNodes(Store& store, int64_t older_than_ms, Clock* clock = nullptr);
 
 }  // namespace refkv::kv::migrate
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "migrate/lease.h"
 #include "migrate/records.h"
@@ -121,9 +122,7 @@ std::string MigrationStep::Fingerprint() const {
     h ^= c;
     h *= 1099511628211ull;
   }
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "fnv:%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return "fnv:" + HexUint64(h);
 }
 
 StepRegistry::StepRegistry(int64_t base_schema, std::string too_old_advice)
@@ -351,14 +350,14 @@ Result<VersionInfo> Version(Store& store, const StepRegistry& steps) {
   return v;
 }
 
-Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps) {
+Result<StatusInfo> GetStatus(Store& store, const StepRegistry& steps, Clock* clock) {
   REFKV_ASSIGN_OR_RETURN(Snapshot snap, ReadSnapshot(store));
   StatusInfo info;
   REFKV_ASSIGN_OR_RETURN(info.version, Version(store, steps));
   info.history = std::move(snap.history);
   REFKV_ASSIGN_OR_RETURN(info.lease, ReadLease(store));
   for (const auto& [id, d] : snap.kept) info.kept.push_back(id);
-  REFKV_ASSIGN_OR_RETURN(info.nodes, ListLiveNodes(store));
+  REFKV_ASSIGN_OR_RETURN(info.nodes, ListLiveNodes(store, clock));
   return info;
 }
 

@@ -74,8 +74,9 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
 
 Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOptions& options) {
   if (options.ignore_nodes || direction == Direction::kCleanup) return Status::OK();
-  REFKV_ASSIGN_OR_RETURN(std::vector<NodeInfo> live, ListLiveNodes(store));
-  const int64_t now = NowMs();
+  Clock* clock = options.clock != nullptr ? options.clock : Clock::System();
+  REFKV_ASSIGN_OR_RETURN(std::vector<NodeInfo> live, ListLiveNodes(store, clock));
+  const int64_t now = clock->NowMs();
   const bool up = direction == Direction::kUp;
   std::string blocking;
   int count = 0;
@@ -100,8 +101,10 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
                 /*retryable=*/false);
 }
 
-Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence) {
-  const auto started = std::chrono::steady_clock::now();
+Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence,
+                         Clock* clock) {
+  if (clock == nullptr) clock = Clock::System();
+  const int64_t started = clock->MonotonicMs();
   int64_t longest_ttl = 0;  // of the nodes waited for
   while (true) {
     int64_t wait_ms = 0;  // 0: nothing to wait for; else the poll period
@@ -113,7 +116,7 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
     {
       REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(kMetaPartition, ScanOptions::Prefix(kNodePrefix)));
       std::vector<std::pair<std::string, std::string>> expired;
-      const int64_t now = NowMs();
+      const int64_t now = clock->NowMs();
       for (; it->Valid(); it->Next()) {
         REFKV_ASSIGN_OR_RETURN(NodeInfo n, DecodeNode(it->key(), it->value()));
         if (!n.fenced.empty() || n.code_schema >= schema) continue;
@@ -141,9 +144,7 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
     if (wait_ms == 0) return Status::OK();
     // A node beats and fences within its interval or goes silent for its ttl: one that
     // keeps beating unfenced for several ttls is not following the protocol.
-    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
+    const int64_t waited = clock->MonotonicMs() - started;
     if (waited > 4 * longest_ttl + 1000) {
       return Status(StatusCode::kBusy,
                     "older nodes kept writing this store without fencing themselves for " +
@@ -152,7 +153,7 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
                     /*retryable=*/false);
     }
     REFKV_RETURN_IF_ERROR(fence());
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    clock->SleepFor(wait_ms);
   }
 }
 

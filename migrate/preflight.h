@@ -24,8 +24,10 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
 // of an older code schema has recorded its fence (migrate/nodes.h) or is older than its
 // ttl (its record is then removed with DeleteIf, which fences it should it wake up).
 // At most the longest ttl among them (plus a margin for clock skew). `fence` is called
-// between polls (the lease check): its error ends the wait.
-Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence);
+// between polls (the lease check): its error ends the wait. Time is `clock`'s (nullptr:
+// the system clock).
+Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence,
+                         Clock* clock);
 
 // Takes the backup (options.backup, or store.Checkpoint). Returns its location.
 // IOError / Unsupported with what to do (another backup_dir, a hook, or no_backup).

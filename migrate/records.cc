@@ -9,6 +9,9 @@
 #include <random>
 #include <variant>
 
+#include "base/hex.h"
+#include "base/random.h"
+
 namespace refkv::kv::migrate {
 namespace {
 
@@ -17,21 +20,13 @@ std::string Escape(std::string_view in) {
   out.reserve(in.size());
   for (unsigned char c : in) {
     if (c == '%' || c == '=' || c < 0x20 || c >= 0x7f) {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
+      out += '%';
+      AppendHexByte(&out, c, HexCase::kUpper);
     } else {
       out += static_cast<char>(c);
     }
   }
   return out;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 bool Unescape(std::string_view in, std::string* out) {
@@ -42,7 +37,7 @@ bool Unescape(std::string_view in, std::string* out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     *out += static_cast<char>(hi * 16 + lo);
     i += 2;
@@ -141,14 +136,7 @@ std::string HostName() {
   return buf;
 }
 
-std::string NewRandomId() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      std::chrono::steady_clock::now().time_since_epoch().count());
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(gen()));
-  return buf;
-}
+std::string NewRandomId() { return HexUint64(ThreadRng()()); }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

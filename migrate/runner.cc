@@ -202,7 +202,8 @@ Result<HistoryEntry> Run::Apply(const PlannedStep& ps, const Snapshot& snap) {
   if (dir == Direction::kUp) {
     // Nodes of an older code schema fence themselves at their next beat (migrate/nodes.h):
     // the step must not run before they stopped writing.
-    REFKV_RETURN_IF_ERROR(WaitForOlderNodes(store_, s.to, [this] { return lease_.Check(); }));
+    REFKV_RETURN_IF_ERROR(WaitForOlderNodes(
+        store_, s.to, [this] { return lease_.Check(); }, options_.clock));
   }
 
   const int64_t old_schema = dir == Direction::kDown ? s.to : s.from;
@@ -300,9 +301,9 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
     }
   }
 
-  REFKV_ASSIGN_OR_RETURN(
-      std::unique_ptr<Lease> lease,
-      Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms, options.renew_lease));
+  REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
+                         Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
+                                        options.renew_lease, options.clock));
   // Under the lease the records may differ from what we planned on (another run
   // finished meanwhile): plan again.
   auto run = [&]() -> Status {
@@ -340,12 +341,12 @@ Result<RunResult> Cleanup(Store& store, const StepRegistry& steps, const RunOpti
   return Execute(store, steps, Direction::kCleanup, options);
 }
 
-Status Unlock(Store& store, bool force) { return UnlockLease(store, force); }
+Status Unlock(Store& store, bool force, Clock* clock) { return UnlockLease(store, force, clock); }
 
 Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn) {
-  REFKV_ASSIGN_OR_RETURN(
-      std::unique_ptr<Lease> lease,
-      Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms, options.renew_lease));
+  REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
+                         Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
+                                        options.renew_lease, options.clock));
   Status s = fn();
   Status released = lease->Release();
   REFKV_RETURN_IF_ERROR(s);

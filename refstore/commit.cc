@@ -37,13 +37,14 @@
 #include <set>
 #include <thread>
 
+#include "base/random.h"
 #include "refstore/internal/ref_store_impl.h"
 
 namespace refkv::refstore::internal {
 namespace {
 
 void Backoff(const Options& options, int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64& rng = ThreadRng();
   int64_t cap = options.backoff_base.count() << std::min(attempt, 20);
   cap = std::min<int64_t>(cap, options.backoff_max.count());
   if (cap <= 0) return;

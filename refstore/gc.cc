@@ -49,6 +49,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/random.h"
 #include "refstore/internal/commit_graph.h"
 #include "refstore/internal/ref_store_impl.h"
 #include "refstore/migrations/commit_index.h"
@@ -164,7 +165,7 @@ Status RefStoreImpl::ConfirmRefTarget(const Repo& repo, std::string_view fence_b
   if (fence == fence_before && !SweepRunning(fence)) return Status::OK();
   // A sweep overlapped: wait for it to end, then the record must still exist.
   const int64_t give_up = NowMs() + options_.gc_lease.count();
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::mt19937_64& rng = ThreadRng();
   while (SweepRunning(fence)) {
     if (NowMs() > give_up) {
       return Status::Busy("a range sweep held the creation of '" + kv::Printable(ref_key) +

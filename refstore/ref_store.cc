@@ -34,6 +34,7 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
     node_options.code_schema = options.code_schema > 0 ? options.code_schema : kCodeSchema;
     node_options.role = options.node_role;
     node_options.interval_ms = std::max<int64_t>(1, options.heartbeat_interval.count());
+    node_options.clock = options.heartbeat_clock;
     REFKV_ASSIGN_OR_RETURN(node, kv::migrate::NodeHeartbeat::Start(store, node_options));
   }
   return std::unique_ptr<RefStore>(std::make_unique<internal::RefStoreImpl>(

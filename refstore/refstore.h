@@ -76,6 +76,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "engine/store.h"
 
@@ -123,7 +124,10 @@ struct Options {
   enum class Heartbeat { kAuto, kOn, kOff };
   Heartbeat heartbeat = Heartbeat::kAuto;
   std::chrono::milliseconds heartbeat_interval{2000};  // the bound; ttl = 3x
-  std::string node_role = "refstore";                  // shown by `refkv migrate status`
+  // The heartbeat's time (must outlive the store). nullptr: the system clock; tests pass a
+  // ManualClock (base/clock.h).
+  Clock* heartbeat_clock = nullptr;
+  std::string node_role = "refstore";  // shown by `refkv migrate status`
   // Tests only: the code schema this node reports, fences against and checks at each
   // commit, as if it were an older refkv. 0: kCodeSchema (refstore/schema.h).
   int64_t code_schema = 0;

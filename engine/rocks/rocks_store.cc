@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "base/coding.h"
+#include "base/hex.h"
 #include "engine/rocks/rocks_store_impl.h"
 
 namespace refkv::kv::rocks {
@@ -104,61 +106,28 @@ std::string_view MappingName(Mapping mapping) {
 }
 
 std::string CfNameFor(std::string_view partition) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kCfPrefix);
-  out.reserve(kCfPrefix.size() + 2 * partition.size());
-  for (unsigned char c : partition) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return std::string(kCfPrefix) + HexEncode(partition);
 }
 
 bool PartitionOfCf(std::string_view cf_name, std::string* partition) {
   if (cf_name.substr(0, kCfPrefix.size()) != kCfPrefix) return false;
   std::string_view hex = cf_name.substr(kCfPrefix.size());
-  if (hex.empty() || hex.size() % 2 != 0) return false;
-  auto nibble = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  partition->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    partition->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
+  return !hex.empty() && HexDecode(hex, partition, HexCase::kLower);
 }
 
 std::string SharedPrefix(std::string_view partition) {
   std::string out;
-  uint64_t n = partition.size();
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-  out.append(partition);
+  PutLengthPrefixed(&out, partition);
   return out;
 }
 
 bool DecodeSharedKey(std::string_view rocks_key, std::string_view* partition,
                      std::string_view* key) {
+  std::string_view rest = rocks_key;
   uint64_t n = 0;
-  size_t i = 0;
-  for (int shift = 0;; shift += 7, ++i) {
-    if (i >= rocks_key.size() || i >= 10) return false;
-    auto b = static_cast<unsigned char>(rocks_key[i]);
-    if (i == 9 && b > 1) return false;
-    n |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) break;
-  }
-  ++i;
-  if (n == 0 || n > rocks_key.size() - i || n == rocks_key.size() - i) return false;
-  *partition = rocks_key.substr(i, n);
-  *key = rocks_key.substr(i + n);
+  if (!GetVarint64(&rest, &n) || n == 0 || n >= rest.size()) return false;
+  *partition = rest.substr(0, n);
+  *key = rest.substr(n);
   return true;
 }
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/coding.h"
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "format/dump/encoding.h"
 #include "format/load/pending_load.h"
@@ -68,10 +70,7 @@ Result<kv::PendingLoad> CopyLoad(kv::Store& source, const std::vector<std::strin
   if (!options.partitions.empty()) {
     std::string names;
     for (const auto& p : partitions) names += p + '\0';
-    char sum[17];
-    std::snprintf(sum, sizeof sum, "%016llx",
-                  static_cast<unsigned long long>(XXH64(names.data(), names.size(), 0)));
-    load.identity += " partitions " + std::string(sum);
+    load.identity += " partitions " + HexUint64(XXH64(names.data(), names.size(), 0));
   }
   std::vector<std::string_view> args{"refkv", "kv", "migrate", "--from", from, "--to", to};
   for (const auto& p : options.partitions) args.insert(args.end(), {"--partition", p});
@@ -176,11 +175,11 @@ Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view parti
   for (; it->Valid(); it->Next()) {
     std::string_view key = it->key(), value = it->value();
     buf.clear();
-    internal::PutVarint(&buf, partition.size());
+    PutVarint64(&buf, partition.size());
     buf += partition;
-    internal::PutVarint(&buf, key.size());
+    PutVarint64(&buf, key.size());
     buf += key;
-    internal::PutVarint(&buf, value.size());
+    PutVarint64(&buf, value.size());
     XXH64_update(state, buf.data(), buf.size());
     XXH64_update(state, value.data(), value.size());
     ++d.records;

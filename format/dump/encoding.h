@@ -1,5 +1,5 @@
-// Internal: byte-level encoding of the dump format (DUMP_FORMAT.md): constants,
-// little-endian integers, varints. Header-only; no allocation except the appends.
+// Internal: byte-level encoding of the dump format (DUMP_FORMAT.md): constants and a
+// bounds-checked cursor over base/coding.h. Header-only; no allocation.
 #ifndef REFKV_FORMAT_DUMP_ENCODING_H_
 #define REFKV_FORMAT_DUMP_ENCODING_H_
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/coding.h"
 #include "engine/store.h"
 
 namespace refkv::format::internal {
@@ -38,98 +39,42 @@ inline constexpr uint64_t kMaxFooterLength = 64u << 20;
 inline constexpr size_t kFooterFixed = 4 + 4 + 8 * 6;  // without the partition entries
 inline constexpr size_t kMinPartitionEntry = 2 + 1 + 32;
 
-inline void PutU16(std::string* out, uint16_t v) {
-  char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
-  out->append(b, 2);
-}
-inline void PutU32(std::string* out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out->append(b, 4);
-}
-inline void PutU64(std::string* out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out->append(b, 8);
-}
-inline void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-constexpr size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 // The largest record the kv::Store limits allow (engine/store.h): it always fits in one
 // block, so every store within the limits can be dumped (DUMP_FORMAT.md, "Limits").
 inline constexpr size_t kMaxRecordSize =
-    VarintSize(kv::kMaxPartitionBytes) + kv::kMaxPartitionBytes + VarintSize(kv::kMaxKeyBytes) +
-    kv::kMaxKeyBytes + VarintSize(kv::kMaxValueBytes) + kv::kMaxValueBytes;
+    VarintLength(kv::kMaxPartitionBytes) + kv::kMaxPartitionBytes + VarintLength(kv::kMaxKeyBytes) +
+    kv::kMaxKeyBytes + VarintLength(kv::kMaxValueBytes) + kv::kMaxValueBytes;
 static_assert(kMaxRecordSize <= kMaxUncompressed);
 static_assert(kv::kMaxPartitionBytes <= kMaxPartitionLen);
-
-inline uint64_t LoadLE(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 // A bounds-checked cursor over bytes; every Get fails (returns false / nullopt)
 // instead of reading past the end.
 class Cursor {
  public:
-  explicit Cursor(std::string_view bytes) : bytes_(bytes) {}
-  size_t pos() const { return pos_; }
-  size_t left() const { return bytes_.size() - pos_; }
+  explicit Cursor(std::string_view bytes) : size_(bytes.size()), rest_(bytes) {}
+  size_t pos() const { return size_ - rest_.size(); }
+  size_t left() const { return rest_.size(); }
 
-  bool U16(uint16_t* v) { return Fixed(v, 2); }
-  bool U32(uint32_t* v) { return Fixed(v, 4); }
-  bool U64(uint64_t* v) { return Fixed(v, 8); }
+  bool U16(uint16_t* v) { return GetFixed16(&rest_, v); }
+  bool U32(uint32_t* v) { return GetFixed32(&rest_, v); }
+  bool U64(uint64_t* v) { return GetFixed64(&rest_, v); }
   bool I64(int64_t* v) {
     uint64_t u;
-    if (!Fixed(&u, 8)) return false;
+    if (!GetFixed64(&rest_, &u)) return false;
     *v = static_cast<int64_t>(u);
     return true;
   }
-  bool Varint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int shift = 0, i = 0; i < 10; ++i, shift += 7) {
-      if (pos_ >= bytes_.size()) return false;
-      uint8_t b = static_cast<uint8_t>(bytes_[pos_++]);
-      if (i == 9 && b > 1) return false;  // more than 64 bits
-      result |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
-  }
+  bool Varint(uint64_t* v) { return GetVarint64(&rest_, v); }
   bool Bytes(size_t n, std::string_view* out) {
     if (n > left()) return false;
-    *out = bytes_.substr(pos_, n);
-    pos_ += n;
+    *out = rest_.substr(0, n);
+    rest_.remove_prefix(n);
     return true;
   }
 
  private:
-  template <typename T>
-  bool Fixed(T* v, int n) {
-    if (left() < static_cast<size_t>(n)) return false;
-    *v = static_cast<T>(LoadLE(bytes_.data() + pos_, n));
-    pos_ += n;
-    return true;
-  }
-  std::string_view bytes_;
-  size_t pos_ = 0;
+  size_t size_;
+  std::string_view rest_;
 };
 
 // Decodes one record of a block (DUMP_FORMAT.md: varint partition length, partition,

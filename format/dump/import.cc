@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "format/dump.h"
 #include "format/dump/reader.h"
@@ -222,9 +223,8 @@ kv::PendingLoad DumpImportLoad(const std::string& path, const DumpInfo& info,
                                const ImportOptions& options) {
   kv::PendingLoad load;
   load.what = "import of " + path;
-  char sum[17];
-  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(info.file_checksum));
-  load.identity = "dump-import " + std::string(sum) + " " + std::to_string(info.file_bytes);
+  load.identity =
+      "dump-import " + HexUint64(info.file_checksum) + " " + std::to_string(info.file_bytes);
   load.mode = std::string(OnConflictName(options.on_conflict));
   std::vector<std::string_view> args{"refkv", "import", path};
   if (options.on_conflict == OnConflict::kSkip) args.insert(args.end(), {"--on-conflict", "skip"});

@@ -106,7 +106,7 @@ Status DumpReader::ReadHeader() {
   XXH64_update(h, rest.data(), body_len);
   uint64_t want = XXH64_digest(h);
   XXH64_freeState(h);
-  if (kCheckChecksums && LoadLE(rest.data() + body_len, 8) != want) {
+  if (kCheckChecksums && DecodeFixed64(rest.data() + body_len) != want) {
     return RegionError(name, "header", kHeaderPrefix + body_len, "header checksum mismatch");
   }
   if (version != kDumpFormatVersion) {
@@ -147,7 +147,7 @@ Status DumpReader::ReadFooter() {
   if (std::string_view(trailer).substr(8) != kEndMagic) {
     return RegionError(name, "trailer", size - 8, "bad end magic (truncated file?)");
   }
-  uint64_t footer_len = LoadLE(trailer.data(), 8);
+  uint64_t footer_len = DecodeFixed64(trailer.data());
   if (footer_len < kMinFooterLength || footer_len > kMaxFooterLength ||
       footer_len > size - kTrailerSize - header_end_) {
     return RegionError(name, "trailer", size - kTrailerSize,
@@ -157,7 +157,7 @@ Status DumpReader::ReadFooter() {
   std::string footer;
   REFKV_RETURN_IF_ERROR(source_->Read(blocks_end_, footer_len, &footer));
   if (kCheckChecksums &&
-      XXH64(footer.data(), footer_len - 8, 0) != LoadLE(footer.data() + footer_len - 8, 8)) {
+      XXH64(footer.data(), footer_len - 8, 0) != DecodeFixed64(footer.data() + footer_len - 8)) {
     return RegionError(name, "footer", blocks_end_, "footer checksum mismatch");
   }
   Cursor c(footer);
@@ -272,7 +272,7 @@ void DumpReader::Decode(const std::string& name, void* dctx, Fetched* f) {
   XXH64_update(h, f->compressed.data(), f->compressed.size());
   uint64_t want = XXH64_digest(h);
   XXH64_freeState(h);
-  if (kCheckChecksums && want != LoadLE(f->header.data() + 24, 8)) {
+  if (kCheckChecksums && want != DecodeFixed64(f->header.data() + 24)) {
     f->status = FetchedError(name, f->number, f->start, "block checksum mismatch");
     return;
   }
@@ -365,7 +365,7 @@ Result<bool> DumpReader::NextBlock(std::vector<Record>* records) {
   XXH64_update(file_hash_, f.compressed.data(), f.compressed.size());
   offset_ = f.end;
   block_.swap(f.block);
-  const uint32_t count = static_cast<uint32_t>(LoadLE(f.header.data() + 16, 4));
+  const uint32_t count = DecodeFixed32(f.header.data() + 16);
   const uint32_t usize = f.usize;
   Cursor r(block_);
   records->reserve(count);

@@ -58,18 +58,18 @@ Result<std::unique_ptr<DumpWriter>> DumpWriter::Create(std::unique_ptr<io::File>
   w->info_.header = header;
   w->info_.header.format_version = kDumpFormatVersion;
   std::string body;
-  PutU64(&body, static_cast<uint64_t>(header.store_format_version));
-  PutU64(&body, static_cast<uint64_t>(header.schema_version));
-  PutU64(&body, static_cast<uint64_t>(header.created_at));
+  PutFixed64(&body, static_cast<uint64_t>(header.store_format_version));
+  PutFixed64(&body, static_cast<uint64_t>(header.schema_version));
+  PutFixed64(&body, static_cast<uint64_t>(header.created_at));
   for (const std::string* s : {&header.refkv_version, &header.source_driver, &header.store_id}) {
-    PutU16(&body, static_cast<uint16_t>(s->size()));
+    PutFixed16(&body, static_cast<uint16_t>(s->size()));
     body += *s;
   }
   std::string out(kMagic);
-  PutU32(&out, kDumpFormatVersion);
-  PutU32(&out, static_cast<uint32_t>(body.size()));
+  PutFixed32(&out, kDumpFormatVersion);
+  PutFixed32(&out, static_cast<uint32_t>(body.size()));
   out += body;
-  PutU64(&out, XXH64(out.data(), out.size(), 0));
+  PutFixed64(&out, XXH64(out.data(), out.size(), 0));
   REFKV_RETURN_IF_ERROR(w->Append(std::move(out)));
   return w;
 }
@@ -80,8 +80,8 @@ Status DumpWriter::Add(std::string_view partition, std::string_view key, std::st
   // any store can import the dump. Data an older refkv wrote beyond the limits is
   // refused here, naming it, rather than written into a dump nothing can import.
   REFKV_RETURN_IF_ERROR(kv::CheckWrite("dump", partition, key, value));
-  size_t encoded = VarintSize(partition.size()) + partition.size() + VarintSize(key.size()) +
-                   key.size() + VarintSize(value.size()) + value.size();
+  size_t encoded = VarintLength(partition.size()) + partition.size() + VarintLength(key.size()) +
+                   key.size() + VarintLength(value.size()) + value.size();
   if (!in_partition_ || partition != current_.name) {
     if (in_partition_ && !(current_.name < partition)) {
       return Status::InvalidArgument("dump: partition '" + kv::Printable(partition) +
@@ -102,11 +102,11 @@ Status DumpWriter::Add(std::string_view partition, std::string_view key, std::st
   }
   if (current_.records == 0) current_.first_block = info_.blocks;
   size_t at = raw_.size();
-  PutVarint(&raw_, partition.size());
+  PutVarint64(&raw_, partition.size());
   raw_ += partition;
-  PutVarint(&raw_, key.size());
+  PutVarint64(&raw_, key.size());
   raw_ += key;
-  PutVarint(&raw_, value.size());
+  PutVarint64(&raw_, value.size());
   raw_ += value;
   ++raw_count_;
   XXH64_update(part_hash_, raw_.data() + at, encoded);
@@ -135,17 +135,17 @@ Status DumpWriter::CompressBlock(void* cctx, const std::string& raw, uint32_t co
   }
   out->resize(kBlockHeaderSize + csize);
   std::string header(kBlockMagic);
-  PutU32(&header, kCompressionZstd);
-  PutU32(&header, static_cast<uint32_t>(csize));
-  PutU32(&header, static_cast<uint32_t>(raw.size()));
-  PutU32(&header, count);
-  PutU32(&header, 0);
+  PutFixed32(&header, kCompressionZstd);
+  PutFixed32(&header, static_cast<uint32_t>(csize));
+  PutFixed32(&header, static_cast<uint32_t>(raw.size()));
+  PutFixed32(&header, count);
+  PutFixed32(&header, 0);
   XXH64_state_t* h = XXH64_createState();
   if (h == nullptr) return Status::Internal("dump: out of memory");
   XXH64_reset(h, 0);
   XXH64_update(h, header.data(), header.size());
   XXH64_update(h, out->data() + kBlockHeaderSize, csize);
-  PutU64(&header, XXH64_digest(h));
+  PutFixed64(&header, XXH64_digest(h));
   XXH64_freeState(h);
   out->replace(0, kBlockHeaderSize, header);
   return Status::OK();
@@ -266,29 +266,29 @@ Result<DumpInfo> DumpWriter::Finish() {
   uint64_t blocks_end = offset_;
   info_.records = records_;
   std::string footer(kFooterMagic);
-  PutU32(&footer, static_cast<uint32_t>(info_.partitions.size()));
+  PutFixed32(&footer, static_cast<uint32_t>(info_.partitions.size()));
   for (const DumpPartition& p : info_.partitions) {
-    PutU16(&footer, static_cast<uint16_t>(p.name.size()));
+    PutFixed16(&footer, static_cast<uint16_t>(p.name.size()));
     footer += p.name;
-    PutU64(&footer, p.records);
-    PutU64(&footer, p.checksum);
-    PutU64(&footer, p.first_block);
-    PutU64(&footer, p.record_bytes);
+    PutFixed64(&footer, p.records);
+    PutFixed64(&footer, p.checksum);
+    PutFixed64(&footer, p.first_block);
+    PutFixed64(&footer, p.record_bytes);
   }
-  PutU64(&footer, info_.records);
-  PutU64(&footer, info_.blocks);
-  PutU64(&footer, info_.uncompressed_bytes);
-  PutU64(&footer, blocks_end);
+  PutFixed64(&footer, info_.records);
+  PutFixed64(&footer, info_.blocks);
+  PutFixed64(&footer, info_.uncompressed_bytes);
+  PutFixed64(&footer, blocks_end);
   info_.file_checksum = XXH64_digest(file_hash_);
-  PutU64(&footer, info_.file_checksum);
-  PutU64(&footer, XXH64(footer.data(), footer.size(), 0));
+  PutFixed64(&footer, info_.file_checksum);
+  PutFixed64(&footer, XXH64(footer.data(), footer.size(), 0));
   if (footer.size() > kMaxFooterLength) {
     return error_ = Status::InvalidArgument(
                "dump: footer index larger than 64 MiB (too many "
                "partitions or too long names)");
   }
   uint64_t footer_len = footer.size();
-  PutU64(&footer, footer_len);
+  PutFixed64(&footer, footer_len);
   footer += kEndMagic;
   REFKV_RETURN_IF_ERROR(Append(std::move(footer)));
   REFKV_RETURN_IF_ERROR(Reap(0));

@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/coding.h"
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump/encoding.h"
@@ -32,38 +34,9 @@ constexpr uint64_t kMaxManifestBytes = 64u << 20;
 // SstImportOptions::write_batch records, whichever comes first).
 constexpr size_t kMaxStreamBatchBytes = 64u << 20;
 
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string Hex(std::string_view bytes) { return HexEncode(bytes); }
 
-bool Unhex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi << 4 | lo));
-  }
-  return true;
-}
-
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+bool Unhex(std::string_view hex, std::string* out) { return HexDecode(hex, out, HexCase::kLower); }
 
 template <typename T>
 bool ParseNumber(std::string_view text, T* out, int base = 10) {
@@ -81,11 +54,11 @@ class RecordHash {
   RecordHash& operator=(const RecordHash&) = delete;
   void Add(std::string_view partition, std::string_view key, std::string_view value) {
     buf_.clear();
-    internal::PutVarint(&buf_, partition.size());
+    PutVarint64(&buf_, partition.size());
     buf_ += partition;
-    internal::PutVarint(&buf_, key.size());
+    PutVarint64(&buf_, key.size());
     buf_ += key;
-    internal::PutVarint(&buf_, value.size());
+    PutVarint64(&buf_, value.size());
     XXH64_update(state_, buf_.data(), buf_.size());
     XXH64_update(state_, value.data(), value.size());
   }
@@ -144,13 +117,13 @@ std::string ManifestText(const SstManifest& m) {
   out << "store_id " << Hex(m.header.store_id) << "\n";
   for (const auto& p : m.partitions) {
     out << "partition " << Hex(p.name) << " " << p.file << " " << p.records << " "
-        << Hex64(p.checksum);
-    if (m.manifest_version >= 2) out << " " << p.file_bytes << " " << Hex64(p.file_checksum);
+        << HexUint64(p.checksum);
+    if (m.manifest_version >= 2) out << " " << p.file_bytes << " " << HexUint64(p.file_checksum);
     out << "\n";
   }
   out << "records " << m.records << "\n";
   std::string body = out.str();
-  return body + "checksum " + Hex64(XXH64(body.data(), body.size(), 0)) + "\n";
+  return body + "checksum " + HexUint64(XXH64(body.data(), body.size(), 0)) + "\n";
 }
 
 // Writes the manifest: a temporary of its own (O_EXCL), fdatasync, a rename that never
@@ -195,9 +168,9 @@ Status ScanSst(const std::string& dir, const SstPartition& p, bool pinned, Fn&& 
     if (digest.bytes != p.file_bytes || digest.checksum != p.file_checksum) {
       return Status::Corruption("sst import: '" + path + "' (partition '" + kv::Printable(p.name) +
                                 "') does not match the manifest: " + std::to_string(digest.bytes) +
-                                " bytes, xxh64 " + Hex64(digest.checksum) + ", expected " +
+                                " bytes, xxh64 " + HexUint64(digest.checksum) + ", expected " +
                                 std::to_string(p.file_bytes) + " bytes, xxh64 " +
-                                Hex64(p.file_checksum));
+                                HexUint64(p.file_checksum));
     }
   }
   rocksdb::Options options;
@@ -592,7 +565,7 @@ Result<ImportSummary> ImportSst(const std::string& dir, kv::Store& store,
   // manifest's checksum. Everything that can refuse runs before the first write.
   kv::PendingLoad load;
   load.what = "import of SST directory " + dir;
-  load.identity = "sst-import " + Hex64(m.checksum) + " " + std::to_string(m.records);
+  load.identity = "sst-import " + HexUint64(m.checksum) + " " + std::to_string(m.records);
   load.mode = std::string(OnConflictName(options.on_conflict));
   std::vector<std::string_view> args{"refkv", "import", dir};
   if (options.on_conflict == OnConflict::kSkip) args.insert(args.end(), {"--on-conflict", "skip"});

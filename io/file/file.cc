@@ -14,6 +14,8 @@
 #include <mutex>
 #include <random>
 
+#include "base/hex.h"
+#include "base/random.h"
 #include "io/file/backends.h"
 
 namespace refkv::io {
@@ -150,12 +152,9 @@ Result<std::unique_ptr<File>> File::OpenForWrite(const std::string& path, WriteM
 
 Result<std::unique_ptr<File>> File::CreateTemp(const std::string& path, std::string* temp_path,
                                                const FileOptions& options) {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                   (static_cast<uint64_t>(::getpid()) << 32));
+  std::mt19937_64& rng = ThreadRng();  // reseeded after fork: no name shared with a parent
   for (int attempt = 0;; ++attempt) {
-    char suffix[24];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", static_cast<unsigned long long>(rng()));
-    std::string name = path + suffix;
+    std::string name = path + ".tmp-" + HexUint64(rng());
     auto file = OpenForWrite(name, WriteMode::kCreateNew, options);
     // A taken name is someone else's file: leave it and draw another.
     if (file.status().IsAlreadyExists() && attempt < 16) continue;

@@ -27,6 +27,7 @@
 #include <fstream>
 #include <vector>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "io/fs.h"
@@ -54,9 +55,8 @@ std::string RocksUri(const std::string& path) {
   std::string out = "rocks://";
   for (char c : path) {
     if (c == '%' || c == '?' || c == '#') {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
-      out += buf;
+      out += '%';
+      AppendHexByte(&out, static_cast<unsigned char>(c), HexCase::kUpper);
     } else {
       out += c;
     }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "engine/uri.h"
 #include "format/dump/import.h"
@@ -81,9 +82,8 @@ Result<RestoreSummary> RestoreDump(kv::Store& store, const std::string& dump_pat
   summary.schema = schema;
   kv::PendingLoad load;
   load.what = "restore of " + dump_path;
-  char sum[17];
-  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(info->file_checksum));
-  load.identity = "dump-restore " + std::string(sum) + " " + std::to_string(info->file_bytes);
+  load.identity =
+      "dump-restore " + HexUint64(info->file_checksum) + " " + std::to_string(info->file_bytes);
   load.resume = format::internal::CommandLine({"refkv", "migrate", "restore", dump_path});
   // 2. Under the lease (no migration runs while the data is replaced) and the
   //    pending-load record (format/load/pending_load.h): drop, import, set the schema.

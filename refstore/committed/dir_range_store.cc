@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <random>
 
+#include "base/hex.h"
+#include "base/random.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -20,14 +22,7 @@ constexpr std::string_view kPartSuffix = ".part";
 
 bool IsMissing(const rocksdb::Status& s) { return s.IsNotFound() || s.IsPathNotFound(); }
 
-std::string RandomToken() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  static constexpr char kDigits[] = "0123456789abcdef";
-  uint64_t v = rng();
-  std::string out(16, '0');
-  for (int i = 0; i < 16; ++i) out[i] = kDigits[(v >> (4 * i)) & 0xf];
-  return out;
-}
+std::string RandomToken() { return HexUint64(ThreadRng()(), 16); }
 
 class DirRangeStore final : public RangeStore {
  public:

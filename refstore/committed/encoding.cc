@@ -1,5 +1,6 @@
 #include "refstore/committed/encoding.h"
 
+#include "base/hex.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -10,55 +11,12 @@ constexpr std::string_view kRangeHashTag = "refkv.range.v1";
 constexpr size_t kBufferSize = 32 << 10;
 }  // namespace
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
-    uint64_t byte = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    result |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-void PutLengthPrefixed(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
-
-bool GetLengthPrefixed(std::string_view* in, std::string_view* s) {
-  uint64_t len = 0;
-  if (!GetVarint(in, &len) || len > in->size()) return false;
-  *s = in->substr(0, len);
-  in->remove_prefix(len);
-  return true;
-}
-
-std::string HashHex(XXH128_hash_t h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[15 - i] = kDigits[(h.high64 >> (4 * i)) & 0xf];
-    out[31 - i] = kDigits[(h.low64 >> (4 * i)) & 0xf];
-  }
-  return out;
-}
+std::string HashHex(XXH128_hash_t h) { return HexUint64(h.high64, 16) + HexUint64(h.low64, 16); }
 
 bool IsValidId(std::string_view id) {
   if (id.size() != 32) return false;
   for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if (HexDigitValue(c, HexCase::kLower) < 0) return false;
   }
   return true;
 }
@@ -73,9 +31,9 @@ RangeHasher::~RangeHasher() { XXH3_freeState(state_); }
 
 void RangeHasher::Add(std::string_view path, std::string_view value) {
   // Length prefixes keep ("ab","c") and ("a","bc") apart.
-  PutVarint(&buffer_, path.size());
+  PutVarint64(&buffer_, path.size());
   buffer_.append(path);
-  PutVarint(&buffer_, value.size());
+  PutVarint64(&buffer_, value.size());
   buffer_.append(value);
   if (buffer_.size() >= kBufferSize) Flush();
 }
@@ -92,13 +50,13 @@ std::string RangeHasher::Id() {
 
 std::string EncodeMetaRange(const std::vector<RangeInfo>& ranges) {
   std::string out(kMetaRangeMagic);
-  PutVarint(&out, ranges.size());
+  PutVarint64(&out, ranges.size());
   for (const RangeInfo& r : ranges) {
     PutLengthPrefixed(&out, r.id);
     PutLengthPrefixed(&out, r.min_path);
     PutLengthPrefixed(&out, r.max_path);
-    PutVarint(&out, r.count);
-    PutVarint(&out, r.bytes);
+    PutVarint64(&out, r.count);
+    PutVarint64(&out, r.bytes);
   }
   return out;
 }
@@ -119,14 +77,15 @@ Result<std::vector<RangeInfo>> DecodeMetaRange(std::string_view id, std::string_
   }
   in.remove_prefix(kMetaRangeMagic.size());
   uint64_t n = 0;
-  if (!GetVarint(&in, &n) || n > in.size() / 5) return corrupt("bad range count", 0);
+  if (!GetVarint64(&in, &n) || n > in.size() / 5) return corrupt("bad range count", 0);
   std::vector<RangeInfo> ranges;
   ranges.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view rid, min, max;
     RangeInfo r;
     if (!GetLengthPrefixed(&in, &rid) || !GetLengthPrefixed(&in, &min) ||
-        !GetLengthPrefixed(&in, &max) || !GetVarint(&in, &r.count) || !GetVarint(&in, &r.bytes)) {
+        !GetLengthPrefixed(&in, &max) || !GetVarint64(&in, &r.count) ||
+        !GetVarint64(&in, &r.bytes)) {
       return corrupt("truncated range record", i);
     }
     if (!IsValidId(rid)) return corrupt("bad range id " + kv::Printable(rid), i);
@@ -184,7 +143,7 @@ Result<MetaRange> MetaRange::Parse(std::string_view id, std::string bytes) {
   }
   in.remove_prefix(kMetaRangeMagic.size());
   uint64_t n = 0;
-  if (!GetVarint(&in, &n) || n > in.size() / 5) return corrupt("bad range count", 0);
+  if (!GetVarint64(&in, &n) || n > in.size() / 5) return corrupt("bad range count", 0);
   out.records_.reserve(n);
   auto offset = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - all.data()); };
   std::string_view prev_max;
@@ -193,7 +152,8 @@ Result<MetaRange> MetaRange::Parse(std::string_view id, std::string bytes) {
     std::string_view rid, min, max;
     Record r{};
     if (!GetLengthPrefixed(&in, &rid) || !GetLengthPrefixed(&in, &min) ||
-        !GetLengthPrefixed(&in, &max) || !GetVarint(&in, &r.count) || !GetVarint(&in, &r.bytes)) {
+        !GetLengthPrefixed(&in, &max) || !GetVarint64(&in, &r.count) ||
+        !GetVarint64(&in, &r.bytes)) {
       return corrupt("truncated range record", i);
     }
     if (!IsValidId(rid)) return corrupt("bad range id " + kv::Printable(rid), i);
@@ -232,16 +192,16 @@ void MetaRangeBuilder::Push(std::string_view id, std::string_view min, std::stri
   MetaRange::Record r{};
   r.offset = static_cast<uint32_t>(body_.size());
   PutLengthPrefixed(&body_, id);
-  PutVarint(&body_, min.size());
+  PutVarint64(&body_, min.size());
   r.min_offset = static_cast<uint32_t>(body_.size());
   r.min_size = static_cast<uint32_t>(min.size());
   body_.append(min);
-  PutVarint(&body_, max.size());
+  PutVarint64(&body_, max.size());
   r.max_offset = static_cast<uint32_t>(body_.size());
   r.max_size = static_cast<uint32_t>(max.size());
   body_.append(max);
-  PutVarint(&body_, count);
-  PutVarint(&body_, bytes);
+  PutVarint64(&body_, count);
+  PutVarint64(&body_, bytes);
   r.size = static_cast<uint32_t>(body_.size() - r.offset);
   r.count = count;
   r.bytes = bytes;
@@ -251,7 +211,7 @@ void MetaRangeBuilder::Push(std::string_view id, std::string_view min, std::stri
 MetaRange MetaRangeBuilder::Finish() {
   MetaRange out;
   out.encoded_.assign(kMetaRangeMagic);
-  PutVarint(&out.encoded_, records_.size());
+  PutVarint64(&out.encoded_, records_.size());
   const uint32_t header = static_cast<uint32_t>(out.encoded_.size());
   out.encoded_.append(body_);
   out.records_ = std::move(records_);

@@ -25,16 +25,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/coding.h"
 #include "base/result.h"
 #include "refstore/committed/committed.h"
 
 namespace refkv::refstore::internal {
-
-void PutVarint(std::string* out, uint64_t v);
-// Reads a varint from the front of `*in`, advancing it. False if truncated or too long.
-bool GetVarint(std::string_view* in, uint64_t* v);
-void PutLengthPrefixed(std::string* out, std::string_view s);
-bool GetLengthPrefixed(std::string_view* in, std::string_view* s);
 
 // 32 lowercase hex digits, high 64 bits first.
 std::string HashHex(XXH128_hash_t h);

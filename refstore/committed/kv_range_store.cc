@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <random>
 
+#include "base/hex.h"
+#include "base/random.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -13,17 +15,7 @@ namespace refkv::refstore {
 
 namespace {
 
-std::string Hex64(uint64_t v, int digits) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(digits, '0');
-  for (int i = 0; i < digits; ++i) out[digits - 1 - i] = kDigits[(v >> (4 * i)) & 0xf];
-  return out;
-}
-
-std::string RandomToken() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return Hex64(rng(), 16);
-}
+std::string RandomToken() { return HexUint64(ThreadRng()(), 16); }
 
 struct Manifest {
   std::string token;
@@ -126,7 +118,7 @@ class KvRangeStore final : public RangeStore {
     return std::string(1, kind) + "c/" + std::string(id) + "/";
   }
   static std::string ChunkKey(char kind, std::string_view id, std::string_view token, uint64_t n) {
-    return ChunkPrefix(kind, id) + std::string(token) + "/" + Hex64(n, 8);
+    return ChunkPrefix(kind, id) + std::string(token) + "/" + HexUint64(n, 8);
   }
   Status DeleteChunks(char kind, std::string_view id, std::string_view token) {
     std::string prefix = ChunkPrefix(kind, id) + std::string(token) + "/";
@@ -144,7 +136,7 @@ class KvRangeStore final : public RangeStore {
     m.token = RandomToken();
     m.size = bytes.size();
     m.chunks = (bytes.size() + kKvRangeChunkSize - 1) / kKvRangeChunkSize;
-    m.checksum = Hex64(XXH64(bytes.data(), bytes.size(), 0), 16);
+    m.checksum = HexUint64(XXH64(bytes.data(), bytes.size(), 0), 16);
     for (uint64_t n = 0; n < m.chunks; ++n) {
       REFKV_RETURN_IF_ERROR(store_.Set(partition_, ChunkKey(kind, id, m.token, n),
                                        bytes.substr(n * kKvRangeChunkSize, kKvRangeChunkSize)));
@@ -197,7 +189,7 @@ class KvRangeStore final : public RangeStore {
       return corrupt("size " + std::to_string(out.size()) + ", manifest says " +
                      std::to_string(m.size));
     }
-    if (Hex64(XXH64(out.data(), out.size(), 0), 16) != m.checksum) {
+    if (HexUint64(XXH64(out.data(), out.size(), 0), 16) != m.checksum) {
       return corrupt("chunks do not match the manifest checksum");
     }
     return out;

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include "base/coding.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -10,15 +11,6 @@ namespace {
 constexpr std::string_view kV1Magic("RKVMR\x01", 6);
 constexpr std::string_view kRootMagic("RKVMR\x02", 6);
 constexpr size_t kChecksumSize = 8;
-
-void PutFixed64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t GetFixed64(std::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
-  return v;
-}
 
 bool IsPartBoundary(std::string_view range_id, int bits) {
   const uint64_t mask = (uint64_t{1} << bits) - 1;
@@ -42,7 +34,7 @@ std::vector<MetaPart> SplitMetaRange(const MetaRange& flat, const PartRule& rule
     MetaPart part;
     part.bytes.reserve(kV1Magic.size() + 10 + body.size());
     part.bytes.assign(kV1Magic);
-    PutVarint(&part.bytes, held);
+    PutVarint64(&part.bytes, held);
     part.bytes.append(body);
     part.id = MetaRangeIdOf(part.bytes);
     part.ranges = held;
@@ -54,10 +46,10 @@ std::vector<MetaPart> SplitMetaRange(const MetaRange& flat, const PartRule& rule
 
 std::string EncodeMetaRoot(const std::vector<MetaPart>& parts) {
   std::string out(kRootMagic);
-  PutVarint(&out, parts.size());
+  PutVarint64(&out, parts.size());
   for (const MetaPart& p : parts) {
     PutLengthPrefixed(&out, p.id);
-    PutVarint(&out, p.ranges);
+    PutVarint64(&out, p.ranges);
   }
   PutFixed64(&out, XXH64(out.data(), out.size(), 0));
   return out;
@@ -73,16 +65,16 @@ Result<std::vector<MetaPart>> DecodeMetaRoot(std::string_view id, std::string_vi
   if (!IsMetaRoot(bytes)) return corrupt("bad magic or format version");
   if (bytes.size() < kRootMagic.size() + 1 + kChecksumSize) return corrupt("truncated");
   const std::string_view covered = bytes.substr(0, bytes.size() - kChecksumSize);
-  if (XXH64(covered.data(), covered.size(), 0) != GetFixed64(bytes.substr(covered.size()))) {
+  if (XXH64(covered.data(), covered.size(), 0) != DecodeFixed64(bytes.data() + covered.size())) {
     return corrupt("checksum mismatch");
   }
   std::string_view in = covered.substr(kRootMagic.size());
   uint64_t n = 0;
-  if (!GetVarint(&in, &n) || n == 0 || n > in.size() / 34) return corrupt("bad part count");
+  if (!GetVarint64(&in, &n) || n == 0 || n > in.size() / 34) return corrupt("bad part count");
   std::vector<MetaPart> parts(n);
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view pid;
-    if (!GetLengthPrefixed(&in, &pid) || !GetVarint(&in, &parts[i].ranges)) {
+    if (!GetLengthPrefixed(&in, &pid) || !GetVarint64(&in, &parts[i].ranges)) {
       return corrupt("truncated part record #" + std::to_string(i));
     }
     if (!IsValidId(pid)) return corrupt("bad part id " + kv::Printable(pid));
@@ -103,7 +95,7 @@ Result<std::string> JoinMetaParts(std::string_view id, const std::vector<MetaPar
   std::string out;
   out.reserve(size);
   out.assign(kV1Magic);
-  PutVarint(&out, total);
+  PutVarint64(&out, total);
   for (const MetaPart& p : parts) {
     std::string_view in = p.bytes;
     uint64_t n = 0;
@@ -112,7 +104,7 @@ Result<std::string> JoinMetaParts(std::string_view id, const std::vector<MetaPar
                                 " has a bad magic or format version");
     }
     in.remove_prefix(kV1Magic.size());
-    if (!GetVarint(&in, &n) || n != p.ranges) {
+    if (!GetVarint64(&in, &n) || n != p.ranges) {
       return Status::Corruption("metarange " + std::string(id) + ": part " + p.id + " holds " +
                                 std::to_string(n) + " ranges, the root says " +
                                 std::to_string(p.ranges));

@@ -6,21 +6,19 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/coding.h"
+#include "base/hex.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
 namespace {
 
 void PutField(std::string* out, std::string_view field) {
-  uint64_t n = field.size();
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  PutFixed64(out, field.size());
   out->append(field);
 }
 
-void PutInt(std::string* out, int64_t v) {
-  auto u = static_cast<uint64_t>(v);
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
-}
+void PutInt(std::string* out, int64_t v) { PutFixed64(out, static_cast<uint64_t>(v)); }
 
 }  // namespace
 
@@ -60,10 +58,7 @@ std::string ComputeCommitId(const pb::Commit& commit) {
   PutInt(&enc, commit.folded_tokens_size());
   for (const auto& t : commit.folded_tokens()) PutField(&enc, t);
   XXH128_hash_t h = XXH3_128bits(enc.data(), enc.size());
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return std::string(buf, 32);
+  return HexUint64(h.high64) + HexUint64(h.low64);
 }
 
 RepositoryInfo ToInfo(const pb::Repository& repo) {

@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include "base/hex.h"
+#include "base/random.h"
 #include "engine/store.h"
 
 namespace refkv::refstore::internal {
@@ -23,29 +25,18 @@ int64_t NowMs() {
 }
 
 std::string NewTimedId() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(NowMs()) << 20) ^
-                                   std::hash<std::thread::id>{}(std::this_thread::get_id())};
+  std::mt19937_64& rng = ThreadRng();
   uint64_t a = rng(), b = rng();
-  char buf[kTimedIdLength + 1];
-  std::snprintf(buf, sizeof(buf), "%012llx%04llx%016llx",
-                static_cast<unsigned long long>(NowMs() & 0xFFFFFFFFFFFFULL),
-                static_cast<unsigned long long>(a & 0xFFFF), static_cast<unsigned long long>(b));
-  return std::string(buf, kTimedIdLength);
+  // 12 digits of the time, 4 + 16 random ones: kTimedIdLength.
+  return HexUint64(static_cast<uint64_t>(NowMs()), 12) + HexUint64(a, 4) + HexUint64(b);
 }
 
 std::optional<int64_t> TimedIdMs(std::string_view id) {
   if (id.size() < kTimedIdLength) return std::nullopt;
   int64_t ms = 0;
   for (size_t i = 0; i < 12; ++i) {
-    char c = id[i];
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
+    const int digit = HexDigitValue(id[i], HexCase::kLower);
+    if (digit < 0) return std::nullopt;
     ms = ms * 16 + digit;
   }
   return ms;

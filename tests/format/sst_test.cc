@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "base/hex.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "tests/format/store_util.h"
@@ -113,12 +114,7 @@ TEST_F(SstTest, SstDumpListsTheEntries) {
   // Every key appears (as hex) in the scan output.
   size_t found = 0;
   for (const auto& [key, value] : written_.at(p.name)) {
-    std::string hex;
-    char h[3];
-    for (unsigned char c : key) {
-      std::snprintf(h, sizeof(h), "%02X", c);
-      hex += h;
-    }
+    const std::string hex = HexEncode(key, HexCase::kUpper);
     // sst_dump --output_hex prints "'<KEY HEX>' seq:0, type:1 => <VALUE HEX>".
     if (out.find("'" + hex + "' seq:") != std::string::npos) ++found;
   }
@@ -459,20 +455,8 @@ void WriteOlderExport(const std::string& dir, const std::string& partition, cons
   record += key;
   varint(value.size());
   record += value;
-  auto hex = [](std::string_view bytes) {
-    std::string out;
-    char buf[3];
-    for (unsigned char c : bytes) {
-      std::snprintf(buf, sizeof buf, "%02x", c);
-      out += buf;
-    }
-    return out;
-  };
-  auto hex64 = [](uint64_t v) {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-    return std::string(buf);
-  };
+  auto hex = [](std::string_view bytes) { return HexEncode(bytes); };
+  auto hex64 = [](uint64_t v) { return HexUint64(v); };
   std::string body =
       "refkv-sst-manifest 1\nstore_format_version 1\nschema_version 0\n"
       "created_at 0\nrefkv_version " +

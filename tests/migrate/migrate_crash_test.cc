@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "base/random.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "migrate/migrate.h"
@@ -135,12 +136,7 @@ int KillPoints(const std::string& driver) {
   return driver == "rocks" ? 20 : 8;
 }
 
-uint64_t Seed() {
-  const char* env = std::getenv("REFKV_MIGRATE_SEED");
-  return env != nullptr
-             ? std::strtoull(env, nullptr, 10)
-             : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-}
+uint64_t Seed() { return SeedFromEnv("REFKV_MIGRATE_SEED", std::nullopt, "migrate crash test"); }
 
 // Creates the store at `uri` at schema 1 (or 3 if `migrated`) with the rows.
 void MakeStore(const std::string& uri, bool migrated) {

@@ -13,10 +13,12 @@
 #include <mutex>
 #include <thread>
 
+#include "base/clock.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
+#include "tests/support/clock_ticker.h"
 #include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
@@ -429,29 +431,40 @@ TEST_P(MigrateTest, SecondRunWaitsThenFailsNamingTheHolder) {
     }
     return Status::OK();
   };
+  // Both runs on test time: the holder's lease cannot expire because its renewer
+  // starved, and the second run's wait is exactly its lock timeout.
+  ManualClock clock;
+  RunOptions o = Fast();
+  o.clock = &clock;
   Result<RunResult> first = Status::Internal("not run");
-  std::thread holder([&] { first = Up(*store_, MakeRegistry(blocking), Fast()); });
+  std::thread holder([&] { first = Up(*store_, MakeRegistry(blocking), o); });
   reached.Wait();
 
-  auto status = GetStatus(*store_, MakeRegistry());
+  auto status = GetStatus(*store_, MakeRegistry(), &clock);
   ASSERT_OK(status);
   EXPECT_EQ(status->version.state_name, "migrating");
   EXPECT_EQ(status->version.state.rows_done, 40);  // progress of the running step
   ASSERT_TRUE(status->lease.has_value());
   EXPECT_EQ(status->lease->pid, getpid());
 
-  RunOptions impatient = Fast();
+  RunOptions impatient = o;
   impatient.lock_timeout_ms = 200;
-  auto start = std::chrono::steady_clock::now();
-  auto second = Up(*store_, MakeRegistry(), impatient);
-  auto waited = std::chrono::steady_clock::now() - start;
+  const int64_t start = clock.NowMs();
+  Result<RunResult> second = Status::Internal("not run");
+  {
+    // Time moves while the holder's renewer and the second run's wait both sleep.
+    refkv::testing::ClockTicker ticker(&clock, 5, 2);
+    second = Up(*store_, MakeRegistry(), impatient);
+  }
+  const int64_t waited = clock.NowMs() - start;
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(second.status().IsBusy());
-  EXPECT_GE(waited, std::chrono::milliseconds(200));
+  EXPECT_GE(waited, 200);
+  EXPECT_LT(waited, 200 + 100);
   EXPECT_NE(second.status().message().find("pid " + std::to_string(getpid())), std::string::npos)
       << second.status().ToString();
   EXPECT_NE(second.status().message().find("host "), std::string::npos);
-  EXPECT_TRUE(Unlock(*store_, false).IsBusy());
+  EXPECT_TRUE(Unlock(*store_, false, &clock).IsBusy());
 
   release.Open();
   holder.join();

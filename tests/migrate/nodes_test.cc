@@ -1,6 +1,8 @@
 // Node heartbeats (migrate/nodes.h) and the migration pre-flight on live nodes, the same
 // tests on mem (one store object shared by the "nodes" of this process) and PostgreSQL
-// (a fresh table of the shared throwaway server). Short beat intervals keep them fast.
+// (a fresh table of the shared throwaway server). Heartbeats, liveness and the runner's
+// waits all run on one test clock (clock_): time moves only when a test advances it (or a
+// ClockTicker does, while every party sleeps), so no test depends on the machine's speed.
 #include "migrate/nodes.h"
 
 #include <gtest/gtest.h>
@@ -10,12 +12,15 @@
 #include <chrono>
 #include <thread>
 
+#include "base/clock.h"
+#include "base/periodic_task.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "migrate/migrate.h"
 #include "migrate/records.h"
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
+#include "tests/support/clock_ticker.h"
 #include "tests/support/status_assert.h"
 
 namespace refkv::kv::migrate::testing {
@@ -31,37 +36,41 @@ namespace {
 const auto* const kServerEnv =
     ::testing::AddGlobalTestEnvironment(new kv::testing::PgServerEnvironment);
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
+using refkv::testing::ClockTicker;
 
-// Polls `done` every 5 ms for up to `limit`; true once it held.
+// Polls `done` every 5 ms (real time: for work another thread does, not for time to
+// pass) for up to `limit`; true once it held.
 template <typename F>
-bool Eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
+bool Eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto deadline = Steady::now() + limit;
+  while (Steady::now() < deadline) {
     if (done()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return done();
 }
 
-RunOptions Fast() {
-  RunOptions o;
-  o.no_backup = true;
-  o.lease_ttl_ms = 2000;
-  o.lock_timeout_ms = 10000;
-  return o;
-}
-
-NodeOptions Node(int64_t code_schema, int64_t interval_ms = 20) {
-  NodeOptions o;
-  o.code_schema = code_schema;
-  o.interval_ms = interval_ms;
-  o.role = "test";
-  return o;
-}
-
 class NodesTest : public ::testing::TestWithParam<std::string> {
  protected:
+  RunOptions Fast() {
+    RunOptions o;
+    o.no_backup = true;
+    o.lease_ttl_ms = 2000;
+    o.lock_timeout_ms = 10000;
+    o.clock = &clock_;
+    return o;
+  }
+
+  NodeOptions Node(int64_t code_schema, int64_t interval_ms = 20) {
+    NodeOptions o;
+    o.code_schema = code_schema;
+    o.interval_ms = interval_ms;
+    o.role = "test";
+    o.clock = &clock_;
+    return o;
+  }
+
   void SetUp() override {
     std::string uri = "mem://";
     if (GetParam() == "postgres") {
@@ -99,11 +108,12 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
     return md.ok() ? md->schema_version : -1;
   }
 
+  ManualClock clock_;  // declared first: outlives the store and every node
   std::unique_ptr<Store> store_;
 };
 
 TEST_P(NodesTest, RegistersBeatsWithItsTtlAndUnregisters) {
-  auto node = StartNode(Node(2, 200));  // ttl 600 ms: stays live on a loaded machine
+  auto node = StartNode(Node(2, 200));  // ttl 600 ms
   ASSERT_NE(node, nullptr);
   auto first = Record(node->node_id());
   ASSERT_TRUE(first.has_value());
@@ -115,11 +125,13 @@ TEST_P(NodesTest, RegistersBeatsWithItsTtlAndUnregisters) {
   EXPECT_EQ(first->interval_ms, 200);
   EXPECT_EQ(first->ttl_ms, 600);  // 3 x interval, recorded for every reader
   EXPECT_TRUE(first->fenced.empty());
+  ASSERT_TRUE(clock_.AwaitSleepers(1));
+  clock_.AdvanceMs(200);  // one interval: one beat
   EXPECT_TRUE(Eventually([&] {
     auto now = Record(node->node_id());
-    return now && now->beat_ms > first->beat_ms;
+    return now && now->beat_ms == first->beat_ms + 200;
   })) << "the record was never renewed";
-  auto live = ListLiveNodes(*store_);
+  auto live = ListLiveNodes(*store_, &clock_);
   ASSERT_OK(live);
   ASSERT_EQ(live->size(), 1u);
   EXPECT_EQ((*live)[0].node_id, node->node_id());
@@ -135,18 +147,27 @@ TEST_P(NodesTest, ARecordExpiresAfterItsTtlAndLongDeadOnesAreRemoved) {
   stalled.beat = false;  // never renews, and leaves its record like a killed process
   std::string dead_id = StartNode(stalled)->node_id();
   ASSERT_TRUE(Record(dead_id).has_value());
-  EXPECT_TRUE(Eventually([&] {
-    auto live = ListLiveNodes(*store_);
-    return live.ok() && live->size() == 1 && (*live)[0].node_id == beating->node_id();
-  })) << "a record without beats stayed live";
+  auto live = ListLiveNodes(*store_, &clock_);
+  ASSERT_OK(live);
+  EXPECT_EQ(live->size(), 2u);
+  clock_.AdvanceMs(59);  // within the stalled node's ttl (60 ms)
+  EXPECT_EQ(ListLiveNodes(*store_, &clock_)->size(), 2u);
+  clock_.AdvanceMs(1);
+  live = ListLiveNodes(*store_, &clock_);
+  ASSERT_OK(live);
+  ASSERT_EQ(live->size(), 1u) << "a record without beats stayed live";
+  EXPECT_EQ((*live)[0].node_id, beating->node_id());
   // Removal waits for max(older_than, 3 ttls); the beating node is never removed.
-  auto none = RemoveDeadNodes(*store_, 60'000);
+  auto none = RemoveDeadNodes(*store_, 60'000, &clock_);
   ASSERT_OK(none);
   EXPECT_EQ(*none, 0);
-  EXPECT_TRUE(Eventually([&] {
-    auto removed = RemoveDeadNodes(*store_, 0);
-    return removed.ok() && *removed == 1;
-  }));
+  none = RemoveDeadNodes(*store_, 0, &clock_);  // 60 ms: not yet 3 ttls
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0);
+  clock_.AdvanceMs(121);
+  auto removed = RemoveDeadNodes(*store_, 0, &clock_);
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, 1);
   EXPECT_FALSE(Record(dead_id).has_value());
   EXPECT_TRUE(Record(beating->node_id()).has_value());
 }
@@ -155,11 +176,14 @@ TEST_P(NodesTest, FencesWithinOneBeatWhenTheStoreMovesPastItsSchema) {
   auto old_node = StartNode(Node(1, 20));
   auto new_node = StartNode(Node(2, 20));
   EXPECT_OK_WRITE(old_node);
-  const auto switched = Clock::now();
   ASSERT_OK(SetSchemaVersion(*store_, 1, 2));
-  ASSERT_TRUE(Eventually([&] { return old_node->fenced(); }));
-  // One interval (20 ms) plus scheduling on a loaded machine.
-  EXPECT_LT(Clock::now() - switched, std::chrono::seconds(3));
+  ASSERT_TRUE(clock_.AwaitSleepers(2));
+  clock_.AdvanceMs(19);
+  ASSERT_TRUE(clock_.AwaitSleepers(2));
+  EXPECT_FALSE(old_node->fenced()) << "fenced before its beat";
+  clock_.AdvanceMs(1);  // one interval: the next beat fences
+  ASSERT_TRUE(clock_.AwaitSleepers(2));
+  ASSERT_TRUE(old_node->fenced());
   auto refused = old_node->BeginWrite();
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
@@ -168,10 +192,9 @@ TEST_P(NodesTest, FencesWithinOneBeatWhenTheStoreMovesPastItsSchema) {
   EXPECT_NE(msg.find("schema 2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("restart this node with a refkv that knows schema 2"), std::string::npos)
       << msg;
-  EXPECT_TRUE(Eventually([&] {
-    auto r = Record(old_node->node_id());
-    return r && !r->fenced.empty();
-  })) << "the fence is not recorded";
+  auto recorded = Record(old_node->node_id());
+  ASSERT_TRUE(recorded.has_value());
+  EXPECT_FALSE(recorded->fenced.empty()) << "the fence is not recorded";
   // Sticky, even if the store went back; the newer node writes on.
   ASSERT_OK(SetSchemaVersion(*store_, 2, 1));
   ASSERT_OK(old_node->BeatNow());
@@ -181,7 +204,7 @@ TEST_P(NodesTest, FencesWithinOneBeatWhenTheStoreMovesPastItsSchema) {
 }
 
 TEST_P(NodesTest, TheFenceIsRecordedOnlyAfterWritesInFlightFinished) {
-  auto node = StartNode(Node(1, 1000));  // ttl 3 s: the beat thread stays out of the way
+  auto node = StartNode(Node(1, 1000));  // test time stands still: no background beat
   auto guard = node->BeginWrite();
   ASSERT_OK(guard);
   ASSERT_OK(SetSchemaVersion(*store_, 1, 2));
@@ -203,10 +226,10 @@ TEST_P(NodesTest, AStalledNodeWhoseRecordWasRemovedIsFencedBeforeItsNextWrite) {
   NodeOptions o = Node(3, 20);
   o.beat = false;  // stalled: no beats; BeginWrite must confirm by itself
   auto node = StartNode(o);
-  ASSERT_TRUE(Eventually([&] {
-    auto removed = RemoveDeadNodes(*store_, 0);
-    return removed.ok() && *removed == 1;
-  }));
+  clock_.AdvanceMs(181);  // 3 ttls without a beat
+  auto removed = RemoveDeadNodes(*store_, 0, &clock_);
+  ASSERT_OK(removed);
+  ASSERT_EQ(*removed, 1);
   auto refused = node->BeginWrite();
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(refused.status().IsVersionMismatch()) << refused.status().ToString();
@@ -234,7 +257,7 @@ TEST_P(NodesTest, PreflightRefusesALiveOlderNodeAndWritesNothing) {
     EXPECT_NE(msg.find(part), std::string::npos) << part << " not in: " << msg;
   }
   EXPECT_EQ(Schema(), 1);
-  auto lease = GetStatus(*store_, MakeRegistry());
+  auto lease = GetStatus(*store_, MakeRegistry(), &clock_);
   ASSERT_OK(lease);
   EXPECT_FALSE(lease->lease.has_value()) << "the lease was written";
   EXPECT_EQ(lease->version.state_name, "ready");
@@ -254,7 +277,13 @@ TEST_P(NodesTest, PreflightPassesOnceAnOlderNodeExpired) {
   o.beat = false;
   StartNode(o);  // destroyed at once, its record stays (as after kill -9)
   ASSERT_EQ(ListNodes(*store_)->size(), 1u);
-  ASSERT_TRUE(Eventually([&] { return ListLiveNodes(*store_)->empty(); }));
+  RunOptions run = Fast();
+  auto refused = Up(*store_, MakeRegistry(), run);
+  ASSERT_FALSE(refused.ok()) << "live for its ttl";
+  EXPECT_EQ(Schema(), 1);
+  clock_.AdvanceMs(60);  // its ttl
+  ASSERT_TRUE(ListLiveNodes(*store_, &clock_)->empty());
+  clock_.AdvanceMs(20);  // and the runner's margin of one interval: it counts as dead
   ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
   EXPECT_EQ(Schema(), 3);
 }
@@ -285,7 +314,10 @@ TEST_P(NodesTest, OverrideMigratesAndTheStepRunsOnlyOnceOlderNodesAreFenced) {
   };
   RunOptions o = Fast();
   o.ignore_nodes = true;
+  // Time moves while old_node's beat, the lease renewer and the runner's wait all sleep.
+  ClockTicker ticker(&clock_, 5, 3);
   ASSERT_OK(Up(*store_, MakeRegistry(so), o));
+  ticker.Stop();
   EXPECT_EQ(Schema(), 3);
   EXPECT_GT(batches.load(), 0);
   EXPECT_EQ(unfenced.load(), 0) << "a step ran while an older node could still write";
@@ -307,28 +339,31 @@ TEST_P(NodesTest, TheWaitForANodeThatNeverFencesIsBounded) {
   rogue.ttl_ms = 300;
   auto beat = [&] {
     NodeInfo n = rogue;
-    n.beat_ms = NowMs();
+    n.beat_ms = clock_.NowMs();
     return store_->Set(kMetaPartition, NodeKey(n.node_id), EncodeNode(n));
   };
   ASSERT_OK(beat());  // registered before the run starts
-  std::atomic<bool> stop{false};
-  std::thread beater([&] {
-    while (!stop.load()) {
-      (void)beat();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
   RunOptions o = Fast();
   o.ignore_nodes = true;
-  const auto started = Clock::now();
-  auto r = Up(*store_, MakeRegistry(), o);
-  stop = true;
-  beater.join();
+  const int64_t started = clock_.NowMs();
+  Result<RunResult> r = Status::Internal("not run");
+  {
+    PeriodicTask beater(&clock_, 10, [&] {
+      (void)beat();
+      return true;
+    });
+    // Time moves while the rogue's beat, the lease renewer and the runner's wait sleep.
+    ClockTicker ticker(&clock_, 5, 3);
+    r = Up(*store_, MakeRegistry(), o);
+  }
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();
   EXPECT_NE(r.status().ToString().find("node rogue (host elsewhere"), std::string::npos)
       << r.status().ToString();
-  EXPECT_LT(Clock::now() - started, std::chrono::seconds(20));
+  // 4 x (ttl + interval) plus a second of test time, then it gives up.
+  const int64_t waited = clock_.NowMs() - started;
+  EXPECT_GT(waited, 4 * (300 + 100) + 1000);
+  EXPECT_LT(waited, 4 * (300 + 100) + 1000 + 200);
   EXPECT_EQ(Schema(), 1);
   ASSERT_OK(store_->Delete(kMetaPartition, NodeKey("rogue")));
   ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));  // resumes the interrupted step

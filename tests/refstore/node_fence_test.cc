@@ -2,7 +2,9 @@
 // while `migrate up` to schema 3 runs: the pre-flight refuses while it is live, the
 // override migrates anyway, and within the bound the older node refuses every write
 // kind with one clear line; nothing it tried after the fence landed. Every driver, the
-// same code (the migration runs on the same kv::Store object the nodes use).
+// same code (the migration runs on the same kv::Store object the nodes use). The older
+// node's heartbeat and the migration's lease and liveness judgements run on one test
+// clock: time moves only while all of them wait, so a slow machine changes nothing.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,11 +13,13 @@
 #include <set>
 #include <thread>
 
+#include "base/clock.h"
 #include "engine/metadata.h"
 #include "migrate/migrate.h"
 #include "migrate/nodes.h"
 #include "refstore/schema.h"
 #include "tests/refstore/harness.h"
+#include "tests/support/clock_ticker.h"
 
 namespace refkv::testing {
 namespace {
@@ -41,8 +45,9 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_OK(env_.refs->CreateTag("r", "v0", "main"));
   }
 
-  static mg::RunOptions Run() {
+  mg::RunOptions Run() {
     mg::RunOptions o;
+    o.clock = &clock_;
     o.to = 3;  // the older node knows 2; the newer schemas behave the same
     o.no_backup = true;
     o.lease_ttl_ms = 5000;
@@ -55,6 +60,7 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
     refstore::Options o = TestOptions();
     o.heartbeat = refstore::Options::Heartbeat::kOn;
     o.heartbeat_interval = std::chrono::milliseconds(20);
+    o.heartbeat_clock = &clock_;
     o.code_schema = 2;
     o.node_role = "older test node";
     auto refs = refstore::RefStore::Open(*env_.store, *env_.ranges, o);
@@ -67,6 +73,7 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
     return md.ok() ? md->schema_version : -1;
   }
 
+  ManualClock clock_;  // outlives every node of the test
   TestEnv env_;
 };
 
@@ -87,7 +94,15 @@ TEST_P(NodeFenceTest, OlderNodeBlocksPreflightThenIsFencedOnEveryWriteKind) {
   mg::RunOptions o = Run();
   mg::Refusal refusal = mg::Refusal::kNone;
   o.refusal = &refusal;
-  auto refused = mg::Up(*env_.base, refstore::SchemaSteps(), o);
+  Result<mg::RunResult> refused = Status::Internal("not run");
+  {
+    // The older node is live on the test clock for as long as time stands still, and
+    // nothing here may wait on it: the pre-flight refuses before the lease. Should it
+    // not, time moves once the run sleeps (beside the beat), so the run ends and the
+    // test fails instead of waiting forever on a frozen clock.
+    ClockTicker watchdog(&clock_, 5, 2);
+    refused = mg::Up(*env_.base, refstore::SchemaSteps(), o);
+  }
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refusal, mg::Refusal::kNodes) << refused.status().ToString();
   EXPECT_NE(refused.status().ToString().find("older test node"), std::string::npos)
@@ -123,12 +138,16 @@ TEST_P(NodeFenceTest, OlderNodeBlocksPreflightThenIsFencedOnEveryWriteKind) {
   }
   o.ignore_nodes = true;
   refusal = mg::Refusal::kNone;
+  // Test time moves while the older node's beat, the lease renewer and the runner's wait
+  // for the fence all sleep on it.
+  ClockTicker ticker(&clock_, 5, 3);
   auto up = mg::Up(*env_.base, refstore::SchemaSteps(), o);
+  ticker.Stop();
   EXPECT_TRUE(up.ok()) << up.status().ToString();
   EXPECT_EQ(Schema(), 3);
   // The runner waited for the fence before its step: the node refuses from now on.
   EXPECT_FALSE(older->PutEntry("r", "main", "probe", "x").ok());
-  auto deadline = Clock::now() + std::chrono::seconds(5);
+  auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {  // the writer's current call may still be running
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -185,10 +204,15 @@ TEST_P(NodeFenceTest, NodesOfThisCodeAreNotFencedByAnUpgradeToTheirSchema) {
   refstore::Options opts = TestOptions();
   opts.heartbeat = refstore::Options::Heartbeat::kOn;
   opts.heartbeat_interval = std::chrono::milliseconds(20);
+  opts.heartbeat_clock = &clock_;
   auto current = refstore::RefStore::Open(*env_.store, *env_.ranges, opts);
   ASSERT_OK(current);
   ASSERT_OK(mg::Up(*env_.base, refstore::SchemaSteps(), Run()));  // 2 -> 3: not blocked
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));    // a few beats
+  for (int beat = 0; beat < 5; ++beat) {                          // a few beats
+    ASSERT_TRUE(clock_.AwaitSleepers(1));
+    clock_.AdvanceMs(20);
+  }
+  ASSERT_TRUE(clock_.AwaitSleepers(1));
   ASSERT_OK((*current)->PutEntry("r", "main", "x", "1"));
   ASSERT_OK((*current)->Commit("r", "main", {"t", "m", {}, {}}));
 }

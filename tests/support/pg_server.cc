@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/random.h"
+
 namespace refkv::testing {
 namespace {
 
@@ -106,8 +108,7 @@ Result<std::unique_ptr<PgServer>> PgServer::Create(const PgServerOptions& option
   if (server->as_other_user_ && chown(pattern, server->uid_, server->gid_) != 0) {
     return Status::IOError("cannot chown " + server->dir_ + " to " + kServerUser);
   }
-  std::random_device rd;
-  server->port_ = 20000 + static_cast<int>(rd() % 40000);
+  server->port_ = 20000 + static_cast<int>(ThreadRng()() % 40000);
 
   const std::string data = server->dir_ + "/data";
   REFKV_RETURN_IF_ERROR(server->InitDataDir(data));

@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 
+#include "base/random.h"
 #include "engine/open.h"
 #include "engine/rocks/rocks_store.h"
 #include "tests/support/spawn_test.h"
@@ -77,7 +78,7 @@ TEST_P(RocksCrash, AcknowledgedWritesSurviveSigkill) {
   refkv::testing::TempDir dir("rocks-crash");
   const std::string uri = "rocks://" + dir.Sub("db") + "?sync=" + std::get<1>(GetParam()) +
                           "&partitions=" + std::get<0>(GetParam());
-  std::mt19937 rng(std::random_device{}());
+  std::mt19937 rng(SeedFromEnv("REFKV_CRASH_SEED", std::nullopt, "rocks crash test"));
   for (int round = 0; round < 4; ++round) {
     ChildProcess child;
     ASSERT_TRUE(

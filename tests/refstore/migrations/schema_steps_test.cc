@@ -22,6 +22,7 @@
 #include <random>
 #include <thread>
 
+#include "base/random.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "format/dump.h"
@@ -550,11 +551,7 @@ void KillAtRandomPoints(const std::string& driver, const std::string& op) {
   const int points = points_env != nullptr ? std::max(1, std::atoi(points_env))
                      : driver == "rocks"   ? 10
                                            : 3;
-  const char* seed_env = std::getenv("REFKV_MIGRATE_SEED");
-  const uint64_t seed =
-      seed_env != nullptr
-          ? std::strtoull(seed_env, nullptr, 10)
-          : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  const uint64_t seed = SeedFromEnv("REFKV_MIGRATE_SEED", std::nullopt, driver);
   std::cout << driver << ": REFKV_MIGRATE_SEED=" << seed << ", " << points << " kill points\n";
   std::mt19937_64 rng(seed);
 
