@@ -179,7 +179,7 @@ class Store {
   // for writing at the same time (PostgreSQL: nodes sharing one database). False where
   // the store's own lock keeps every other process out (rocks) or the store lives in
   // one process (mem). The ref store runs a node heartbeat on shared stores
-  // (migrate/nodes.h). Wrappers that do not forward it say false.
+  // (migrate/nodes.h). kv::StoreWrapper forwards it.
   virtual bool shared() const { return false; }
 
   // The value of `key`. NotFound if it does not exist.
