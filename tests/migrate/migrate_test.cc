@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "engine/open.h"
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
+#include "tests/support/fault_store.h"
 #include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
@@ -171,7 +173,7 @@ TEST_P(MigrateTest, UpDownRoundTripKeepsContent) {
 TEST_P(MigrateTest, UpAtNewestWritesNothing) {
   ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
   Dump before = DumpNow();
-  FaultyStore counting(*store_, -1);
+  refkv::testing::FaultStore counting(*store_);
   auto again = Up(counting, MakeRegistry(), Fast());
   ASSERT_OK(again);
   EXPECT_TRUE(again->applied.empty());
@@ -184,7 +186,7 @@ TEST_P(MigrateTest, DryRunWritesNothingAndListsWhatTheRunRecords) {
   Dump before = DumpNow();
   RunOptions dry = Fast();
   dry.dry_run = true;
-  FaultyStore counting(*store_, -1);
+  refkv::testing::FaultStore counting(*store_);
   auto plan = Up(counting, MakeRegistry(), dry);
   ASSERT_OK(plan);
   EXPECT_EQ(counting.writes(), 0);
@@ -640,7 +642,7 @@ void FaultSweep(MigrateTest* t, const std::function<std::unique_ptr<Store>(int)>
   RunOptions down_opts = o;
   down_opts.to = 1;
   if (down) ASSERT_OK(Up(*probe_store, MakeRegistry(), o));
-  FaultyStore probe(*probe_store, -1);
+  refkv::testing::FaultStore probe(*probe_store);
   ASSERT_OK(down ? Down(probe, MakeRegistry(), down_opts) : Up(probe, MakeRegistry(), o));
   const bool mem = probe_store->driver() == "mem";
   (void)probe_store->Close();
@@ -652,7 +654,10 @@ void FaultSweep(MigrateTest* t, const std::function<std::unique_ptr<Store>(int)>
     auto store = fresh(static_cast<int>(n));
     ASSERT_NE(store, nullptr);
     if (down) ASSERT_OK(Up(*store, MakeRegistry(), o));
-    FaultyStore faulty(*store, n, sticky);
+    refkv::testing::FaultStore faulty(*store);
+    refkv::testing::CallCounter counter;  // the n-th call fails (sticky: every later one too)
+    counter.Arm(static_cast<uint64_t>(n), sticky, refkv::testing::Fault::kFailBefore);
+    faulty.SetHook(std::ref(counter));
     auto r = down ? Down(faulty, MakeRegistry(), down_opts) : Up(faulty, MakeRegistry(), o);
     if (!r.ok()) ++failed_runs;
     // Never unopenable: the metadata reads, and the migration tooling can open it.
