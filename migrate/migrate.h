@@ -281,8 +281,6 @@ struct RunOptions {
   bool ignore_nodes = false;
   // If set, receives why pre-flight refused (kNone when it did not).
   Refusal* refusal = nullptr;
-  // Tests only: a holder that stops renewing its lease, as if stalled.
-  bool renew_lease = true;
 };
 
 struct RunResult {

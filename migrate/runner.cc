@@ -15,6 +15,7 @@
 #include "migrate/plan.h"
 #include "migrate/preflight.h"
 #include "migrate/records.h"
+#include "migrate/test_seam.h"
 
 namespace refkv::kv::migrate {
 namespace {
@@ -300,9 +301,9 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
     }
   }
 
-  REFKV_ASSIGN_OR_RETURN(
-      std::unique_ptr<Lease> lease,
-      Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms, options.renew_lease));
+  REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
+                         Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
+                                        test_seam::RenewsLease(store)));
   // Under the lease the records may differ from what we planned on (another run
   // finished meanwhile): plan again.
   auto run = [&]() -> Status {
@@ -343,9 +344,9 @@ Result<RunResult> Cleanup(Store& store, const StepRegistry& steps, const RunOpti
 Status Unlock(Store& store, bool force) { return UnlockLease(store, force); }
 
 Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn) {
-  REFKV_ASSIGN_OR_RETURN(
-      std::unique_ptr<Lease> lease,
-      Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms, options.renew_lease));
+  REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
+                         Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
+                                        test_seam::RenewsLease(store)));
   Status s = fn();
   Status released = lease->Release();
   REFKV_RETURN_IF_ERROR(s);

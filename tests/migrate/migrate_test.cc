@@ -16,6 +16,8 @@
 
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "engine/store_wrapper.h"
+#include "migrate/test_seam.h"
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
 #include "tests/support/fault_store.h"
@@ -515,9 +517,10 @@ TEST_P(MigrateTest, StalledHolderIsTakenOverAndFencedOut) {
   };
   RunOptions a_opts = Fast();
   a_opts.lease_ttl_ms = 300;
-  a_opts.renew_lease = false;
+  StoreWrapper a_store(*store_);  // A's own handle: its lease is never renewed
+  test_seam::StalledLease no_renewal(a_store);
   Result<RunResult> a = Status::Internal("not run");
-  std::thread holder([&] { a = Up(*store_, MakeRegistry(stalling), a_opts); });
+  std::thread holder([&] { a = Up(a_store, MakeRegistry(stalling), a_opts); });
   stalled.Wait();
 
   RunOptions b_opts = Fast();
@@ -702,7 +705,8 @@ TEST_P(MigrateTest, StickyFaultInDownNeverBreaksTheStore) { Sweep(true, true); }
 TEST_P(MigrateTest, UnlockReleasesAnExpiredLeaseWithoutForce) {
   RunOptions stalled = Fast();
   stalled.lease_ttl_ms = 50;
-  stalled.renew_lease = false;
+  StoreWrapper stalled_store(*store_);  // the stalled run's own handle
+  test_seam::StalledLease no_renewal(stalled_store);
   Gate reached, release;
   SyntheticOptions blocking;
   blocking.on_batch = [&](const std::string& step, int batch) {
@@ -713,7 +717,7 @@ TEST_P(MigrateTest, UnlockReleasesAnExpiredLeaseWithoutForce) {
     return Status::OK();
   };
   Result<RunResult> a = Status::Internal("not run");
-  std::thread holder([&] { a = Up(*store_, MakeRegistry(blocking), stalled); });
+  std::thread holder([&] { a = Up(stalled_store, MakeRegistry(blocking), stalled); });
   reached.Wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
   ASSERT_OK(Unlock(*store_, false));  // expired: no force needed
