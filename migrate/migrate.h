@@ -263,7 +263,9 @@ struct RunOptions {
   // Called at every checkpoint, from the running thread.
   std::function<void(const Progress&)> progress;
   // The backup before the first step. Returns where it is (recorded in the history).
-  // Empty: store.Checkpoint(backup_dir) (default dir: "<store path>.backup-s<N>-<time>").
+  // Empty: the module chooses - store.Checkpoint(backup_dir) for a store with files
+  // (rocks; default dir: "<store path>.backup-s<N>-<time>"), else a dump
+  // (migrate/backup.h DumpBackup into backup_dir, default the working directory).
   std::function<Result<std::string>(Store& store, const Plan& plan)> backup;
   std::string backup_dir;
   bool no_backup = false;
