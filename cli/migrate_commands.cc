@@ -252,21 +252,13 @@ Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
   return Status::OK();
 }
 
-// Up or Down with the pre-flight refusals mapped to their exit codes, and a dump as
-// the backup of drivers that cannot checkpoint themselves (no file path: PostgreSQL, mem).
+// Up or Down with the pre-flight refusals mapped to their exit codes. The backup is the
+// module's choice (a checkpoint for rocks, a dump otherwise: migrate/migrate.h).
 Status RunSteps(CliContext& ctx, const MigrateArgs& a, bool up) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   mg::RunOptions options = RunOptionsFor(a);
   mg::Refusal refusal = mg::Refusal::kNone;
   options.refusal = &refusal;
-  bool has_path = false;
-  for (const auto& p : t->store->Properties()) has_path = has_path || p.name == "path";
-  if (!has_path) {
-    std::string dir = a.backup_dir;
-    options.backup = [dir](kv::Store& store, const mg::Plan& plan) {
-      return kv::migrate::DumpBackup(store, plan.store_schema, dir);
-    };
-  }
   auto r = up ? mg::Up(*t->store, t->steps, options) : mg::Down(*t->store, t->steps, options);
   if (!r.ok()) {
     if (refusal == mg::Refusal::kFreeSpace) ctx.SetExitCode(kExitNoSpace);

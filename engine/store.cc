@@ -7,15 +7,36 @@
 namespace refkv::kv {
 
 bool Predicate::HoldsFor(const std::string* current) const {
+  return current != nullptr ? Holds(true, *current) : Holds(false, {});
+}
+
+bool Predicate::Holds(bool present, std::string_view current) const {
   switch (kind_) {
     case Kind::kAbsent:
-      return current == nullptr;
+      return !present;
     case Kind::kExists:
-      return current != nullptr;
+      return present;
     case Kind::kEquals:
-      return current != nullptr && *current == value_;
+      return present && current == value_;
   }
   return false;
+}
+
+Status KeyNotFound(std::string_view partition, std::string_view key) {
+  return Status::NotFound("key '" + Printable(key) + "' not found in partition '" +
+                          Printable(partition) + "'");
+}
+
+Status PredicateNotHeld(std::string_view partition, std::string_view key,
+                        const Predicate& predicate) {
+  return Status::PredicateFailed("predicate " + predicate.ToString() + " does not hold for key '" +
+                                 Printable(key) + "' in partition '" + Printable(partition) + "'");
+}
+
+Status EvaluatePredicate(std::string_view partition, std::string_view key,
+                         const Predicate& predicate, bool present, std::string_view current) {
+  if (predicate.Holds(present, current)) return Status::OK();
+  return PredicateNotHeld(partition, key, predicate);
 }
 
 std::string Predicate::ToString() const {

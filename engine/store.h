@@ -77,6 +77,9 @@ class Predicate {
   // True if the predicate holds for a key whose current value is `current`
   // (nullptr: the key does not exist).
   bool HoldsFor(const std::string* current) const;
+  // The same for a driver that has the current value as a view: `present` false means
+  // the key does not exist (`current` is then ignored). The one evaluation of Kind.
+  bool Holds(bool present, std::string_view current) const;
 
   // "absent", "exists" or "equals(<printable bytes>)", for error messages.
   std::string ToString() const;
@@ -177,7 +180,7 @@ class Store {
   // for writing at the same time (PostgreSQL: nodes sharing one database). False where
   // the store's own lock keeps every other process out (rocks) or the store lives in
   // one process (mem). The ref store runs a node heartbeat on shared stores
-  // (migrate/nodes.h). Wrappers that do not forward it say false.
+  // (migrate/nodes.h). kv::StoreWrapper forwards it.
   virtual bool shared() const { return false; }
 
   // The value of `key`. NotFound if it does not exist.
@@ -316,6 +319,20 @@ Status CheckWritePartition(std::string_view verb, std::string_view partition);
 // For Write: CheckPartition, then CheckWrite for every put and CheckPartitionAndKey for
 // every delete (a delete takes a key of any length, as Delete does).
 Status CheckBatch(std::string_view verb, std::string_view partition, const WriteBatch& batch);
+
+// The errors of the contract, written once for every driver (their messages are pinned
+// by tests and scripts):
+// NotFound "key '<key>' not found in partition '<partition>'" (Get, MultiGet).
+Status KeyNotFound(std::string_view partition, std::string_view key);
+// PredicateFailed "predicate <predicate> does not hold for key '<key>' in partition
+// '<partition>'" (SetIf, DeleteIf).
+Status PredicateNotHeld(std::string_view partition, std::string_view key,
+                        const Predicate& predicate);
+// SetIf / DeleteIf: OK if `predicate` holds for the key's current value (`present`
+// false: the key does not exist), else PredicateNotHeld. Drivers that evaluate the
+// predicate elsewhere (PostgreSQL: in SQL) report its failure with PredicateNotHeld.
+Status EvaluatePredicate(std::string_view partition, std::string_view key,
+                         const Predicate& predicate, bool present, std::string_view current);
 
 // Printable form of arbitrary bytes for messages: printable ASCII as is, everything
 // else as \xNN, truncated to `max_len` bytes of input with "...".

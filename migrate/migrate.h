@@ -268,7 +268,9 @@ struct RunOptions {
   // Called at every checkpoint, from the running thread.
   std::function<void(const Progress&)> progress;
   // The backup before the first step. Returns where it is (recorded in the history).
-  // Empty: store.Checkpoint(backup_dir) (default dir: "<store path>.backup-s<N>-<time>").
+  // Empty: the module chooses - store.Checkpoint(backup_dir) for a store with files
+  // (rocks; default dir: "<store path>.backup-s<N>-<time>"), else a dump
+  // (migrate/backup.h DumpBackup into backup_dir, default the working directory).
   std::function<Result<std::string>(Store& store, const Plan& plan)> backup;
   std::string backup_dir;
   bool no_backup = false;
@@ -286,8 +288,6 @@ struct RunOptions {
   bool ignore_nodes = false;
   // If set, receives why pre-flight refused (kNone when it did not).
   Refusal* refusal = nullptr;
-  // Tests only: a holder that stops renewing its lease, as if stalled.
-  bool renew_lease = true;
 };
 
 struct RunResult {

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <thread>
 
+#include "migrate/backup.h"
 #include "migrate/records.h"
 
 namespace refkv::kv::migrate {
@@ -161,8 +163,15 @@ Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions&
   auto refused = [&] {
     if (options.refusal != nullptr) *options.refusal = Refusal::kBackup;
   };
-  if (options.backup) {
-    auto location = options.backup(store, plan);
+  std::function<Result<std::string>(Store&, const Plan&)> backup = options.backup;
+  if (!backup && StorePath(store).empty()) {
+    // A driver without files of its own (PostgreSQL, mem) cannot checkpoint: a dump.
+    backup = [dir = options.backup_dir](Store& s, const Plan& p) {
+      return DumpBackup(s, p.store_schema, dir);
+    };
+  }
+  if (backup) {
+    auto location = backup(store, plan);
     if (!location.ok()) {
       refused();
       return location.status().WithContext(
@@ -176,13 +185,7 @@ Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions&
   if (!options.backup_dir.empty()) {
     dir = options.backup_dir + "/" + name;
   } else {
-    std::string path = StorePath(store);
-    if (path.empty()) {
-      refused();
-      return Status::Unsupported("the '" + std::string(store.driver()) +
-                                 "' driver cannot back itself up: give a backup hook (a dump) "
-                                 "or pass --no-backup (no_backup)");
-    }
+    std::string path = StorePath(store);  // not empty: no path took a dump above
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     dir = path + "." + name;
   }

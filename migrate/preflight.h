@@ -29,8 +29,10 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
 Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence,
                          Clock* clock);
 
-// Takes the backup (options.backup, or store.Checkpoint). Returns its location.
-// IOError / Unsupported with what to do (another backup_dir, a hook, or no_backup).
+// Takes the backup: options.backup if set; else store.Checkpoint where the store has a
+// "path" property (rocks), a DumpBackup into options.backup_dir otherwise (PostgreSQL,
+// mem). Returns its location. IOError with what to do (another backup_dir, a hook, or
+// no_backup).
 Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions& options);
 
 }  // namespace refkv::kv::migrate

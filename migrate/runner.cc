@@ -15,6 +15,7 @@
 #include "migrate/plan.h"
 #include "migrate/preflight.h"
 #include "migrate/records.h"
+#include "migrate/test_seam.h"
 
 namespace refkv::kv::migrate {
 namespace {
@@ -303,7 +304,7 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
 
   REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
                          Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
-                                        options.renew_lease, options.clock));
+                                         test_seam::RenewsLease(store), options.clock));
   // Under the lease the records may differ from what we planned on (another run
   // finished meanwhile): plan again.
   auto run = [&]() -> Status {
@@ -346,7 +347,7 @@ Status Unlock(Store& store, bool force, Clock* clock) { return UnlockLease(store
 Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn) {
   REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
                          Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
-                                        options.renew_lease, options.clock));
+                                         test_seam::RenewsLease(store), options.clock));
   Status s = fn();
   Status released = lease->Release();
   REFKV_RETURN_IF_ERROR(s);

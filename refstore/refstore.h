@@ -276,8 +276,13 @@ class RefStore {
   // a failure leaves nothing visible (the cleaner removes the rest).
   // AlreadyExists if a repository of that name exists (or is being deleted).
   virtual Result<RepositoryInfo> CreateRepository(std::string_view name,
-                                                  std::string_view default_branch = "main",
-                                                  std::string_view storage_namespace = {}) = 0;
+                                                  std::string_view default_branch,
+                                                  std::string_view storage_namespace) = 0;
+  // Default branch "main", no storage namespace (no default arguments on the virtual).
+  Result<RepositoryInfo> CreateRepository(std::string_view name,
+                                          std::string_view default_branch = "main") {
+    return CreateRepository(name, default_branch, {});
+  }
   virtual Result<RepositoryInfo> GetRepository(std::string_view name) = 0;
   // Active repositories by name, one page at a time. Cost: one scan of up to limit + 1
   // records (plus those being deleted, which are skipped). A page reflects the store at
@@ -326,7 +331,10 @@ class RefStore {
                                        std::string_view path) = 0;
   // Entries at `ref` in path order, one page at a time.
   virtual Result<EntryPage> ListEntries(std::string_view repo, std::string_view ref,
-                                        const ListEntriesOptions& options = {}) = 0;
+                                        const ListEntriesOptions& options) = 0;
+  Result<EntryPage> ListEntries(std::string_view repo, std::string_view ref) {
+    return ListEntries(repo, ref, ListEntriesOptions{});
+  }
 
   // ---- Commits ----------------------------------------------------------------------
   // Commits everything staged on `branch` (see CommitResult for the three outcomes).
@@ -343,7 +351,10 @@ class RefStore {
   virtual Result<CommitInfo> GetCommit(std::string_view repo, std::string_view ref) = 0;
   // The history of `ref`, newest first (by generation, following every parent).
   virtual Result<LogPage> Log(std::string_view repo, std::string_view ref,
-                              const LogOptions& options = {}) = 0;
+                              const LogOptions& options) = 0;
+  Result<LogPage> Log(std::string_view repo, std::string_view ref) {
+    return Log(repo, ref, LogOptions{});
+  }
 
   // ---- Tags -------------------------------------------------------------------------
   // AlreadyExists if the tag exists. Tags are immutable. A commit deleted by the cleaner
@@ -362,11 +373,17 @@ class RefStore {
   // (staged writes are not included), at most `limit` entries (0 = all).
   // Ranges with equal ids are skipped without being read.
   virtual Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
-                                              std::string_view right, size_t limit = 0) = 0;
+                                              std::string_view right, size_t limit) = 0;
+  Result<std::vector<EntryDiff>> Diff(std::string_view repo, std::string_view left,
+                                      std::string_view right) {
+    return Diff(repo, left, right, 0);
+  }
   // The staged (uncommitted) changes of `branch` against its head, in path order.
   virtual Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo,
-                                                         std::string_view branch,
-                                                         size_t limit = 0) = 0;
+                                                         std::string_view branch, size_t limit) = 0;
+  Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo, std::string_view branch) {
+    return DiffUncommitted(repo, branch, 0);
+  }
 
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops

@@ -70,7 +70,7 @@ class MemStore final : public Store {
     std::shared_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
     const std::string* value = Find(partition, key);
-    if (value == nullptr) return NotFound(partition, key);
+    if (value == nullptr) return KeyNotFound(partition, key);
     return *value;
   }
 
@@ -89,7 +89,7 @@ class MemStore final : public Store {
       }
       const std::string* value = Find(partition, key);
       if (value == nullptr) {
-        out.emplace_back(NotFound(partition, key));
+        out.emplace_back(KeyNotFound(partition, key));
       } else {
         out.emplace_back(*value);
       }
@@ -111,7 +111,9 @@ class MemStore final : public Store {
     REFKV_RETURN_IF_ERROR(CheckWrite("setif", partition, key, value));
     std::unique_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
-    if (!predicate.HoldsFor(Find(partition, key))) return Failed(partition, key, predicate);
+    const std::string* current = Find(partition, key);
+    REFKV_RETURN_IF_ERROR(EvaluatePredicate(partition, key, predicate, current != nullptr,
+                                            current != nullptr ? *current : std::string_view()));
     Writable(partition).insert_or_assign(std::string(key), std::string(value));
     return Status::OK();
   }
@@ -130,7 +132,8 @@ class MemStore final : public Store {
     std::unique_lock lock(mu_);
     REFKV_RETURN_IF_ERROR(CheckOpen());
     const std::string* current = Find(partition, key);
-    if (!predicate.HoldsFor(current)) return Failed(partition, key, predicate);
+    REFKV_RETURN_IF_ERROR(EvaluatePredicate(partition, key, predicate, current != nullptr,
+                                            current != nullptr ? *current : std::string_view()));
     if (current != nullptr) EraseKey(partition, key);
     return Status::OK();
   }
@@ -220,18 +223,6 @@ class MemStore final : public Store {
   static std::shared_ptr<const Snapshot> EmptySnapshot() {
     static const auto* empty = new std::shared_ptr<const Snapshot>(std::make_shared<Snapshot>());
     return *empty;
-  }
-
-  static Status NotFound(std::string_view partition, std::string_view key) {
-    return Status::NotFound("key '" + Printable(key) + "' not found in partition '" +
-                            Printable(partition) + "'");
-  }
-
-  static Status Failed(std::string_view partition, std::string_view key,
-                       const Predicate& predicate) {
-    return Status::PredicateFailed("predicate " + predicate.ToString() +
-                                   " does not hold for key '" + Printable(key) +
-                                   "' in partition '" + Printable(partition) + "'");
   }
 
   Status CheckOpen() const {

@@ -312,7 +312,7 @@ class PostgresStore final : public Store {
     Params p;
     p.Bytes(partition).Bytes(key);
     REFKV_ASSIGN_OR_RETURN(ResultPtr r, Run(kGet, p, Retry::kIdempotent, {"get", partition, key}));
-    if (PQntuples(r.get()) == 0) return NotFoundError(partition, key);
+    if (PQntuples(r.get()) == 0) return KeyNotFound(partition, key);
     return std::string(Value(r.get(), 0, 0));
   }
 
@@ -344,7 +344,7 @@ class PostgresStore final : public Store {
       }
       auto it = found.find(k);
       if (it == found.end()) {
-        out.emplace_back(NotFoundError(partition, k));
+        out.emplace_back(KeyNotFound(partition, k));
       } else {
         out.emplace_back(std::string(it->second));
       }
@@ -373,7 +373,7 @@ class PostgresStore final : public Store {
     REFKV_ASSIGN_OR_RETURN(ResultPtr r,
                            Run(stmt, p, Retry::kIfNotExecuted, {"setif", partition, key}));
     if (RowsAffected(r.get()) == 1) return Status::OK();
-    return PredicateError(partition, key, predicate);
+    return PredicateNotHeld(partition, key, predicate);
   }
 
   Status Delete(std::string_view partition, std::string_view key) override {
@@ -393,7 +393,7 @@ class PostgresStore final : public Store {
       // Nothing to delete: succeeds iff the key is absent (a read).
       REFKV_ASSIGN_OR_RETURN(ResultPtr r, Run(kGet, p, Retry::kIdempotent, where));
       if (PQntuples(r.get()) == 0) return Status::OK();
-      return PredicateError(partition, key, predicate);
+      return PredicateNotHeld(partition, key, predicate);
     }
     Stmt stmt = kDelete;
     if (predicate.kind() == Predicate::Kind::kEquals) {
@@ -402,7 +402,7 @@ class PostgresStore final : public Store {
     }
     REFKV_ASSIGN_OR_RETURN(ResultPtr r, Run(stmt, p, Retry::kIfNotExecuted, where));
     if (RowsAffected(r.get()) == 1) return Status::OK();
-    return PredicateError(partition, key, predicate);
+    return PredicateNotHeld(partition, key, predicate);
   }
 
   Status DeleteRange(std::string_view partition, std::string_view from,
@@ -576,18 +576,6 @@ class PostgresStore final : public Store {
     REFKV_ASSIGN_OR_RETURN(ConnPtr conn, pg::Connect(settings_.connect));
     REFKV_RETURN_IF_ERROR(pg::PrepareSession(conn.get(), settings_.connect, statements_));
     return conn;
-  }
-
-  static Status NotFoundError(std::string_view partition, std::string_view key) {
-    return Status::NotFound("key '" + Printable(key) + "' not found in partition '" +
-                            Printable(partition) + "'");
-  }
-
-  static Status PredicateError(std::string_view partition, std::string_view key,
-                               const Predicate& predicate) {
-    return Status::PredicateFailed("predicate " + predicate.ToString() +
-                                   " does not hold for key '" + Printable(key) +
-                                   "' in partition '" + Printable(partition) + "'");
   }
 
   static constexpr size_t kCopyChunk = 1 << 20;  // bytes per PQputCopyData

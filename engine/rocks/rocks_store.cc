@@ -87,18 +87,6 @@ class EmptyIterator final : public Iterator {
   Status status() const override { return Status::OK(); }
 };
 
-bool Holds(const Predicate& predicate, bool present, std::string_view current) {
-  switch (predicate.kind()) {
-    case Predicate::Kind::kAbsent:
-      return !present;
-    case Predicate::Kind::kExists:
-      return present;
-    case Predicate::Kind::kEquals:
-      return present && current == predicate.value();
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string_view MappingName(Mapping mapping) {
@@ -196,11 +184,6 @@ Status RocksStore::CheckOpen() const {
   return Status::OK();
 }
 
-Status RocksStore::NotFoundError(std::string_view partition, std::string_view key) const {
-  return Status::NotFound("key '" + Printable(key) + "' not found in partition '" +
-                          Printable(partition) + "'");
-}
-
 Status RocksStore::Error(const rocksdb::Status& s, std::string_view verb,
                          std::string_view partition, std::string_view key) const {
   std::string what = "rocks " + std::string(verb);
@@ -244,11 +227,11 @@ Result<std::string> RocksStore::Get(std::string_view partition, std::string_view
   REFKV_RETURN_IF_ERROR(CheckPartitionAndKey("get", partition, key));
   REFKV_RETURN_IF_ERROR(CheckOpen());
   std::shared_ptr<Partition> p = table_.Find(partition);
-  if (!p) return NotFoundError(partition, key);
+  if (!p) return KeyNotFound(partition, key);
   thread_local std::string buf;
   std::string value;
   rocksdb::Status s = db_->Get(read_options_, p->cf, RocksKey(*p, key, buf), &value);
-  if (s.IsNotFound()) return NotFoundError(partition, key);
+  if (s.IsNotFound()) return KeyNotFound(partition, key);
   if (!s.ok()) return Error(s, "get", partition, key);
   return value;
 }
@@ -292,7 +275,7 @@ Result<std::vector<Result<std::string>>> RocksStore::MultiGet(
       if (s.ok()) {
         out.emplace_back(values[next].ToString());
       } else if (s.IsNotFound()) {
-        out.emplace_back(NotFoundError(partition, keys[i]));
+        out.emplace_back(KeyNotFound(partition, keys[i]));
       } else {
         out.emplace_back(Error(s, "multiget", partition, keys[i]));
       }
@@ -300,7 +283,7 @@ Result<std::vector<Result<std::string>>> RocksStore::MultiGet(
     } else if (keys[i].empty()) {
       out.emplace_back(CheckPartitionAndKey("multiget", partition, keys[i]));
     } else {
-      out.emplace_back(NotFoundError(partition, keys[i]));
+      out.emplace_back(KeyNotFound(partition, keys[i]));
     }
   }
   return out;
@@ -319,10 +302,8 @@ Status RocksStore::WriteOne(std::string_view verb, std::string_view partition, s
   for (;;) {
     REFKV_ASSIGN_OR_RETURN(std::shared_ptr<Partition> p, Lookup(partition, create));
     if (!p) {
-      if (predicate != nullptr && !Holds(*predicate, false, {})) {
-        return Status::PredicateFailed("predicate " + predicate->ToString() +
-                                       " does not hold for key '" + Printable(key) +
-                                       "' in partition '" + Printable(partition) + "'");
+      if (predicate != nullptr) {
+        REFKV_RETURN_IF_ERROR(EvaluatePredicate(partition, key, *predicate, false, {}));
       }
       return Status::OK();  // a delete of a key that cannot exist
     }
@@ -350,11 +331,10 @@ Status RocksStore::WriteOne(std::string_view verb, std::string_view partition, s
           return Error(s, verb, partition, key);
         }
       }
-      if (!Holds(*predicate, present, current)) {
+      Status held = EvaluatePredicate(partition, key, *predicate, present, current);
+      if (!held.ok()) {
         if (slot == nullptr) stripe.Remember(p->id, key, present ? &current : nullptr);
-        return Status::PredicateFailed("predicate " + predicate->ToString() +
-                                       " does not hold for key '" + Printable(key) +
-                                       "' in partition '" + Printable(partition) + "'");
+        return held;
       }
       if (value == nullptr && !present) return Status::OK();  // DeleteIf(absent)
     }

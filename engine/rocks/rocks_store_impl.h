@@ -130,7 +130,6 @@ class RocksStore final : public Store {
                      std::vector<std::string>* ingest, std::vector<std::string>* staged);
 
   Status CheckOpen() const;
-  Status NotFoundError(std::string_view partition, std::string_view key) const;
   Status Error(const rocksdb::Status& s, std::string_view verb, std::string_view partition,
                std::string_view key = {}) const;
   // Returns `status`, remembering a NoSpace one for Close.

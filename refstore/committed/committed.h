@@ -207,13 +207,20 @@ class CommittedManager {
   // `format`: how the new metarange is stored (see MetaRangeFormat); the id does not
   // depend on it.
   virtual Result<std::string> Apply(std::string_view base,
-                                    const std::vector<Change>& sorted_changes,
-                                    ApplyStats* stats = nullptr,
-                                    MetaRangeFormat format = MetaRangeFormat::kFlat) = 0;
+                                    const std::vector<Change>& sorted_changes, ApplyStats* stats,
+                                    MetaRangeFormat format) = 0;
   // The same for a streaming source of changes (memory bounded by one range).
-  virtual Result<std::string> Apply(std::string_view base, ChangeSource& changes,
-                                    ApplyStats* stats = nullptr,
-                                    MetaRangeFormat format = MetaRangeFormat::kFlat) = 0;
+  virtual Result<std::string> Apply(std::string_view base, ChangeSource& changes, ApplyStats* stats,
+                                    MetaRangeFormat format) = 0;
+  // Apply into a flat metarange (no default arguments on the virtuals above).
+  Result<std::string> Apply(std::string_view base, const std::vector<Change>& sorted_changes,
+                            ApplyStats* stats = nullptr) {
+    return Apply(base, sorted_changes, stats, MetaRangeFormat::kFlat);
+  }
+  Result<std::string> Apply(std::string_view base, ChangeSource& changes,
+                            ApplyStats* stats = nullptr) {
+    return Apply(base, changes, stats, MetaRangeFormat::kFlat);
+  }
 
   // The value at `path` in tree `metarange`. NotFound if absent (or if the metarange does
   // not exist: check with Describe if you need to tell them apart). Cost: one cached
@@ -224,7 +231,12 @@ class CommittedManager {
   // positioned at the first one. Ranges are read lazily. NotFound/Corruption: metarange.
   virtual Result<std::unique_ptr<EntryIterator>> NewIterator(std::string_view metarange,
                                                              std::string_view start,
-                                                             std::string_view end = {}) = 0;
+                                                             std::string_view end) = 0;
+  // To the end of the tree.
+  Result<std::unique_ptr<EntryIterator>> NewIterator(std::string_view metarange,
+                                                     std::string_view start) {
+    return NewIterator(metarange, start, {});
+  }
 
   // Calls `fn` for every path that differs between `left` and `right`, in path order:
   // kAdded (only in right), kRemoved (only in left), kChanged (values differ). Ranges

@@ -130,6 +130,8 @@ class Chunker {
 
 class ManagerImpl final : public CommittedManager {
  public:
+  using CommittedManager::Apply;
+  using CommittedManager::NewIterator;
   ManagerImpl(RangeStore& ranges, Options options)
       : ranges_(ranges),
         options_(options),

@@ -28,6 +28,12 @@ namespace refkv::refstore::internal {
 
 class RefStoreImpl final : public RefStore {
  public:
+  using RefStore::CreateRepository;
+  using RefStore::Diff;
+  using RefStore::DiffUncommitted;
+  using RefStore::ListEntries;
+  using RefStore::Log;
+
   // `committed` may be any CommittedManager (tests inject failing ones).
   // `schema`: the store's schema version at open (refstore/schema.h). New commits write
   // the index keys of the store's schema as it is when they are written (CommitSchema).

@@ -35,6 +35,7 @@
 #include "migrate/migrate.h"
 #include "refstore/schema.h"
 #include "tests/cli/refkv_runner.h"
+#include "tests/support/fault_store.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
@@ -50,66 +51,24 @@ using testing::RunResult;
 
 using Content = std::map<std::string, std::map<std::string, std::string>>;
 
-// Forwards every call to `base`; right after the N-th data write (Write, InsertNew,
-// IngestSstFiles, DropPartition outside the metadata partition) the process kills itself.
-class KillingStore final : public kv::Store {
+// A FaultStore over `base` that kills the process right after the N-th data write (Write,
+// InsertNew, IngestSstFiles, DropPartition outside the metadata partition), counting them.
+class KillAfterWrites {
  public:
-  KillingStore(kv::Store& base, uint64_t kill_after) : base_(base), kill_after_(kill_after) {}
+  KillAfterWrites(kv::Store& base, uint64_t kill_after) : store_(base), kill_after_(kill_after) {
+    store_.SetHook([this](const testing::Call& c) {
+      const bool data_write = c.verb == "write" || c.verb == "insertnew" ||
+                              c.verb == "ingestsstfiles" || c.verb == "droppartition";
+      if (!data_write || c.partition == kv::kMetaPartition) return testing::Fault::kNone;
+      return ++writes_ == kill_after_ ? testing::Fault::kKillAfter : testing::Fault::kNone;
+    });
+  }
+  kv::Store& store() { return store_; }
   uint64_t writes() const { return writes_; }
 
-  std::string_view driver() const override { return base_.driver(); }
-  Result<std::string> Get(std::string_view p, std::string_view k) override {
-    return base_.Get(p, k);
-  }
-  Result<std::vector<Result<std::string>>> MultiGet(std::string_view p,
-                                                    const std::vector<std::string>& k) override {
-    return base_.MultiGet(p, k);
-  }
-  Status Set(std::string_view p, std::string_view k, std::string_view v) override {
-    return base_.Set(p, k, v);
-  }
-  Status SetIf(std::string_view p, std::string_view k, std::string_view v,
-               const kv::Predicate& pred) override {
-    return base_.SetIf(p, k, v, pred);
-  }
-  Status Delete(std::string_view p, std::string_view k) override { return base_.Delete(p, k); }
-  Status DeleteIf(std::string_view p, std::string_view k, const kv::Predicate& pred) override {
-    return base_.DeleteIf(p, k, pred);
-  }
-  Status DeleteRange(std::string_view p, std::string_view f, std::string_view t) override {
-    return base_.DeleteRange(p, f, t);
-  }
-  Status DropPartition(std::string_view p) override { return Counted(p, base_.DropPartition(p)); }
-  Status Write(std::string_view p, const kv::WriteBatch& b) override {
-    return Counted(p, base_.Write(p, b));
-  }
-  Status InsertNew(std::string_view p, const kv::WriteBatch& b) override {
-    return Counted(p, base_.InsertNew(p, b));
-  }
-  Status IngestSstFiles(std::string_view p, const std::vector<std::string>& files,
-                        bool move) override {
-    return Counted(p, base_.IngestSstFiles(p, files, move));
-  }
-  Result<std::unique_ptr<kv::Iterator>> Scan(std::string_view p,
-                                             const kv::ScanOptions& o) override {
-    return base_.Scan(p, o);
-  }
-  Result<std::vector<std::string>> ListPartitions() override { return base_.ListPartitions(); }
-  Status PreparePartitions(const std::vector<std::string>& p) override {
-    return base_.PreparePartitions(p);
-  }
-  Status Sync() override { return base_.Sync(); }
-  Status Close() override { return Status::OK(); }
-
  private:
-  Status Counted(std::string_view partition, Status s) {
-    if (s.ok() && partition != kv::kMetaPartition && ++writes_ == kill_after_) {
-      ::kill(::getpid(), SIGKILL);
-    }
-    return s;
-  }
-  kv::Store& base_;
-  uint64_t kill_after_;
+  testing::FaultStore store_;
+  const uint64_t kill_after_;
   std::atomic<uint64_t> writes_{0};
 };
 
@@ -135,7 +94,9 @@ TEST(CliImportCrash, DISABLED_Child) {
   open.allow_pending_load = true;
   auto store = kv::Open(target, open);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  KillingStore killing(**store, std::strtoull(Env("REFKV_IMPORT_KILL_AFTER").c_str(), nullptr, 10));
+  KillAfterWrites killer(**store,
+                         std::strtoull(Env("REFKV_IMPORT_KILL_AFTER").c_str(), nullptr, 10));
+  kv::Store& killing = killer.store();
   Status s;
   if (op == "dump") {
     format::ImportOptions o;
@@ -165,7 +126,7 @@ TEST(CliImportCrash, DISABLED_Child) {
     s = format::CopyStore(**from, killing, o).status();
   }
   ASSERT_TRUE(s.ok()) << s.ToString();
-  std::ofstream(Env("REFKV_IMPORT_COUNT")) << killing.writes();
+  std::ofstream(Env("REFKV_IMPORT_COUNT")) << killer.writes();
 }
 
 class CliImportTest : public ::testing::Test {

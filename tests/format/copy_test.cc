@@ -7,6 +7,7 @@
 
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "engine/store_wrapper.h"
 #include "tests/format/store_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -67,53 +68,26 @@ TEST(CopyStore, MemToRocksAndBackWithVerification) {
 
 // A mem store with a bulk path: InsertNew writes a batch whose keys are all absent
 // (AlreadyExists otherwise), counting the batches it took and refused.
-class BulkStore final : public kv::Store {
+class BulkStore final : public kv::StoreWrapper {
  public:
-  BulkStore() : mem_(Open("mem://")) {}
+  BulkStore() : StoreWrapper(Open("mem://")) {}
   std::string_view driver() const override { return "bulk"; }
-  Result<std::string> Get(std::string_view p, std::string_view k) override {
-    return mem_->Get(p, k);
-  }
-  Status Set(std::string_view p, std::string_view k, std::string_view v) override {
-    return mem_->Set(p, k, v);
-  }
-  Status SetIf(std::string_view p, std::string_view k, std::string_view v,
-               const kv::Predicate& pred) override {
-    return mem_->SetIf(p, k, v, pred);
-  }
-  Status Delete(std::string_view p, std::string_view k) override { return mem_->Delete(p, k); }
-  Status DeleteIf(std::string_view p, std::string_view k, const kv::Predicate& pred) override {
-    return mem_->DeleteIf(p, k, pred);
-  }
-  Status DeleteRange(std::string_view p, std::string_view a, std::string_view b) override {
-    return mem_->DeleteRange(p, a, b);
-  }
-  Status DropPartition(std::string_view p) override { return mem_->DropPartition(p); }
   Status Write(std::string_view p, const kv::WriteBatch& b) override {
     writes += b.size();
-    return mem_->Write(p, b);
+    return StoreWrapper::Write(p, b);
   }
   Status InsertNew(std::string_view p, const kv::WriteBatch& b) override {
     for (const auto& op : b.ops()) {
-      if (mem_->Get(p, op.key).ok()) {
+      if (target().Get(p, op.key).ok()) {
         ++refused;
         return Status::AlreadyExists("exists");
       }
     }
     inserted += b.size();
-    return mem_->Write(p, b);
+    return StoreWrapper::Write(p, b);
   }
-  Result<std::unique_ptr<kv::Iterator>> Scan(std::string_view p,
-                                             const kv::ScanOptions& o) override {
-    return mem_->Scan(p, o);
-  }
-  Result<std::vector<std::string>> ListPartitions() override { return mem_->ListPartitions(); }
-  Status Close() override { return mem_->Close(); }
 
   std::atomic<uint64_t> writes{0}, inserted{0}, refused{0};
-
- private:
-  std::unique_ptr<kv::Store> mem_;
 };
 
 // Fresh partitions are bulk-loaded with InsertNew; on a re-run, partitions holding data

@@ -279,15 +279,17 @@ TEST(MigrateRestoreTest, DumpBackupAndRestoreOnMem) {
   ASSERT_TRUE(Populate(*store, kRows).ok());
   Dump before = MustDump(*store, false);
 
+  // No hook: the module takes a dump (the mem driver cannot checkpoint) into backup_dir.
   RunOptions o = Fast();
-  o.backup = [&](Store& s, const Plan& plan) {
-    return kv::migrate::DumpBackup(s, plan.store_schema, dir.path());
-  };
-  // Without the hook the mem driver has no backup: refused before any write (exit 9).
-  RunOptions none = Fast();
+  o.backup_dir = dir.path();
+  // A backup_dir that is a file: the dump cannot be written, refused before any write
+  // (exit 9).
+  RunOptions unwritable = o;
+  unwritable.backup_dir = dir.Sub("a-file");
+  std::ofstream(unwritable.backup_dir) << "x";
   Refusal why = Refusal::kNone;
-  none.refusal = &why;
-  ASSERT_FALSE(Up(*store, MakeRegistry(), none).ok());
+  unwritable.refusal = &why;
+  ASSERT_FALSE(Up(*store, MakeRegistry(), unwritable).ok());
   EXPECT_EQ(why, Refusal::kBackup);
   EXPECT_EQ(MustDump(*store, false), before);
 

@@ -10,15 +10,19 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 #include "base/clock.h"
 #include "engine/metadata.h"
 #include "engine/open.h"
+#include "engine/store_wrapper.h"
+#include "migrate/test_seam.h"
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
 #include "tests/support/clock_ticker.h"
+#include "tests/support/fault_store.h"
 #include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
@@ -173,7 +177,7 @@ TEST_P(MigrateTest, UpDownRoundTripKeepsContent) {
 TEST_P(MigrateTest, UpAtNewestWritesNothing) {
   ASSERT_OK(Up(*store_, MakeRegistry(), Fast()));
   Dump before = DumpNow();
-  FaultyStore counting(*store_, -1);
+  refkv::testing::FaultStore counting(*store_);
   auto again = Up(counting, MakeRegistry(), Fast());
   ASSERT_OK(again);
   EXPECT_TRUE(again->applied.empty());
@@ -186,7 +190,7 @@ TEST_P(MigrateTest, DryRunWritesNothingAndListsWhatTheRunRecords) {
   Dump before = DumpNow();
   RunOptions dry = Fast();
   dry.dry_run = true;
-  FaultyStore counting(*store_, -1);
+  refkv::testing::FaultStore counting(*store_);
   auto plan = Up(counting, MakeRegistry(), dry);
   ASSERT_OK(plan);
   EXPECT_EQ(counting.writes(), 0);
@@ -526,9 +530,10 @@ TEST_P(MigrateTest, StalledHolderIsTakenOverAndFencedOut) {
   };
   RunOptions a_opts = Fast();
   a_opts.lease_ttl_ms = 300;
-  a_opts.renew_lease = false;
+  StoreWrapper a_store(*store_);  // A's own handle: its lease is never renewed
+  test_seam::StalledLease no_renewal(a_store);
   Result<RunResult> a = Status::Internal("not run");
-  std::thread holder([&] { a = Up(*store_, MakeRegistry(stalling), a_opts); });
+  std::thread holder([&] { a = Up(a_store, MakeRegistry(stalling), a_opts); });
   stalled.Wait();
 
   RunOptions b_opts = Fast();
@@ -594,16 +599,14 @@ TEST_P(MigrateTest, BackupBeforeTheFirstStep) {
   std::filesystem::create_directories(o.backup_dir);
   Dump before = DumpNow();
   auto r = Up(*store_, MakeRegistry(), o);
-  if (!rocks()) {
-    ASSERT_FALSE(r.ok());
-    EXPECT_TRUE(r.status().IsUnsupported());
-    EXPECT_NE(r.status().message().find("no_backup"), std::string::npos);
-    EXPECT_EQ(DumpNow(), before);
-    o.backup = [](Store&, const Plan&) -> Result<std::string> { return std::string("dump:x"); };
-    r = Up(*store_, MakeRegistry(), o);
-  }
   ASSERT_OK(r);
   ASSERT_FALSE(r->backup.empty());
+  if (!rocks()) {
+    // No files of its own to checkpoint: the module takes a dump into backup_dir.
+    EXPECT_EQ(r->backup.rfind(o.backup_dir + "/", 0), 0u) << r->backup;
+    EXPECT_NE(r->backup.find(".dump"), std::string::npos) << r->backup;
+    EXPECT_TRUE(std::filesystem::is_regular_file(r->backup)) << r->backup;
+  }
   for (const auto& e : History()) EXPECT_EQ(e.backup, r->backup);
   if (rocks()) {
     // An unusable backup target is refused before anything is written.
@@ -653,7 +656,7 @@ void FaultSweep(MigrateTest* t, const std::function<std::unique_ptr<Store>(int)>
   RunOptions down_opts = o;
   down_opts.to = 1;
   if (down) ASSERT_OK(Up(*probe_store, MakeRegistry(), o));
-  FaultyStore probe(*probe_store, -1);
+  refkv::testing::FaultStore probe(*probe_store);
   ASSERT_OK(down ? Down(probe, MakeRegistry(), down_opts) : Up(probe, MakeRegistry(), o));
   const bool mem = probe_store->driver() == "mem";
   (void)probe_store->Close();
@@ -665,7 +668,10 @@ void FaultSweep(MigrateTest* t, const std::function<std::unique_ptr<Store>(int)>
     auto store = fresh(static_cast<int>(n));
     ASSERT_NE(store, nullptr);
     if (down) ASSERT_OK(Up(*store, MakeRegistry(), o));
-    FaultyStore faulty(*store, n, sticky);
+    refkv::testing::FaultStore faulty(*store);
+    refkv::testing::CallCounter counter;  // the n-th call fails (sticky: every later one too)
+    counter.Arm(static_cast<uint64_t>(n), sticky, refkv::testing::Fault::kFailBefore);
+    faulty.SetHook(std::ref(counter));
     auto r = down ? Down(faulty, MakeRegistry(), down_opts) : Up(faulty, MakeRegistry(), o);
     if (!r.ok()) ++failed_runs;
     // Never unopenable: the metadata reads, and the migration tooling can open it.
@@ -710,7 +716,8 @@ TEST_P(MigrateTest, StickyFaultInDownNeverBreaksTheStore) { Sweep(true, true); }
 TEST_P(MigrateTest, UnlockReleasesAnExpiredLeaseWithoutForce) {
   RunOptions stalled = Fast();
   stalled.lease_ttl_ms = 50;
-  stalled.renew_lease = false;
+  StoreWrapper stalled_store(*store_);  // the stalled run's own handle
+  test_seam::StalledLease no_renewal(stalled_store);
   Gate reached, release;
   SyntheticOptions blocking;
   blocking.on_batch = [&](const std::string& step, int batch) {
@@ -721,7 +728,7 @@ TEST_P(MigrateTest, UnlockReleasesAnExpiredLeaseWithoutForce) {
     return Status::OK();
   };
   Result<RunResult> a = Status::Internal("not run");
-  std::thread holder([&] { a = Up(*store_, MakeRegistry(blocking), stalled); });
+  std::thread holder([&] { a = Up(stalled_store, MakeRegistry(blocking), stalled); });
   reached.Wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
   ASSERT_OK(Unlock(*store_, false));  // expired: no force needed

@@ -45,41 +45,6 @@ Result<Content> LogicalContent(Store& store);
 // Every partition, kMetaPartition included (or excluded).
 Result<Dump> DumpAll(Store& store, bool include_meta = true);
 
-// A Store that forwards every call to `inner`, counting them; the call numbered
-// `fail_at` (1-based) fails with IOError, and with `sticky` every later one too.
-class FaultyStore final : public Store {
- public:
-  FaultyStore(Store& inner, int64_t fail_at, bool sticky = false)
-      : inner_(inner), fail_at_(fail_at), sticky_(sticky) {}
-  int64_t calls() const { return calls_; }
-  int64_t writes() const { return writes_; }
-
-  std::string_view driver() const override { return inner_.driver(); }
-  Result<std::string> Get(std::string_view p, std::string_view k) override;
-  Status Set(std::string_view p, std::string_view k, std::string_view v) override;
-  Status SetIf(std::string_view p, std::string_view k, std::string_view v,
-               const Predicate& pred) override;
-  Status Delete(std::string_view p, std::string_view k) override;
-  Status DeleteIf(std::string_view p, std::string_view k, const Predicate& pred) override;
-  Status DeleteRange(std::string_view p, std::string_view from, std::string_view to) override;
-  Status DropPartition(std::string_view p) override;
-  Status Write(std::string_view p, const WriteBatch& batch) override;
-  Result<std::unique_ptr<Iterator>> Scan(std::string_view p, const ScanOptions& o) override;
-  Result<std::vector<std::string>> ListPartitions() override;
-  Status PreparePartitions(const std::vector<std::string>& partitions) override;
-  std::vector<StoreProperty> Properties() override { return inner_.Properties(); }
-  Status Checkpoint(std::string_view dir) override;
-  Status Close() override { return Status::OK(); }
-
- private:
-  Status Tick(bool write);
-  Store& inner_;
-  const int64_t fail_at_;
-  const bool sticky_;
-  std::atomic<int64_t> calls_{0};
-  std::atomic<int64_t> writes_{0};
-};
-
 }  // namespace refkv::kv::migrate::testing
 
 #endif  // REFKV_TESTS_ENGINE_MIGRATE_SYNTHETIC_H_

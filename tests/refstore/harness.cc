@@ -73,7 +73,7 @@ Status OpenEnv(const std::string& driver, const rs::Options& options, TestEnv* e
   kv::OpenOptions open;
   open.code_schema_version = schema;
   REFKV_ASSIGN_OR_RETURN(env->base, kv::Open(env->uri, open));
-  env->store = std::make_unique<InterposedStore>(*env->base);
+  env->store = std::make_unique<FaultStore>(*env->base);
   REFKV_ASSIGN_OR_RETURN(env->ranges, rs::OpenKvRangeStore(*env->store, "refkv.ranges"));
   return env->Reopen(options);
 }

@@ -1,6 +1,6 @@
 // Shared set-up and invariant checks for the ref store tests.
 //
-// A TestEnv is one kv::Store of a driver ("mem", "rocks" or "postgres"), an InterposedStore
+// A TestEnv is one kv::Store of a driver ("mem", "rocks" or "postgres"), an FaultStore
 // in front of it (the ref store and the range store see only that), a range store and a
 // RefStore. On "postgres" each env is a fresh schema in the test binary's shared throwaway
 // server (tests/support/pg_server.h; $REFKV_TEST_POSTGRES to use another), so tests never
@@ -18,7 +18,7 @@
 #include "refstore/committed/range_store.h"
 #include "refstore/refstore.h"
 #include "refstore/schema.h"
-#include "tests/refstore/interposed_store.h"
+#include "tests/support/fault_store.h"
 #include "tests/support/status_assert.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,7 +29,7 @@ struct TestEnv {
   std::string uri;  // of `base` (another process may open the same store with it)
   std::unique_ptr<TempDir> dir;
   std::unique_ptr<kv::Store> base;
-  std::unique_ptr<InterposedStore> store;
+  std::unique_ptr<FaultStore> store;
   std::unique_ptr<refstore::RangeStore> ranges;
   std::unique_ptr<refstore::RefStore> refs;
 

@@ -1,46 +1,65 @@
-// A kv::Store wrapper that lets a test watch, delay or fail every call to another store:
-// the fault-injection seam of the ref store tests.
+// FaultStore: the one fault-injecting kv::Store of the tests. A kv::StoreWrapper that
+// asks a hook before every call and can fail it (before or after it happens), kill the
+// process right after it, or - the hook sleeping - delay it; it counts every call.
 //
-//   InterposedStore faulty(base);
-//   faulty.SetHook([&](const Call& c) { return ++n == 7 ? Fault::kFailBefore : Fault::kNone; });
+//   FaultStore faulty(base);
+//   CallCounter counter;
+//   counter.Arm(7, /*crash=*/false, Fault::kFailBefore);   // the 7th call fails
+//   faulty.SetHook(std::ref(counter));
+//   faulty.SetHook([](const Call& c) { return c.verb == "write" ? Fault::kKillAfter : Fault::kNone;
+//   }); faulty.SetHook([](const Call&) { std::this_thread::sleep_for(5ms); return Fault::kNone; });
+//
+// Every verb of kv::Store is interposed except driver(), shared(), Properties(),
+// EstimateRange() and Close(): the first four are forwarded; shared() says false (a ref
+// store over it then runs no node heartbeat of its own, whose calls at wall-clock times
+// would make call counts vary) and Close() closes nothing (the wrapped store's owner
+// closes it).
 //
 // Thread-safety: calls are forwarded concurrently; the hook is called from every calling
 // thread and must be thread-safe itself. SetHook must not race with calls.
-#ifndef REFKV_TESTS_REFSTORE_INTERPOSED_STORE_H_
-#define REFKV_TESTS_REFSTORE_INTERPOSED_STORE_H_
+#ifndef REFKV_TESTS_SUPPORT_FAULT_STORE_H_
+#define REFKV_TESTS_SUPPORT_FAULT_STORE_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/store.h"
+#include "engine/store_wrapper.h"
 
 namespace refkv::testing {
 
 struct Call {
   std::string_view verb;  // "get", "multiget", "set", "setif", "delete", "deleteif",
-                          // "deleterange", "droppartition", "write", "scan",
-                          // "listpartitions", "preparepartitions", "sync"
+                          // "deleterange", "droppartition", "write", "insertnew",
+                          // "ingestsstfiles", "scan", "listpartitions",
+                          // "preparepartitions", "sync", "checkpoint"
   std::string_view partition;
   std::string_view key;  // empty where the verb has none
+  bool write = false;    // the verb changes data (everything but the reads, sync, checkpoint)
 };
 
 enum class Fault {
   kNone,
   kFailBefore,  // nothing happens; the call returns IOError
   kFailAfter,   // the call happens; a write returns UnknownOutcome, a read IOError
+  kKillAfter,   // the call happens, then the process kills itself (SIGKILL)
 };
 
-class InterposedStore final : public kv::Store {
+class FaultStore final : public kv::StoreWrapper {
  public:
-  explicit InterposedStore(kv::Store& base) : base_(base) {}
+  explicit FaultStore(kv::Store& base) : StoreWrapper(base) {}
 
   void SetHook(std::function<Fault(const Call&)> hook) { hook_ = std::move(hook); }
 
-  std::string_view driver() const override { return base_.driver(); }
+  // Calls made through the store (every interposed verb), and those of them that write.
+  int64_t calls() const { return calls_; }
+  int64_t writes() const { return writes_; }
+
+  bool shared() const override { return false; }
   Result<std::string> Get(std::string_view partition, std::string_view key) override;
   Result<std::vector<Result<std::string>>> MultiGet(std::string_view partition,
                                                     const std::vector<std::string>& keys) override;
@@ -54,19 +73,22 @@ class InterposedStore final : public kv::Store {
                      std::string_view to) override;
   Status DropPartition(std::string_view partition) override;
   Status Write(std::string_view partition, const kv::WriteBatch& batch) override;
+  Status InsertNew(std::string_view partition, const kv::WriteBatch& batch) override;
+  Status IngestSstFiles(std::string_view partition, const std::vector<std::string>& files,
+                        bool move) override;
   Result<std::unique_ptr<kv::Iterator>> Scan(std::string_view partition,
                                              const kv::ScanOptions& options) override;
   Result<std::vector<std::string>> ListPartitions() override;
   Status PreparePartitions(const std::vector<std::string>& partitions) override;
   Status Sync() override;
+  Status Checkpoint(std::string_view dir) override;
   Status Close() override { return Status::OK(); }  // the base is closed by its owner
 
  private:
-  Fault Ask(std::string_view verb, std::string_view partition, std::string_view key) {
-    return hook_ ? hook_(Call{verb, partition, key}) : Fault::kNone;
-  }
-  kv::Store& base_;
+  Fault Ask(std::string_view verb, std::string_view partition, std::string_view key, bool write);
   std::function<Fault(const Call&)> hook_;
+  std::atomic<int64_t> calls_{0};
+  std::atomic<int64_t> writes_{0};
 };
 
 // Fails the n-th call (1-based) counted from Arm(), or - with `crash` - every call from
@@ -143,4 +165,4 @@ class CallLog {
 
 }  // namespace refkv::testing
 
-#endif  // REFKV_TESTS_REFSTORE_INTERPOSED_STORE_H_
+#endif  // REFKV_TESTS_SUPPORT_FAULT_STORE_H_
