@@ -68,7 +68,16 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += rep_->message;
-  return Status(rep_->code, std::move(msg), rep_->retryable);
+  Status out(rep_->code, std::move(msg), rep_->retryable);
+  out.rep_->reason = rep_->reason;
+  return out;
+}
+
+Status Status::WithReason(StatusReason reason) const {
+  if (ok()) return *this;
+  Status out(*this);
+  out.rep_->reason = reason;
+  return out;
 }
 
 }  // namespace refkv

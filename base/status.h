@@ -41,6 +41,18 @@ enum class StatusCode : int {
 // Returns the stable lower_snake name of `code` ("not_found", ...).
 std::string_view StatusCodeName(StatusCode code);
 
+// Why an operation refused before it changed anything, where the code alone does not tell
+// a caller what to do next (as RocksDB's Status::SubCode): the CLI maps each to its own
+// exit code. kNone on every other Status. Stable, like the codes.
+enum class StatusReason : int {
+  kNone = 0,
+  kFreeSpace = 1,     // migrate: fewer free bytes than the plan needs (with the reserve)
+  kBackupFailed = 2,  // migrate: the backup before the first step could not be taken
+  kNodesRunning = 3,  // migrate: a live node of another code schema writes the store
+  kBadBackup = 4,     // restore: the backup is missing, not a backup, unreadable or corrupt
+  kStoreInUse = 5,    // restore: the store is open in another process or its lease is held
+};
+
 class [[nodiscard]] Status {
  public:
   // OK.
@@ -88,6 +100,8 @@ class [[nodiscard]] Status {
   const std::string& message() const;
   // True when the same call may succeed if simply repeated later.
   bool retryable() const { return rep_ && rep_->retryable; }
+  // Why the operation refused (StatusReason); kNone when OK or not given.
+  StatusReason reason() const { return rep_ ? rep_->reason : StatusReason::kNone; }
 
   bool IsNotFound() const { return code() == StatusCode::kNotFound; }
   bool IsPredicateFailed() const { return code() == StatusCode::kPredicateFailed; }
@@ -105,14 +119,17 @@ class [[nodiscard]] Status {
   // "OK" or "<code name>: <message>".
   std::string ToString() const;
 
-  // Returns a copy whose message is "<context>: <message>"; OK stays OK.
+  // Returns a copy whose message is "<context>: <message>"; OK stays OK. Keeps the reason.
   Status WithContext(std::string_view context) const;
+  // Returns a copy carrying `reason`; OK stays OK.
+  Status WithReason(StatusReason reason) const;
 
  private:
   struct Rep {
     StatusCode code;
     bool retryable;
     std::string message;
+    StatusReason reason = StatusReason::kNone;
   };
   std::unique_ptr<Rep> rep_;
 };

@@ -108,7 +108,6 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (!status.ok()) {
     err << "refkv: " << OneLine(status.message()) << std::endl;
-    if (ctx.exit_code() && !ctx.setup_failed()) return *ctx.exit_code();
     return ExitCodeFor(status, ctx.setup_failed() ? Phase::kSetup : Phase::kCommand);
   }
   return kExitOk;

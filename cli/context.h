@@ -100,11 +100,6 @@ class CliContext {
   // Closes the store if open; the status of Close.
   Status CloseStore();
 
-  // The exit code for a failed command, if its handler chose one more precise than the
-  // Status mapping (cli/exit_code.h: 8, 9, 10). Ignored when the command succeeds.
-  void SetExitCode(int code) { exit_code_ = code; }
-  std::optional<int> exit_code() const { return exit_code_; }
-
  private:
   std::ostream& out_;
   bool out_is_terminal_;
@@ -115,7 +110,6 @@ class CliContext {
   std::unique_ptr<kv::Store> store_;
   Access store_access_ = Access::kRead;
   bool setup_failed_ = false;
-  std::optional<int> exit_code_;
 };
 
 }  // namespace refkv::cli

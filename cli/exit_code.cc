@@ -4,6 +4,23 @@ namespace refkv::cli {
 
 int ExitCodeFor(const Status& status, Phase phase) {
   if (status.ok()) return kExitOk;
+  // A refusal that says why (migrate's pre-flight, restore) has an exit code of its own.
+  if (phase == Phase::kCommand) {
+    switch (status.reason()) {
+      case StatusReason::kFreeSpace:
+        return kExitNoSpace;
+      case StatusReason::kBackupFailed:
+        return kExitBackupFailed;
+      case StatusReason::kBadBackup:
+        return kExitBadBackup;
+      case StatusReason::kNodesRunning:
+        return kExitNodesRunning;
+      case StatusReason::kStoreInUse:
+        return kExitBusy;
+      case StatusReason::kNone:
+        break;
+    }
+  }
   // A full disk is the same fault whether the open or the verb met it.
   if (status.IsNoSpace()) return kExitDiskFull;
   if (phase == Phase::kSetup) return kExitError;

@@ -75,10 +75,11 @@ inline constexpr std::string_view kExitCodeHelp =
 // command's own verb on the open store).
 enum class Phase { kSetup, kCommand };
 
-// The one Status -> exit code mapping (8, 9, 10 and 11 are set by the migrate commands
-// through CliContext::SetExitCode, from the refusal the library reports). NoSpace is 12 in
-// either phase. Other kSetup errors are 1. kCommand: NotFound 3, PredicateFailed 4,
-// Conflict 5, VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1; OK 0.
+// The one Status -> exit code mapping. kCommand: a Status carrying a StatusReason (the
+// migrate pre-flight's and restore's refusals) maps by it: kFreeSpace 8, kBackupFailed 9,
+// kBadBackup 10, kNodesRunning 11, kStoreInUse 7. NoSpace is 12 in either phase. Other
+// kSetup errors are 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5,
+// VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1; OK 0.
 int ExitCodeFor(const Status& status, Phase phase);
 
 }  // namespace refkv::cli

@@ -252,20 +252,14 @@ Status RunOut(CliContext& ctx, const mg::RunResult& r, bool dry_run) {
   return Status::OK();
 }
 
-// Up or Down with the pre-flight refusals mapped to their exit codes. The backup is the
+// Up or Down (a pre-flight refusal's exit code comes from its StatusReason). The backup is the
 // module's choice (a checkpoint for rocks, a dump otherwise: migrate/migrate.h).
 Status RunSteps(CliContext& ctx, const MigrateArgs& a, bool up) {
   REFKV_ASSIGN_OR_RETURN(auto t, Open(ctx, true));
   mg::RunOptions options = RunOptionsFor(a);
-  mg::Refusal refusal = mg::Refusal::kNone;
-  options.refusal = &refusal;
+  // A pre-flight refusal carries its reason (StatusReason): its exit code (cli/exit_code.h).
   auto r = up ? mg::Up(*t->store, t->steps, options) : mg::Down(*t->store, t->steps, options);
-  if (!r.ok()) {
-    if (refusal == mg::Refusal::kFreeSpace) ctx.SetExitCode(kExitNoSpace);
-    if (refusal == mg::Refusal::kBackup) ctx.SetExitCode(kExitBackupFailed);
-    if (refusal == mg::Refusal::kNodes) ctx.SetExitCode(kExitNodesRunning);
-    return r.status();
-  }
+  if (!r.ok()) return r.status();
   return RunOut(ctx, *r, a.dry_run);
 }
 
@@ -282,14 +276,8 @@ Status Restore(CliContext& ctx, const MigrateArgs& a) {
   options.replace = a.replace;
   options.lease.lease_ttl_ms = static_cast<int64_t>(a.lease_ttl * 1000);
   options.lease.lock_timeout_ms = static_cast<int64_t>(a.lock_timeout * 1000);
-  kv::migrate::RestoreRefusal refusal = kv::migrate::RestoreRefusal::kNone;
-  options.refusal = &refusal;
   auto r = kv::migrate::RestoreBackup(source.uri, a.backup, options);
-  if (!r.ok()) {
-    if (refusal == kv::migrate::RestoreRefusal::kBadBackup) ctx.SetExitCode(kExitBadBackup);
-    if (refusal == kv::migrate::RestoreRefusal::kStoreInUse) ctx.SetExitCode(kExitBusy);
-    return r.status();
-  }
+  if (!r.ok()) return r.status();
   for (const auto& note : r->notes) std::cerr << "refkv: note: " << note << "\n";
   if (ctx.options().json) {
     ctx.out() << JsonWriter()

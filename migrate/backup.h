@@ -59,13 +59,6 @@ namespace refkv::kv::migrate {
 // cannot be written (nothing else is written). Cost: one ExportDump.
 Result<std::string> DumpBackup(kv::Store& store, int64_t schema, const std::string& dir);
 
-// Why a restore was refused before it changed anything (the CLI maps each to an exit code).
-enum class RestoreRefusal {
-  kNone,
-  kBadBackup,   // missing, not a backup, unreadable or corrupt
-  kStoreInUse,  // the target store is open in another process, or its lease is held
-};
-
 struct RestoreOptions {
   // How the backup and the target are opened: the migration tooling's options
   // (migrate::ToolingOpenOptions), so a backup at an older schema opens.
@@ -80,8 +73,6 @@ struct RestoreOptions {
   // Dump: the lease taken while the store's data is replaced.
   kv::migrate::RunOptions lease;
   format::ProgressCallback progress;
-  // If set, receives why the restore was refused (kNone otherwise).
-  RestoreRefusal* refusal = nullptr;
 };
 
 struct RestoreSummary {
@@ -95,14 +86,13 @@ struct RestoreSummary {
 // Brings the backup at `backup` back into the store at `store_uri`: a directory is a
 // checkpoint (the store must be rocks://, missing or not open anywhere), a file a dump.
 // Errors: NotFound / Corruption / InvalidArgument (bad backup or a schema-0 dump,
-// refusal kBadBackup; a checkpoint holding a link or another non-regular entry is
-// Corruption naming it);
-// Busy (the store is open in another process or its migration lease is held,
-// kStoreInUse); InvalidArgument (a checkpoint for a non-rocks store, the backup is the
-// store itself, the backup is of another store without `force`); AlreadyExists (a dump
-// into a store with data or another pending load, without `replace`); VersionMismatch
-// (a backup newer than this code); IOError (the file system). Every refusal comes
-// before any change. The store is opened with options.open plus allow_pending_load.
+// Status::reason() StatusReason::kBadBackup; a checkpoint holding a link or another non-regular
+// entry is Corruption naming it); Busy (the store is open in another process or its migration lease
+// is held, StatusReason::kStoreInUse); InvalidArgument (a checkpoint for a non-rocks store, the
+// backup is the store itself, the backup is of another store without `force`); AlreadyExists (a
+// dump into a store with data or another pending load, without `replace`); VersionMismatch (a
+// backup newer than this code); IOError (the file system). Every refusal comes before any change.
+// The store is opened with options.open plus allow_pending_load.
 Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::string& backup,
                                      const RestoreOptions& options);
 

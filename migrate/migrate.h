@@ -246,15 +246,6 @@ struct Progress {
   double elapsed_seconds = 0;  // since this run started the step
 };
 
-// Why a run was refused by its pre-flight, before it wrote anything (the CLI maps each
-// to its own exit code).
-enum class Refusal {
-  kNone,
-  kFreeSpace,  // fewer free bytes than the plan needs (plus reserve_bytes)
-  kBackup,     // the backup could not be taken (target unwritable, disk full, no hook)
-  kNodes,      // a live node of another code schema writes the store (migrate/nodes.h)
-};
-
 struct RunOptions {
   // Up: the newest schema when unset. Down: required.
   std::optional<int64_t> to;
@@ -286,8 +277,6 @@ struct RunOptions {
   // each up step runs, the runner waits (at most one node ttl) until every live node
   // older than the step's target has recorded its fence or expired.
   bool ignore_nodes = false;
-  // If set, receives why pre-flight refused (kNone when it did not).
-  Refusal* refusal = nullptr;
 };
 
 struct RunResult {
@@ -317,8 +306,9 @@ Result<Plan> PlanDown(Store& store, const StepRegistry& steps, int64_t to);
 // VersionMismatch - the store holds an unfinished load (engine/metadata.h: finish it
 // first; the message names the command), before any write; Busy -
 // the lease is held by another (naming it) after lock_timeout, or was lost mid-run;
-// IOError from pre-flight (not enough space, backup failed) before any write;
-// Busy from pre-flight (a live node of another code schema, naming it) before any write; a step's
+// IOError from pre-flight before any write: not enough space (reason()
+// StatusReason::kFreeSpace) or the backup failed (kBackupFailed); Busy from pre-flight (a
+// live node of another code schema, naming it; kNodesRunning) before any write; a step's
 // own error (the state stays "migrating" with the last cursor: rerun to resume).
 Result<RunResult> Up(Store& store, const StepRegistry& steps, const RunOptions& options = {});
 Result<RunResult> Down(Store& store, const StepRegistry& steps, const RunOptions& options);

@@ -59,7 +59,6 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
   const int64_t need =
       plan.total.bytes + backup_bytes + std::max<int64_t>(0, options.reserve_bytes);
   if (free_bytes < need) {
-    if (options.refusal != nullptr) *options.refusal = Refusal::kFreeSpace;
     std::string reserve = " (the steps' writes " + std::to_string(plan.total.bytes);
     if (backup_bytes > 0) reserve += " + the backup " + std::to_string(backup_bytes);
     if (options.reserve_bytes > 0) {
@@ -69,7 +68,8 @@ Status CheckFreeSpace(Store& store, const Plan& plan, const RunOptions& options)
     return Status::IOError("not enough free space for the migration: " +
                            std::to_string(free_bytes) + " bytes free on the file system of '" +
                            where + "', the plan needs " + std::to_string(need) + reserve +
-                           "; free some space and run it again (nothing was changed)");
+                           "; free some space and run it again (nothing was changed)")
+        .WithReason(StatusReason::kFreeSpace);
   }
   return Status::OK();
 }
@@ -88,7 +88,6 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
     blocking += (count++ ? "; " : "") + n.ToString(now);
   }
   if (count == 0) return Status::OK();
-  if (options.refusal != nullptr) *options.refusal = Refusal::kNodes;
   std::string what = up ? "older than the target schema " + std::to_string(target) +
                               ": they would keep writing the old form while the store changes"
                         : "newer than the target schema " + std::to_string(target) +
@@ -100,7 +99,8 @@ Status CheckNodes(Store& store, Direction direction, int64_t target, const RunOp
                     "), or wait for their ttl if they died, then run it again; "
                     "--ignore-nodes (ignore_nodes) migrates anyway and fences them. Nothing was "
                     "changed",
-                /*retryable=*/false);
+                /*retryable=*/false)
+      .WithReason(StatusReason::kNodesRunning);
 }
 
 Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Status()>& fence,
@@ -160,9 +160,6 @@ Status WaitForOlderNodes(Store& store, int64_t schema, const std::function<Statu
 }
 
 Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions& options) {
-  auto refused = [&] {
-    if (options.refusal != nullptr) *options.refusal = Refusal::kBackup;
-  };
   std::function<Result<std::string>(Store&, const Plan&)> backup = options.backup;
   if (!backup && StorePath(store).empty()) {
     // A driver without files of its own (PostgreSQL, mem) cannot checkpoint: a dump.
@@ -173,10 +170,11 @@ Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions&
   if (backup) {
     auto location = backup(store, plan);
     if (!location.ok()) {
-      refused();
-      return location.status().WithContext(
-          "backup before migrating failed (nothing was changed; fix it, or pass --no-backup / "
-          "no_backup)");
+      return location.status()
+          .WithContext(
+              "backup before migrating failed (nothing was changed; fix it, or pass --no-backup "
+              "/ no_backup)")
+          .WithReason(StatusReason::kBackupFailed);
     }
     return location;
   }
@@ -191,10 +189,11 @@ Result<std::string> TakeBackup(Store& store, const Plan& plan, const RunOptions&
   }
   Status s = store.Checkpoint(dir);
   if (!s.ok()) {
-    refused();
-    return s.WithContext("backup (checkpoint to '" + dir +
-                         "') before migrating failed; nothing was changed; choose a writable "
-                         "backup directory (--backup-dir DIR), or pass --no-backup (no_backup)");
+    return s
+        .WithContext("backup (checkpoint to '" + dir +
+                     "') before migrating failed; nothing was changed; choose a writable "
+                     "backup directory (--backup-dir DIR), or pass --no-backup (no_backup)")
+        .WithReason(StatusReason::kBackupFailed);
   }
   return dir;
 }

@@ -279,7 +279,6 @@ Result<Plan> PlanFor(Store& store, const Snapshot& snap, const StepRegistry& ste
 
 Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction direction,
                           const RunOptions& options) {
-  if (options.refusal != nullptr) *options.refusal = Refusal::kNone;
   REFKV_ASSIGN_OR_RETURN(Snapshot snap, ReadSnapshot(store));
   RunResult result;
   REFKV_ASSIGN_OR_RETURN(result.plan, PlanFor(store, snap, steps, direction, options.to));

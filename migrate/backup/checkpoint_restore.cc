@@ -45,11 +45,6 @@ int64_t NowMs() {
 
 std::string Errno(int e) { return std::strerror(e); }
 
-Status Refuse(const RestoreOptions& options, RestoreRefusal why, Status s) {
-  if (options.refusal != nullptr) *options.refusal = why;
-  return s;
-}
-
 // "rocks://" + path, with the characters a URI gives a meaning escaped.
 std::string RocksUri(const std::string& path) {
   std::string out = "rocks://";
@@ -214,7 +209,7 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
 
   // 0. The backup's entries, before anything is touched or read through them.
   Status entries = CheckBackupEntries(source);
-  if (!entries.ok()) return Refuse(options, RestoreRefusal::kBadBackup, entries);
+  if (!entries.ok()) return entries.WithReason(StatusReason::kBadBackup);
 
   // 1. Leftovers of an interrupted restore.
   if (!fs::exists(target, ec) && fs::exists(old, ec)) {
@@ -238,10 +233,10 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
   // 2. The backup.
   auto backup_md = Inspect(source, options.open, false);
   if (!backup_md.ok()) {
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  backup_md.status().WithContext("backup '" + backup +
-                                                 "' is not a usable refkv store checkpoint; "
-                                                 "nothing was changed"));
+    return (backup_md.status().WithContext("backup '" + backup +
+                                           "' is not a usable refkv store checkpoint; "
+                                           "nothing was changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   summary.schema = backup_md->first.schema_version;
   const bool target_exists = fs::exists(target, ec);
@@ -265,7 +260,7 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
   TargetLock lock;
   if (target_exists) {
     Status locked = lock.Acquire(target);
-    if (locked.IsBusy()) return Refuse(options, RestoreRefusal::kStoreInUse, locked);
+    if (locked.IsBusy()) return locked.WithReason(StatusReason::kStoreInUse);
     REFKV_RETURN_IF_ERROR(locked);
   }
 
@@ -280,10 +275,10 @@ Result<RestoreSummary> RestoreCheckpoint(const kv::Uri& uri, const std::string& 
   auto verified = Inspect(fresh, options.open, true);
   if (!verified.ok()) {
     drop_fresh();
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  verified.status().WithContext("backup '" + backup +
-                                                "' does not read back in full; nothing was "
-                                                "changed"));
+    return (verified.status().WithContext("backup '" + backup +
+                                          "' does not read back in full; nothing was "
+                                          "changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   summary.records = verified->second;
 

@@ -21,23 +21,18 @@ int64_t NowMs() {
       .count();
 }
 
-Status Refuse(const RestoreOptions& options, RestoreRefusal why, Status s) {
-  if (options.refusal != nullptr) *options.refusal = why;
-  return s;
-}
-
 // Whether the store can take the dump's schema: refusals before anything is written.
 Status CheckRestoreSchema(const std::string& dump_path, const format::DumpHeader& header,
                           const RestoreOptions& options) {
   if (header.schema_version == 0) {
     // migrate up never writes one: the store it backs up has metadata. Its data would be
     // of no known schema, and the store one that nothing opens or migrates.
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  Status::InvalidArgument(
-                      "backup '" + dump_path +
-                      "' is a dump of a store without refkv metadata (schema version 0), not a "
-                      "backup taken by 'migrate up'; load it with 'refkv import'; nothing was "
-                      "changed"));
+    return (Status::InvalidArgument(
+                "backup '" + dump_path +
+                "' is a dump of a store without refkv metadata (schema version 0), not a "
+                "backup taken by 'migrate up'; load it with 'refkv import'; nothing was "
+                "changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   if (header.schema_version > options.open.code_schema_version) {
     return Status::VersionMismatch(
@@ -66,14 +61,13 @@ Result<std::string> DumpBackup(kv::Store& store, int64_t schema, const std::stri
 
 Result<RestoreSummary> RestoreDump(kv::Store& store, const std::string& dump_path,
                                    const RestoreOptions& options) {
-  if (options.refusal != nullptr) *options.refusal = RestoreRefusal::kNone;
   // 1. Everything that can refuse, before anything is written: the whole file, then its
   //    schema (the store takes it).
   auto info = format::VerifyDump(dump_path, options.progress);
   if (!info.ok()) {
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  info.status().WithContext("backup '" + dump_path +
-                                            "' is not a usable refkv dump; nothing was changed"));
+    return (info.status().WithContext("backup '" + dump_path +
+                                      "' is not a usable refkv dump; nothing was changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   REFKV_RETURN_IF_ERROR(CheckRestoreSchema(dump_path, info->header, options));
   const int64_t schema = info->header.schema_version;
@@ -131,21 +125,20 @@ Result<RestoreSummary> RestoreDump(kv::Store& store, const std::string& dump_pat
     }();
     return format::internal::Unfinished(restored, load);
   });
-  if (s.IsBusy()) return Refuse(options, RestoreRefusal::kStoreInUse, s);
+  if (s.IsBusy()) return s.WithReason(StatusReason::kStoreInUse);
   REFKV_RETURN_IF_ERROR(s);
   return summary;
 }
 
 Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::string& backup,
                                      const RestoreOptions& options) {
-  if (options.refusal != nullptr) *options.refusal = RestoreRefusal::kNone;
   std::error_code ec;
   auto type = std::filesystem::status(backup, ec).type();
   if (type == std::filesystem::file_type::not_found) {
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  Status::NotFound("no backup at '" + backup +
-                                   "' (give the path 'migrate up' printed, or that 'migrate "
-                                   "status' shows in the history); nothing was changed"));
+    return (Status::NotFound("no backup at '" + backup +
+                             "' (give the path 'migrate up' printed, or that 'migrate "
+                             "status' shows in the history); nothing was changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   REFKV_ASSIGN_OR_RETURN(kv::Uri uri, kv::Uri::Parse(store_uri));
   if (type == std::filesystem::file_type::directory) {
@@ -158,18 +151,18 @@ Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::stri
     return backup_internal::RestoreCheckpoint(uri, backup, options);
   }
   if (type != std::filesystem::file_type::regular) {
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  Status::InvalidArgument("backup '" + backup +
-                                          "' is neither a checkpoint directory nor a dump file; "
-                                          "nothing was changed"));
+    return (Status::InvalidArgument("backup '" + backup +
+                                    "' is neither a checkpoint directory nor a dump file; "
+                                    "nothing was changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   // Check the file before the store is opened (and perhaps created).
   auto inspected = format::InspectDump(backup);
   if (!inspected.ok()) {
-    return Refuse(options, RestoreRefusal::kBadBackup,
-                  inspected.status().WithContext("backup '" + backup +
-                                                 "' is not a usable refkv dump; nothing was "
-                                                 "changed"));
+    return (inspected.status().WithContext("backup '" + backup +
+                                           "' is not a usable refkv dump; nothing was "
+                                           "changed"))
+        .WithReason(StatusReason::kBadBackup);
   }
   REFKV_RETURN_IF_ERROR(CheckRestoreSchema(backup, inspected->header, options));
   // A store holding an unfinished load opens: this restore finishes it (the same dump)
@@ -179,7 +172,7 @@ Result<RestoreSummary> RestoreBackup(std::string_view store_uri, const std::stri
   auto opened = kv::Open(store_uri, open);
   if (!opened.ok()) {
     Status s = opened.status().WithContext("cannot open store '" + std::string(store_uri) + "'");
-    if (s.IsBusy()) return Refuse(options, RestoreRefusal::kStoreInUse, s);
+    if (s.IsBusy()) return s.WithReason(StatusReason::kStoreInUse);
     return s;
   }
   std::unique_ptr<kv::Store> store = std::move(opened).value();

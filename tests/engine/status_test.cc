@@ -40,6 +40,25 @@ TEST(Status, NoSpaceIsItsOwnCodeAndNotRetryable) {
   EXPECT_TRUE(s.WithContext("commit").IsNoSpace());
 }
 
+// A refusal's reason travels with the Status (the CLI maps it to an exit code): kept by
+// copies and WithContext, absent on OK and on a Status that was not given one.
+TEST(Status, ReasonTravelsWithTheStatus) {
+  EXPECT_EQ(Status::IOError("x").reason(), StatusReason::kNone);
+  EXPECT_EQ(Status().WithReason(StatusReason::kBadBackup).reason(), StatusReason::kNone);
+  EXPECT_TRUE(Status().WithReason(StatusReason::kBadBackup).ok());
+  Status s = Status::Busy("held").WithReason(StatusReason::kStoreInUse);
+  EXPECT_TRUE(s.IsBusy());
+  EXPECT_TRUE(s.retryable());
+  EXPECT_EQ(s.reason(), StatusReason::kStoreInUse);
+  EXPECT_EQ(s.ToString(), "busy: held");  // the message does not change
+  Status copy = s;
+  EXPECT_EQ(copy.reason(), StatusReason::kStoreInUse);
+  Status ctx = s.WithContext("restore");
+  EXPECT_EQ(ctx.reason(), StatusReason::kStoreInUse);
+  EXPECT_EQ(ctx.ToString(), "busy: restore: held");
+  EXPECT_EQ(ctx.WithReason(StatusReason::kFreeSpace).reason(), StatusReason::kFreeSpace);
+}
+
 Result<int> Half(int x) {
   if (x % 2) return Status::InvalidArgument("odd");
   return x / 2;

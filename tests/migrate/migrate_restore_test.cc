@@ -41,11 +41,10 @@ RunOptions Fast() {
   return o;
 }
 
-kv::migrate::RestoreOptions RestoreOpts(kv::migrate::RestoreRefusal* refusal) {
+kv::migrate::RestoreOptions RestoreOpts() {
   kv::migrate::RestoreOptions o;
   o.open = Tooling();
   o.lease = Fast();
-  o.refusal = refusal;
   return o;
 }
 
@@ -106,10 +105,8 @@ TEST(MigrateRestoreTest, CheckpointRestoreBringsBackThePreUpgradeStore) {
   const std::string db = dir.Sub("db");
   Migrated m = UpWithBackup(db, dir.Sub("backups"));
   ASSERT_FALSE(m.backup.empty());
-  kv::migrate::RestoreRefusal refusal;
-  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts(&refusal));
+  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(refusal, kv::migrate::RestoreRefusal::kNone);
   EXPECT_EQ(r->kind, "checkpoint");
   EXPECT_EQ(r->schema, 1);
   EXPECT_GE(r->records, static_cast<uint64_t>(kRows));
@@ -132,7 +129,7 @@ TEST(MigrateRestoreTest, CheckpointRestoreBringsBackThePreUpgradeStore) {
   o.no_backup = true;
   ASSERT_TRUE(Up(*store, MakeRegistry(), o).ok());
   ASSERT_TRUE(store->Close().ok());
-  kv::migrate::RestoreOptions keep = RestoreOpts(nullptr);
+  kv::migrate::RestoreOptions keep = RestoreOpts();
   keep.keep_replaced = true;
   r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, keep);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -153,10 +150,9 @@ TEST(MigrateRestoreTest, BadBackupIsRefusedWithNothingChanged) {
 
   auto refused = [&](const std::string& backup) {
     SCOPED_TRACE(backup);
-    kv::migrate::RestoreRefusal refusal = kv::migrate::RestoreRefusal::kNone;
-    auto r = kv::migrate::RestoreBackup("rocks://" + db, backup, RestoreOpts(&refusal));
+    auto r = kv::migrate::RestoreBackup("rocks://" + db, backup, RestoreOpts());
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(refusal, kv::migrate::RestoreRefusal::kBadBackup) << r.status().ToString();
+    EXPECT_EQ(r.status().reason(), StatusReason::kBadBackup) << r.status().ToString();
     EXPECT_NE(r.status().message().find("nothing was changed"), std::string::npos)
         << r.status().ToString();
     EXPECT_EQ(Files(db), files);
@@ -196,11 +192,11 @@ TEST(MigrateRestoreTest, BackupOfAnotherStoreNeedsForce) {
   Migrated a = UpWithBackup(dir.Sub("a"), dir.Sub("backups-a"));
   Migrated b = UpWithBackup(dir.Sub("b"), dir.Sub("backups-b"));
   ASSERT_FALSE(b.backup.empty());
-  auto r = kv::migrate::RestoreBackup("rocks://" + dir.Sub("a"), b.backup, RestoreOpts(nullptr));
+  auto r = kv::migrate::RestoreBackup("rocks://" + dir.Sub("a"), b.backup, RestoreOpts());
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("--force"), std::string::npos);
-  kv::migrate::RestoreOptions force = RestoreOpts(nullptr);
+  kv::migrate::RestoreOptions force = RestoreOpts();
   force.force = true;
   ASSERT_TRUE(kv::migrate::RestoreBackup("rocks://" + dir.Sub("a"), b.backup, force).ok());
   auto store = MustOpen("rocks://" + dir.Sub("a"));
@@ -235,15 +231,13 @@ TEST(MigrateRestoreTest, StoreOpenInAnotherProcessIsRefused) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_TRUE(fs::exists(db + ".held"));
-
-  kv::migrate::RestoreRefusal refusal = kv::migrate::RestoreRefusal::kNone;
-  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts(&refusal));
+  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts());
   std::ofstream(db + ".release") << "1";
   int status = refkv::testing::WaitForChild(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();
-  EXPECT_EQ(refusal, kv::migrate::RestoreRefusal::kStoreInUse);
+  EXPECT_EQ(r.status().reason(), StatusReason::kStoreInUse);
   EXPECT_NE(r.status().message().find("pid " + std::to_string(pid)), std::string::npos)
       << r.status().ToString();
   EXPECT_FALSE(fs::exists(db + ".restore-new"));
@@ -260,7 +254,7 @@ TEST(MigrateRestoreTest, InterruptedSwitchIsRepairedByTheNextRestore) {
   // As a crash between the two renames of the fallback switch leaves it.
   fs::rename(db, db + ".restore-old");
   fs::create_directories(db + ".restore-new");
-  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts(nullptr));
+  auto r = kv::migrate::RestoreBackup("rocks://" + db, m.backup, RestoreOpts());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->notes.size(), 2u);
   EXPECT_FALSE(fs::exists(db + ".restore-old"));
@@ -287,10 +281,9 @@ TEST(MigrateRestoreTest, DumpBackupAndRestoreOnMem) {
   RunOptions unwritable = o;
   unwritable.backup_dir = dir.Sub("a-file");
   std::ofstream(unwritable.backup_dir) << "x";
-  Refusal why = Refusal::kNone;
-  unwritable.refusal = &why;
-  ASSERT_FALSE(Up(*store, MakeRegistry(), unwritable).ok());
-  EXPECT_EQ(why, Refusal::kBackup);
+  auto refused = Up(*store, MakeRegistry(), unwritable);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), StatusReason::kBackupFailed) << refused.status().ToString();
   EXPECT_EQ(MustDump(*store, false), before);
 
   auto up = Up(*store, MakeRegistry(), o);
@@ -303,7 +296,7 @@ TEST(MigrateRestoreTest, DumpBackupAndRestoreOnMem) {
   for (const auto& h : st->history) EXPECT_EQ(h.backup, up->backup);
 
   // Into the migrated store: refused while it holds data, then with replace.
-  kv::migrate::RestoreOptions ro = RestoreOpts(nullptr);
+  kv::migrate::RestoreOptions ro = RestoreOpts();
   auto r = kv::migrate::RestoreDump(*store, up->backup, ro);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsAlreadyExists()) << r.status().ToString();
@@ -331,7 +324,7 @@ TEST(MigrateRestoreTest, DumpBackupAndRestoreOnMem) {
   // Into a fresh store (it starts at the newest schema; the restore sets the dump's).
   auto fresh = MustOpen("mem://");
   ASSERT_NE(fresh, nullptr);
-  r = kv::migrate::RestoreDump(*fresh, up->backup, RestoreOpts(nullptr));
+  r = kv::migrate::RestoreDump(*fresh, up->backup, RestoreOpts());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(MustDump(*fresh, false), before);
   EXPECT_EQ(ReadMetadata(*fresh)->schema_version, 1);
@@ -345,10 +338,9 @@ TEST(MigrateRestoreTest, DumpBackupAndRestoreOnMem) {
     std::ofstream(bad, std::ios::binary) << bytes;
   }
   auto other = MustOpen("mem://");
-  kv::migrate::RestoreRefusal refusal = kv::migrate::RestoreRefusal::kNone;
-  r = kv::migrate::RestoreDump(*other, bad, RestoreOpts(&refusal));
+  r = kv::migrate::RestoreDump(*other, bad, RestoreOpts());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(refusal, kv::migrate::RestoreRefusal::kBadBackup);
+  EXPECT_EQ(r.status().reason(), StatusReason::kBadBackup);
   EXPECT_TRUE(MustDump(*other, false).empty());
 }
 

@@ -242,11 +242,9 @@ TEST_P(NodesTest, PreflightRefusesALiveOlderNodeAndWritesNothing) {
   auto before = DumpAll(*store_, /*include_meta=*/false);
   ASSERT_OK(before);
   RunOptions o = Fast();
-  Refusal refusal = Refusal::kNone;
-  o.refusal = &refusal;
   auto r = Up(*store_, MakeRegistry(), o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(refusal, Refusal::kNodes);
+  EXPECT_EQ(r.status().reason(), StatusReason::kNodesRunning);
   EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();
   const std::string msg = r.status().ToString();
   for (const std::string& part :
@@ -266,9 +264,7 @@ TEST_P(NodesTest, PreflightRefusesALiveOlderNodeAndWritesNothing) {
   EXPECT_FALSE(node->fenced());
 
   node.reset();  // stopped: unregistered
-  refusal = Refusal::kNone;
   ASSERT_OK(Up(*store_, MakeRegistry(), o));
-  EXPECT_EQ(refusal, Refusal::kNone);
   EXPECT_EQ(Schema(), 3);
 }
 
@@ -375,11 +371,9 @@ TEST_P(NodesTest, DownRefusesANewerLiveNode) {
   auto node = StartNode(Node(3, 200));
   RunOptions o = Fast();
   o.to = 1;
-  Refusal refusal = Refusal::kNone;
-  o.refusal = &refusal;
   auto r = Down(*store_, MakeRegistry(), o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(refusal, Refusal::kNodes);
+  EXPECT_EQ(r.status().reason(), StatusReason::kNodesRunning);
   EXPECT_NE(r.status().ToString().find("newer than the target schema 1"), std::string::npos)
       << r.status().ToString();
   EXPECT_EQ(Schema(), 3);

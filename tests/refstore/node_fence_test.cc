@@ -92,8 +92,6 @@ TEST_P(NodeFenceTest, OlderNodeBlocksPreflightThenIsFencedOnEveryWriteKind) {
   // Pre-flight: refused while the older node is live; nothing written.
   auto before = AllEntries(*env_.refs, "r", "main");
   mg::RunOptions o = Run();
-  mg::Refusal refusal = mg::Refusal::kNone;
-  o.refusal = &refusal;
   Result<mg::RunResult> refused = Status::Internal("not run");
   {
     // The older node is live on the test clock for as long as time stands still, and
@@ -104,7 +102,7 @@ TEST_P(NodeFenceTest, OlderNodeBlocksPreflightThenIsFencedOnEveryWriteKind) {
     refused = mg::Up(*env_.base, refstore::SchemaSteps(), o);
   }
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refusal, mg::Refusal::kNodes) << refused.status().ToString();
+  EXPECT_EQ(refused.status().reason(), StatusReason::kNodesRunning) << refused.status().ToString();
   EXPECT_NE(refused.status().ToString().find("older test node"), std::string::npos)
       << refused.status().ToString();
   EXPECT_EQ(Schema(), 2);
@@ -137,7 +135,6 @@ TEST_P(NodeFenceTest, OlderNodeBlocksPreflightThenIsFencedOnEveryWriteKind) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   o.ignore_nodes = true;
-  refusal = mg::Refusal::kNone;
   // Test time moves while the older node's beat, the lease renewer and the runner's wait
   // for the fence all sleep on it.
   ClockTicker ticker(&clock_, 5, 3);
