@@ -8,8 +8,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/open.h"
 #include "format/sst.h"
@@ -39,27 +41,41 @@ inline void ExportSeed(const std::string& dir, int keys) {
   if (!format::ExportSst(*store, opts).ok()) std::abort();
 }
 
-// A fresh directory under /tmp, removed at exit.
+// The directories ScratchDir made (never destroyed: read by its exit handler).
+inline std::vector<std::string>& ScratchDirs() {
+  static auto* dirs = new std::vector<std::string>();
+  return *dirs;
+}
+
+// A fresh directory under /tmp; every one made is removed at exit.
 inline std::string ScratchDir(const char* tag) {
   std::string tmpl = std::string("/tmp/refkv-") + tag + "-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-  static std::string* dir = new std::string(tmpl);
-  std::atexit([] {
-    std::error_code ec;
-    std::filesystem::remove_all(*dir, ec);
-  });
+  static const bool registered = [] {
+    std::atexit([] {
+      std::error_code ec;
+      for (const auto& d : ScratchDirs()) std::filesystem::remove_all(d, ec);
+    });
+    return true;
+  }();
+  (void)registered;
+  ScratchDirs().push_back(tmpl);
   return tmpl;
 }
 
-// The target's export directory of SeedStore(5), made on first use (one per process:
-// every fuzz input rewrites one file of it).
+// The target's export directory of SeedStore(5), made on first use (one per tag and
+// process: every fuzz input rewrites one file of it). Keyed by tag because one process may
+// run several targets (tests/fuzz replays every corpus in one executable): a shared
+// directory would let one target's input reach another's manifest.
 inline const std::string& SeedExportDir(const char* tag) {
-  static const std::string dir = [tag] {
+  static auto* dirs = new std::map<std::string, std::string>();
+  auto it = dirs->find(tag);
+  if (it == dirs->end()) {
     std::string d = ScratchDir(tag);
     ExportSeed(d, 5);
-    return d;
-  }();
-  return dir;
+    it = dirs->emplace(tag, d).first;
+  }
+  return it->second;
 }
 
 inline void WriteBytes(const std::string& path, const uint8_t* data, size_t size) {

@@ -12,6 +12,7 @@
 #include "engine/metadata.h"
 #include "engine/open.h"
 #include "tests/format/store_util.h"
+#include "tests/support/require.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::format {
@@ -74,7 +75,9 @@ class DumpTest : public ::testing::TestWithParam<io::Backend> {
     return o;
   }
   void SetUp() override {
-    if (GetParam() == io::Backend::kUring && !io::UringAvailable()) GTEST_SKIP();
+    if (GetParam() == io::Backend::kUring && !io::UringAvailable()) {
+      REFKV_SKIP_UNLESS_REQUIRED("io_uring not available here");
+    }
   }
   testing::TempDir dir_{"dump"};
   std::mt19937_64 rng_{7};

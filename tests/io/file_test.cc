@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "tests/support/require.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::io {
@@ -19,7 +20,7 @@ class FileTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kUring && !UringAvailable()) {
-      GTEST_SKIP() << "io_uring not available here";
+      REFKV_SKIP_UNLESS_REQUIRED("io_uring not available here");
     }
   }
   FileOptions Options(unsigned depth = 8) const { return {GetParam(), depth}; }

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "engine/open.h"
+#include "tests/support/require.h"
 #include "tests/support/temp_dir.h"
 
 namespace refkv::io {
@@ -85,6 +86,9 @@ TEST_P(RocksFsTest, MultiGetOfRandomKeys) {
   EXPECT_GT(found, 2000u);
   const RocksFsStats after = GetRocksFsStats();
   const bool uring = GetParam() && !ForcedOff() && RocksUringUsable();
+  if (GetParam() && !ForcedOff() && !RocksUringUsable() && refkv::testing::AllRequired()) {
+    ADD_FAILURE() << "io_uring not usable here (REFKV_REQUIRE_ALL is set: required here)";
+  }
   if (uring) {
     EXPECT_GT(after.uring_batches, before.uring_batches);
     // Batches carry several block reads each.

@@ -29,6 +29,7 @@
 #include "tests/engine/postgres/pg_test_env.h"
 #include "tests/migrate/synthetic.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/require.h"
 #include "tests/support/spawn_test.h"
 #include "tests/support/temp_dir.h"
 
@@ -202,7 +203,9 @@ void KillLoop(const std::string& driver, bool down) {
   refkv::testing::TempDir dir("migrate-crash");
   if (driver == "postgres") {
     auto base = refkv::testing::SharedPostgresUri();
-    if (!base.ok()) GTEST_SKIP() << "PostgreSQL unavailable: " << base.status().ToString();
+    if (!base.ok()) {
+      REFKV_SKIP_UNLESS_REQUIRED("PostgreSQL unavailable: " + base.status().ToString());
+    }
   }
   const uint64_t seed = Seed();
   const int points = KillPoints(driver);

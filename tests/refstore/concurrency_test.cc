@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/refstore/harness.h"
+#include "tests/support/require.h"
 
 namespace refkv::testing {
 namespace {
@@ -44,7 +45,7 @@ class ConcurrencyTest : public ::testing::TestWithParam<std::string> {
     rs::Options options = TestOptions();
     options.max_commit_attempts = 50;
     Status s = OpenEnv(GetParam(), options, &env_);
-    if (s.IsUnsupported()) GTEST_SKIP() << s.ToString();
+    if (s.IsUnsupported()) REFKV_SKIP_UNLESS_REQUIRED(s.ToString());
     ASSERT_OK(s);
     ASSERT_OK(env_.refs->CreateRepository("r"));
   }

@@ -6,6 +6,7 @@
 
 #include "refstore/internal/keys.h"
 #include "tests/refstore/harness.h"
+#include "tests/support/require.h"
 
 namespace refkv::testing {
 namespace {
@@ -21,7 +22,7 @@ class DurabilityTest : public ::testing::TestWithParam<std::string> {
     options.sync_commits = sync_commits;
     options.sync_staged_writes = sync_staged_writes;
     Status s = OpenEnv(GetParam(), options, &env_);
-    if (s.IsUnsupported()) GTEST_SKIP() << s.ToString();
+    if (s.IsUnsupported()) REFKV_SKIP_UNLESS_REQUIRED(s.ToString());
     ASSERT_OK(s);
     env_.store->SetHook(std::ref(log_));
     refs_ = env_.refs.get();

@@ -10,6 +10,7 @@
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
 #include "tests/refstore/harness.h"
+#include "tests/support/require.h"
 
 namespace refkv::testing {
 namespace {
@@ -61,7 +62,7 @@ class FaultTest : public ::testing::TestWithParam<std::tuple<std::string, Mode>>
     for (uint64_t n = 1; n < 10000; ++n) {
       SCOPED_TRACE("failing call #" + std::to_string(n) + " (" + ModeName(mode()) + ")");
       TestEnv env;
-      if (!Fresh(&env)) GTEST_SKIP() << driver() << " not available";
+      if (!Fresh(&env)) REFKV_SKIP_UNLESS_REQUIRED(driver() + " not available");
       setup(*env.refs);
       if (HasFatalFailure()) return;
       Arm(n);

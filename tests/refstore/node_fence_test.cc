@@ -20,6 +20,7 @@
 #include "refstore/schema.h"
 #include "tests/refstore/harness.h"
 #include "tests/support/clock_ticker.h"
+#include "tests/support/require.h"
 
 namespace refkv::testing {
 namespace {
@@ -31,7 +32,7 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     Status s = OpenEnv(GetParam(), TestOptions(), &env_, refstore::kSchemaOriginal);
-    if (s.IsUnsupported()) GTEST_SKIP() << s.ToString();
+    if (s.IsUnsupported()) REFKV_SKIP_UNLESS_REQUIRED(s.ToString());
     ASSERT_OK(s);
     // The store at schema 2, as an older release left it.
     mg::RunOptions to2 = Run();

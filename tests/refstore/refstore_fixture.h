@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/refstore/harness.h"
+#include "tests/support/require.h"
 
 namespace refkv::testing {
 
@@ -15,7 +16,7 @@ class RefStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     Status s = OpenEnv(GetParam(), TestOptions(), &env_);
-    if (s.IsUnsupported()) GTEST_SKIP() << s.ToString();
+    if (s.IsUnsupported()) REFKV_SKIP_UNLESS_REQUIRED(s.ToString());
     ASSERT_OK(s);
     refs_ = env_.refs.get();
   }
