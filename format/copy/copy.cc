@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 
-#include "base/coding.h"
 #include "base/hex.h"
 #include "engine/metadata.h"
 #include "format/dump/encoding.h"
@@ -168,25 +167,13 @@ Result<PartitionDigest> DigestPartition(kv::Store& store, std::string_view parti
   kv::ScanOptions scan;
   scan.batch_size = 1000;
   REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
-  XXH64_state_t* state = XXH64_createState();
-  XXH64_reset(state, 0);
+  internal::RecordHash hash;
   PartitionDigest d;
-  std::string buf;
   for (; it->Valid(); it->Next()) {
-    std::string_view key = it->key(), value = it->value();
-    buf.clear();
-    PutVarint64(&buf, partition.size());
-    buf += partition;
-    PutVarint64(&buf, key.size());
-    buf += key;
-    PutVarint64(&buf, value.size());
-    XXH64_update(state, buf.data(), buf.size());
-    XXH64_update(state, value.data(), value.size());
+    d.bytes += hash.Add(partition, it->key(), it->value());
     ++d.records;
-    d.bytes += buf.size() + value.size();
   }
-  d.checksum = XXH64_digest(state);
-  XXH64_freeState(state);
+  d.checksum = hash.Digest();
   REFKV_RETURN_IF_ERROR(it->status());
   return d;
 }

@@ -3,6 +3,8 @@
 #ifndef REFKV_FORMAT_DUMP_ENCODING_H_
 #define REFKV_FORMAT_DUMP_ENCODING_H_
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -13,6 +15,34 @@
 #include "engine/store.h"
 
 namespace refkv::format::internal {
+
+// Streaming xxHash64 (seed 0) of records encoded as in a dump block (varint length,
+// partition, varint length, key, varint length, value): the per-partition SUM that dumps,
+// SST manifests and `kv migrate`'s digests share.
+class RecordHash {
+ public:
+  RecordHash() : state_(XXH64_createState()) { XXH64_reset(state_, 0); }
+  ~RecordHash() { XXH64_freeState(state_); }
+  RecordHash(const RecordHash&) = delete;
+  RecordHash& operator=(const RecordHash&) = delete;
+  // Returns the bytes the record's encoding has.
+  size_t Add(std::string_view partition, std::string_view key, std::string_view value) {
+    buf_.clear();
+    PutVarint64(&buf_, partition.size());
+    buf_ += partition;
+    PutVarint64(&buf_, key.size());
+    buf_ += key;
+    PutVarint64(&buf_, value.size());
+    XXH64_update(state_, buf_.data(), buf_.size());
+    XXH64_update(state_, value.data(), value.size());
+    return buf_.size() + value.size();
+  }
+  uint64_t Digest() const { return XXH64_digest(state_); }
+
+ private:
+  XXH64_state_t* state_;
+  std::string buf_;
+};
 
 inline constexpr std::string_view kMagic = "RKVDUMP1";
 inline constexpr std::string_view kBlockMagic = "RKB1";

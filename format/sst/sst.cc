@@ -45,30 +45,6 @@ bool ParseNumber(std::string_view text, T* out, int base = 10) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
-// Streaming xxHash64 of records in the dump block encoding.
-class RecordHash {
- public:
-  RecordHash() : state_(XXH64_createState()) { XXH64_reset(state_, 0); }
-  ~RecordHash() { XXH64_freeState(state_); }
-  RecordHash(const RecordHash&) = delete;
-  RecordHash& operator=(const RecordHash&) = delete;
-  void Add(std::string_view partition, std::string_view key, std::string_view value) {
-    buf_.clear();
-    PutVarint64(&buf_, partition.size());
-    buf_ += partition;
-    PutVarint64(&buf_, key.size());
-    buf_ += key;
-    PutVarint64(&buf_, value.size());
-    XXH64_update(state_, buf_.data(), buf_.size());
-    XXH64_update(state_, value.data(), value.size());
-  }
-  uint64_t Digest() const { return XXH64_digest(state_); }
-
- private:
-  XXH64_state_t* state_;
-  std::string buf_;
-};
-
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
@@ -181,7 +157,7 @@ Status ScanSst(const std::string& dir, const SstPartition& p, bool pinned, Fn&& 
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(ro));
-  RecordHash hash;
+  internal::RecordHash hash;
   uint64_t count = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
@@ -260,7 +236,7 @@ Result<SstExportSummary> WriteExport(kv::Store& store, const SstExportOptions& o
     kv::ScanOptions scan;
     scan.batch_size = 1000;
     REFKV_ASSIGN_OR_RETURN(auto it, store.Scan(partition, scan));
-    RecordHash hash;
+    internal::RecordHash hash;
     SstPartition entry{partition, name, 0, 0};
     bool open = false;
     for (; it->Valid(); it->Next()) {
