@@ -65,11 +65,8 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
-  std::string msg(context);
-  msg += ": ";
-  msg += rep_->message;
-  Status out(rep_->code, std::move(msg), rep_->retryable);
-  out.rep_->reason = rep_->reason;
+  Status out(*this);  // keeps the code, the retryable bit and the reason
+  out.rep_->message = std::string(context) + ": " + rep_->message;
   return out;
 }
 

@@ -52,8 +52,9 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IOError(what + ": " + s.ToString());
 }
 
-// The size and xxHash64 of a file's bytes, read through io::File (no symbolic link is
-// followed by the callers' checks before; the file is read once, 1 MiB at a time).
+// The size and xxHash64 (seed 0) of a file's bytes, read once, 1 MiB at a time. The
+// export digests each file it just wrote (from the page cache); the import digests each
+// file before every pass that hands it to RocksDB.
 struct FileDigest {
   uint64_t bytes = 0;
   uint64_t checksum = 0;

@@ -55,6 +55,8 @@ TEST(Status, ReasonTravelsWithTheStatus) {
   EXPECT_EQ(copy.reason(), StatusReason::kStoreInUse);
   Status ctx = s.WithContext("restore");
   EXPECT_EQ(ctx.reason(), StatusReason::kStoreInUse);
+  EXPECT_TRUE(ctx.retryable());
+  EXPECT_TRUE(ctx.IsBusy());
   EXPECT_EQ(ctx.ToString(), "busy: restore: held");
   EXPECT_EQ(ctx.WithReason(StatusReason::kFreeSpace).reason(), StatusReason::kFreeSpace);
 }
