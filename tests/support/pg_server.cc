@@ -117,7 +117,8 @@ Result<std::unique_ptr<PgServer>> PgServer::Create(const PgServerOptions& option
     conf << "\n# refkv test server\nlisten_addresses = ''\nunix_socket_directories = '"
          << server->dir_ << "'\nport = " << server->port_
          << "\nshared_buffers = " << options.shared_buffers
-         << "\nmax_connections = 100\npassword_encryption = 'scram-sha-256'\n";
+         << "\nmax_connections = " << options.max_connections
+         << "\npassword_encryption = 'scram-sha-256'\n";
     std::ofstream hba(data + "/pg_hba.conf", std::ios::trunc);
     hba << "local all " << kPasswordUser << " scram-sha-256\nlocal all all trust\n";
     if (!conf || !hba) return Status::IOError("cannot write the configuration in " + data);

@@ -36,6 +36,7 @@ inline constexpr std::string_view kPassword = "refkv-secret";
 
 struct PgServerOptions {
   std::string shared_buffers = "32MB";
+  int max_connections = 100;
 };
 
 class PgServer {
