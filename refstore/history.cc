@@ -102,4 +102,21 @@ Result<bool> RefStoreImpl::IsAncestor(std::string_view repo_name, std::string_vi
   return migrations::IsAncestor(store_, repo.refs, older.commit.id(), newer.commit.id());
 }
 
+Result<std::vector<EntryDiff>> RefStoreImpl::Compare(std::string_view repo_name,
+                                                     std::string_view base_ref,
+                                                     std::string_view head_ref, size_t limit) {
+  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
+  REFKV_ASSIGN_OR_RETURN(Resolved base, Resolve(repo, base_ref));
+  REFKV_ASSIGN_OR_RETURN(Resolved head, Resolve(repo, head_ref));
+  REFKV_ASSIGN_OR_RETURN(auto merge_base, migrations::MergeBase(store_, repo.refs, base.commit.id(),
+                                                                head.commit.id()));
+  if (!merge_base.has_value()) {
+    return Status::NotFound("compare: '" + std::string(base_ref) + "' and '" +
+                            std::string(head_ref) + "' have no common ancestor in repository '" +
+                            repo.record.name() + "'");
+  }
+  // Both by id: the head as resolved above, even if its branch moves meanwhile.
+  return Diff(repo_name, *merge_base, head.commit.id(), limit);
+}
+
 }  // namespace refkv::refstore::internal

@@ -217,6 +217,24 @@ struct TagPage {
 struct LogOptions {
   size_t limit = 100;
   std::string page_token;  // the previous page's next_page_token
+  // Filters (refstore/log.cc). The walk is the same with or without them; they decide
+  // which commits are listed. A page holds up to `limit` listed commits.
+  bool first_parent = false;  // follow only first parents (the mainline of merges)
+  // Only commits with creation time in [since_ms, until_ms] (Unix ms; 0 = no bound).
+  // Times are not ordered along parents, so the walk does not stop at `since_ms`.
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  // A ref: neither it nor any commit reachable from it (through any parent) is listed,
+  // and the walk ends where only such commits remain (`log stop_at..ref`).
+  std::string stop_at;
+  // Only commits that changed one of `paths` (exact paths) or something under one of
+  // `prefixes`: the value differs from that in every parent compared (the first parent
+  // with first_parent, else each parent; a merge that took a path's value from one of
+  // its parents did not change it there; a root commit: against the empty tree).
+  // Cost per commit and parent: one cached metarange lookup per path (the id of the
+  // range covering it); ranges are read only where those ids differ.
+  std::vector<std::string> paths;
+  std::vector<std::string> prefixes;
 };
 
 struct LogPage {
@@ -358,7 +376,8 @@ class RefStore {
                                       const CommitRequest& request) = 0;
   // The commit `ref` resolves to (`show`).
   virtual Result<CommitInfo> GetCommit(std::string_view repo, std::string_view ref) = 0;
-  // The history of `ref`, newest first (by generation, following every parent).
+  // The history of `ref`, newest first (by generation, following every parent; ties by
+  // the greatest id), filtered by `options` (LogOptions).
   virtual Result<LogPage> Log(std::string_view repo, std::string_view ref,
                               const LogOptions& options) = 0;
   Result<LogPage> Log(std::string_view repo, std::string_view ref) {
@@ -409,6 +428,12 @@ class RefStore {
   // from it through parents (any parent). Cost: O(commits between them) index reads.
   virtual Result<bool> IsAncestor(std::string_view repo, std::string_view ancestor,
                                   std::string_view descendant) = 0;
+  // Three-dot compare, the preview of merging `head_ref` into `base_ref`: what changed
+  // from their merge base to the commit `head_ref` names (committed data), in path order,
+  // at most `limit` entries (0 = all). NotFound if they have no common ancestor. Cost:
+  // MergeBase plus Diff.
+  virtual Result<std::vector<EntryDiff>> Compare(std::string_view repo, std::string_view base_ref,
+                                                 std::string_view head_ref, size_t limit) = 0;
 
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops

@@ -63,8 +63,8 @@ bool IsCommitIdPrefix(std::string_view text) {
 }
 
 Result<std::vector<std::string>> FindCommitsByPrefix(kv::Store& store, const std::string& refs,
-                                                     std::string_view prefix,
-                                                     size_t max_results, size_t* keys_read) {
+                                                     std::string_view prefix, size_t max_results,
+                                                     size_t* keys_read) {
   std::string key = CommitKey(prefix);
   for (size_t i = kCommitPrefix.size(); i < key.size(); ++i) {
     key[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[i])));

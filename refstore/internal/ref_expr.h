@@ -55,8 +55,7 @@ bool IsCommitIdPrefix(std::string_view text);
 // `max_results` ids, so a unique prefix reads at most 2 keys with max_results = 2.
 // `keys_read` (optional) receives how many keys the scan yielded.
 Result<std::vector<std::string>> FindCommitsByPrefix(kv::Store& store, const std::string& refs,
-                                                     std::string_view prefix,
-                                                     size_t max_results,
+                                                     std::string_view prefix, size_t max_results,
                                                      size_t* keys_read = nullptr);
 
 }  // namespace refkv::refstore::internal

@@ -97,6 +97,8 @@ class RefStoreImpl final : public RefStore {
                                               std::string_view b) override;
   Result<bool> IsAncestor(std::string_view repo, std::string_view ancestor,
                           std::string_view descendant) override;
+  Result<std::vector<EntryDiff>> Compare(std::string_view repo, std::string_view base_ref,
+                                         std::string_view head_ref, size_t limit) override;
 
  private:
   // An active repository and its partitions.

@@ -1,5 +1,6 @@
-// Ref expressions (~N, ^N, chains, id prefixes), resolution order, merge base and
-// ancestry on every driver, checked against a plain model of the commit DAG. Merge
+// Ref expressions (~N, ^N, chains, id prefixes), resolution order, merge base,
+// ancestry and the filtered log (paths, prefixes, first parent, stop_at, since) on every
+// driver, checked against a plain model of the commit DAG. Merge
 // commits (several parents) are written as records through the same codec and index
 // helpers a commit uses (WriteMergeCommit), and branches are created at them, so the
 // histories have merges in their middle. REFKV_HISTORY_STEPS sets the size of the
@@ -75,14 +76,12 @@ TEST(RefExprParse, StepsAndErrors) {
     const char* expr;
     const char* position;
   };
-  for (Bad bad : {Bad{"main~x", "position 5"}, Bad{"~1", "position 0"},
-                  Bad{"main^0", "position 4"}, Bad{"main~1a", "position 6"},
-                  Bad{"main~99999999", "position"}}) {
+  for (Bad bad : {Bad{"main~x", "position 5"}, Bad{"~1", "position 0"}, Bad{"main^0", "position 4"},
+                  Bad{"main~1a", "position 6"}, Bad{"main~99999999", "position"}}) {
     auto r = rs::internal::ParseRefExpr(bad.expr);
     EXPECT_TRUE(r.status().IsInvalidArgument()) << bad.expr << ": " << r.status().ToString();
     EXPECT_NE(r.status().message().find(bad.expr), std::string::npos) << r.status().ToString();
-    EXPECT_NE(r.status().message().find(bad.position), std::string::npos)
-        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(bad.position), std::string::npos) << r.status().ToString();
   }
   EXPECT_TRUE(rs::internal::IsCommitIdPrefix("abcdef"));
   EXPECT_TRUE(rs::internal::IsCommitIdPrefix("ABCDEF0"));
@@ -203,8 +202,8 @@ TEST_P(RefStoreTest, AmbiguousPrefixListsCandidatesAndUniqueReadsTwoKeys) {
       ++len;
     EXPECT_EQ(refs_->Resolve("r", c.id().substr(0, len))->id, c.id());
     size_t keys_read = 0;
-    auto found = rs::internal::FindCommitsByPrefix(*env_.base, refs, c.id().substr(0, len), 2,
-                                                   &keys_read);
+    auto found =
+        rs::internal::FindCommitsByPrefix(*env_.base, refs, c.id().substr(0, len), 2, &keys_read);
     ASSERT_OK(found.status());
     EXPECT_EQ(found->size(), 1u);
     EXPECT_LE(keys_read, 2u);
@@ -219,6 +218,7 @@ TEST_P(RefStoreTest, AmbiguousPrefixListsCandidatesAndUniqueReadsTwoKeys) {
 struct ModelCommit {
   std::vector<std::string> parents;
   int64_t generation = 0;
+  int64_t time_ms = 0;
 };
 using Model = std::map<std::string, ModelCommit>;
 
@@ -247,14 +247,12 @@ std::set<std::string> ModelAncestors(const Model& m, const std::string& b) {
   return seen;
 }
 
-TEST_P(RefStoreTest, ExpressionsAndAncestryMatchADagModelWithMerges) {
+TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
   std::mt19937 rng(GetParam().size() * 7919 + 17);
   ASSERT_OK(refs_->CreateRepository("r"));
   const std::string refs = RefsOf(*refs_, "r");
   Model model;
-  auto add = [&](const rs::CommitInfo& c) {
-    model[c.id] = ModelCommit{c.parents, c.generation};
-  };
+  auto add = [&](const rs::CommitInfo& c) { model[c.id] = ModelCommit{c.parents, c.generation}; };
   auto root = refs_->GetCommit("r", "main");
   ASSERT_OK(root.status());
   add(*root);
@@ -264,7 +262,8 @@ TEST_P(RefStoreTest, ExpressionsAndAncestryMatchADagModelWithMerges) {
     const int op = static_cast<int>(rng() % 10);
     const std::string on = branches[rng() % branches.size()];
     if (op < 5 || branches.size() < 2) {  // a commit on a branch
-      ASSERT_OK(refs_->PutEntry("r", on, "p" + std::to_string(rng() % 4), std::to_string(step)));
+      const std::string path = (rng() % 3 ? "p" : "d/") + std::to_string(rng() % 4);
+      ASSERT_OK(refs_->PutEntry("r", on, path, std::to_string(step)));
       add(CommitOk("r", on, "c" + std::to_string(step)));
     } else if (op < 7) {  // a branch off some commit
       auto it = model.begin();
@@ -282,9 +281,8 @@ TEST_P(RefStoreTest, ExpressionsAndAncestryMatchADagModelWithMerges) {
         if (ids.insert(head->id).second) parents.push_back(*head);
       }
       if (parents.size() < 2) continue;
-      const std::string id =
-          WriteMergeCommit(*env_.base, refs, parents, parents.back().metarange_id,
-                           "merge " + std::to_string(step));
+      const std::string id = WriteMergeCommit(
+          *env_.base, refs, parents, parents.back().metarange_id, "merge " + std::to_string(step));
       auto merged = refs_->Resolve("r", id);
       ASSERT_OK(merged.status());
       add(*merged);
@@ -330,6 +328,87 @@ TEST_P(RefStoreTest, ExpressionsAndAncestryMatchADagModelWithMerges) {
       }
     }
   }
+  // Log with filters, read in pages of 3, against the model.
+  std::map<std::string, std::map<std::string, std::string>> entries;
+  for (const auto& id : ids) entries[id] = AllEntries(*refs_, "r", id);
+  auto sub = [](const std::map<std::string, std::string>& all, const std::string& prefix) {
+    std::map<std::string, std::string> out;
+    for (auto it = all.lower_bound(prefix); it != all.end() && it->first.starts_with(prefix); ++it)
+      out.insert(*it);
+    return out;
+  };
+  for (int trial = 0; trial < 24; ++trial) {
+    rs::LogOptions options;
+    options.limit = 3;
+    options.first_parent = trial % 2;
+    const std::string head = branches[rng() % branches.size()];
+    if (trial % 3 == 1) options.paths = {"p" + std::to_string(rng() % 4)};
+    if (trial % 3 == 2) options.prefixes = {"d/"};
+    if (trial % 4 == 3) options.stop_at = ids[rng() % ids.size()];
+    if (trial % 5 == 4) options.since_ms = model.at(ids[rng() % ids.size()]).time_ms;
+    // The model: the walk, the exclusion, the filters, the order.
+    auto head_id = refs_->Resolve("r", head);
+    ASSERT_OK(head_id.status());
+    std::set<std::string> walk;
+    std::vector<std::string> todo{head_id->id};
+    while (!todo.empty()) {
+      std::string id = todo.back();
+      todo.pop_back();
+      if (!walk.insert(id).second) continue;
+      const auto& parents = model.at(id).parents;
+      for (size_t i = 0; i < parents.size() && (i == 0 || !options.first_parent); ++i)
+        todo.push_back(parents[i]);
+    }
+    std::set<std::string> excluded;
+    if (!options.stop_at.empty()) excluded = ModelAncestors(model, options.stop_at);
+    std::vector<std::pair<int64_t, std::string>> want;
+    for (const auto& id : walk) {
+      const ModelCommit& c = model.at(id);
+      if (excluded.count(id) || (options.since_ms != 0 && c.time_ms < options.since_ms)) continue;
+      std::vector<std::map<std::string, std::string>> bases;
+      for (size_t i = 0; i < c.parents.size() && (i == 0 || !options.first_parent); ++i)
+        bases.push_back(entries.at(c.parents[i]));
+      if (bases.empty()) bases.emplace_back();
+      bool keep = options.paths.empty() && options.prefixes.empty();
+      for (const auto& path : options.paths) {
+        bool everywhere = true;
+        for (const auto& base : bases) {
+          const auto& mine = entries.at(id);
+          auto a = mine.find(path);
+          auto b = base.find(path);
+          const bool same =
+              (a == mine.end()) == (b == base.end()) && (a == mine.end() || a->second == b->second);
+          if (same) everywhere = false;
+        }
+        keep = keep || everywhere;
+      }
+      for (const auto& prefix : options.prefixes) {
+        bool everywhere = true;
+        for (const auto& base : bases) {
+          if (sub(entries.at(id), prefix) == sub(base, prefix)) everywhere = false;
+        }
+        keep = keep || everywhere;
+      }
+      if (keep) want.emplace_back(c.generation, id);
+    }
+    std::sort(want.rbegin(), want.rend());
+    std::vector<std::string> got;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto page = refs_->Log("r", head, options);
+      ASSERT_OK(page.status());
+      EXPECT_LE(page->commits.size(), 3u);
+      for (const auto& c : page->commits) got.push_back(c.id);
+      if (page->next_page_token.empty()) break;
+      options.page_token = page->next_page_token;
+    }
+    std::vector<std::string> want_ids;
+    for (const auto& [gen, id] : want) want_ids.push_back(id);
+    EXPECT_EQ(got, want_ids) << "trial " << trial << " head " << head << " first_parent "
+                             << options.first_parent << " paths " << options.paths.size()
+                             << " prefixes " << options.prefixes.size() << " stop_at "
+                             << options.stop_at << " since " << options.since_ms;
+  }
+
   // Ancestry and merge base of random pairs against the model.
   for (int trial = 0; trial < 40; ++trial) {
     const std::string& a = ids[rng() % ids.size()];
@@ -372,6 +451,30 @@ TEST_P(RefStoreTest, MergeBaseAndIsAncestorThroughRefs) {
   EXPECT_TRUE(*refs_->IsAncestor("r", "main", "main"));
   EXPECT_TRUE(refs_->IsAncestor("r", "main", "nosuch").status().IsNotFound());
   EXPECT_TRUE(refs_->MergeBase("r", "main~9", "dev").status().IsInvalidArgument());
+  // Three-dot: only dev's change since the fork, not main's.
+  auto compare = refs_->Compare("r", "main", "dev", 0);
+  ASSERT_OK(compare.status());
+  ASSERT_EQ(compare->size(), 1u);
+  EXPECT_EQ(compare->front().path, "q");
+  auto two_dot = refs_->Diff("r", "main", "dev");
+  ASSERT_OK(two_dot.status());
+  EXPECT_EQ(two_dot->size(), 2u);
+  rs::LogOptions bad;
+  bad.since_ms = 20;
+  bad.until_ms = 10;
+  EXPECT_TRUE(refs_->Log("r", "main", bad).status().IsInvalidArgument());
+  rs::LogOptions empty_path;
+  empty_path.paths = {""};
+  EXPECT_TRUE(refs_->Log("r", "main", empty_path).status().IsInvalidArgument());
+  rs::LogOptions stop;
+  stop.stop_at = "main~x";
+  EXPECT_TRUE(refs_->Log("r", "main", stop).status().IsInvalidArgument());
+  // main..dev: dev's own commit only.
+  stop.stop_at = "main";
+  auto own = refs_->Log("r", "dev", stop);
+  ASSERT_OK(own.status());
+  ASSERT_EQ(own->commits.size(), 1u);
+  EXPECT_EQ(own->commits[0].message, "m");
 }
 
 }  // namespace
