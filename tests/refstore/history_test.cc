@@ -477,5 +477,39 @@ TEST_P(RefStoreTest, MergeBaseAndIsAncestorThroughRefs) {
   EXPECT_EQ(own->commits[0].message, "m");
 }
 
+TEST_P(RefStoreTest, LogByPathThroughAMergeComparesEveryParent) {
+  ASSERT_OK(refs_->CreateRepository("r"));
+  ASSERT_OK(refs_->PutEntry("r", "main", "p", "1"));
+  const rs::CommitInfo a = CommitOk("r", "main");
+  ASSERT_OK(refs_->CreateBranch("r", "dev", "main").status());
+  ASSERT_OK(refs_->PutEntry("r", "main", "p", "2"));
+  const rs::CommitInfo b = CommitOk("r", "main");
+  ASSERT_OK(refs_->PutEntry("r", "dev", "q", "1"));
+  const rs::CommitInfo c = CommitOk("r", "dev");
+  // A merge that took main's tree: p's value came from its first parent, so the merge
+  // did not change p (though p differs from its second parent).
+  const std::string m =
+      WriteMergeCommit(*env_.base, RefsOf(*refs_, "r"), {b, c}, b.metarange_id, "merge");
+  auto ids = [&](rs::LogOptions options) {
+    options.limit = 0;
+    auto page = refs_->Log("r", m, options);
+    EXPECT_OK(page.status());
+    std::vector<std::string> out;
+    if (page.ok())
+      for (const auto& x : page->commits) out.push_back(x.id);
+    return out;
+  };
+  rs::LogOptions by_p;
+  by_p.paths = {"p"};
+  EXPECT_EQ(ids(by_p), (std::vector<std::string>{b.id, a.id}));
+  rs::LogOptions by_q;
+  by_q.paths = {"q"};
+  EXPECT_EQ(ids(by_q), (std::vector<std::string>{c.id}));
+  by_q.first_parent = true;  // the merge took main's tree: q is in no mainline commit
+  EXPECT_TRUE(ids(by_q).empty());
+  EXPECT_EQ(refs_->Resolve("r", m + "^2")->id, c.id);
+  EXPECT_EQ(refs_->Resolve("r", m.substr(0, 12) + "^2~1")->id, a.id);
+}
+
 }  // namespace
 }  // namespace refkv::testing
