@@ -63,6 +63,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddStoreCommands(app, ctx);
   AddKvCommands(app, ctx);
   AddRefStoreCommands(app, ctx);
+  AddHistoryCommands(app, ctx);
   AddFormatCommands(app, ctx);
   AddMigrateCommands(app, ctx);
   AddQuickstartCommand(app, ctx);

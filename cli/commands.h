@@ -26,6 +26,8 @@ void AddStoreCommands(CLI::App& app, CliContext& ctx);
 void AddKvCommands(CLI::App& app, CliContext& ctx);
 // repo, branch, entry, commit, log, show, tag, diff, gc (cli/refstore_commands.cc).
 void AddRefStoreCommands(CLI::App& app, CliContext& ctx);
+// resolve, merge-base, is-ancestor (cli/history_commands.cc).
+void AddHistoryCommands(CLI::App& app, CliContext& ctx);
 // export, import, dump verify/inspect, kv migrate (cli/format_commands.cc).
 void AddFormatCommands(CLI::App& app, CliContext& ctx);
 // migrate version/status/plan/up/down/cleanup/unlock/restore (cli/migrate_commands.cc).

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -37,6 +38,11 @@ struct RefArgs {
   CLI::Option* value_option = nullptr;
   CLI::Option* file_option = nullptr;
   CLI::Option* expect_option = nullptr;
+  // log's filters (refstore::LogOptions)
+  bool first_parent = false;
+  int64_t since_ms = 0, until_ms = 0;
+  std::string stop_at;
+  std::vector<std::string> log_paths, log_prefixes;
 };
 
 // `sync_staged_writes`: false for a command that stages many entries and syncs once
@@ -344,9 +350,23 @@ Status Commit(CliContext& ctx, const RefArgs& a) {
 Status Log(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   refstore::LogOptions options;
+  options.page_token = a.after;
+  options.first_parent = a.first_parent;
+  options.since_ms = a.since_ms;
+  options.until_ms = a.until_ms;
+  options.stop_at = a.stop_at;
+  for (const auto& p : a.log_paths) {
+    REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("--path", p));
+    options.paths.push_back(std::move(path));
+  }
+  for (const auto& p : a.log_prefixes) {
+    REFKV_ASSIGN_OR_RETURN(std::string prefix, ctx.ArgBytes("--prefix", p));
+    options.prefixes.push_back(std::move(prefix));
+  }
   size_t n = 0;
+  std::string next;
   const bool json = ctx.options().json;
-  if (json) ctx.out() << "[";
+  if (json) ctx.out() << "{\"commits\":[";
   while (true) {
     options.limit = a.limit == 0 ? 100 : std::min<size_t>(100, a.limit - n);
     REFKV_ASSIGN_OR_RETURN(auto page, r.refs->Log(a.repo, a.ref, options));
@@ -359,10 +379,11 @@ Status Log(CliContext& ctx, const RefArgs& a) {
       }
       ++n;
     }
-    if (page.next_page_token.empty() || (a.limit > 0 && n >= a.limit)) break;
-    options.page_token = page.next_page_token;
+    next = page.next_page_token;
+    if (next.empty() || (a.limit > 0 && n >= a.limit)) break;
+    options.page_token = next;
   }
-  if (json) ctx.out() << (n ? "\n" : "") << "]\n";
+  if (json) ctx.out() << (n ? "\n" : "") << "]," << ctx.JsonBytes("next_after", next) << "}\n";
   return Status::OK();
 }
 
@@ -628,6 +649,26 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("REF", a->ref)->required();
   AddNumberOption(*sub, "--limit", a->limit, "at most N commits (0: all)", size_t{0}, kMaxLimit)
       ->type_name("N");
+  sub->add_flag("--first-parent", a->first_parent, "follow only first parents");
+  AddNumberOption(*sub, "--since", a->since_ms, "only commits made at or after T (Unix ms)",
+                  int64_t{0}, std::numeric_limits<int64_t>::max())
+      ->type_name("T");
+  AddNumberOption(*sub, "--until", a->until_ms, "only commits made at or before T (Unix ms)",
+                  int64_t{0}, std::numeric_limits<int64_t>::max())
+      ->type_name("T");
+  sub->add_option("--stop-at", a->stop_at, "leave out REF2 and everything it reaches")
+      ->type_name("REF2");
+  sub->add_option("--path", a->log_paths, "only commits that changed PATH (repeatable)")
+      ->type_name("PATH");
+  sub->add_option("--prefix", a->log_prefixes,
+                  "only commits that changed something under X (repeatable)")
+      ->type_name("X");
+  sub->add_option("--after", a->after, "continue after a previous page (its next_after)")
+      ->type_name("TOKEN");
+  sub->footer(
+      "--json: {\"commits\":[...],\"next_after\":TOKEN}; pass TOKEN as --after for the next\n"
+      "page (\"\" after the last). A commit changed PATH when its value differs from that in\n"
+      "every parent compared (only the first with --first-parent).");
 
   sub = AddLeaf(ctx, app, "show", "the commit REF resolves to", a, Show);
   sub->add_option("REPO", a->repo)->required();

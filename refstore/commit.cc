@@ -404,52 +404,6 @@ Result<CommitInfo> RefStoreImpl::GetCommit(std::string_view repo_name, std::stri
   return ToInfo(at.commit);
 }
 
-Result<LogPage> RefStoreImpl::Log(std::string_view repo_name, std::string_view ref,
-                                  const LogOptions& options) {
-  REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));
-  std::vector<std::string> start;
-  if (options.page_token.empty()) {
-    REFKV_ASSIGN_OR_RETURN(Resolved at, Resolve(repo, ref));
-    start.push_back(at.commit.id());
-  } else {
-    size_t pos = 0;
-    while (pos <= options.page_token.size()) {
-      size_t comma = options.page_token.find(',', pos);
-      if (comma == std::string::npos) comma = options.page_token.size();
-      if (comma > pos) start.push_back(options.page_token.substr(pos, comma - pos));
-      pos = comma + 1;
-    }
-  }
-  // Newest generation first; ties by id so the order is stable across pages.
-  using Item = std::pair<int64_t, std::string>;
-  std::priority_queue<Item> frontier;
-  std::set<std::string> queued;
-  std::map<std::string, pb::Commit> loaded;
-  auto enqueue = [&](const std::string& id) -> Status {
-    if (!queued.insert(id).second) return Status::OK();
-    REFKV_ASSIGN_OR_RETURN(pb::Commit c, LoadCommit(repo, id));
-    frontier.emplace(c.generation(), id);
-    loaded.emplace(id, std::move(c));
-    return Status::OK();
-  };
-  for (const auto& id : start) REFKV_RETURN_IF_ERROR(enqueue(id));
-  const size_t limit = options.limit == 0 ? SIZE_MAX : options.limit;
-  LogPage page;
-  while (!frontier.empty() && page.commits.size() < limit) {
-    std::string id = frontier.top().second;
-    frontier.pop();
-    const pb::Commit& c = loaded.at(id);
-    for (const auto& p : c.parents()) REFKV_RETURN_IF_ERROR(enqueue(p));
-    page.commits.push_back(ToInfo(c));
-  }
-  while (!frontier.empty()) {
-    if (!page.next_page_token.empty()) page.next_page_token += ',';
-    page.next_page_token += frontier.top().second;
-    frontier.pop();
-  }
-  return page;
-}
-
 Result<std::vector<EntryDiff>> RefStoreImpl::Diff(std::string_view repo_name, std::string_view left,
                                                   std::string_view right, size_t limit) {
   REFKV_ASSIGN_OR_RETURN(Repo repo, LoadRepo(repo_name));

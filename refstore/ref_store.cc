@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "engine/metadata.h"
+#include "refstore/internal/ref_expr.h"
 #include "refstore/internal/ref_store_impl.h"
 #include "refstore/migrations/commit_index.h"
 
@@ -407,6 +408,7 @@ Result<RefStoreImpl::BranchState> RefStoreImpl::LoadBranch(const Repo& repo,
 }
 
 Result<RefStoreImpl::Resolved> RefStoreImpl::Resolve(const Repo& repo, std::string_view ref) {
+  if (IsRefExpression(ref)) return ResolveExpression(repo, ref);
   REFKV_RETURN_IF_ERROR(ValidateRefName("ref", ref));
   // One batched lookup: branch, tag, commit id (in that order of precedence).
   REFKV_ASSIGN_OR_RETURN(auto found,
@@ -433,6 +435,7 @@ Result<RefStoreImpl::Resolved> RefStoreImpl::Resolve(const Repo& repo, std::stri
     REFKV_ASSIGN_OR_RETURN(out.commit, LoadCommit(repo, ref));
     return out;
   }
+  if (IsCommitIdPrefix(ref)) return ResolvePrefix(repo, ref);
   return Status::NotFound("ref '" + std::string(ref) + "' is no branch, tag or commit of '" +
                           repo.record.name() + "'");
 }

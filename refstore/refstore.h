@@ -6,9 +6,18 @@
 // threads and, on a shared driver, across processes. Committed data lives in immutable,
 // content-addressed ranges (refstore/committed/), so a commit costs O(size of change).
 //
-// Refs: wherever a `ref` is taken it is a branch name, a tag name or a full commit id,
-// tried in that order (one batched lookup). Reading at a branch sees its staged writes
-// over its head commit.
+// Refs: wherever a `ref` is taken it is a ref expression: a base, then optional steps.
+// The base is a branch name, a tag name, a full commit id or a unique prefix of at least
+// 6 hex digits of a commit id, tried in that order: branch > tag > full id (one batched
+// lookup) > prefix (one bounded scan of the commit records, at most 2 keys read when
+// unique), so a branch or tag named like a hex prefix always wins. An ambiguous prefix
+// is InvalidArgument listing the candidates. Steps: `~N` the N-th first-parent ancestor
+// (`~` = `~1`, `~0` = the commit itself), `^N` the N-th parent (`^` = `^1`, N >= 1),
+// chained left to right (`main~2^2`: the second parent of main's grandparent). A
+// malformed expression (`main~x`, `^0`), `~` past a root or `^N` beyond a commit's
+// parents is InvalidArgument naming the expression and the 0-based position of the
+// step. Reading at a branch sees its staged writes over its head commit; an expression
+// with steps names a commit (committed data only).
 //
 // Names: repository names match [A-Za-z0-9][A-Za-z0-9._-]{0,62}; branch and tag names
 // [A-Za-z0-9][A-Za-z0-9._/-]{0,127}; paths are any non-empty bytes up to kMaxPathBytes.
@@ -208,6 +217,24 @@ struct TagPage {
 struct LogOptions {
   size_t limit = 100;
   std::string page_token;  // the previous page's next_page_token
+  // Filters (refstore/log.cc). The walk is the same with or without them; they decide
+  // which commits are listed. A page holds up to `limit` listed commits.
+  bool first_parent = false;  // follow only first parents (the mainline of merges)
+  // Only commits with creation time in [since_ms, until_ms] (Unix ms; 0 = no bound).
+  // Times are not ordered along parents, so the walk does not stop at `since_ms`.
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  // A ref: neither it nor any commit reachable from it (through any parent) is listed,
+  // and the walk ends where only such commits remain (`log stop_at..ref`).
+  std::string stop_at;
+  // Only commits that changed one of `paths` (exact paths) or something under one of
+  // `prefixes`: the value differs from that in every parent compared (the first parent
+  // with first_parent, else each parent; a merge that took a path's value from one of
+  // its parents did not change it there; a root commit: against the empty tree).
+  // Cost per commit and parent: one cached metarange lookup per path (the id of the
+  // range covering it); ranges are read only where those ids differ.
+  std::vector<std::string> paths;
+  std::vector<std::string> prefixes;
 };
 
 struct LogPage {
@@ -349,7 +376,8 @@ class RefStore {
                                       const CommitRequest& request) = 0;
   // The commit `ref` resolves to (`show`).
   virtual Result<CommitInfo> GetCommit(std::string_view repo, std::string_view ref) = 0;
-  // The history of `ref`, newest first (by generation, following every parent).
+  // The history of `ref`, newest first (by generation, following every parent; ties by
+  // the greatest id), filtered by `options` (LogOptions).
   virtual Result<LogPage> Log(std::string_view repo, std::string_view ref,
                               const LogOptions& options) = 0;
   Result<LogPage> Log(std::string_view repo, std::string_view ref) {
@@ -384,6 +412,28 @@ class RefStore {
   Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo, std::string_view branch) {
     return DiffUncommitted(repo, branch, 0);
   }
+
+  // ---- Ref expressions and ancestry (refstore/history.cc) ----------------------------
+  // The commit `expr` (a ref expression, see "Refs" above) names. Cost: the plain lookup
+  // (1 MultiGet), a bounded scan only when no branch, tag or id matched and the base
+  // looks like a prefix, and one commit record per step (cached).
+  virtual Result<CommitInfo> Resolve(std::string_view repo, std::string_view expr) = 0;
+  // A best common ancestor of the commits `a` and `b` name (the one of highest generation;
+  // ties by the greatest id), nullopt if their histories are unrelated. Every parent is
+  // followed (merge commits included). Cost: O(commits above the base) ancestry-index
+  // reads, batched per step of the walk.
+  virtual Result<std::optional<CommitInfo>> MergeBase(std::string_view repo, std::string_view a,
+                                                      std::string_view b) = 0;
+  // True if the commit `ancestor` names is the commit `descendant` names or reachable
+  // from it through parents (any parent). Cost: O(commits between them) index reads.
+  virtual Result<bool> IsAncestor(std::string_view repo, std::string_view ancestor,
+                                  std::string_view descendant) = 0;
+  // Three-dot compare, the preview of merging `head_ref` into `base_ref`: what changed
+  // from their merge base to the commit `head_ref` names (committed data), in path order,
+  // at most `limit` entries (0 = all). NotFound if they have no common ancestor. Cost:
+  // MergeBase plus Diff.
+  virtual Result<std::vector<EntryDiff>> Compare(std::string_view repo, std::string_view base_ref,
+                                                 std::string_view head_ref, size_t limit) = 0;
 
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops

@@ -248,6 +248,15 @@ class CommittedManager {
   // The ranges of tree `metarange`. NotFound/Corruption.
   virtual Result<MetaRangeInfo> Describe(std::string_view metarange) = 0;
 
+  // The ids of the ranges of tree `metarange` that may hold paths in [start, end) (empty
+  // end = no bound), in path order; a single path p is [p, p + '\0'). Equal lists for two
+  // trees mean equal content there, so a caller reads ranges only where they differ
+  // (the ref store's log by path). Cost: one cached metarange lookup, no range read.
+  // NotFound/Corruption: metarange.
+  virtual Result<std::vector<std::string>> RangeIdsCovering(std::string_view metarange,
+                                                            std::string_view start,
+                                                            std::string_view end) = 0;
+
   // Reads the metarange and every range (bypassing caches), checks every hash and that
   // each range matches its metarange record (min, max, count, bytes) and the order.
   // Corruption naming the id on any mismatch; NotFound if something is missing.

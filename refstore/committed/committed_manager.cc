@@ -272,6 +272,19 @@ class ManagerImpl final : public CommittedManager {
     return info;
   }
 
+  Result<std::vector<std::string>> RangeIdsCovering(std::string_view metarange,
+                                                    std::string_view start,
+                                                    std::string_view end) override {
+    REFKV_ASSIGN_OR_RETURN(auto ranges, LoadMetaRange(metarange));
+    std::vector<std::string> ids;
+    for (size_t i = ranges->LowerBoundByMax(start); i < ranges->size(); ++i) {
+      const RangeRef range = (*ranges)[i];
+      if (!end.empty() && range.min_path >= end) break;
+      ids.emplace_back(range.id);
+    }
+    return ids;
+  }
+
   Status Verify(std::string_view metarange) override;
 
   Result<std::vector<std::string>> ListRangeIds() override { return ranges_.ListRangeIds(); }

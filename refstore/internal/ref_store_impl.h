@@ -91,6 +91,15 @@ class RefStoreImpl final : public RefStore {
 
   Result<GcStats> CollectGarbage() override;
 
+  // history.cc
+  Result<CommitInfo> Resolve(std::string_view repo, std::string_view expr) override;
+  Result<std::optional<CommitInfo>> MergeBase(std::string_view repo, std::string_view a,
+                                              std::string_view b) override;
+  Result<bool> IsAncestor(std::string_view repo, std::string_view ancestor,
+                          std::string_view descendant) override;
+  Result<std::vector<EntryDiff>> Compare(std::string_view repo, std::string_view base_ref,
+                                         std::string_view head_ref, size_t limit) override;
+
  private:
   // An active repository and its partitions.
   struct Repo {
@@ -148,6 +157,12 @@ class RefStoreImpl final : public RefStore {
   // whole if `keys` is nullopt (too many to list). Errors are ignored, as above.
   void ReleaseStaged(const Repo& repo, const std::vector<std::string>& tokens,
                      const std::optional<std::vector<std::string>>& keys);
+
+  // history.cc
+  // `ref` holds '~' or '^' (ref_expr.h): the base resolved by Resolve, then each step.
+  Result<Resolved> ResolveExpression(const Repo& repo, std::string_view ref);
+  // `prefix` matched no branch, tag or id and looks like an id prefix (IsCommitIdPrefix).
+  Result<Resolved> ResolvePrefix(const Repo& repo, std::string_view prefix);
 
   // entries.cc
   Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,
