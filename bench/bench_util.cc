@@ -12,6 +12,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <vector>
 
 namespace refkv::bench {
@@ -53,6 +55,25 @@ std::string Value(uint64_t index, uint32_t version) {
   return s;
 }
 
+namespace {
+
+// Never destroyed: RunBenchEnd may run from any point before exit.
+std::mutex end_mu;
+std::vector<std::function<void()>>* end_functions = new std::vector<std::function<void()>>;
+std::set<std::string>* scratch_dirs = new std::set<std::string>;
+
+// A store still writing into `path` (a signal during a case) can create a file between
+// remove_all's listing and its rmdir: a few tries.
+void RemoveTreeNow(const std::string& path) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (!ec) return;
+  }
+}
+
+}  // namespace
+
 std::string MakeScratchDir(const std::string& tag) {
   const char* base = std::getenv("REFKV_BENCH_DIR");
   if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
@@ -62,12 +83,46 @@ std::string MakeScratchDir(const std::string& tag) {
     std::perror(("refkv bench: mkdtemp " + pattern).c_str());
     std::abort();
   }
+  std::lock_guard lock(end_mu);
+  scratch_dirs->insert(pattern);
   return pattern;
 }
 
 void RemoveTree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
+  {
+    std::lock_guard lock(end_mu);
+    scratch_dirs->erase(path);
+  }
+  RemoveTreeNow(path);
+}
+
+void AtBenchEnd(std::function<void()> fn) {
+  std::lock_guard lock(end_mu);
+  end_functions->push_back(std::move(fn));
+}
+
+void RunBenchEnd() {
+  // Taken one at a time and run unlocked: a function may call RemoveTree.
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(end_mu);
+      if (end_functions->empty()) break;
+      fn = std::move(end_functions->back());
+      end_functions->pop_back();
+    }
+    fn();
+  }
+  RemoveScratchDirs();
+}
+
+void RemoveScratchDirs() {
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(end_mu);
+    dirs.swap(*scratch_dirs);
+  }
+  for (const std::string& dir : dirs) RemoveTreeNow(dir);
 }
 
 // Mirrors the rocks driver's choices (engine/rocks/rocks_open.cc, MakeDbOptions and

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -77,10 +78,26 @@ class KeyPicker {
 };
 
 // A fresh directory refkv-bench-<tag>-XXXXXX under $REFKV_BENCH_DIR, $TMPDIR or /tmp.
-// Aborts the process if it cannot be made (a benchmark cannot run without it).
+// Aborts the process if it cannot be made (a benchmark cannot run without it). The
+// directory is registered: RunBenchEnd() removes it if it is still there, and so does
+// refkv_bench on SIGINT, SIGTERM or SIGHUP (bench/bench_main.cc).
 std::string MakeScratchDir(const std::string& tag);
-// Removes `path` recursively; errors ignored.
+// Removes `path` recursively (and forgets it if it is a scratch directory); errors ignored.
 void RemoveTree(const std::string& path);
+
+// Registers `fn` to run once at the end of the run, after the last case: refkv_bench's
+// main calls RunBenchEnd() before it returns, so these run while RocksDB's static
+// objects (its default Env, logger, thread pools) are still alive. std::atexit cannot
+// promise that: RocksDB creates function-local statics lazily, after a handler
+// registered at first use, and their destructors then run before the handler. Closing
+// stores is what these are for.
+void AtBenchEnd(std::function<void()> fn);
+// Runs the AtBenchEnd functions, last registered first, then removes every scratch
+// directory still registered. Idempotent.
+void RunBenchEnd();
+// Removes every registered scratch directory now, without running the AtBenchEnd
+// functions (for a signal: the stores may be in use by a running case).
+void RemoveScratchDirs();
 
 // The options of a raw RocksDB baseline: the same as the refkv rocks driver sets for
 // `rocks://PATH?<DriverParams()>` where they matter (block cache, compression, write

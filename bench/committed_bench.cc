@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "engine/open.h"
 #include "refstore/committed/committed.h"
 
@@ -53,22 +54,10 @@ class SortedSource final : public ChangeSource {
   std::map<std::string, int64_t>::iterator it_;
 };
 
-// A temporary directory for the whole run.
+// A temporary directory for the whole run, removed at its end (bench::RunBenchEnd).
 const std::string& BenchDir() {
-  static struct Holder {
-    std::string path;
-    Holder() {
-      const char* base = getenv("TMPDIR");
-      std::string pattern = std::string(base && *base ? base : "/tmp") + "/refkv-bench-XXXXXX";
-      if (mkdtemp(pattern.data()) == nullptr) abort();
-      path = pattern;
-    }
-    ~Holder() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  } holder;
-  return holder.path;
+  static const std::string* path = new std::string(bench::MakeScratchDir("committed"));
+  return *path;
 }
 
 struct Tree {

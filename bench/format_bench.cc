@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "engine/open.h"
 #include "format/dump.h"
 #include "format/sst.h"
@@ -45,13 +46,7 @@ Fixture& Data() {
     auto* fx = new Fixture;
     fx->store = std::move(*kv::Open("mem://"));
     std::mt19937_64 rng(1);
-    char tmpl[] = "/tmp/refkv-format-bench-XXXXXX";
-    fx->dir = mkdtemp(tmpl);
-    static std::string cleanup = fx->dir;
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(cleanup, ec);
-    });
+    fx->dir = bench::MakeScratchDir("format");  // removed at the end of the run
     // Values: half random bytes, half a repeated pattern (compresses about 2:1).
     for (size_t i = 0; i < kRecords; ++i) {
       std::string partition = "partition-" + std::to_string(i % kPartitions);

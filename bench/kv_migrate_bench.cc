@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/open.h"
 #include "format/copy.h"
 #include "tests/support/pg_server.h"
@@ -98,8 +99,8 @@ MigrateFixture& Fixture() {
       }
       (void)f->source->Write(partition, batch);
     }
-    // Registered after RocksDB created its lazy statics, so it runs before they go.
-    std::atexit([] {
+    // At the end of the run, while RocksDB's statics are alive.
+    AtBenchEnd([] {
       MigrateFixture& f = Fixture();
       if (f.source) (void)f.source->Close();
       f.source.reset();

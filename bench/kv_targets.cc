@@ -38,9 +38,8 @@ Status LoadKv(KvTarget& t) {
   return Status::OK();
 }
 
-// Targets are closed (and their directories removed) by atexit handlers registered after
-// each open, so they run before RocksDB's own function-local statics (created during the
-// open) are destroyed.
+// Targets are closed (and their directories removed) at the end of the run
+// (AtBenchEnd), while RocksDB's static objects are still alive.
 std::mutex kv_mu;
 std::map<std::string, std::unique_ptr<KvTarget>>* kv_targets = nullptr;
 std::mutex raw_mu;
@@ -137,7 +136,7 @@ KvTarget* GetKv(const std::string& name, std::string* error) {
     PrintLsmShape(t->uri, t->dir + "/db");
   }
   slot = std::move(t);
-  std::atexit(CloseKvTargets);
+  AtBenchEnd(CloseKvTargets);
   return slot.get();
 }
 
@@ -176,7 +175,7 @@ RawTarget* GetRaw(std::string* error) {
   if (!t->Open(error)) return nullptr;
   PrintLsmShape("baseline", t->dir);
   target = std::move(t);
-  std::atexit(CloseRawTarget);
+  AtBenchEnd(CloseRawTarget);
   return target.get();
 }
 

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/open.h"
 #include "tests/support/pg_server.h"
 #include "tests/support/temp_dir.h"
@@ -135,9 +136,8 @@ Fixture& Shared() {
     batch.Clear();
     for (int i = 0; i < kKeys; ++i) batch.Put(Key(i), std::string(100, 'v'));
     (void)fixture->rocks->Write("bench", batch);
-    // Registered after RocksDB created its lazy statics (Env, thread pools), so that it
-    // runs before they are destroyed.
-    std::atexit(DropTable);
+    // At the end of the run, while RocksDB's statics (Env, thread pools) are alive.
+    AtBenchEnd(DropTable);
     // Open the pool's connections outside the timed loops.
     std::vector<std::thread> warm;
     for (int t = 0; t < 4; ++t) {

@@ -31,6 +31,7 @@
 #include <random>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "engine/open.h"
 #include "refstore/committed/range_store.h"
 #include "refstore/internal/codec.h"
@@ -41,13 +42,6 @@
 
 namespace refkv::refstore {
 namespace {
-
-std::string NewBenchDir() {
-  const char* base = getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/refkv-rsbench-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) abort();
-  return pattern;
-}
 
 std::string PathOf(int64_t i) {
   char buf[48];
@@ -66,8 +60,7 @@ struct Env {
   ~Env() {
     opened = {};
     kv.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    bench::RemoveTree(dir);
   }
 };
 
@@ -76,7 +69,7 @@ struct Env {
 // two-level metaranges, below flat (v1) ones.
 std::unique_ptr<Env> MakeEnv(const std::string& driver, bool durable, int64_t schema = 0) {
   auto env = std::make_unique<Env>();
-  env->dir = NewBenchDir();
+  env->dir = bench::MakeScratchDir("refstore");
   std::string uri = driver == "mem" ? "mem://" : "rocks://" + env->dir + "/db?sync=false";
   kv::OpenOptions open;
   if (schema > 0) open.code_schema_version = schema;
@@ -115,8 +108,8 @@ bool Fill(benchmark::State& state, RefStore& refs, const std::string& branch, in
 // calls the function several times per case (1, 10, 100... iterations, and once per
 // repetition) and the 1M fill takes tens of seconds, so it is filled once per case and a
 // profile of the running case sees the commits, not the fill. A new key releases the
-// previous env; an atexit handler releases the last one (registered at run time, so it
-// runs before RocksDB's static destructors: closing a store after them aborts).
+// previous env; the end of the run releases the last one (AtBenchEnd: before RocksDB's
+// static destructors, since closing a store after them crashes).
 std::mutex filled_mu;
 std::string* filled_key = new std::string;
 std::unique_ptr<Env>* filled_env = new std::unique_ptr<Env>;
@@ -137,8 +130,8 @@ void CommitLatency(benchmark::State& state, const std::string& driver, int64_t s
     std::lock_guard lock(filled_mu);
     const std::string key = driver + "/" + std::to_string(n) + "/" + std::to_string(schema);
     if (*filled_key != key || !*filled_env) {
-      static const bool kAtExit = (std::atexit(ReleaseFilledEnv), true);
-      (void)kAtExit;
+      static const bool kAtEnd = (bench::AtBenchEnd(ReleaseFilledEnv), true);
+      (void)kAtEnd;
       filled_env->reset();
       filled_key->clear();
       auto made = MakeEnv(driver, false, schema);

@@ -174,7 +174,7 @@ const char* MechName(Mech mech) {
 
 // Loads NumKeys() keys in key order (WAL on, 1,000 per batch), then reopens so the data
 // sits in SST files, as kv_bench does.
-// Closed by an atexit handler registered after each open (before RocksDB's statics go).
+// Closed at the end of the run (AtBenchEnd), while RocksDB's statics are alive.
 std::mutex mech_mu;
 std::map<Mech, std::unique_ptr<MechTarget>>* mech_targets = nullptr;
 
@@ -215,7 +215,7 @@ MechTarget& GetMech(Mech mech) {
                static_cast<size_t>(keys), MechName(mech), NowSeconds() - start);
   t->versions.assign(NumKeys(), 0);
   slot = std::move(t);
-  std::atexit(CloseMechTargets);
+  AtBenchEnd(CloseMechTargets);
   return *slot;
 }
 

@@ -34,6 +34,7 @@ struct RefArgs {
   std::vector<std::string> meta;
   size_t limit = 0;
   bool uncommitted = false;
+  bool names_only = false;
   double grace_seconds = 3600;
   CLI::Option* value_option = nullptr;
   CLI::Option* file_option = nullptr;
@@ -237,6 +238,7 @@ Status EntryLs(CliContext& ctx, const RefArgs& a) {
   refstore::ListEntriesOptions options;
   REFKV_ASSIGN_OR_RETURN(options.prefix, ctx.ArgBytes("--prefix", a.prefix));
   REFKV_ASSIGN_OR_RETURN(options.after, ctx.ArgBytes("--after", a.after));
+  options.names_only = a.names_only;
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kRead));
   const bool json = ctx.options().json;
   std::ostream& out = ctx.out();
@@ -248,7 +250,10 @@ Status EntryLs(CliContext& ctx, const RefArgs& a) {
     options.limit = a.limit == 0 ? 1000 : std::min<size_t>(1000, a.limit - n);
     REFKV_ASSIGN_OR_RETURN(auto page, r.refs->ListEntries(a.repo, a.ref, options));
     for (const auto& e : page.entries) {
-      if (json) {
+      if (json && a.names_only) {
+        out << (n ? ",\n" : "\n")
+            << JsonWriter(ctx.options().hex).StartObject().Bytes("path", e.path).EndObject().Take();
+      } else if (json) {
         out << (n ? ",\n" : "\n")
             << JsonWriter(ctx.options().hex)
                    .StartObject()
@@ -256,6 +261,8 @@ Status EntryLs(CliContext& ctx, const RefArgs& a) {
                    .Bytes("value", e.value)
                    .EndObject()
                    .Take();
+      } else if (a.names_only) {
+        out << ctx.TextBytes(e.path) << "\n";
       } else {
         out << ctx.TextBytes(e.path) << "\t" << ctx.TextBytes(e.value) << "\n";
       }
@@ -619,6 +626,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("K");
   AddNumberOption(*sub, "--limit", a->limit, "at most N entries (0: all)", size_t{0}, kMaxLimit)
       ->type_name("N");
+  sub->add_flag("--names-only", a->names_only,
+                "paths only, one per line (--json: {\"path\":..}); values are not read");
   sub = AddLeaf(ctx, *entry, "load",
                 "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
                 "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "

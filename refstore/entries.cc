@@ -13,6 +13,9 @@
 // released the staged entries (DeleteRange) that it moved into a commit we do not read.
 // The commit moves the branch head before releasing anything, so an unchanged head on the
 // re-read proves the staging we saw was complete.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include <algorithm>
 #include <map>
 
@@ -106,9 +109,52 @@ Result<std::string> RefStoreImpl::GetEntry(std::string_view repo_name, std::stri
   return Status::Conflict("branch '" + std::string(ref) + "' kept committing during a read");
 }
 
+namespace {
+
+// Whether the encoded pb::StagedEntry `bytes` holds a value (not a tombstone), read from
+// its field tags alone: a value's bytes are skipped, not copied. Parsing agrees with
+// Decode: the last field of the oneof wins, unknown fields are skipped, and what Decode
+// rejects is rejected here too.
+Result<bool> StagedHoldsValue(std::string_view bytes, std::string_view what) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  bool value = false;
+  bool ok = true;
+  while (ok) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) {
+      ok = in.ConsumedEntireMessage();  // false for a 0 tag before the end
+      break;
+    }
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if (field == pb::StagedEntry::kValueFieldNumber &&
+        type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t size = 0;
+      ok = in.ReadVarint32(&size) && in.Skip(static_cast<int>(size));
+      value = true;
+    } else if (field == pb::StagedEntry::kTombstoneFieldNumber &&
+               type == WireFormatLite::WIRETYPE_VARINT) {
+      uint64_t flag = 0;
+      ok = in.ReadVarint64(&flag);
+      value = false;
+    } else {
+      ok = WireFormatLite::SkipField(&in, tag);
+    }
+  }
+  if (!ok) {
+    return Status::Corruption("cannot parse " + pb::StagedEntry().GetTypeName() + " at " +
+                              std::string(what) + " (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  return value;
+}
+
+}  // namespace
+
 Result<std::vector<std::pair<std::string, RefStoreImpl::Staged>>> RefStoreImpl::ReadStaged(
     const Repo& repo, const std::vector<std::string>& tokens, std::string_view prefix,
-    std::string_view start, size_t limit) {
+    std::string_view start, size_t limit, bool names_only) {
   std::map<std::string, Staged, std::less<>> merged;
   for (const auto& token : tokens) {
     kv::ScanOptions scan;
@@ -119,6 +165,13 @@ Result<std::vector<std::pair<std::string, RefStoreImpl::Staged>>> RefStoreImpl::
     for (; it->Valid() && (limit == 0 || n < limit); it->Next(), ++n) {
       std::string path(it->key().substr(token.size()));
       if (merged.count(path)) continue;  // a newer token already decided this path
+      if (names_only) {
+        REFKV_ASSIGN_OR_RETURN(
+            bool holds_value,
+            StagedHoldsValue(it->value(), repo.staging + "/" + kv::Printable(it->key())));
+        merged.emplace(std::move(path), holds_value ? Staged(std::string()) : Staged(std::nullopt));
+        continue;
+      }
       pb::StagedEntry entry;
       REFKV_RETURN_IF_ERROR(
           Decode(it->value(), &entry, repo.staging + "/" + kv::Printable(it->key())));
@@ -150,8 +203,9 @@ Result<EntryPage> RefStoreImpl::ListEntries(std::string_view repo_name, std::str
     REFKV_ASSIGN_OR_RETURN(Resolved at, Resolve(repo, ref));
     std::vector<std::pair<std::string, Staged>> staged;
     if (at.branch) {
-      REFKV_ASSIGN_OR_RETURN(staged, ReadStaged(repo, TokensOf(at.branch->branch), options.prefix,
-                                                start, limit == SIZE_MAX ? 0 : limit));
+      REFKV_ASSIGN_OR_RETURN(staged,
+                             ReadStaged(repo, TokensOf(at.branch->branch), options.prefix, start,
+                                        limit == SIZE_MAX ? 0 : limit, options.names_only));
     }
     // Staging was read up to `limit` paths per token: past the last one we saw, more
     // staged paths may exist, so the page stops there.
@@ -181,7 +235,8 @@ Result<EntryPage> RefStoreImpl::ListEntries(std::string_view repo_name, std::str
         if (cmp == 0) it->Next();
       } else {
         last = std::string(it->key());
-        page.entries.push_back({last, std::string(it->value())});
+        page.entries.push_back(
+            {last, options.names_only ? std::string() : std::string(it->value())});
         it->Next();
       }
     }

@@ -186,6 +186,10 @@ struct ListEntriesOptions {
   std::string prefix;  // only paths starting with this
   std::string after;   // only paths > after (the previous page's next_after)
   size_t limit = 1000;
+  // Paths only: every Entry::value is left empty, and no value is copied or decoded
+  // (a staged value is skipped over in its record; committed values are not copied out
+  // of the range's blocks, which hold them beside their paths).
+  bool names_only = false;
 };
 
 struct EntryPage {

@@ -168,10 +168,11 @@ class RefStoreImpl final : public RefStore {
   Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,
                     const pb::StagedEntry& entry);
   // Every staged path of `tokens` (newest first wins) in path order, from `start`,
-  // restricted to `prefix`, at most `limit` paths (0 = all).
+  // restricted to `prefix`, at most `limit` paths (0 = all). `names_only`: a staged
+  // value is returned empty (not a tombstone), its bytes neither copied nor decoded.
   Result<std::vector<std::pair<std::string, Staged>>> ReadStaged(
       const Repo& repo, const std::vector<std::string>& tokens, std::string_view prefix,
-      std::string_view start, size_t limit);
+      std::string_view start, size_t limit, bool names_only = false);
 
   // commit.cc
   // The newest commit from `head` back to (excluding) `min_generation` that folded one

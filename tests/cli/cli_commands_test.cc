@@ -110,6 +110,13 @@ TEST_F(CliCommandsTest, RefStoreHappyPathAndJson) {
   RunResult ls = Ok({"entry", "ls", "r1", "dev", "--json", "--prefix", "c"});
   EXPECT_TRUE(LooksLikeJson(ls.out)) << ls.out;
   EXPECT_NE(ls.out.find("{\"path\":\"c\",\"value\":\"3\"}"), std::string::npos) << ls.out;
+  // --names-only: paths alone (text: one per line; JSON: {"path":..}).
+  EXPECT_EQ(Ok({"entry", "ls", "r1", "dev", "--names-only"}).out, "b\nc\n");
+  RunResult names = Ok({"entry", "ls", "r1", "dev", "--names-only", "--json", "--limit", "1"});
+  EXPECT_TRUE(LooksLikeJson(names.out)) << names.out;
+  EXPECT_NE(names.out.find("{\"path\":\"b\"}"), std::string::npos) << names.out;
+  EXPECT_EQ(names.out.find("value"), std::string::npos) << names.out;
+  EXPECT_NE(names.out.find("\"next_after\":\"b\""), std::string::npos) << names.out;
 
   RunResult log = Ok({"log", "r1", "dev", "--json"});
   EXPECT_TRUE(LooksLikeJson(log.out)) << log.out;
