@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "refstore/check.h"
 #include "refstore/migrations/commit_index.h"
 #include "refstore/schema.h"
 #include "tests/refstore/refstore_fixture.h"
@@ -103,6 +104,9 @@ TEST_P(MergeTest, MergeCommitFastForwardAndUpToDate) {
   auto index = rs::migrations::CheckIndex(*env_.base, rs::kCodeSchema);
   ASSERT_OK(index);
   EXPECT_TRUE(index->empty());
+  auto checked = rs::Check(*env_.base, *refs_, *env_.ranges);
+  ASSERT_OK(checked);
+  for (const auto& v : checked->violations) ADD_FAILURE() << v.location << ": " << v.problem;
   ASSERT_OK(refs_->DeleteBranch("r", "feature"));
   ASSERT_OK(refs_->DeleteBranch("r", "other"));
   ASSERT_OK(refs_->CollectGarbage());
