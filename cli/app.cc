@@ -63,6 +63,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddStoreCommands(app, ctx);
   AddKvCommands(app, ctx);
   AddRefStoreCommands(app, ctx);
+  AddMergeCommands(app, ctx);
   AddFormatCommands(app, ctx);
   AddMigrateCommands(app, ctx);
   AddQuickstartCommand(app, ctx);
@@ -108,6 +109,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (!status.ok()) {
     err << "refkv: " << OneLine(status.message()) << std::endl;
+    if (ctx.failure_exit_code()) return *ctx.failure_exit_code();
     return ExitCodeFor(status, ctx.setup_failed() ? Phase::kSetup : Phase::kCommand);
   }
   return kExitOk;
