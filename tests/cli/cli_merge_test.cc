@@ -79,7 +79,11 @@ TEST_F(CliMergeTest, MergeConflictsRevertAndResets) {
   EXPECT_NE(no_parent.err.find("parent number"), std::string::npos);
   EXPECT_EQ(Ok({"revert", "r", "main", merge_commit, "--parent", "1"}).out.rfind("merged ", 0), 0u);
   EXPECT_EQ(Ok({"entry", "get", "r", "main", "a"}).out, "dst");
-  EXPECT_EQ(Ok({"cherry-pick", "r", "main", "f"}).out.rfind("merged ", 0), 0u);
+  // Picking f's change again conflicts with main's own (a changed, b deleted) unless told.
+  EXPECT_EQ(R({"cherry-pick", "r", "main", "f"}).exit_code, kExitMergeConflicts);
+  EXPECT_EQ(
+      Ok({"cherry-pick", "r", "main", "f", "--strategy", "source-wins"}).out.rfind("merged ", 0),
+      0u);
   EXPECT_EQ(Ok({"entry", "get", "r", "main", "b"}).out, "src");
 
   // branch reset --to: expected head, then a move; without --to it discards staged writes.
