@@ -165,8 +165,10 @@ void ConcurrentTeardown(const benchmark::State&) {
 void ConcurrentMerges(benchmark::State& state) {
   MergeEnv* env = concurrent_env->get();
   if (env == nullptr) return state.SkipWithError("cannot open rocks");
-  const std::string branch =
-      "f" + std::to_string(state.thread_index()) + "-" + std::to_string(concurrent_run++);
+  std::string branch = "f";
+  branch.append(std::to_string(state.thread_index()))
+      .append("-")
+      .append(std::to_string(concurrent_run++));
   auto b = env->refs->CreateBranch("bench", branch, "main");
   if (!b.ok()) return state.SkipWithError(b.status().ToString().c_str());
   MergeOptions never;
