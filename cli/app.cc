@@ -64,6 +64,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddKvCommands(app, ctx);
   AddRefStoreCommands(app, ctx);
   AddHistoryCommands(app, ctx);
+  AddMergeCommands(app, ctx);
   AddFormatCommands(app, ctx);
   AddMigrateCommands(app, ctx);
   AddQuickstartCommand(app, ctx);
@@ -109,6 +110,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (!status.ok()) {
     err << "refkv: " << OneLine(status.message()) << std::endl;
+    if (ctx.failure_exit_code()) return *ctx.failure_exit_code();
     return ExitCodeFor(status, ctx.setup_failed() ? Phase::kSetup : Phase::kCommand);
   }
   return kExitOk;

@@ -13,6 +13,7 @@
 #include "cli/config.h"
 #include "cli/context.h"
 #include "engine/store.h"
+#include "refstore/open_for_store.h"
 
 namespace CLI {
 class App;
@@ -34,6 +35,9 @@ void AddFormatCommands(CLI::App& app, CliContext& ctx);
 void AddMigrateCommands(CLI::App& app, CliContext& ctx);
 // quickstart (cli/quickstart.cc).
 void AddQuickstartCommand(CLI::App& app, CliContext& ctx);
+// merge, revert, cherry-pick, `branch reset --to`, `entry reset` (cli/merge_commands.cc);
+// after AddRefStoreCommands (it extends the branch and entry groups).
+void AddMergeCommands(CLI::App& app, CliContext& ctx);
 
 // The ref store part of quickstart (cli/quickstart_refstore.cc): creates repository
 // quickstart-<run_id>, stages `entries`, commits, branches, diffs, logs and deletes it,
@@ -45,6 +49,10 @@ Status RefStoreTour(std::ostream& out, kv::Store& store, std::string_view run_id
 
 // Writes what `store info` shows about `store` (opened from `source`) to ctx.out(), as
 // text or, under --json, as one JSON object. Errors: those of reading the metadata.
+// The ref store on the CLI's store as every ref store command opens it
+// (cli/refstore_commands.cc).
+Result<refstore::OpenedRefStore> OpenRefStoreForCommand(CliContext& ctx, Access access);
+
 Status WriteStoreInfo(CliContext& ctx, const StoreSource& source, kv::Store& store);
 
 }  // namespace refkv::cli

@@ -88,6 +88,10 @@ class CliContext {
   Result<kv::Store*> OpenStore(const StoreSource& source, Access access);
   // True once resolving or opening the store failed: the error is a setup error.
   bool setup_failed() const { return setup_failed_; }
+  // A command whose failure has an exit code no Status maps to (merge conflicts, 13:
+  // cli/exit_code.h) sets it before returning its error; RunCli exits with it.
+  void set_failure_exit_code(int code) { failure_exit_code_ = code; }
+  std::optional<int> failure_exit_code() const { return failure_exit_code_; }
 
   // Bytes of a command-line argument: hex-decoded under --hex (InvalidArgument naming
   // `what` if it is not hex), else the argument as given.
@@ -110,6 +114,7 @@ class CliContext {
   std::unique_ptr<kv::Store> store_;
   Access store_access_ = Access::kRead;
   bool setup_failed_ = false;
+  std::optional<int> failure_exit_code_;
 };
 
 }  // namespace refkv::cli

@@ -28,6 +28,9 @@
 //  12  disk full: a write failed because the store's file system (or an output file's)
 //      is full (Status NoSpace), in any command and also while opening the store; the
 //      writes acknowledged before it are kept; free space and run it again
+//  13  merge conflicts: `merge`, `revert` or `cherry-pick` found conflicting paths (listed
+//      on stdout as `! PATH`, or in --json with their values); nothing written. Not a
+//      Status mapping: the command sets it (CliContext::set_failure_exit_code)
 // A store that cannot be opened at all (newer format, in use by another process) is 1.
 // A commit with nothing staged is not an error: it prints "no changes" and exits 0.
 // 3 and 4 only ever describe the command's own key: a missing store, config file or
@@ -56,6 +59,7 @@ inline constexpr int kExitBackupFailed = 9;
 inline constexpr int kExitBadBackup = 10;
 inline constexpr int kExitNodesRunning = 11;
 inline constexpr int kExitDiskFull = 12;
+inline constexpr int kExitMergeConflicts = 13;
 
 // The lines --help ends with.
 inline constexpr std::string_view kExitCodeHelp =
@@ -69,6 +73,7 @@ inline constexpr std::string_view kExitCodeHelp =
     "            pre-flight: a live node of another schema); nothing written for 6-11.\n"
     "            12 disk full (a write found no space left on the file system; the\n"
     "            writes acknowledged before it are kept).\n"
+    "            13 merge conflicts (merge, revert, cherry-pick; nothing written).\n"
     "            A commit with nothing staged prints 'no changes', 0.";
 
 // Which step failed: kSetup (resolving the config, opening the store) or kCommand (the
@@ -77,8 +82,8 @@ enum class Phase { kSetup, kCommand };
 
 // The one Status -> exit code mapping. kCommand: a Status carrying a StatusReason (the
 // migrate pre-flight's and restore's refusals) maps by it: kFreeSpace 8, kBackupFailed 9,
-// kBadBackup 10, kNodesRunning 11, kStoreInUse 7. NoSpace is 12 in either phase. Other
-// kSetup errors are 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5,
+// kBadBackup 10, kNodesRunning 11, kStoreInUse 7. NoSpace is 12 in either
+// phase. Other kSetup errors are 1. kCommand: NotFound 3, PredicateFailed 4, Conflict 5,
 // VersionMismatch 6, Busy 7, InvalidArgument 2, any other error 1; OK 0.
 int ExitCodeFor(const Status& status, Phase phase);
 

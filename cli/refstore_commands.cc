@@ -728,4 +728,8 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
       ->type_name("S");
 }
 
+Result<refstore::OpenedRefStore> OpenRefStoreForCommand(CliContext& ctx, Access access) {
+  return Refs(ctx, access);
+}
+
 }  // namespace refkv::cli

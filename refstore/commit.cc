@@ -41,7 +41,6 @@
 #include "refstore/internal/ref_store_impl.h"
 
 namespace refkv::refstore::internal {
-namespace {
 
 void Backoff(const Options& options, int attempt) {
   std::mt19937_64& rng = ThreadRng();
@@ -52,6 +51,8 @@ void Backoff(const Options& options, int attempt) {
   std::uniform_int_distribution<int64_t> dist(0, cap * 1000);
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
+
+namespace {
 
 // Up to this many staged entries a commit releases by point deletes of the keys it read
 // (one Store::Write); beyond, by one DeleteRange per token. On RocksDB a DeleteRange

@@ -78,6 +78,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -287,6 +288,83 @@ struct GcStats {
   size_t index_keys_deleted = 0;  // commit index keys left without their record (a crash)
 };
 
+// ---- Merge, revert, cherry-pick, reset (RefStore::Merge and below) ----------------------
+// One path whose value differs on all three sides of a merge (nullopt: absent there).
+struct MergeConflict {
+  std::string path;
+  std::optional<std::string> base, source, dest;
+};
+// What a resolver decides for one conflict.
+struct MergeResolution {
+  bool resolved = false;             // false: it stays a conflict
+  std::optional<std::string> value;  // the merged value; nullopt: the path is absent
+};
+using MergeResolver = std::function<MergeResolution(const MergeConflict&)>;
+
+struct MergeOptions {
+  // How conflicts are settled: kFail lists them and writes nothing; kSourceWins /
+  // kDestWins take that side's value (or absence); kResolver asks `resolver` per path
+  // (what it leaves unresolved is listed as with kFail).
+  enum class Strategy { kFail, kSourceWins, kDestWins, kResolver };
+  Strategy strategy = Strategy::kFail;
+  MergeResolver resolver;
+  // One parent (the destination head) instead of [destination head, source].
+  bool squash = false;
+  // kAuto: move the branch to the source when its head is an ancestor of the source;
+  // kNever: always make a merge commit; kOnly: fast-forward or fail (PredicateFailed).
+  enum class FastForward { kAuto, kNever, kOnly };
+  FastForward fast_forward = FastForward::kAuto;
+  // Merge only if the destination head is this commit (PredicateFailed otherwise).
+  std::optional<std::string> expected_dest_head;
+  std::string message;  // default: "Merge '<source>' into '<dest>'"
+  std::string committer;
+  std::map<std::string, std::string> metadata;
+  // Make the commit even when the merged tree equals the destination's.
+  bool allow_empty = false;
+  // The destination's staged writes stay staged on top of the new head; without it a
+  // destination with staged writes is refused (PredicateFailed naming the branch).
+  bool keep_staged = false;
+  // The page of conflicts reported: paths > conflicts_after, at most conflicts_limit.
+  std::string conflicts_after;
+  size_t conflicts_limit = 1000;
+};
+
+struct MergeResult {
+  enum class Outcome {
+    kMerged,           // `commit` is the new commit (a merge commit unless squashed)
+    kFastForwarded,    // the branch moved to the source; `commit` is the source commit
+    kAlreadyUpToDate,  // the source is an ancestor of the head; `commit` is the head
+    kNoChanges,        // the result equals the head's tree (and !allow_empty); nothing written
+    kConflicts,        // `conflicts` lists them; nothing visible written, `commit` the head
+  };
+  Outcome outcome = Outcome::kAlreadyUpToDate;
+  CommitInfo commit;
+  std::vector<MergeConflict> conflicts;  // in path order: one page (see MergeOptions)
+  std::string conflicts_next_after;      // pass as conflicts_after for the next page; empty: last
+  std::string base;                      // the merge base used (empty: none, or not needed)
+  int attempts = 0;                      // compare-and-set rounds used
+  // Of the tree merge (the last attempt): ranges kept whole by id, read, and written.
+  uint64_t ranges_reused = 0;
+  uint64_t ranges_read = 0;
+  uint64_t ranges_written = 0;
+};
+
+// Revert and cherry-pick: `parent_number` (1-based) picks the parent of a merge commit the
+// change is taken against; 0 for a commit with one parent.
+struct PickOptions {
+  int parent_number = 0;
+  MergeOptions::Strategy strategy = MergeOptions::Strategy::kFail;
+  MergeResolver resolver;
+  std::optional<std::string> expected_head;
+  std::string message;  // default: "Revert <id>" / "Cherry-pick <id>"
+  std::string committer;
+  std::map<std::string, std::string> metadata;
+  bool allow_empty = false;
+  bool keep_staged = false;
+  std::string conflicts_after;
+  size_t conflicts_limit = 1000;
+};
+
 class RefStore {
  public:
   // Opens a ref store on `store`, keeping committed data in `ranges`. Both are borrowed.
@@ -438,6 +516,46 @@ class RefStore {
   // MergeBase plus Diff.
   virtual Result<std::vector<EntryDiff>> Compare(std::string_view repo, std::string_view base_ref,
                                                  std::string_view head_ref, size_t limit) = 0;
+  // ---- Merge, revert, cherry-pick, reset ----------------------------------------------
+  // Merges the commit `source_ref` resolves to into `dest_branch` (see MergeResult for
+  // the outcomes). The base is the best common ancestor of the destination head and the
+  // source from the ancestry index: the one of highest generation, ties (criss-cross
+  // histories) broken by the greatest commit id, so every call picks the same one; no
+  // common ancestor: the empty tree. A merge commit records "merge.base", "merge.source"
+  // and "merge.strategy" in its metadata (over the caller's keys of those names).
+  // The tree merge works on ranges (CommittedManager::Merge). Concurrency: optimistic,
+  // as Commit; a lost compare-and-set whose destination head did not move repeats only
+  // the compare-and-set, one whose head moved merges again against the new head.
+  // PredicateFailed: expected_dest_head differs; the destination has staged writes (and
+  // !keep_staged; the message names the branch); kOnly and no fast-forward is possible.
+  // Conflict: lost every race (max_commit_attempts). Nothing is written on any error or
+  // on kConflicts but unreferenced ranges (the cleaner removes them).
+  virtual Result<MergeResult> Merge(std::string_view repo, std::string_view dest_branch,
+                                    std::string_view source_ref, const MergeOptions& options) = 0;
+  // Commits on `branch` the inverse of the change `ref` made against its parent
+  // (options.parent_number for a merge commit: InvalidArgument naming the parents if it
+  // is missing or out of range): a three-way merge with base = that commit, source = its
+  // parent, destination = the head; one parent. kNoChanges unless allow_empty when the
+  // result equals the head. Conflicts, staged writes, races: as Merge.
+  virtual Result<MergeResult> Revert(std::string_view repo, std::string_view branch,
+                                     std::string_view ref, const PickOptions& options) = 0;
+  // Commits on `branch` the change `ref` made against its parent (base = the parent,
+  // source = the commit). Otherwise as Revert.
+  virtual Result<MergeResult> CherryPick(std::string_view repo, std::string_view branch,
+                                         std::string_view ref, const PickOptions& options) = 0;
+  // Moves `branch` to the commit `ref` resolves to (a hard reset) by compare-and-set.
+  // PredicateFailed: the head is not expected_head (when given), or writes are staged and
+  // !discard_staged (the message names the branch). With discard_staged the staged writes
+  // are released. Returns the branch as moved.
+  virtual Result<BranchInfo> ResetBranchTo(std::string_view repo, std::string_view branch,
+                                           std::string_view ref,
+                                           std::optional<std::string> expected_head,
+                                           bool discard_staged) = 0;
+  // Drops the staged writes of `branch` at exactly `path_or_prefix` (is_prefix false) or
+  // at every path starting with it: one range delete per staging token (current and
+  // sealed), whatever their number.
+  virtual Status ResetEntries(std::string_view repo, std::string_view branch,
+                              std::string_view path_or_prefix, bool is_prefix) = 0;
 
   // ---- Cleaner ----------------------------------------------------------------------
   // Removes what nothing reachable uses: finishes interrupted repository deletions, drops

@@ -125,6 +125,32 @@ struct ApplyStats {
   uint64_t metarange_bytes_written = 0;  // flat metarange, or root + parts written
 };
 
+// ---- Three-way merge of trees (CommittedManager::Merge) ----------------------------------
+// A path whose value differs on all three sides of a merge (nullopt: absent on that side).
+struct TreeConflict {
+  std::string path;
+  std::optional<std::string> base, source, dest;
+};
+// How a merge settles a conflict: the winning side, or a resolver's value.
+struct TreeResolution {
+  bool resolved = false;             // false: it stays a conflict
+  std::optional<std::string> value;  // the merged value; nullopt: the path is absent
+};
+struct TreeMergeOptions {
+  // Consulted for every conflict; nullptr: every conflict stays one.
+  std::function<TreeResolution(const TreeConflict&)> resolve;
+  // Conflicts are listed from the first path > conflicts_after, at most conflicts_limit
+  // (>= 1) of them; more_conflicts tells whether more follow.
+  std::string conflicts_after;
+  size_t conflicts_limit = 1000;
+};
+struct TreeMergeResult {
+  std::string metarange;                // the merged tree; empty when there are conflicts
+  std::vector<TreeConflict> conflicts;  // unresolved ones, in path order (see options)
+  bool more_conflicts = false;          // conflicts past the listed ones exist
+  bool conflicted = false;              // an unresolved conflict exists (listed or not)
+};
+
 // A cursor over the entries of one tree in path order, within [start, end).
 class EntryIterator {
  public:
@@ -287,6 +313,25 @@ class CommittedManager {
   // Removes the v2 root of `metarange` only (idempotent). NotFound (nothing removed)
   // unless its flat form exists, so the tree stays readable.
   virtual Status DeleteMetaRangeRoot(std::string_view metarange) = 0;
+
+  // Three-way merge: the tree holding, at every path, the value of `source` where only
+  // source changed it from `base`, that of `dest` where only dest did, either where both
+  // made the same change, and a conflict where they differ (settled by options.resolve,
+  // else listed). No tree is stored when a conflict stays unresolved; ranges written
+  // before the first one are unreferenced (the cleaner removes them).
+  // Cost: the three range lists are walked together. Where two sides have the same
+  // range (equal id) the third side's range is kept whole by id, unread, whenever the
+  // output is at a range start (boundaries are content-defined, so the merged tree is
+  // exactly the one Apply or a from-scratch build of its content gives); otherwise only
+  // the winning side's entries are read there. Entries of all three are read only in
+  // ranges changed on both sides (and to re-align at the seam after such a region or at
+  // the end of a side: typically 1-3 ranges). A merge into a destination equal to the
+  // base (or with source equal to base) reads and writes nothing. `stats` (optional):
+  // ranges_reused = ranges kept whole, ranges_read, ranges_written, entries_read.
+  // Errors: as Apply for the three trees.
+  virtual Result<TreeMergeResult> Merge(std::string_view base, std::string_view source,
+                                        std::string_view dest, const TreeMergeOptions& options,
+                                        ApplyStats* stats, MetaRangeFormat format) = 0;
 };
 
 }  // namespace refkv::refstore

@@ -20,6 +20,7 @@
 #include "refstore/committed/committed.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/lru_cache.h"
+#include "refstore/committed/merge_walk.h"
 #include "refstore/committed/range_io.h"
 #include "refstore/committed/two_level.h"
 
@@ -352,6 +353,72 @@ class ManagerImpl final : public CommittedManager {
                                 internal::MetaRangeIdOf(*flat) + ": its v2 root is kept");
     }
     return ranges_.DeleteMetaObject(RangeStore::MetaObject::kRoot, metarange);
+  }
+
+  Result<TreeMergeResult> Merge(std::string_view base, std::string_view source,
+                                std::string_view dest, const TreeMergeOptions& options,
+                                ApplyStats* stats_out, MetaRangeFormat format) override {
+    ApplyStats stats;
+    TreeMergeResult result;
+    REFKV_ASSIGN_OR_RETURN(auto base_tree, LoadMetaRange(base));
+    REFKV_ASSIGN_OR_RETURN(auto source_tree, LoadMetaRange(source));
+    REFKV_ASSIGN_OR_RETURN(auto dest_tree, LoadMetaRange(dest));
+    // One side unchanged: the other is the result, nothing read or written.
+    if (source == base || source == dest) {
+      result.metarange = dest;
+    } else if (dest == base) {
+      result.metarange = source;
+    }
+    if (!result.metarange.empty()) {
+      stats.ranges_reused = result.metarange == dest ? dest_tree->size() : source_tree->size();
+      if (stats_out != nullptr) *stats_out = stats;
+      return result;
+    }
+    MetaRangeBuilder out;
+    Chunker chunker(
+        sst_, ranges_, options_, &out, &stats, [this](std::unique_ptr<RangeReader> range) {
+          std::string id = range->info().id;
+          if (readers_.Get(id) != nullptr) return;
+          const size_t charge = range->memory();
+          readers_.Put(id, std::shared_ptr<const RangeReader>(std::move(range)), charge);
+        });
+    class Output final : public internal::MergeOutput {
+     public:
+      Output(Chunker& chunker, MetaRangeBuilder& out) : chunker_(chunker), out_(out) {}
+      Status Add(std::string_view path, std::string_view value) override {
+        return chunker_.Add(path, value);
+      }
+      bool AtRangeStart() const override { return chunker_.empty(); }
+      void Keep(const MetaRange& tree, size_t i) override { out_.AddFrom(tree, i); }
+
+     private:
+      Chunker& chunker_;
+      MetaRangeBuilder& out_;
+    } output(chunker, out);
+    REFKV_RETURN_IF_ERROR(internal::WalkMerge(
+        *base_tree, *source_tree, *dest_tree, options,
+        [this](std::string_view id) { return LoadRange(id); }, output, &result, &stats));
+    if (result.conflicted) {
+      if (stats_out != nullptr) *stats_out = stats;
+      return result;
+    }
+    REFKV_RETURN_IF_ERROR(chunker.Emit());
+    result.metarange = empty_id_;
+    if (out.size() > 0) {
+      MetaRange built = out.Finish();
+      result.metarange = internal::MetaRangeIdOf(built.encoded());
+      if (format == MetaRangeFormat::kTwoLevel && built.size() > options_.flat_max_ranges) {
+        REFKV_RETURN_IF_ERROR(StoreTwoLevel(result.metarange, *dest_tree, &built, &stats));
+      } else {
+        REFKV_RETURN_IF_ERROR(ranges_.PutMetaRange(result.metarange, built.encoded()));
+        stats.metarange_bytes_written += built.encoded().size();
+      }
+      auto shared = std::make_shared<const MetaRange>(std::move(built));
+      metaranges_.Put(result.metarange, shared, shared->encoded().size());
+    }
+    if (options_.sync) REFKV_RETURN_IF_ERROR(ranges_.Sync());
+    if (stats_out != nullptr) *stats_out = stats;
+    return result;
   }
 
   // The parsed, hash-checked metarange `id` (cached).

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -88,6 +89,18 @@ class RefStoreImpl final : public RefStore {
                                       std::string_view right, size_t limit) override;
   Result<std::vector<EntryDiff>> DiffUncommitted(std::string_view repo, std::string_view branch,
                                                  size_t limit) override;
+
+  Result<MergeResult> Merge(std::string_view repo, std::string_view dest_branch,
+                            std::string_view source_ref, const MergeOptions& options) override;
+  Result<MergeResult> Revert(std::string_view repo, std::string_view branch, std::string_view ref,
+                             const PickOptions& options) override;
+  Result<MergeResult> CherryPick(std::string_view repo, std::string_view branch,
+                                 std::string_view ref, const PickOptions& options) override;
+  Result<BranchInfo> ResetBranchTo(std::string_view repo, std::string_view branch,
+                                   std::string_view ref, std::optional<std::string> expected_head,
+                                   bool discard_staged) override;
+  Status ResetEntries(std::string_view repo, std::string_view branch,
+                      std::string_view path_or_prefix, bool is_prefix) override;
 
   Result<GcStats> CollectGarbage() override;
 
@@ -180,6 +193,49 @@ class RefStoreImpl final : public RefStore {
   Result<std::optional<pb::Commit>> FindFoldingCommit(const Repo& repo, std::string_view head,
                                                       const std::set<std::string>& tokens,
                                                       int64_t min_generation);
+  // merge.cc
+  // What a merge-like call does against one destination head (see merge.cc).
+  struct MergePlan {
+    bool up_to_date = false;                      // nothing to do: report the head
+    std::string fast_forward_to;                  // move the branch here (no commit)
+    std::string base_metarange;                   // else: the three-way merge of these two
+    std::string source_metarange;                 //   into the head's tree
+    std::string base_id;                          // reported as MergeResult::base
+    std::vector<std::string> extra_parents;       // after the head
+    int64_t min_generation = 0;                   // the new commit's generation is above this too
+    std::map<std::string, std::string> metadata;  // recorded over the caller's
+  };
+  // The caller's side of a merge-like call (the fields of MergeOptions it shares).
+  struct MergeWrite {
+    MergeOptions::Strategy strategy = MergeOptions::Strategy::kFail;
+    MergeResolver resolver;
+    std::optional<std::string> expected_head;
+    std::string message;
+    std::string committer;
+    std::map<std::string, std::string> metadata;
+    bool allow_empty = false;
+    bool keep_staged = false;
+    std::string conflicts_after;
+    size_t conflicts_limit = 1000;
+    std::string what;                  // "merge into" / "revert on" / "cherry-pick on" (messages)
+    std::string fence_before_resolve;  // the sweep fence read before the source was resolved
+  };
+  // The optimistic loop shared by Merge, Revert and CherryPick: plan against the head,
+  // merge the trees, insert the commit, compare-and-set the branch.
+  Result<MergeResult> MergeIntoBranch(
+      const Repo& repo, std::string_view branch, const MergeWrite& write,
+      const std::function<Result<MergePlan>(const pb::Commit&)>& plan);
+  // True if the branch has staged writes (any entry in its token, or sealed tokens).
+  Result<bool> HasStaged(const Repo& repo, const pb::Branch& branch);
+  // After moving the existing branch record `key` from `raw_before` to `raw_after` (at
+  // `commit_id`, resolved after `fence_before` was read): OK if no sweep overlapped or the
+  // record survived it; NotFound (and the branch moved back) if a sweep deleted it.
+  Status ConfirmMovedBranch(const Repo& repo, std::string_view fence_before,
+                            std::string_view commit_id, const std::string& key,
+                            const std::string& raw_after, const std::string& raw_before);
+  Result<MergeResult> Pick(std::string_view repo_name, std::string_view branch,
+                           std::string_view ref, const PickOptions& options, bool revert);
+
   // gc.cc: the range-sweep fence. A commit reads it before building committed data and
   // again after writing its commit record; it may proceed only if both reads are equal and
   // no sweep is running (see gc.cc).
@@ -214,6 +270,10 @@ class RefStoreImpl final : public RefStore {
 
   std::unique_ptr<kv::migrate::NodeHeartbeat> node_;  // nullptr: no heartbeat
 };
+
+// Sleeps before retry `attempt` of a compare-and-set loop: full jitter, exponential up to
+// Options::backoff_max (commit.cc; merge.cc).
+void Backoff(const Options& options, int attempt);
 
 // Wraps errors with "<what> '<name>'" context.
 Status Annotate(const Status& status, std::string_view what, std::string_view name);

@@ -169,6 +169,78 @@ TEST_P(FaultTest, Commit) {
       });
 }
 
+// Merge, revert and reset: a fault leaves the branch at its old head or at the whole
+// result, and running the call again finishes it.
+TEST_P(FaultTest, Merge) {
+  Sweep(
+      [](rs::RefStore& refs) {
+        ASSERT_OK(refs.CreateRepository("r"));
+        ASSERT_OK(refs.PutEntry("r", "main", "a", "1"));
+        ASSERT_OK(refs.Commit("r", "main", Req("a")));
+        ASSERT_OK(refs.CreateBranch("r", "f", "main"));
+        ASSERT_OK(refs.PutEntry("r", "f", "b", "1"));
+        ASSERT_OK(refs.Commit("r", "f", Req("b")));
+        ASSERT_OK(refs.PutEntry("r", "main", "c", "1"));
+        ASSERT_OK(refs.Commit("r", "main", Req("c")));
+      },
+      [](rs::RefStore& refs) {
+        rs::MergeOptions o;
+        o.fast_forward = rs::MergeOptions::FastForward::kNever;
+        return refs.Merge("r", "main", "f", o).status();
+      },
+      [](TestEnv& env, const Status& s) {
+        auto head = env.refs->GetCommit("r", "main");
+        ASSERT_OK(head);
+        const bool merged = head->parents.size() == 2;
+        if (s.ok()) {
+          EXPECT_TRUE(merged);
+        }
+        EXPECT_EQ(AllEntries(*env.refs, "r", "main").size(), merged ? 3u : 2u);
+        auto again = env.refs->Merge("r", "main", "f", {});
+        ASSERT_OK(again);
+        EXPECT_EQ(again->outcome, merged ? rs::MergeResult::Outcome::kAlreadyUpToDate
+                                         : rs::MergeResult::Outcome::kMerged);
+        EXPECT_EQ(AllEntries(*env.refs, "r", "main"),
+                  (std::map<std::string, std::string>{{"a", "1"}, {"b", "1"}, {"c", "1"}}));
+      });
+}
+
+TEST_P(FaultTest, RevertAndReset) {
+  for (const bool revert : {true, false}) {
+    SCOPED_TRACE(revert ? "revert" : "reset");
+    Sweep(
+        [](rs::RefStore& refs) {
+          ASSERT_OK(refs.CreateRepository("r"));
+          ASSERT_OK(refs.PutEntry("r", "main", "a", "1"));
+          ASSERT_OK(refs.Commit("r", "main", Req("one")));
+          ASSERT_OK(refs.CreateTag("r", "one", "main"));
+          ASSERT_OK(refs.PutEntry("r", "main", "a", "2"));
+          ASSERT_OK(refs.PutEntry("r", "main", "b", "2"));
+          ASSERT_OK(refs.Commit("r", "main", Req("two")));
+          ASSERT_OK(refs.CreateTag("r", "two", "main"));
+        },
+        [revert](rs::RefStore& refs) {
+          if (revert) return refs.Revert("r", "main", "two", {}).status();
+          return refs.ResetBranchTo("r", "main", "one", std::nullopt, false).status();
+        },
+        [revert](TestEnv& env, const Status& s) {
+          const auto one = AllEntries(*env.refs, "r", "one");
+          const auto now = AllEntries(*env.refs, "r", "main");
+          if (s.ok()) {
+            EXPECT_EQ(now, one);
+          }
+          EXPECT_TRUE(now == one || now == AllEntries(*env.refs, "r", "two"));
+          if (revert) {
+            ASSERT_OK(env.refs->Revert("r", "main", "two", {}));
+          } else {
+            ASSERT_OK(env.refs->ResetBranchTo("r", "main", "one", std::nullopt, false));
+          }
+          EXPECT_EQ(AllEntries(*env.refs, "r", "main"), one);
+        });
+    if (HasFatalFailure()) return;
+  }
+}
+
 TEST_P(FaultTest, DeleteRepository) {
   Sweep(
       [](rs::RefStore& refs) {
