@@ -17,6 +17,7 @@
 #include <map>
 
 #include "refstore/internal/ref_store_impl.h"
+#include "refstore/internal/staged.h"
 
 namespace refkv::refstore::internal {
 namespace {
@@ -89,10 +90,10 @@ Result<std::string> RefStoreImpl::GetEntry(std::string_view repo_name, std::stri
       for (size_t i = 0; i < found.size(); ++i) {
         if (found[i].status().IsNotFound()) continue;
         if (!found[i].ok()) return Annotate(found[i].status(), "staged path", path);
-        pb::StagedEntry entry;
-        REFKV_RETURN_IF_ERROR(
-            Decode(*found[i], &entry, repo.staging + "/" + kv::Printable(keys[i])));
-        if (entry.kind_case() == pb::StagedEntry::kValue) return entry.value();
+        REFKV_ASSIGN_OR_RETURN(
+            auto entry, DecodeStaged(*found[i], repo.staging + "/" + kv::Printable(keys[i])));
+        if (!entry) continue;  // an intent over nothing: an older token or committed data decides
+        if (entry->kind_case() == pb::StagedEntry::kValue) return entry->value();
         return not_found();
       }
       REFKV_ASSIGN_OR_RETURN(BranchState now, LoadBranch(repo, ref));
@@ -119,11 +120,11 @@ Result<std::vector<std::pair<std::string, RefStoreImpl::Staged>>> RefStoreImpl::
     for (; it->Valid() && (limit == 0 || n < limit); it->Next(), ++n) {
       std::string path(it->key().substr(token.size()));
       if (merged.count(path)) continue;  // a newer token already decided this path
-      pb::StagedEntry entry;
-      REFKV_RETURN_IF_ERROR(
-          Decode(it->value(), &entry, repo.staging + "/" + kv::Printable(it->key())));
-      merged.emplace(std::move(path), entry.kind_case() == pb::StagedEntry::kValue
-                                          ? Staged(entry.value())
+      REFKV_ASSIGN_OR_RETURN(
+          auto entry, DecodeStaged(it->value(), repo.staging + "/" + kv::Printable(it->key())));
+      if (!entry) continue;  // an intent over nothing decides nothing
+      merged.emplace(std::move(path), entry->kind_case() == pb::StagedEntry::kValue
+                                          ? Staged(entry->value())
                                           : Staged(std::nullopt));
     }
     REFKV_RETURN_IF_ERROR(it->status());
