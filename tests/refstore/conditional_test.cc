@@ -133,9 +133,13 @@ TEST_P(ConditionalTest, CommitAndCompetitorAtEveryStepOfAWrite) {
   enum Action { kCommit, kCompeteThenCommit, kCommitThenCompete };
   const std::string repo = "r";  // one repository (creating one costs a column family)
   ASSERT_OK(refs_->CreateRepository(repo));
+  // PostgreSQL (a round trip per call): a quarter of the cases unless
+  // REFKV_CONDITIONAL_ALL_POINTS is set (the time budget of the suite).
+  const bool all = GetParam() != "postgres" || std::getenv("REFKV_CONDITIONAL_ALL_POINTS");
   for (bool staged : {false, true}) {
     for (Action action : {kCommit, kCompeteThenCommit, kCommitThenCompete}) {
       for (bool remove : {false, true}) {
+        if (!all && (staged || remove)) continue;
         for (int index = 0;; ++index) {
           const std::string p = "p" + std::to_string(staged) + std::to_string(action) +
                                 std::to_string(remove) + "-" + std::to_string(index);
