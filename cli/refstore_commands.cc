@@ -44,7 +44,39 @@ struct RefArgs {
   int64_t since_ms = 0, until_ms = 0;
   std::string stop_at;
   std::vector<std::string> log_paths, log_prefixes;
+  // entry put / entry rm preconditions (--absent, --exists, --expect OLD)
+  bool if_absent = false, if_exists = false;
+  std::string if_expect;
+  CLI::Option* if_expect_option = nullptr;
 };
+
+// The precondition `entry put` / `entry rm` were given, or nullopt for none.
+Result<std::optional<refstore::EntryPrecondition>> EntryPreconditionOf(CliContext& ctx,
+                                                                       const RefArgs& a) {
+  if (a.if_absent) return std::optional(refstore::EntryPrecondition::Absent());
+  if (a.if_exists) return std::optional(refstore::EntryPrecondition::Exists());
+  if (a.if_expect_option != nullptr && a.if_expect_option->count() > 0) {
+    REFKV_ASSIGN_OR_RETURN(std::string expected, ctx.ArgBytes("--expect", a.if_expect));
+    return std::optional(refstore::EntryPrecondition::Equals(expected));
+  }
+  return std::optional<refstore::EntryPrecondition>();
+}
+
+// Adds the precondition options of `entry put` (all three) or `entry rm` (--expect only).
+void AddEntryPrecondition(CLI::App& sub, RefArgs& a, bool all) {
+  CLI::Option_group* group = sub.add_option_group("precondition", "at most one of");
+  if (all) {
+    group->add_flag("--absent", a.if_absent, "write only if PATH has no value at BRANCH");
+    group->add_flag("--exists", a.if_exists, "write only if PATH has a value at BRANCH");
+  }
+  a.if_expect_option =
+      group->add_option("--expect", a.if_expect, "write only if PATH's value at BRANCH is OLD")
+          ->type_name("OLD");
+  group->require_option(0, 1);
+  sub.footer(
+      "With a precondition: judged against what 'entry get' at BRANCH sees (staged over\n"
+      "committed), atomically with the write; exit 4 and nothing written if it does not hold.");
+}
 
 // `sync_staged_writes`: false for a command that stages many entries and syncs once
 // itself (entry load).
@@ -202,7 +234,9 @@ Status EntryPut(CliContext& ctx, const RefArgs& a) {
   } else {
     return Status::InvalidArgument("entry put: give VALUE or --file F");
   }
+  REFKV_ASSIGN_OR_RETURN(auto precondition, EntryPreconditionOf(ctx, a));
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  if (precondition) return r.refs->PutEntry(a.repo, a.name, path, value, *precondition);
   return r.refs->PutEntry(a.repo, a.name, path, value);
 }
 
@@ -230,7 +264,9 @@ Status EntryGet(CliContext& ctx, const RefArgs& a) {
 
 Status EntryRm(CliContext& ctx, const RefArgs& a) {
   REFKV_ASSIGN_OR_RETURN(std::string path, ctx.ArgBytes("PATH", a.path));
+  REFKV_ASSIGN_OR_RETURN(auto precondition, EntryPreconditionOf(ctx, a));
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite));
+  if (precondition) return r.refs->DeleteEntry(a.repo, a.name, path, *precondition);
   return r.refs->DeleteEntry(a.repo, a.name, path);
 }
 
@@ -277,25 +313,20 @@ Status EntryLs(CliContext& ctx, const RefArgs& a) {
 }
 
 Status EntryLoad(CliContext& ctx, const RefArgs& a) {
-  Result<std::vector<refstore::Entry>> entries = Status::OK();
+  Result<std::vector<refstore::EntryWrite>> writes = Status::OK();
   if (a.file == "-") {
-    entries = refstore::ParseEntryLines(std::cin, "<stdin>");
+    writes = refstore::ParseEntryWriteLines(std::cin, "<stdin>");
   } else {
     std::ifstream in(a.file, std::ios::binary);
     if (!in) return Status::NotFound("cannot open " + a.file);
-    entries = refstore::ParseEntryLines(in, a.file);
+    writes = refstore::ParseEntryWriteLines(in, a.file);
   }
-  REFKV_RETURN_IF_ERROR(entries.status());
+  REFKV_RETURN_IF_ERROR(writes.status());
   REFKV_ASSIGN_OR_RETURN(auto r, Refs(ctx, Access::kWrite, {}, /*sync_staged_writes=*/false));
-  size_t staged = 0;
-  for (const auto& e : *entries) {
-    Status s = r.refs->PutEntry(a.repo, a.name, e.path, e.value);
-    if (!s.ok()) {
-      return s.WithContext("entry load: " + std::to_string(staged) + " of " +
-                           std::to_string(entries->size()) + " entries staged before");
-    }
-    ++staged;
-  }
+  // One atomic batch: all of the file visible, or none of it.
+  REFKV_RETURN_IF_ERROR(
+      r.refs->WriteEntries(a.repo, a.name, *writes).WithContext("entry load: nothing was staged"));
+  const size_t staged = writes->size();
   // One Sync for the whole load (database.sync_commits) instead of one per entry.
   REFKV_ASSIGN_OR_RETURN(StoreSource source, ctx.Source());
   if (source.sync_commits) {
@@ -607,6 +638,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   a->value_option = sub->add_option("VALUE", a->value, "the value (may be empty)");
   a->file_option = sub->add_option("--file", a->file, "read the value from F")->type_name("F");
   a->value_option->excludes(a->file_option);
+  AddEntryPrecondition(*sub, *a, /*all=*/true);
   sub = AddLeaf(ctx, *entry, "get",
                 "print the value at PATH at REF (raw bytes; --hex, --json); exit 3 if absent", a,
                 EntryGet);
@@ -617,6 +649,7 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();
   sub->add_option("PATH", a->path)->required();
+  AddEntryPrecondition(*sub, *a, /*all=*/false);
   sub =
       AddLeaf(ctx, *entry, "ls", "list entries at REF in path order: 'PATH<TAB>VALUE'", a, EntryLs);
   sub->add_option("REPO", a->repo)->required();
@@ -629,9 +662,11 @@ void AddRefStoreCommands(CLI::App& app, CliContext& ctx) {
   sub->add_flag("--names-only", a->names_only,
                 "paths only, one per line (--json: {\"path\":..}); values are not read");
   sub = AddLeaf(ctx, *entry, "load",
-                "stage the entries of FILE (or - for stdin): JSON lines {\"path\":..,\"value\":..} "
-                "or {\"path\":..,\"value_b64\":..}; every line is checked first, a bad line "
-                "stages nothing (exit 2, FILE:LINE)",
+                "stage the entries of FILE (or - for stdin) as one atomic batch: JSON lines "
+                "{\"path\":..,\"value\":..}, {\"path\":..,\"value_b64\":..} or "
+                "{\"path\":..,\"delete\":true}; every line is checked first, a bad line "
+                "stages nothing (exit 2, FILE:LINE); all of FILE becomes visible at once or "
+                "none of it (also if the process dies)",
                 a, EntryLoad);
   sub->add_option("REPO", a->repo)->required();
   sub->add_option("BRANCH", a->name)->required();

@@ -39,6 +39,7 @@
 
 #include "base/random.h"
 #include "refstore/internal/ref_store_impl.h"
+#include "refstore/internal/staged.h"
 
 namespace refkv::refstore::internal {
 
@@ -86,7 +87,7 @@ class StagedChanges final : public ChangeSource {
   // Opens one scan per token of `tokens`. Empty() tells whether anything is staged.
   static Result<std::unique_ptr<StagedChanges>> Open(kv::Store& store, const std::string& partition,
                                                      const std::vector<std::string>& tokens) {
-    std::unique_ptr<StagedChanges> out(new StagedChanges(partition));
+    std::unique_ptr<StagedChanges> out(new StagedChanges(store, partition));
     for (const auto& token : tokens) {
       kv::ScanOptions scan;
       scan.start = token;
@@ -113,35 +114,34 @@ class StagedChanges final : public ChangeSource {
   }
 
   bool Next(Change* change) override {
-    if (!status_.ok()) return false;
-    const Cursor* best = nullptr;
-    std::string_view best_path;
-    for (const auto& c : cursors_) {
-      if (!c.it->Valid()) {
-        if (!c.it->status().ok()) {
-          status_ = c.it->status();
-          return false;
+    while (status_.ok()) {
+      bool any = false;
+      std::string_view best_path;
+      for (const auto& c : cursors_) {
+        if (!c.it->Valid()) {
+          if (!c.it->status().ok()) {
+            status_ = c.it->status();
+            return false;
+          }
+          continue;
         }
-        continue;
+        std::string_view path = c.it->key().substr(c.prefix);
+        if (!any || path < best_path) {
+          any = true;
+          best_path = path;
+        }
       }
-      std::string_view path = c.it->key().substr(c.prefix);
-      if (best == nullptr || path < best_path) {  // ties: the earlier (newer) token wins
-        best = &c;
-        best_path = path;
-      }
-    }
-    if (best == nullptr) return false;
-    change->path.assign(best_path);
-    pb::StagedEntry entry;
-    status_ = Decode(best->it->value(), &entry, partition_ + "/" + kv::Printable(best->it->key()));
-    if (!status_.ok()) return false;
-    if (entry.kind_case() == pb::StagedEntry::kValue) {
-      change->value = std::move(*entry.mutable_value());
-    } else {
-      change->value.reset();
-    }
-    for (auto& c : cursors_) {
-      if (c.it->Valid() && c.it->key().substr(c.prefix) == change->path) {
+      if (!any) return false;
+      change->path.assign(best_path);
+      // The newest token whose record stands for an entry wins the path (an intent over
+      // nothing defers to older tokens); every cursor at the path moves on.
+      std::optional<pb::StagedEntry> winner;
+      for (auto& c : cursors_) {
+        if (!c.it->Valid() || c.it->key().substr(c.prefix) != change->path) continue;
+        if (!winner) {
+          winner = Resolve(std::string(c.it->key()), std::string(c.it->value()));
+          if (!status_.ok()) return false;
+        }
         if (!keys_overflow_) {
           if (keys_.size() < kMaxPointReleases) {
             keys_.emplace_back(c.it->key());
@@ -152,8 +152,15 @@ class StagedChanges final : public ChangeSource {
         }
         c.it->Next();
       }
+      if (!winner) continue;  // nothing is staged at this path after all
+      if (winner->kind_case() == pb::StagedEntry::kValue) {
+        change->value = std::move(*winner->mutable_value());
+      } else {
+        change->value.reset();
+      }
+      return true;
     }
-    return true;
+    return false;
   }
 
   Status status() const override { return status_; }
@@ -163,8 +170,50 @@ class StagedChanges final : public ChangeSource {
     size_t prefix;  // the token's length: a key is token + path
     std::unique_ptr<kv::Iterator> it;
   };
-  explicit StagedChanges(std::string partition) : partition_(std::move(partition)) {}
+  StagedChanges(kv::Store& store, std::string partition)
+      : store_(store), partition_(std::move(partition)) {}
 
+  // What the record `raw` at `key` stands for. An undecided intent of a conditional write
+  // (refstore/conditional.cc) is aborted first, by a compare-and-set that races its
+  // writer's own: whichever wins decides what this commit folds. Sets status_ on error.
+  std::optional<pb::StagedEntry> Resolve(const std::string& key, std::string raw) {
+    const std::string where = partition_ + "/" + kv::Printable(key);
+    for (int round = 0; round < 16; ++round) {
+      pb::StagedEntry entry;
+      status_ = Decode(raw, &entry, where);
+      if (!status_.ok()) return std::nullopt;
+      if (IsUndecidedIntent(entry)) {
+        entry.mutable_intent()->set_aborted(true);
+        std::string aborted = Encode(entry);
+        Status s = store_.SetIf(partition_, key, aborted, kv::Predicate::Equals(raw));
+        if (s.ok()) {
+          raw = std::move(aborted);
+        } else if (s.IsPredicateFailed() || s.IsUnknownOutcome()) {
+          auto now = store_.Get(partition_, key);
+          if (now.status().IsNotFound()) return std::nullopt;  // released by another commit
+          if (!now.ok()) {
+            status_ = Annotate(now.status(), "staged record", where);
+            return std::nullopt;
+          }
+          raw = std::move(*now);
+          continue;
+        } else {
+          status_ = Annotate(s, "aborting the intent at", where);
+          return std::nullopt;
+        }
+      }
+      auto decoded = DecodeStaged(raw, where);
+      if (!decoded.ok()) {
+        status_ = decoded.status();
+        return std::nullopt;
+      }
+      return std::move(*decoded);
+    }
+    status_ = Status::Conflict("the intent at " + where + " kept changing while a commit read it");
+    return std::nullopt;
+  }
+
+  kv::Store& store_;
   const std::string partition_;
   std::vector<Cursor> cursors_;
   Status status_;

@@ -20,6 +20,7 @@
 #include <map>
 
 #include "refstore/internal/ref_store_impl.h"
+#include "refstore/internal/staged.h"
 
 namespace refkv::refstore::internal {
 namespace {
@@ -92,10 +93,10 @@ Result<std::string> RefStoreImpl::GetEntry(std::string_view repo_name, std::stri
       for (size_t i = 0; i < found.size(); ++i) {
         if (found[i].status().IsNotFound()) continue;
         if (!found[i].ok()) return Annotate(found[i].status(), "staged path", path);
-        pb::StagedEntry entry;
-        REFKV_RETURN_IF_ERROR(
-            Decode(*found[i], &entry, repo.staging + "/" + kv::Printable(keys[i])));
-        if (entry.kind_case() == pb::StagedEntry::kValue) return entry.value();
+        REFKV_ASSIGN_OR_RETURN(
+            auto entry, DecodeStaged(*found[i], repo.staging + "/" + kv::Printable(keys[i])));
+        if (!entry) continue;  // an intent over nothing: an older token or committed data decides
+        if (entry->kind_case() == pb::StagedEntry::kValue) return entry->value();
         return not_found();
       }
       REFKV_ASSIGN_OR_RETURN(BranchState now, LoadBranch(repo, ref));
@@ -114,12 +115,13 @@ namespace {
 // Whether the encoded pb::StagedEntry `bytes` holds a value (not a tombstone), read from
 // its field tags alone: a value's bytes are skipped, not copied. Parsing agrees with
 // Decode: the last field of the oneof wins, unknown fields are skipped, and what Decode
-// rejects is rejected here too.
-Result<bool> StagedHoldsValue(std::string_view bytes, std::string_view what) {
+// rejects is rejected here too. nullopt for a record holding a conditional write's intent
+// (refstore/internal/staged.h): only a full decode says what it stands for.
+Result<std::optional<bool>> StagedHoldsValue(std::string_view bytes, std::string_view what) {
   using google::protobuf::internal::WireFormatLite;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                             static_cast<int>(bytes.size()));
-  bool value = false;
+  bool value = false, intent = false;
   bool ok = true;
   while (ok) {
     const uint32_t tag = in.ReadTag();
@@ -139,6 +141,9 @@ Result<bool> StagedHoldsValue(std::string_view bytes, std::string_view what) {
       uint64_t flag = 0;
       ok = in.ReadVarint64(&flag);
       value = false;
+    } else if (field == pb::StagedEntry::kIntentFieldNumber) {
+      ok = WireFormatLite::SkipField(&in, tag);
+      intent = true;
     } else {
       ok = WireFormatLite::SkipField(&in, tag);
     }
@@ -147,7 +152,8 @@ Result<bool> StagedHoldsValue(std::string_view bytes, std::string_view what) {
     return Status::Corruption("cannot parse " + pb::StagedEntry().GetTypeName() + " at " +
                               std::string(what) + " (" + std::to_string(bytes.size()) + " bytes)");
   }
-  return value;
+  if (intent) return std::optional<bool>();
+  return std::optional<bool>(value);
 }
 
 }  // namespace
@@ -167,16 +173,20 @@ Result<std::vector<std::pair<std::string, RefStoreImpl::Staged>>> RefStoreImpl::
       if (merged.count(path)) continue;  // a newer token already decided this path
       if (names_only) {
         REFKV_ASSIGN_OR_RETURN(
-            bool holds_value,
+            std::optional<bool> holds_value,
             StagedHoldsValue(it->value(), repo.staging + "/" + kv::Printable(it->key())));
-        merged.emplace(std::move(path), holds_value ? Staged(std::string()) : Staged(std::nullopt));
-        continue;
+        if (holds_value.has_value()) {
+          merged.emplace(std::move(path),
+                         *holds_value ? Staged(std::string()) : Staged(std::nullopt));
+          continue;
+        }
+        // A conditional write's intent: decoded below, as every record is without names_only.
       }
-      pb::StagedEntry entry;
-      REFKV_RETURN_IF_ERROR(
-          Decode(it->value(), &entry, repo.staging + "/" + kv::Printable(it->key())));
-      merged.emplace(std::move(path), entry.kind_case() == pb::StagedEntry::kValue
-                                          ? Staged(entry.value())
+      REFKV_ASSIGN_OR_RETURN(
+          auto entry, DecodeStaged(it->value(), repo.staging + "/" + kv::Printable(it->key())));
+      if (!entry) continue;  // an intent over nothing decides nothing
+      merged.emplace(std::move(path), entry->kind_case() == pb::StagedEntry::kValue
+                                          ? Staged(entry->value())
                                           : Staged(std::nullopt));
     }
     REFKV_RETURN_IF_ERROR(it->status());

@@ -19,6 +19,7 @@ struct LineHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineHandler
   int depth = 0;
   std::string key;
   std::optional<std::string> path, value, value_b64;
+  std::optional<bool> remove;  // "delete"
   std::string error;
 
   bool Refuse(std::string what) {
@@ -35,13 +36,22 @@ struct LineHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineHandler
     key.assign(s, n);
     return true;
   }
+  bool Bool(bool b) {
+    if (depth == 0 || key != "delete") return Default();
+    if (remove.has_value()) return Refuse("field \"delete\" given twice");
+    remove = b;
+    return true;
+  }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (depth == 0) return Default();
     std::optional<std::string>* field = key == "path"        ? &path
                                         : key == "value"     ? &value
                                         : key == "value_b64" ? &value_b64
                                                              : nullptr;
-    if (field == nullptr) return Refuse("unknown field \"" + key + "\"");
+    if (field == nullptr) {
+      return Refuse(key == "delete" ? "field \"delete\" must be true or false"
+                                    : "unknown field \"" + key + "\"");
+    }
     if (field->has_value()) return Refuse("field \"" + key + "\" given twice");
     field->emplace(s, n);
     return true;
@@ -109,7 +119,7 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-Result<Entry> ParseEntryLine(std::string_view line) {
+Result<EntryWrite> ParseEntryWriteLine(std::string_view line) {
   LineHandler h;
   rapidjson::Reader reader;
   rapidjson::MemoryStream in(line.data(), line.size());
@@ -127,38 +137,64 @@ Result<Entry> ParseEntryLine(std::string_view line) {
   }
   if (!h.path) return Status::InvalidArgument("missing field \"path\"");
   REFKV_RETURN_IF_ERROR(internal::ValidatePath(*h.path));
+  EntryWrite write;
+  write.path = std::move(*h.path);
+  if (h.remove.value_or(false)) {
+    if (h.value || h.value_b64) {
+      return Status::InvalidArgument("a deletion (\"delete\": true) takes no value");
+    }
+    return write;
+  }
   if (h.value.has_value() == h.value_b64.has_value()) {
     return Status::InvalidArgument("exactly one of \"value\" and \"value_b64\" is required");
   }
-  Entry entry;
-  entry.path = std::move(*h.path);
   if (h.value) {
-    entry.value = std::move(*h.value);
+    write.value = std::move(*h.value);
   } else {
     auto decoded = Base64Decode(*h.value_b64);
     if (!decoded.ok()) return decoded.status().WithContext("value_b64");
-    entry.value = std::move(decoded).value();
+    write.value = std::move(decoded).value();
   }
-  REFKV_RETURN_IF_ERROR(internal::ValidateEntryValue(entry.path, entry.value));
-  return entry;
+  REFKV_RETURN_IF_ERROR(internal::ValidateEntryValue(write.path, *write.value));
+  return write;
 }
 
-Result<std::vector<Entry>> ParseEntryLines(std::istream& in, std::string_view name) {
-  std::vector<Entry> entries;
+Result<Entry> ParseEntryLine(std::string_view line) {
+  REFKV_ASSIGN_OR_RETURN(EntryWrite write, ParseEntryWriteLine(line));
+  if (!write.value) return Status::InvalidArgument("a deletion where an entry was expected");
+  return Entry{std::move(write.path), std::move(*write.value)};
+}
+
+namespace {
+
+// Every non-blank line of `in` through `parse`, refusing at the first bad one.
+template <typename T, typename Parse>
+Result<std::vector<T>> ParseLines(std::istream& in, std::string_view name, Parse parse) {
+  std::vector<T> out;
   std::string line;
   size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto entry = ParseEntryLine(line);
-    if (!entry.ok()) {
+    auto parsed = parse(line);
+    if (!parsed.ok()) {
       return Status::InvalidArgument(std::string(name) + ":" + std::to_string(number) + ": " +
-                                     entry.status().message());
+                                     parsed.status().message());
     }
-    entries.push_back(std::move(entry).value());
+    out.push_back(std::move(parsed).value());
   }
   if (in.bad()) return Status::IOError("cannot read " + std::string(name));
-  return entries;
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Entry>> ParseEntryLines(std::istream& in, std::string_view name) {
+  return ParseLines<Entry>(in, name, ParseEntryLine);
+}
+
+Result<std::vector<EntryWrite>> ParseEntryWriteLines(std::istream& in, std::string_view name) {
+  return ParseLines<EntryWrite>(in, name, ParseEntryWriteLine);
 }
 
 }  // namespace refkv::refstore

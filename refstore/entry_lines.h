@@ -1,7 +1,8 @@
 // Entry files: JSON lines of entries to stage, one object per line,
 //   {"path": "a/b", "value": "text"}   or   {"path": "a/b", "value_b64": "AAEC"}
 // (exactly one of value / value_b64; other fields are an error; blank lines are
-// skipped). Used by `refkv entry load` and by embedders loading the same files.
+// skipped), or a deletion {"path": "a/b", "delete": true} (no value). Used by
+// `refkv entry load` and by embedders loading the same files.
 //
 // Thread-safety: pure functions.
 #ifndef REFKV_REFSTORE_ENTRY_LINES_H_
@@ -25,7 +26,12 @@ namespace refkv::refstore {
 Result<std::vector<Entry>> ParseEntryLines(std::istream& in, std::string_view name);
 
 // One line, as above; InvalidArgument naming what is wrong (without file and line).
+// A deletion line is InvalidArgument here (entries only).
 Result<Entry> ParseEntryLine(std::string_view line);
+
+// As ParseEntryLines / ParseEntryLine, deletions included (EntryWrite::value nullopt).
+Result<std::vector<EntryWrite>> ParseEntryWriteLines(std::istream& in, std::string_view name);
+Result<EntryWrite> ParseEntryWriteLine(std::string_view line);
 
 // Standard base64 (RFC 4648, with padding); InvalidArgument on bad input.
 Result<std::string> Base64Decode(std::string_view text);

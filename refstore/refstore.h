@@ -158,7 +158,8 @@ struct RepositoryInfo {
 struct BranchInfo {
   std::string name;
   std::string commit_id;
-  size_t sealed_tokens = 0;  // > 0 while a commit is in flight or after one failed
+  size_t sealed_tokens = 0;  // > 0 while a commit is in flight or after one failed, and
+                             // after an atomic batch (WriteEntries) until the next commit
 };
 
 struct CommitInfo {
@@ -365,6 +366,44 @@ struct PickOptions {
   size_t conflicts_limit = 1000;
 };
 
+// A precondition of a conditional PutEntry / DeleteEntry, judged against what GetEntry at
+// the branch would return (staged over committed; a staged deletion is absent).
+struct EntryPrecondition {
+  enum class Kind {
+    kAbsent,  // no value at the path
+    kExists,  // some value at the path
+    kEquals,  // exactly `value` at the path
+  };
+  Kind kind = Kind::kAbsent;
+  std::string value;  // kEquals only
+
+  static EntryPrecondition Absent() { return {Kind::kAbsent, {}}; }
+  static EntryPrecondition Exists() { return {Kind::kExists, {}}; }
+  static EntryPrecondition Equals(std::string_view value) {
+    return {Kind::kEquals, std::string(value)};
+  }
+};
+
+// One write of an atomic batch (WriteEntries): `value` at `path`, or its deletion.
+struct EntryWrite {
+  std::string path;
+  std::optional<std::string> value;  // nullopt: delete the path
+};
+
+// The writes of a batch, streamed: Next fills `write` and returns true, or returns false
+// at the end, when status() says whether the stream ended cleanly.
+class EntryWriteSource {
+ public:
+  virtual ~EntryWriteSource() = default;
+  virtual bool Next(EntryWrite* write) = 0;
+  virtual Status status() const = 0;
+};
+
+// UpdateEntry's function: the current value (nullopt: absent) to the new one (nullopt:
+// delete the path), or an error, which UpdateEntry returns as is with nothing written.
+using EntryUpdateFn =
+    std::function<Result<std::optional<std::string>>(const std::optional<std::string>& current)>;
+
 class RefStore {
  public:
   // Opens a ref store on `store`, keeping committed data in `ranges`. Both are borrowed.
@@ -431,6 +470,63 @@ class RefStore {
   // Stages a deletion of `path` (a tombstone); OK whether or not the path exists.
   virtual Status DeleteEntry(std::string_view repo, std::string_view branch,
                              std::string_view path) = 0;
+  // Conditional writes: as PutEntry / DeleteEntry, but only if `precondition` holds for
+  // the path at the branch; PredicateFailed (naming the path, what was expected and what
+  // was found) and nothing written otherwise. Linearizable with every other write, read
+  // and commit of the branch, also across processes on a shared store. How, with only
+  // per-key compare-and-set (refstore/conditional.cc):
+  //   (1) read the branch, the path's staged records under its current and sealed tokens
+  //       (one MultiGet) and, if nothing is staged, the head's committed value; judge
+  //       (an undecided intent in a sealed token that would decide is aborted first, one
+  //       CaS, and (1) read again: its writer could still decide it without the branch
+  //       changing);
+  //   (2) CaS the current token's record from the bytes read in (1) to an *intent*
+  //       holding the record before and after; readers and commits still see "before";
+  //   (3) re-read the branch: if it changed at all (a commit rotated the token, moved the
+  //       head, a reset), CaS the intent to aborted and start again at (1);
+  //   (4) CaS the intent to the new record. This CaS is the write's linearization point.
+  // A commit that meets an undecided intent in a token it sealed aborts it (one CaS)
+  // before folding, so of (4) and the commit's abort exactly one succeeds: either the
+  // commit folds the new value, or the write starts over and is judged again against
+  // what the commit folded. Any other write of the path between (1) and (4) changes the
+  // record, so (2) or (4) fails and the write is judged again. A writer that dies leaves
+  // an intent that reads as "before" until a commit aborts it or the token is released.
+  // Conflict after 64 rounds lost to concurrent writes or commits.
+  // Cost: a plain write's reads, plus the MultiGet of the path's records (and the head's
+  // committed value when nothing is staged), and one CaS more (2 CaS instead of 1 Set).
+  // Mixed versions: a refkv without this code reads an intent as a deletion; do not use
+  // conditional writes while an older refkv writes or commits on the same store.
+  virtual Status PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                          std::string_view value, const EntryPrecondition& precondition) = 0;
+  virtual Status DeleteEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                             const EntryPrecondition& precondition) = 0;
+  // Read-modify-write of `path` on `branch`: reads the value at the branch, calls `fn`,
+  // and writes its result conditional on the value read (Equals, or Absent); on
+  // PredicateFailed it reads and calls `fn` again, at most `max_attempts` times, then
+  // Conflict. `fn` may run more than once and must have no side effects that matter.
+  // A result equal to the current value (or nullopt over an absent path) writes nothing.
+  Status UpdateEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                     const EntryUpdateFn& fn, int max_attempts = 16);
+
+  // Atomic batch: stages every write of `source` on `branch` so that reads see all of
+  // them or none, for any number of writes, holding one chunk (4 MiB or 1,024 writes) in
+  // memory. A later write of the same path wins. How: the writes go under a private
+  // staging token that nothing reads, in chunks (Store::Write, not relied on to be
+  // atomic); then one CaS of the branch attaches the token as its newest sealed token
+  // (between a fresh current token and the previous one), as a commit's rotation does.
+  // Until that CaS nothing is visible; a failure or crash before it leaves an
+  // unreferenced token, which the cleaner releases after Options::gc_grace (so a batch
+  // must be staged within gc_grace). The next commit folds the batch like any sealed
+  // token. Errors: those of the source or of a write (InvalidArgument naming the path,
+  // as PutEntry), with nothing visible; NotFound for the repository or branch; Conflict
+  // if the attaching CaS lost 1,000 races. Cost: N/1,024 batched writes, then as a
+  // commit's rotation (1 Get + 1 CaS of the branch per round). Each batch adds one
+  // sealed token (one more key per point read at the branch) until the next commit.
+  virtual Status WriteEntries(std::string_view repo, std::string_view branch,
+                              EntryWriteSource& source) = 0;
+  Status WriteEntries(std::string_view repo, std::string_view branch,
+                      const std::vector<EntryWrite>& batch);
+
   // The value of `path` at `ref`. NotFound if absent (or deleted in staging).
   // Cost at a branch: 1 Get (repository), 1 MultiGet resolving the ref, 1 MultiGet over
   // the branch's current and sealed staging tokens (however many are sealed); if not

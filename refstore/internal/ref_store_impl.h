@@ -67,6 +67,13 @@ class RefStoreImpl final : public RefStore {
                   std::string_view value) override;
   Status DeleteEntry(std::string_view repo, std::string_view branch,
                      std::string_view path) override;
+  Status PutEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                  std::string_view value, const EntryPrecondition& precondition) override;
+  Status DeleteEntry(std::string_view repo, std::string_view branch, std::string_view path,
+                     const EntryPrecondition& precondition) override;
+  using RefStore::WriteEntries;
+  Status WriteEntries(std::string_view repo, std::string_view branch,
+                      EntryWriteSource& source) override;
   Result<std::string> GetEntry(std::string_view repo, std::string_view ref,
                                std::string_view path) override;
   Result<EntryPage> ListEntries(std::string_view repo, std::string_view ref,
@@ -180,6 +187,9 @@ class RefStoreImpl final : public RefStore {
   // entries.cc
   Status StageWrite(std::string_view repo, std::string_view branch, std::string_view path,
                     const pb::StagedEntry& entry);
+  // conditional.cc: the conditional write of `after` (a value or a tombstone).
+  Status StageConditional(std::string_view repo, std::string_view branch, std::string_view path,
+                          const pb::StagedEntry& after, const EntryPrecondition& precondition);
   // Every staged path of `tokens` (newest first wins) in path order, from `start`,
   // restricted to `prefix`, at most `limit` paths (0 = all). `names_only`: a staged
   // value is returned empty (not a tombstone), its bytes neither copied nor decoded.
