@@ -485,7 +485,9 @@ int Main(int argc, char** argv) {
   std::unique_ptr<kv::Store> store = std::move(*opened);
   refstore::OpenForStoreOptions ref_options;
   ref_options.refstore.sync_commits = true;
-  ref_options.refstore.gc_grace = std::chrono::milliseconds(200);
+  // Short enough that the verification's gc, a trial later, removes what a crash left;
+  // long enough for a repository creation on a loaded machine (it gives up after half).
+  ref_options.refstore.gc_grace = std::chrono::seconds(5);
   // Short, so a sweep cut off by the interruption stops fencing commits soon.
   ref_options.refstore.gc_lease = std::chrono::milliseconds(1500);
   auto refs = refstore::OpenForStore(*store, ref_options);
