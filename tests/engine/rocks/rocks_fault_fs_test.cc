@@ -5,7 +5,7 @@
 //  - an I/O error (EIO, ENOSPC) at each file operation of a small workload, in turn: the
 //    failing call names the operation and the file, the store reopens once the fault is
 //    gone, and every acknowledged write is there.
-// REFKV_FAULT_SWEEP_STRIDE=1 sweeps every operation (the default takes every 12th).
+// REFKV_FAULT_SWEEP_STRIDE=1 sweeps every operation (the default takes every 16th).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -183,7 +183,7 @@ class RocksIoErrorSweep : public ::testing::TestWithParam<FaultError> {};
 
 TEST_P(RocksIoErrorSweep, EveryOperationFailsCleanly) {
   const char* stride_env = std::getenv("REFKV_FAULT_SWEEP_STRIDE");
-  const uint64_t stride = stride_env != nullptr ? std::max(1, std::atoi(stride_env)) : 12;
+  const uint64_t stride = stride_env != nullptr ? std::max(1, std::atoi(stride_env)) : 16;
   // Count the operations of the workload on a fresh store (reads included: the sweep
   // then covers the open of an existing store too, with the second round).
   uint64_t total = 0;
