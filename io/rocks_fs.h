@@ -63,6 +63,18 @@ struct RocksFsStats {
 };
 RocksFsStats GetRocksFsStats();
 
+// The file system under every RocksDB file refkv opens (a rocks store, the committed-range
+// directory beside it): rocksdb::FileSystem::Default() unless a test installed another
+// with SetRocksBaseFileSystem. A seam for fault injection (simulated power loss, I/O
+// errors: tests/support/fault_fs.h); production code never installs one.
+std::shared_ptr<rocksdb::FileSystem> RocksBaseFileSystem();
+// An Env over RocksBaseFileSystem(): Env::Default() when none is installed, else one kept
+// alive for the rest of the process (callers hold it as a raw pointer, as Env::Default()).
+rocksdb::Env* RocksBaseEnv();
+// Installs `fs` for what is opened from now on; nullptr restores the default. What is
+// already open keeps the file system it opened with. Thread-safe.
+void SetRocksBaseFileSystem(std::shared_ptr<rocksdb::FileSystem> fs);
+
 }  // namespace refkv::io
 
 #endif  // REFKV_IO_ROCKS_FS_H_

@@ -115,6 +115,42 @@ std::optional<pid_t> LockHolder(const std::string& dir) {
   return probe.l_pid;  // 0 if the holder is in another pid namespace
 }
 
+// What a store creation that failed before RocksDB wrote CURRENT (an I/O error, a full
+// disk, a kill) leaves in the directory: RocksDB's LOCK, info logs, IDENTITY, the first
+// MANIFEST, OPTIONS and WAL files and their temporaries, and this driver's pid file. A
+// directory holding nothing else is an unborn store: the next open creates it afresh
+// (after RemoveCreationDebris) instead of refusing it as foreign.
+bool IsCreationDebris(const std::string& name) {
+  auto starts = [&](std::string_view p) { return name.rfind(p, 0) == 0; };
+  auto ends = [&](std::string_view p) {
+    return name.size() >= p.size() && name.compare(name.size() - p.size(), p.size(), p) == 0;
+  };
+  return name == "LOCK" || name == "LOG" || name == "IDENTITY" || name == kPidFile ||
+         starts("LOG.old.") || starts("MANIFEST-") || starts("OPTIONS-") || ends(".dbtmp") ||
+         (ends(".log") && name.size() > 4 &&
+          std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; }));
+}
+
+bool OnlyCreationDebris(const std::string& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec) || !IsCreationDebris(entry.path().filename().string())) {
+      return false;
+    }
+  }
+  return !ec;
+}
+
+Status RemoveCreationDebris(const std::string& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    if (!IsCreationDebris(entry.path().filename().string())) continue;
+    if (!fs::remove(entry.path(), ec) && ec) break;
+  }
+  if (!ec) return Status::OK();
+  return Status::IOError("cannot clear the failed creation in '" + dir + "': " + ec.message());
+}
+
 bool IsLockError(const rocksdb::Status& s) {
   if (!s.IsIOError()) return false;
   std::string msg = s.ToString();
@@ -237,7 +273,7 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
       return Status::InvalidArgument("'" + path + "' is a file, not a refkv store directory");
     }
     if (!fs::exists(fs::path(path) / "CURRENT", ec)) {
-      if (!fs::is_empty(path, ec)) {
+      if (!fs::is_empty(path, ec) && !OnlyCreationDebris(path)) {
         return Status::InvalidArgument(
             "'" + path +
             "' is a non-empty directory that is not a refkv store (no RocksDB CURRENT file)");
@@ -283,14 +319,15 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
   }
   // Another process may have created the store while this one waited.
   if (fresh && fs::exists(fs::path(canonical) / "CURRENT", ec)) fresh = false;
+  if (fresh) REFKV_RETURN_IF_ERROR(RemoveCreationDebris(canonical));
 
   Tuning tuning = MakeTuning(cache_mb);
   rocksdb::DBOptions db_options = MakeDbOptions();
   // MultiRead through io_uring (io/rocks_fs.h); without it (probe failed, io_uring=false,
-  // REFKV_IO_URING=0) the default file system. Either way under the full-disk guards of
-  // store_fs.h. The Env must outlive the DB: declared before it here, handed to the
-  // store with it.
-  std::shared_ptr<rocksdb::FileSystem> base_fs = rocksdb::FileSystem::Default();
+  // REFKV_IO_URING=0) the base file system (the default, or the one a test installed:
+  // io::RocksBaseFileSystem). Either way under the full-disk guards of store_fs.h. The
+  // Env must outlive the DB: declared before it here, handed to the store with it.
+  std::shared_ptr<rocksdb::FileSystem> base_fs = io::RocksBaseFileSystem();
   if (io_uring && io::RocksUringUsable()) base_fs = io::NewUringFileSystem(std::move(base_fs));
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(NewStoreFileSystem(base_fs));
   db_options.env = env.get();
@@ -314,6 +351,16 @@ Result<std::unique_ptr<Store>> OpenRocksStore(const Uri& uri, const OpenOptions&
           : rocksdb::DB::Open(db_options, canonical, descriptors, &handles, &raw);
   if (!s.ok()) {
     if (IsLockError(s)) return busy(ReadPid(canonical));
+    // RocksDB retries a failed open of CURRENT or the MANIFEST without direct reads and,
+    // when the retry works, blames direct I/O even with direct reads off
+    // (db_impl_open.cc): what failed was a read, once.
+    if (!direct_reads && s.IsInvalidArgument() &&
+        s.ToString().find("Direct I/O is not supported") != std::string::npos) {
+      return Status::IOError(
+          "rocks open of '" + canonical +
+              "': reading CURRENT or the MANIFEST failed once (RocksDB: " + s.ToString() + ")",
+          /*retryable=*/true);
+    }
     return FromRocks(s, "rocks open of '" + canonical + "'");
   }
   std::unique_ptr<rocksdb::DB> db(raw);

@@ -48,7 +48,10 @@
 // Errors at open (one line each): PATH is a regular file -> InvalidArgument ("... is a
 // file, not a refkv store directory"); a non-empty directory without a RocksDB CURRENT
 // file, or a RocksDB database without the refkv marker -> InvalidArgument, and nothing
-// is written to it; missing with !create_if_missing -> NotFound; open in another process
+// is written to it (but a directory holding only what a creation that failed left
+// behind, no CURRENT and nothing but LOCK, LOG*, IDENTITY, MANIFEST-*, OPTIONS-*, WAL
+// files, *.dbtmp and refkv.pid, is an unborn store: cleared and created again); missing
+// with !create_if_missing -> NotFound; open in another process
 // -> Busy naming that process's pid (the holder of RocksDB's LOCK, else PATH/refkv.pid),
 // without touching any file of the store; open twice in this process -> Busy; a bad
 // parameter -> InvalidArgument naming it. Processes opening one store at once are

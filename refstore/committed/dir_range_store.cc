@@ -6,6 +6,7 @@
 
 #include "base/hex.h"
 #include "base/random.h"
+#include "io/rocks_fs.h"
 #include "refstore/committed/encoding.h"
 #include "refstore/committed/range_store.h"
 
@@ -175,7 +176,7 @@ void RemoveStaleTempFiles(rocksdb::Env* env, const std::string& dir) {
 Result<std::unique_ptr<RangeStore>> OpenDirRangeStore(std::string dir) {
   if (dir.empty()) return Status::InvalidArgument("range store: empty directory name");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  rocksdb::Env* env = rocksdb::Env::Default();
+  rocksdb::Env* env = io::RocksBaseEnv();  // the default, or a test's (io/rocks_fs.h)
   rocksdb::Status s = env->CreateDirIfMissing(dir);
   if (!s.ok()) return Status::IOError("range store: create " + dir + ": " + s.ToString());
   bool is_dir = false;
