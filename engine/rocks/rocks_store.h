@@ -71,7 +71,9 @@
 // (reads go on) until the store is closed and reopened with space freed. Writes
 // acknowledged before the error are in the WAL and survive; the failed write may or may
 // not be (it was not acknowledged). Preallocation is at most 1 MiB per step, so a store
-// with a few MiB free still takes small writes.
+// with a few MiB free still takes small writes. Any other background write error (EIO)
+// is the same: RocksDB's automatic resume is off (its resume path can assert in Debian's
+// build), so the store answers the error until it is reopened.
 //
 // Thread-safety: see kv::Store. Reads take no lock and never wait for a writer; SetIf
 // serialises only with writers of keys on the same lock stripe (1024 stripes).
