@@ -6,11 +6,16 @@
 #include "refstore/internal/ref_expr.h"
 #include "refstore/internal/ref_store_impl.h"
 #include "refstore/migrations/commit_index.h"
+#include "refstore/test_seam.h"
 
 namespace refkv::refstore {
 
-Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& ranges,
-                                                 Options options) {
+namespace {
+
+// RefStore::Open as a refkv whose code schema is `code_schema` (kCodeSchema but in tests,
+// refstore/test_seam.h).
+Result<std::unique_ptr<RefStore>> OpenAtCodeSchema(kv::Store& store, RangeStore& ranges,
+                                                   const Options& options, int64_t code_schema) {
   // The store's schema decides which index keys new commits write (refstore/schema.h).
   // A store without metadata is a bare kv::Store: this code's schema.
   int64_t schema = kCodeSchema;
@@ -32,15 +37,31 @@ Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& r
   if (options.heartbeat == Options::Heartbeat::kOn ||
       (options.heartbeat == Options::Heartbeat::kAuto && store.shared())) {
     kv::migrate::NodeOptions node_options;
-    node_options.code_schema = options.code_schema > 0 ? options.code_schema : kCodeSchema;
+    node_options.code_schema = code_schema;
     node_options.role = options.node_role;
     node_options.interval_ms = std::max<int64_t>(1, options.heartbeat_interval.count());
     node_options.clock = options.heartbeat_clock;
     REFKV_ASSIGN_OR_RETURN(node, kv::migrate::NodeHeartbeat::Start(store, node_options));
   }
   return std::unique_ptr<RefStore>(std::make_unique<internal::RefStoreImpl>(
-      store, std::move(committed), options, schema, std::move(node)));
+      store, std::move(committed), options, schema, std::move(node), code_schema));
 }
+
+}  // namespace
+
+Result<std::unique_ptr<RefStore>> RefStore::Open(kv::Store& store, RangeStore& ranges,
+                                                 Options options) {
+  return OpenAtCodeSchema(store, ranges, options, kCodeSchema);
+}
+
+namespace test_seam {
+
+Result<std::unique_ptr<RefStore>> OpenAsCodeSchema(kv::Store& store, RangeStore& ranges,
+                                                   const Options& options, int64_t code_schema) {
+  return OpenAtCodeSchema(store, ranges, options, code_schema);
+}
+
+}  // namespace test_seam
 
 Result<std::vector<RepositoryInfo>> RefStore::ListRepositories() {
   ListOptions all;

@@ -138,9 +138,6 @@ struct Options {
   // ManualClock (base/clock.h).
   Clock* heartbeat_clock = nullptr;
   std::string node_role = "refstore";  // shown by `refkv migrate status`
-  // Tests only: the code schema this node reports, fences against and checks at each
-  // commit, as if it were an older refkv. 0: kCodeSchema (refstore/schema.h).
-  int64_t code_schema = 0;
   // At schema >= 4 a commit stores a metarange of more than this many ranges as a
   // two-level tree (refstore/committed/FORMAT.md), smaller ones flat. Tests set 0 so
   // that every tree is two-level.

@@ -40,11 +40,12 @@ class RefStoreImpl final : public RefStore {
   // the index keys of the store's schema as it is when they are written (CommitSchema).
   // `node`: the heartbeat of this node on a shared store, or nullptr.
   RefStoreImpl(kv::Store& store, std::unique_ptr<CommittedManager> committed, Options options,
-               int64_t schema, std::unique_ptr<kv::migrate::NodeHeartbeat> node = nullptr)
+               int64_t schema, std::unique_ptr<kv::migrate::NodeHeartbeat> node = nullptr,
+               int64_t code_schema = kCodeSchema)
       : store_(store),
         committed_(std::move(committed)),
         options_(options),
-        code_schema_(options.code_schema > 0 ? options.code_schema : kCodeSchema),
+        code_schema_(code_schema),
         schema_(schema),
         node_(std::move(node)) {}
 
@@ -271,7 +272,7 @@ class RefStoreImpl final : public RefStore {
   kv::Store& store_;
   std::unique_ptr<CommittedManager> committed_;
   const Options options_;
-  const int64_t code_schema_;    // kCodeSchema, or Options::code_schema (tests)
+  const int64_t code_schema_;    // kCodeSchema, or another in tests (refstore/test_seam.h)
   std::atomic<int64_t> schema_;  // the schema last seen by CommitSchema
 
   std::mutex cache_mu_;

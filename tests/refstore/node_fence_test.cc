@@ -18,6 +18,7 @@
 #include "migrate/migrate.h"
 #include "migrate/nodes.h"
 #include "refstore/schema.h"
+#include "refstore/test_seam.h"
 #include "tests/refstore/harness.h"
 #include "tests/support/clock_ticker.h"
 #include "tests/support/require.h"
@@ -62,9 +63,8 @@ class NodeFenceTest : public ::testing::TestWithParam<std::string> {
     o.heartbeat = refstore::Options::Heartbeat::kOn;
     o.heartbeat_interval = std::chrono::milliseconds(20);
     o.heartbeat_clock = &clock_;
-    o.code_schema = 2;
     o.node_role = "older test node";
-    auto refs = refstore::RefStore::Open(*env_.store, *env_.ranges, o);
+    auto refs = refstore::test_seam::OpenAsCodeSchema(*env_.store, *env_.ranges, o, 2);
     EXPECT_TRUE(refs.ok()) << refs.status().ToString();
     return refs.ok() ? std::move(refs).value() : nullptr;
   }
