@@ -445,9 +445,9 @@ class DynamoStore final : public Store {
 
   // One Query page of partition `p`: keys in [from, end) after `exclusive_start` (if not
   // empty), at most `limit`; `keys_only` projects k. *next: the key to continue after,
-  // "" when DynamoDB has no more pages.
+  // "" when DynamoDB has no more pages (`exclusive_start` is a copy: callers pass *next).
   Status QueryPage(std::string_view p, const std::string& from, const std::string& end,
-                   const std::string& exclusive_start, size_t limit, bool keys_only,
+                   std::string exclusive_start, size_t limit, bool keys_only,
                    std::vector<std::pair<std::string, std::string>>* out, std::string* next) {
     out->clear();
     next->clear();

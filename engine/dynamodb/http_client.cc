@@ -96,19 +96,26 @@ HttpResponse HttpClient::Post(std::string_view target, std::string_view body) {
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  // A handle whose last transfer succeeded holds a kept-alive connection; when that
+  // connection turns out dead, libcurl re-sends the request on a fresh one by itself.
+  char* warm = nullptr;
+  curl_easy_getinfo(h, CURLINFO_PRIVATE, &warm);
   CURLcode rc = curl_easy_perform(h);
+  curl_easy_setopt(h, CURLOPT_PRIVATE, rc == CURLE_OK ? const_cast<char*>("warm") : nullptr);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   } else {
     response.transport_error = curl_easy_strerror(rc);
     response.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-    long connected = 0;
-    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &connected);
-    const bool never_connected = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                                 rc == CURLE_COULDNT_RESOLVE_PROXY;
-    // Nothing of the request written: the server cannot have executed it.
-    response.transport = never_connected || connected == 0 ? HttpResponse::Transport::kNotSent
-                                                           : HttpResponse::Transport::kLost;
+    // Only a connection never made proves the server did not see the request; a failure
+    // on an open connection may follow a request the server executed. On a warm handle
+    // even "could not connect" may come from libcurl's re-send after the kept-alive
+    // connection died with the request written to it.
+    const bool never_connected =
+        warm == nullptr && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                            rc == CURLE_COULDNT_RESOLVE_PROXY);
+    response.transport =
+        never_connected ? HttpResponse::Transport::kNotSent : HttpResponse::Transport::kLost;
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);

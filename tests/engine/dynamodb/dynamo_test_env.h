@@ -29,12 +29,12 @@ inline Result<std::string> FreshDynamoUri(std::string_view extra = "write_mode=b
 }  // namespace refkv::kv::testing
 
 // Skips (or fails, under REFKV_REQUIRE_ALL) when no endpoint can be had; else sets `var`.
-#define REFKV_DYNAMO_URI_OR_SKIP(var, extra)                                 \
-  std::string var;                                                           \
-  do {                                                                       \
-    auto uri_ = ::refkv::kv::testing::FreshDynamoUri(extra);                 \
-    if (!uri_.ok()) REFKV_SKIP_UNLESS_REQUIRED(uri_.status().ToString());    \
-    var = *uri_;                                                             \
+#define REFKV_DYNAMO_URI_OR_SKIP(var, extra)                              \
+  std::string var;                                                        \
+  do {                                                                    \
+    auto uri_ = ::refkv::kv::testing::FreshDynamoUri(extra);              \
+    if (!uri_.ok()) REFKV_SKIP_UNLESS_REQUIRED(uri_.status().ToString()); \
+    var = *uri_;                                                          \
   } while (0)
 
 #endif  // REFKV_TESTS_ENGINE_DYNAMODB_DYNAMO_TEST_ENV_H_
