@@ -336,7 +336,6 @@ TEST(DynamoDriverFaults, RefusedCredentialsAndTimeoutsSaySo) {
 // acknowledged write is there afterwards; a SetIf never reports a write it did not make
 // (fresh keys: PredicateFailed would mean a lost answer was taken for a refusal).
 TEST(DynamoDriverFaults, ServerKilledAndRestartedMidWorkload) {
-  if (std::getenv("REFKV_TEST_DYNAMODB")) GTEST_SKIP() << "needs its own dynalite";
   refkv::testing::SetTestCredentials();
   auto server = refkv::testing::DynaliteServer::Create(/*persistent=*/true);
   if (!server.ok()) REFKV_SKIP_UNLESS_REQUIRED(server.status().ToString());
