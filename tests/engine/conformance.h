@@ -50,7 +50,8 @@ class ConformanceEnv {
   virtual ~ConformanceEnv() = default;
   virtual Result<std::unique_ptr<Store>> Open() = 0;
   // Why the driver cannot run the suite's test `test` (its name without the set-up
-  // suffix) - a documented limitation of the driver, and the test is skipped - or "".
+  // suffix) - a documented limitation of the driver, or a server missing here - and the
+  // test is skipped; or "".
   virtual std::string Unsupported(std::string_view test) const { return {}; }
 };
 
