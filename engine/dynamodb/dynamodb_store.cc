@@ -754,7 +754,9 @@ class DynamoStore final : public Store {
       return Status::InvalidArgument(
           "dynamodb write to partition '" + Printable(p) + "': a batch of " +
           std::to_string(last.size()) + " distinct keys exceeds DynamoDB's transaction limit of " +
-          std::to_string(kDynamoMaxTransactItems) + " items; nothing written");
+          std::to_string(kDynamoMaxTransactItems) +
+          " items; nothing written (write_mode=batch in the URI writes larger batches, not "
+          "atomically: for bulk loads such as kv migrate)");
     }
     if (last.size() == 1) {
       const auto& [k, op] = *last.begin();
