@@ -15,7 +15,8 @@ constexpr std::string_view kStoreHelp =
     "Store: --store URI, else $REFKV_STORE, else the 'database:' section of refkv.yaml\n"
     "       (or --config FILE; each field overridable by REFKV_DATABASE_* variables),\n"
     "       else rocks://./refkv-data. URIs: rocks://PATH[?partitions=shared&sync=true],\n"
-    "       mem://, postgres://user@host/db.\n"
+    "       mem://, postgres://user@host/db,\n"
+    "       dynamodb://TABLE?endpoint=URL&region=R (AWS_ACCESS_KEY_ID ...).\n"
     "Bytes: arguments are taken as given; with --hex they are hex and output is hex.\n"
     "       Text output escapes non-printable bytes (\\xNN); JSON gives F, or F_hex when\n"
     "       the bytes are not UTF-8.\n";

@@ -39,9 +39,9 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 
 // Field checks shared by the file and the environment. `where` names the origin.
 Status CheckType(const std::string& v, const std::string& where) {
-  if (v == "mem" || v == "rocks" || v == "postgres") return Status::OK();
+  if (v == "mem" || v == "rocks" || v == "postgres" || v == "dynamodb") return Status::OK();
   return Status::InvalidArgument(where + ": unknown database type '" + v +
-                                 "' (expected mem, rocks or postgres)");
+                                 "' (expected mem, rocks, postgres or dynamodb)");
 }
 Status CheckPartitions(const std::string& v, const std::string& where) {
   if (v == "cf" || v == "shared") return Status::OK();
@@ -123,6 +123,49 @@ Status SetPgTable(DatabaseConfig& db, const std::string& text, const std::string
   return Status::OK();
 }
 
+// database.dynamodb: non-empty strings and positive integers, passed to the URI as given.
+#define REFKV_DYNAMO_STRING(member)                                                        \
+  Status SetDynamo_##member(DatabaseConfig& db, const std::string& text,                   \
+                            const std::string& origin) {                                   \
+    if (text.empty()) {                                                                    \
+      return Status::InvalidArgument(origin + ": database.dynamodb." #member " is empty"); \
+    }                                                                                      \
+    db.dynamodb.member = {text, origin};                                                   \
+    return Status::OK();                                                                   \
+  }
+#define REFKV_DYNAMO_INT(member)                                                                \
+  Status SetDynamo_##member(DatabaseConfig& db, const std::string& text,                        \
+                            const std::string& origin) {                                        \
+    auto n = ParseInt(text);                                                                    \
+    if (!n || *n <= 0) {                                                                        \
+      return Status::InvalidArgument(                                                           \
+          origin + ": database.dynamodb." #member " must be a positive integer, got '" + text + \
+          "'");                                                                                 \
+    }                                                                                           \
+    db.dynamodb.member = {*n, origin};                                                          \
+    return Status::OK();                                                                        \
+  }
+REFKV_DYNAMO_STRING(table)
+REFKV_DYNAMO_STRING(endpoint)
+REFKV_DYNAMO_STRING(region)
+REFKV_DYNAMO_INT(read_capacity)
+REFKV_DYNAMO_INT(write_capacity)
+REFKV_DYNAMO_INT(scan_page_size)
+REFKV_DYNAMO_INT(max_connections)
+REFKV_DYNAMO_INT(request_timeout_ms)
+#undef REFKV_DYNAMO_STRING
+#undef REFKV_DYNAMO_INT
+Status SetDynamo_billing(DatabaseConfig& db, const std::string& text, const std::string& origin) {
+  if (text != "pay_per_request" && text != "provisioned") {
+    return Status::InvalidArgument(origin +
+                                   ": database.dynamodb.billing must be pay_per_request or "
+                                   "provisioned, got '" +
+                                   text + "'");
+  }
+  db.dynamodb.billing = {text, origin};
+  return Status::OK();
+}
+
 constexpr Field kFields[] = {
     {"", "type", "REFKV_DATABASE_TYPE", SetType},
     {"", "auto_migrate", "REFKV_DATABASE_AUTO_MIGRATE", SetAutoMigrate},
@@ -134,6 +177,19 @@ constexpr Field kFields[] = {
     {"postgres", "max_open_connections", "REFKV_DATABASE_POSTGRES_MAX_OPEN_CONNECTIONS",
      SetPgMaxOpen},
     {"postgres", "table", "REFKV_DATABASE_POSTGRES_TABLE", SetPgTable},
+    {"dynamodb", "table", "REFKV_DATABASE_DYNAMODB_TABLE", SetDynamo_table},
+    {"dynamodb", "endpoint", "REFKV_DATABASE_DYNAMODB_ENDPOINT", SetDynamo_endpoint},
+    {"dynamodb", "region", "REFKV_DATABASE_DYNAMODB_REGION", SetDynamo_region},
+    {"dynamodb", "billing", "REFKV_DATABASE_DYNAMODB_BILLING", SetDynamo_billing},
+    {"dynamodb", "read_capacity", "REFKV_DATABASE_DYNAMODB_READ_CAPACITY", SetDynamo_read_capacity},
+    {"dynamodb", "write_capacity", "REFKV_DATABASE_DYNAMODB_WRITE_CAPACITY",
+     SetDynamo_write_capacity},
+    {"dynamodb", "scan_page_size", "REFKV_DATABASE_DYNAMODB_SCAN_PAGE_SIZE",
+     SetDynamo_scan_page_size},
+    {"dynamodb", "max_connections", "REFKV_DATABASE_DYNAMODB_MAX_CONNECTIONS",
+     SetDynamo_max_connections},
+    {"dynamodb", "request_timeout_ms", "REFKV_DATABASE_DYNAMODB_REQUEST_TIMEOUT_MS",
+     SetDynamo_request_timeout_ms},
 };
 
 const Field* FindField(std::string_view section, std::string_view name) {
@@ -192,7 +248,7 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
     const YAML::Node value = entry.second;
     const std::string key = key_node.Scalar();
     REFKV_RETURN_IF_ERROR(keys.Add(key_node));
-    if (key == "rocks" || key == "postgres") {
+    if (key == "rocks" || key == "postgres" || key == "dynamodb") {
       if (value.IsNull()) continue;
       if (!value.IsMap()) {
         return Status::InvalidArgument(At(file, value) + ": 'database." + key +
@@ -222,7 +278,7 @@ Status WalkDatabase(const YAML::Node& db_node, std::string_view file, DatabaseCo
     if (field == nullptr) {
       return Status::InvalidArgument(
           At(file, key_node) + ": unknown key 'database." + key +
-          "' (expected type, auto_migrate, sync_commits, rocks, postgres)");
+          "' (expected type, auto_migrate, sync_commits, rocks, postgres, dynamodb)");
     }
     REFKV_RETURN_IF_ERROR(CheckHasValue(file, key_node, value, key));
     if (!value.IsScalar()) {
@@ -273,7 +329,7 @@ bool AnyFromEnv(const DatabaseConfig& db) {
   auto env = [](const auto& s) { return s.has_value() && s.origin.rfind("REFKV_", 0) == 0; };
   return env(db.type) || env(db.rocks.path) || env(db.rocks.partitions) || env(db.rocks.sync) ||
          env(db.postgres.connection_string) || env(db.postgres.max_open_connections) ||
-         env(db.postgres.table);
+         env(db.postgres.table) || db.dynamodb.AnyFromEnv();
 }
 
 std::string JoinPath(const std::string& dir, const std::string& path) {
@@ -286,7 +342,21 @@ std::string JoinPath(const std::string& dir, const std::string& path) {
 bool DatabaseConfig::AnySet() const {
   return type.has_value() || rocks.path.has_value() || rocks.partitions.has_value() ||
          rocks.sync.has_value() || postgres.connection_string.has_value() ||
-         postgres.max_open_connections.has_value() || postgres.table.has_value();
+         postgres.max_open_connections.has_value() || postgres.table.has_value() ||
+         dynamodb.AnySet();
+}
+
+bool DatabaseConfig::Dynamo::AnySet() const {
+  return table.has_value() || endpoint.has_value() || region.has_value() || billing.has_value() ||
+         read_capacity.has_value() || write_capacity.has_value() || scan_page_size.has_value() ||
+         max_connections.has_value() || request_timeout_ms.has_value();
+}
+
+bool DatabaseConfig::Dynamo::AnyFromEnv() const {
+  auto env = [](const auto& s) { return s.has_value() && s.origin.rfind("REFKV_", 0) == 0; };
+  return env(table) || env(endpoint) || env(region) || env(billing) || env(read_capacity) ||
+         env(write_capacity) || env(scan_page_size) || env(max_connections) ||
+         env(request_timeout_ms);
 }
 
 EnvLookup ProcessEnv() {
@@ -369,6 +439,31 @@ Result<std::string> DatabaseUri(const DatabaseConfig& db) {
     if (db.rocks.sync.has_value()) {
       uri.push_back(sep);
       uri.append("sync=").append(*db.rocks.sync.value ? "true" : "false");
+    }
+    return uri;
+  }
+  if (type == "dynamodb") {
+    const auto& d = db.dynamodb;
+    if (!d.table.has_value()) {
+      return Status::InvalidArgument("database type dynamodb (" + db.type.origin +
+                                     ") needs database.dynamodb.table (or "
+                                     "REFKV_DATABASE_DYNAMODB_TABLE)");
+    }
+    std::string uri = "dynamodb://" + PercentEncodeAll(*d.table.value);
+    char sep = '?';
+    auto add = [&](std::string_view name, const std::string& value) {
+      uri += sep + std::string(name) + "=" + PercentEncodeAll(value);
+      sep = '&';
+    };
+    if (d.endpoint.has_value()) add("endpoint", *d.endpoint.value);
+    if (d.region.has_value()) add("region", *d.region.value);
+    if (d.billing.has_value()) add("billing", *d.billing.value);
+    for (auto [name, setting] : {std::pair{"read_capacity", &d.read_capacity},
+                                 {"write_capacity", &d.write_capacity},
+                                 {"scan_page_size", &d.scan_page_size},
+                                 {"max_connections", &d.max_connections},
+                                 {"request_timeout_ms", &d.request_timeout_ms}}) {
+      if (setting->has_value()) add(name, std::to_string(*setting->value));
     }
     return uri;
   }

@@ -22,12 +22,24 @@
 //                                 # or a libpq keyword/value string "host=/run/pg dbname=x"
 //       max_open_connections: 8   #                 REFKV_DATABASE_POSTGRES_MAX_OPEN_CONNECTIONS
 //       table: refkv_kv           #                               REFKV_DATABASE_POSTGRES_TABLE
+//     dynamodb:
+//       table: refkv              # required                    REFKV_DATABASE_DYNAMODB_TABLE
+//       endpoint: http://127.0.0.1:8000  # default: AWS's, by region  ..._DYNAMODB_ENDPOINT
+//       region: eu-west-1         #                              REFKV_DATABASE_DYNAMODB_REGION
+//       billing: pay_per_request  # or provisioned (new tables)   REFKV_DATABASE_DYNAMODB_BILLING
+//       read_capacity: 5          # provisioned only       REFKV_DATABASE_DYNAMODB_READ_CAPACITY
+//       write_capacity: 5         # provisioned only      REFKV_DATABASE_DYNAMODB_WRITE_CAPACITY
+//       scan_page_size: 1000      #                       REFKV_DATABASE_DYNAMODB_SCAN_PAGE_SIZE
+//       max_connections: 16       #                      REFKV_DATABASE_DYNAMODB_MAX_CONNECTIONS
+//       request_timeout_ms: 10000 #                   REFKV_DATABASE_DYNAMODB_REQUEST_TIMEOUT_MS
+//     (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
 //
 // `type` defaults to rocks. Sections of the drivers not selected by `type` are checked
 // but ignored. Unknown keys are errors (a typo must not silently select another store).
 // Each database field becomes part of the store URI (engine/uri.h):
 //   rocks://PATH?partitions=..&sync=..   postgres://...?max_open_connections=..&table=..
 //   (a keyword/value connection string becomes postgres://?conninfo=<percent-encoded>)
+//   dynamodb://TABLE?endpoint=..&region=..&billing=..&...
 //
 // Thread-safety: plain functions and value types.
 #ifndef REFKV_CLI_CONFIG_H_
@@ -56,7 +68,7 @@ struct Setting {
 };
 
 struct DatabaseConfig {
-  Setting<std::string> type;  // "mem", "rocks" or "postgres"
+  Setting<std::string> type;  // "mem", "rocks", "postgres" or "dynamodb"
   // database.auto_migrate: bring the store to this code's newest schema when a command
   // opens it for writing (migrate/migrate.h OpenAndMigrate). Not part of the URI.
   Setting<bool> auto_migrate;
@@ -76,6 +88,13 @@ struct DatabaseConfig {
     Setting<int64_t> max_open_connections;
     Setting<std::string> table;
   } postgres;
+  struct Dynamo {
+    Setting<std::string> table, endpoint, region, billing;
+    Setting<int64_t> read_capacity, write_capacity, scan_page_size, max_connections,
+        request_timeout_ms;
+    bool AnySet() const;
+    bool AnyFromEnv() const;  // set by a REFKV_DATABASE_DYNAMODB_* variable
+  } dynamodb;
 
   // True if any field is set (by the file or the environment).
   bool AnySet() const;

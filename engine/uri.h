@@ -6,6 +6,7 @@
 //                                or absolute ("rocks:///var/lib/refkv")
 //   rocks://PATH?partitions=shared&sync=true
 //   postgres://user@host/db?... / postgresql://...   handed to libpq as written
+//   dynamodb://TABLE?endpoint=URL&region=R&...        engine/dynamodb/dynamodb_store.h
 //
 // Thread-safety: a value type.
 #ifndef REFKV_ENGINE_URI_H_
