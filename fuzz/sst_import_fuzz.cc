@@ -20,8 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto imported = format::ImportSst(dir, *store);
   // Both passes judge alike, except that a record beyond the kv::Store limits verifies
   // (the format's bounds are wider, for exports of older code) and is not imported.
-  if (imported.ok() != verified.ok() &&
-      !(verified.ok() && imported.status().IsInvalidArgument())) {
+  if (imported.ok() != verified.ok() && !(verified.ok() && imported.status().IsInvalidArgument())) {
     std::abort();
   }
   if (!imported.ok()) {

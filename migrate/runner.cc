@@ -303,7 +303,7 @@ Result<RunResult> Execute(Store& store, const StepRegistry& steps, Direction dir
 
   REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
                          Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
-                                         test_seam::RenewsLease(store), options.clock));
+                                        test_seam::RenewsLease(store), options.clock));
   // Under the lease the records may differ from what we planned on (another run
   // finished meanwhile): plan again.
   auto run = [&]() -> Status {
@@ -346,7 +346,7 @@ Status Unlock(Store& store, bool force, Clock* clock) { return UnlockLease(store
 Status RunUnderLease(Store& store, const RunOptions& options, const std::function<Status()>& fn) {
   REFKV_ASSIGN_OR_RETURN(std::unique_ptr<Lease> lease,
                          Lease::Acquire(store, options.lease_ttl_ms, options.lock_timeout_ms,
-                                         test_seam::RenewsLease(store), options.clock));
+                                        test_seam::RenewsLease(store), options.clock));
   Status s = fn();
   Status released = lease->Release();
   REFKV_RETURN_IF_ERROR(s);
