@@ -32,7 +32,7 @@ size_t HistorySteps() {
 
 std::string RefsOf(rs::RefStore& refs, const std::string& repo) {
   auto info = refs.GetRepository(repo);
-  EXPECT_OK(info.status());
+  EXPECT_OK(info);
   return rs::internal::RefsPartition(repo, info.ok() ? info->instance_id : "");
 }
 
@@ -64,7 +64,7 @@ std::string WriteMergeCommit(kv::Store& store, const std::string& refs,
 
 TEST(RefExprParse, StepsAndErrors) {
   auto e = rs::internal::ParseRefExpr("main~2^2~^");
-  ASSERT_OK(e.status());
+  ASSERT_OK(e);
   EXPECT_EQ(e->base, "main");
   ASSERT_EQ(e->steps.size(), 4u);
   EXPECT_EQ(e->steps[0].n, 2);
@@ -94,7 +94,7 @@ TEST(RefExprParse, StepsAndErrors) {
 TEST_P(RefStoreTest, ExpressionsOnALinearHistoryAndBadInput) {
   ASSERT_OK(refs_->CreateRepository("r"));
   auto root = refs_->GetCommit("r", "main");
-  ASSERT_OK(root.status());
+  ASSERT_OK(root);
   std::vector<rs::CommitInfo> line{*root};
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK(refs_->PutEntry("r", "main", "p", std::to_string(i)));
@@ -112,13 +112,13 @@ TEST_P(RefStoreTest, ExpressionsOnALinearHistoryAndBadInput) {
   EXPECT_EQ(refs_->Resolve("r", line[3].id.substr(0, 6))->id, line[3].id);
   EXPECT_EQ(refs_->Resolve("r", line[2].id.substr(0, 9) + "^")->id, line[1].id);
   // Everywhere a ref is taken: branch creation, tags, listing, log, diff.
-  ASSERT_OK(refs_->CreateBranch("r", "old", "main~2").status());
+  ASSERT_OK(refs_->CreateBranch("r", "old", "main~2"));
   EXPECT_EQ(refs_->GetBranch("r", "old")->commit_id, line[1].id);
-  ASSERT_OK(refs_->CreateTag("r", "t1", "old^").status());
+  ASSERT_OK(refs_->CreateTag("r", "t1", "old^"));
   EXPECT_EQ(refs_->GetTag("r", "t1")->commit_id, line[0].id);
   EXPECT_EQ(refs_->Log("r", "main~1")->commits.front().id, line[2].id);
   auto diff = refs_->Diff("r", "main~2", "main~1");
-  ASSERT_OK(diff.status());
+  ASSERT_OK(diff);
   ASSERT_EQ(diff->size(), 1u);
   EXPECT_EQ(diff->front().right, "1");
 
@@ -143,15 +143,15 @@ TEST_P(RefStoreTest, ResolutionOrderBranchTagIdPrefix) {
   const std::string prefix = second.id.substr(0, 8);
   EXPECT_EQ(refs_->Resolve("r", prefix)->id, second.id);
   // A tag named like the prefix wins over the prefix; a branch wins over both.
-  ASSERT_OK(refs_->CreateTag("r", prefix, first.id).status());
+  ASSERT_OK(refs_->CreateTag("r", prefix, first.id));
   EXPECT_EQ(refs_->Resolve("r", prefix)->id, first.id);
   auto root = refs_->Resolve("r", "main~2");
-  ASSERT_OK(root.status());
-  ASSERT_OK(refs_->CreateBranch("r", prefix, root->id).status());
+  ASSERT_OK(root);
+  ASSERT_OK(refs_->CreateBranch("r", prefix, root->id));
   EXPECT_EQ(refs_->Resolve("r", prefix)->id, root->id);
   EXPECT_EQ(refs_->Resolve("r", prefix + "~0")->id, root->id);
   // A branch named like a full id wins over the commit.
-  ASSERT_OK(refs_->CreateBranch("r", second.id, root->id).status());
+  ASSERT_OK(refs_->CreateBranch("r", second.id, root->id));
   EXPECT_EQ(refs_->Resolve("r", second.id)->id, root->id);
   // The prefix of another commit still resolves by scan: one scan, <= 2 keys.
   CallLog log;
@@ -166,7 +166,7 @@ TEST_P(RefStoreTest, ResolutionOrderBranchTagIdPrefix) {
 TEST_P(RefStoreTest, AmbiguousPrefixListsCandidatesAndUniqueReadsTwoKeys) {
   ASSERT_OK(refs_->CreateRepository("r"));
   auto root = refs_->GetCommit("r", "main");
-  ASSERT_OK(root.status());
+  ASSERT_OK(root);
   const std::string refs = RefsOf(*refs_, "r");
   // Find two commits whose ids share 6 hex digits by hashing candidate records locally
   // (~6k on average), then write those two: a genuine collision, not a forged key.
@@ -204,12 +204,12 @@ TEST_P(RefStoreTest, AmbiguousPrefixListsCandidatesAndUniqueReadsTwoKeys) {
     size_t keys_read = 0;
     auto found =
         rs::internal::FindCommitsByPrefix(*env_.base, refs, c.id().substr(0, len), 2, &keys_read);
-    ASSERT_OK(found.status());
+    ASSERT_OK(found);
     EXPECT_EQ(found->size(), 1u);
     EXPECT_LE(keys_read, 2u);
   }
   size_t keys_read = 0;
-  ASSERT_OK(rs::internal::FindCommitsByPrefix(*env_.base, refs, shared, 2, &keys_read).status());
+  ASSERT_OK(rs::internal::FindCommitsByPrefix(*env_.base, refs, shared, 2, &keys_read));
   EXPECT_EQ(keys_read, 2u);
 }
 
@@ -254,7 +254,7 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
   Model model;
   auto add = [&](const rs::CommitInfo& c) { model[c.id] = ModelCommit{c.parents, c.generation}; };
   auto root = refs_->GetCommit("r", "main");
-  ASSERT_OK(root.status());
+  ASSERT_OK(root);
   add(*root);
   std::vector<std::string> branches{"main"};
   const size_t steps = HistorySteps();
@@ -269,7 +269,7 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
       auto it = model.begin();
       std::advance(it, rng() % model.size());
       const std::string name = "b" + std::to_string(step);
-      ASSERT_OK(refs_->CreateBranch("r", name, it->first).status());
+      ASSERT_OK(refs_->CreateBranch("r", name, it->first));
       branches.push_back(name);
     } else {  // a merge of 2 or 3 branch heads, with a branch at it
       std::vector<rs::CommitInfo> parents;
@@ -277,17 +277,17 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
       const size_t want = op == 9 ? 3 : 2;
       for (size_t tries = 0; parents.size() < want && tries < 10; ++tries) {
         auto head = refs_->GetCommit("r", branches[rng() % branches.size()]);
-        ASSERT_OK(head.status());
+        ASSERT_OK(head);
         if (ids.insert(head->id).second) parents.push_back(*head);
       }
       if (parents.size() < 2) continue;
       const std::string id = WriteMergeCommit(
           *env_.base, refs, parents, parents.back().metarange_id, "merge " + std::to_string(step));
       auto merged = refs_->Resolve("r", id);
-      ASSERT_OK(merged.status());
+      ASSERT_OK(merged);
       add(*merged);
       const std::string name = "m" + std::to_string(step);
-      ASSERT_OK(refs_->CreateBranch("r", name, id).status());
+      ASSERT_OK(refs_->CreateBranch("r", name, id));
       branches.push_back(name);
     }
   }
@@ -348,7 +348,7 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
     if (trial % 5 == 4) options.since_ms = model.at(ids[rng() % ids.size()]).time_ms;
     // The model: the walk, the exclusion, the filters, the order.
     auto head_id = refs_->Resolve("r", head);
-    ASSERT_OK(head_id.status());
+    ASSERT_OK(head_id);
     std::set<std::string> walk;
     std::vector<std::string> todo{head_id->id};
     while (!todo.empty()) {
@@ -395,7 +395,7 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
     std::vector<std::string> got;
     for (int pages = 0; pages < 100; ++pages) {
       auto page = refs_->Log("r", head, options);
-      ASSERT_OK(page.status());
+      ASSERT_OK(page);
       EXPECT_LE(page->commits.size(), 3u);
       for (const auto& c : page->commits) got.push_back(c.id);
       if (page->next_page_token.empty()) break;
@@ -414,10 +414,10 @@ TEST_P(RefStoreTest, ExpressionsAncestryAndLogMatchADagModelWithMerges) {
     const std::string& a = ids[rng() % ids.size()];
     const std::string& b = ids[rng() % ids.size()];
     auto anc = refs_->IsAncestor("r", a, b);
-    ASSERT_OK(anc.status());
+    ASSERT_OK(anc);
     EXPECT_EQ(*anc, ModelIsAncestor(model, a, b)) << a << " " << b;
     auto base = refs_->MergeBase("r", a, b);
-    ASSERT_OK(base.status());
+    ASSERT_OK(base);
     ASSERT_TRUE(base->has_value());  // one root: always related
     std::set<std::string> common;
     auto left = ModelAncestors(model, a), right = ModelAncestors(model, b);
@@ -437,13 +437,13 @@ TEST_P(RefStoreTest, MergeBaseAndIsAncestorThroughRefs) {
   ASSERT_OK(refs_->CreateRepository("r"));
   ASSERT_OK(refs_->PutEntry("r", "main", "p", "1"));
   const rs::CommitInfo fork = CommitOk("r", "main");
-  ASSERT_OK(refs_->CreateBranch("r", "dev", "main").status());
+  ASSERT_OK(refs_->CreateBranch("r", "dev", "main"));
   ASSERT_OK(refs_->PutEntry("r", "main", "p", "2"));
   CommitOk("r", "main");
   ASSERT_OK(refs_->PutEntry("r", "dev", "q", "1"));
   CommitOk("r", "dev");
   auto base = refs_->MergeBase("r", "main", "dev");
-  ASSERT_OK(base.status());
+  ASSERT_OK(base);
   ASSERT_TRUE(base->has_value());
   EXPECT_EQ((*base)->id, fork.id);
   EXPECT_TRUE(*refs_->IsAncestor("r", "dev~1", "main"));
@@ -453,11 +453,11 @@ TEST_P(RefStoreTest, MergeBaseAndIsAncestorThroughRefs) {
   EXPECT_TRUE(refs_->MergeBase("r", "main~9", "dev").status().IsInvalidArgument());
   // Three-dot: only dev's change since the fork, not main's.
   auto compare = refs_->Compare("r", "main", "dev", 0);
-  ASSERT_OK(compare.status());
+  ASSERT_OK(compare);
   ASSERT_EQ(compare->size(), 1u);
   EXPECT_EQ(compare->front().path, "q");
   auto two_dot = refs_->Diff("r", "main", "dev");
-  ASSERT_OK(two_dot.status());
+  ASSERT_OK(two_dot);
   EXPECT_EQ(two_dot->size(), 2u);
   rs::LogOptions bad;
   bad.since_ms = 20;
@@ -472,7 +472,7 @@ TEST_P(RefStoreTest, MergeBaseAndIsAncestorThroughRefs) {
   // main..dev: dev's own commit only.
   stop.stop_at = "main";
   auto own = refs_->Log("r", "dev", stop);
-  ASSERT_OK(own.status());
+  ASSERT_OK(own);
   ASSERT_EQ(own->commits.size(), 1u);
   EXPECT_EQ(own->commits[0].message, "m");
 }
@@ -481,7 +481,7 @@ TEST_P(RefStoreTest, LogByPathThroughAMergeComparesEveryParent) {
   ASSERT_OK(refs_->CreateRepository("r"));
   ASSERT_OK(refs_->PutEntry("r", "main", "p", "1"));
   const rs::CommitInfo a = CommitOk("r", "main");
-  ASSERT_OK(refs_->CreateBranch("r", "dev", "main").status());
+  ASSERT_OK(refs_->CreateBranch("r", "dev", "main"));
   ASSERT_OK(refs_->PutEntry("r", "main", "p", "2"));
   const rs::CommitInfo b = CommitOk("r", "main");
   ASSERT_OK(refs_->PutEntry("r", "dev", "q", "1"));
@@ -493,7 +493,7 @@ TEST_P(RefStoreTest, LogByPathThroughAMergeComparesEveryParent) {
   auto ids = [&](rs::LogOptions options) {
     options.limit = 0;
     auto page = refs_->Log("r", m, options);
-    EXPECT_OK(page.status());
+    EXPECT_OK(page);
     std::vector<std::string> out;
     if (page.ok())
       for (const auto& x : page->commits) out.push_back(x.id);
