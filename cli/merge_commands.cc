@@ -98,9 +98,24 @@ Status Report(CliContext& ctx, const std::string& verb, const refstore::MergeRes
   return Status::OK();
 }
 
+// The fields refstore::MergeOptions and refstore::PickOptions share, from the flags merge,
+// revert and cherry-pick share (AddPickOptions).
+template <typename Options>
+Status SetSharedOptions(CliContext& ctx, const MergeArgs& a, Options* o) {
+  REFKV_ASSIGN_OR_RETURN(o->strategy, ParseStrategy(a.strategy));
+  REFKV_RETURN_IF_ERROR(ParseMeta(a.meta, &o->metadata));
+  o->message = a.message;
+  o->committer = a.committer.empty() ? ctx.env()("USER").value_or("refkv") : a.committer;
+  o->allow_empty = a.allow_empty;
+  o->keep_staged = a.keep_staged;
+  o->conflicts_after = a.after;
+  o->conflicts_limit = a.limit;
+  return Status::OK();
+}
+
 Status Merge(CliContext& ctx, const MergeArgs& a) {
   refstore::MergeOptions o;
-  REFKV_ASSIGN_OR_RETURN(o.strategy, ParseStrategy(a.strategy));
+  REFKV_RETURN_IF_ERROR(SetSharedOptions(ctx, a, &o));
   using F = refstore::MergeOptions::FastForward;
   if (a.ff == "auto") {
     o.fast_forward = F::kAuto;
@@ -111,15 +126,8 @@ Status Merge(CliContext& ctx, const MergeArgs& a) {
   } else {
     return Status::InvalidArgument("--ff '" + a.ff + "': expected auto, never or only");
   }
-  REFKV_RETURN_IF_ERROR(ParseMeta(a.meta, &o.metadata));
   o.squash = a.squash;
   if (a.expect_option->count() > 0) o.expected_dest_head = a.expect_head;
-  o.message = a.message;
-  o.committer = a.committer.empty() ? ctx.env()("USER").value_or("refkv") : a.committer;
-  o.allow_empty = a.allow_empty;
-  o.keep_staged = a.keep_staged;
-  o.conflicts_after = a.after;
-  o.conflicts_limit = a.limit;
   REFKV_ASSIGN_OR_RETURN(auto r, OpenRefStoreForCommand(ctx, Access::kWrite));
   REFKV_ASSIGN_OR_RETURN(auto result, r.refs->Merge(a.repo, a.branch, a.ref, o));
   return Report(ctx, "merge", result);
@@ -127,16 +135,9 @@ Status Merge(CliContext& ctx, const MergeArgs& a) {
 
 Status Pick(CliContext& ctx, const MergeArgs& a, bool revert) {
   refstore::PickOptions o;
-  REFKV_ASSIGN_OR_RETURN(o.strategy, ParseStrategy(a.strategy));
-  REFKV_RETURN_IF_ERROR(ParseMeta(a.meta, &o.metadata));
+  REFKV_RETURN_IF_ERROR(SetSharedOptions(ctx, a, &o));
   o.parent_number = a.parent;
   if (a.expect_option->count() > 0) o.expected_head = a.expect_head;
-  o.message = a.message;
-  o.committer = a.committer.empty() ? ctx.env()("USER").value_or("refkv") : a.committer;
-  o.allow_empty = a.allow_empty;
-  o.keep_staged = a.keep_staged;
-  o.conflicts_after = a.after;
-  o.conflicts_limit = a.limit;
   REFKV_ASSIGN_OR_RETURN(auto r, OpenRefStoreForCommand(ctx, Access::kWrite));
   REFKV_ASSIGN_OR_RETURN(auto result, revert ? r.refs->Revert(a.repo, a.branch, a.ref, o)
                                              : r.refs->CherryPick(a.repo, a.branch, a.ref, o));
